@@ -1,0 +1,72 @@
+using System.Text.Json.Serialization;
+
+namespace Marketing.Sdk;
+
+/// <summary>The kinds of identifier a customer can be known by.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<IdentityKind>))]
+public enum IdentityKind
+{
+    /// <summary>A phone number (normalised to E.164).</summary>
+    Phone = 1,
+    /// <summary>An email address (normalised to trimmed lower case).</summary>
+    Email = 2,
+    /// <summary>A device or advertising id (IDFA, GAID, OAID, IDFV).</summary>
+    DeviceId = 3,
+    /// <summary>A WeChat openid (unique per official account or mini-program).</summary>
+    WeChatOpenId = 4,
+    /// <summary>A WeChat unionid (unique per WeChat open-platform account).</summary>
+    WeChatUnionId = 5,
+    /// <summary>The shop's own member or account id.</summary>
+    MemberId = 6,
+    /// <summary>An id from another system (CRM, ERP, loyalty).</summary>
+    ExternalId = 7,
+    /// <summary>A first-party cookie or anonymous web id.</summary>
+    CookieId = 8,
+}
+
+/// <summary>
+/// One identifier of a customer: a kind and a value. The value is personal data: it never appears
+/// in <see cref="ToString"/>, logs or exception messages.
+/// </summary>
+/// <param name="Kind">The kind of identifier.</param>
+/// <param name="Value">The identifier; normalised by the SDK on ingestion (E.164 phones, lower-case emails).</param>
+public readonly record struct Identity(IdentityKind Kind, string Value)
+{
+    /// <summary>A phone identity.</summary>
+    /// <param name="value">The phone number.</param>
+    public static Identity Phone(string value) => new(IdentityKind.Phone, value);
+
+    /// <summary>An email identity.</summary>
+    /// <param name="value">The email address.</param>
+    public static Identity Email(string value) => new(IdentityKind.Email, value);
+
+    /// <summary>A device-id identity.</summary>
+    /// <param name="value">The device id.</param>
+    public static Identity Device(string value) => new(IdentityKind.DeviceId, value);
+
+    /// <summary>A WeChat openid identity.</summary>
+    /// <param name="value">The openid.</param>
+    public static Identity WeChatOpenId(string value) => new(IdentityKind.WeChatOpenId, value);
+
+    /// <summary>A WeChat unionid identity.</summary>
+    /// <param name="value">The unionid.</param>
+    public static Identity WeChatUnionId(string value) => new(IdentityKind.WeChatUnionId, value);
+
+    /// <summary>A shop member-id identity.</summary>
+    /// <param name="value">The member id.</param>
+    public static Identity Member(string value) => new(IdentityKind.MemberId, value);
+
+    /// <summary>An external-system identity.</summary>
+    /// <param name="value">The id.</param>
+    public static Identity External(string value) => new(IdentityKind.ExternalId, value);
+
+    /// <summary>A cookie-id identity.</summary>
+    /// <param name="value">The cookie id.</param>
+    public static Identity Cookie(string value) => new(IdentityKind.CookieId, value);
+
+    /// <summary>A stable text key <c>kind:value</c>, for storage and hashing. Contains personal data.</summary>
+    public string Key => $"{(int)Kind}:{Value}";
+
+    /// <summary>Returns the kind and a masked value; never the value itself.</summary>
+    public override string ToString() => $"{Kind}:***";
+}

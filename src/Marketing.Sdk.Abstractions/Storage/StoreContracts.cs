@@ -1,0 +1,190 @@
+namespace Marketing.Sdk.Storage;
+
+/// <summary>Base type of storage failures that callers may want to handle.</summary>
+public class MarketingStoreException : MarketingException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">A message without personal data.</param>
+    /// <param name="innerException">The provider's exception, if any.</param>
+    public MarketingStoreException(string message, Exception? innerException = null) : base(message, innerException) { }
+}
+
+/// <summary>
+/// Thrown when a write is based on a stale version of a record (optimistic concurrency): read the
+/// record again, re-apply the change and retry.
+/// </summary>
+public sealed class ConcurrencyConflictException : MarketingStoreException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="entity">The kind of record (e.g. "profile").</param>
+    /// <param name="expectedVersion">The version the writer based its change on.</param>
+    public ConcurrencyConflictException(string entity, long expectedVersion)
+        : base($"The {entity} was changed by another writer (expected version {expectedVersion}).")
+    {
+        Entity = entity;
+        ExpectedVersion = expectedVersion;
+    }
+
+    /// <summary>The kind of record.</summary>
+    public string Entity { get; }
+
+    /// <summary>The version the writer based its change on.</summary>
+    public long ExpectedVersion { get; }
+}
+
+/// <summary>Stores unified customer profiles.</summary>
+public interface IProfileStore
+{
+    /// <summary>Reads a profile, or <see langword="null"/> when none has that id.</summary>
+    /// <param name="id">The profile id.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    ValueTask<CustomerProfile?> GetAsync(CustomerId id, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Inserts or updates a profile with optimistic concurrency: <see cref="CustomerProfile.Version"/>
+    /// must equal the stored version (0 for a new profile). Returns the stored profile with the
+    /// incremented version.
+    /// </summary>
+    /// <param name="profile">The profile.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="ConcurrencyConflictException">The stored version differs.</exception>
+    ValueTask<CustomerProfile> SaveAsync(CustomerProfile profile, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes a profile; returns whether it existed.</summary>
+    /// <param name="id">The profile id.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    ValueTask<bool> DeleteAsync(CustomerId id, CancellationToken cancellationToken = default);
+
+    /// <summary>Streams every profile in id order without loading them all into memory.</summary>
+    /// <param name="cancellationToken">Cancels the enumeration.</param>
+    IAsyncEnumerable<CustomerProfile> StreamAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Counts profiles.</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    ValueTask<long> CountAsync(CancellationToken cancellationToken = default);
+}
+
+/// <summary>Selects events to read.</summary>
+public sealed record EventQuery
+{
+    /// <summary>Every event.</summary>
+    public static EventQuery All { get; } = new();
+
+    /// <summary>Only events of this customer.</summary>
+    public CustomerId? CustomerId { get; init; }
+
+    /// <summary>Only events of these types (any type when <see langword="null"/> or empty).</summary>
+    public IReadOnlyCollection<EventType>? Types { get; init; }
+
+    /// <summary>Only events that occurred at or after this instant.</summary>
+    public DateTimeOffset? From { get; init; }
+
+    /// <summary>Only events that occurred before this instant.</summary>
+    public DateTimeOffset? To { get; init; }
+
+    /// <summary>At most this many events.</summary>
+    public int? Limit { get; init; }
+}
+
+/// <summary>The outcome of appending events.</summary>
+/// <param name="Inserted">Number of events stored.</param>
+/// <param name="DuplicateIds">Ids of events that were already stored (or repeated in the batch) and so were skipped.</param>
+public sealed record AppendResult(int Inserted, IReadOnlyList<string> DuplicateIds);
+
+/// <summary>Stores behaviour events, de-duplicated by <see cref="MarketingEvent.Id"/>.</summary>
+public interface IEventStore
+{
+    /// <summary>
+    /// Appends events that carry a <see cref="MarketingEvent.CustomerId"/>. An event whose id is
+    /// already stored is skipped and reported in <see cref="AppendResult.DuplicateIds"/>. The batch
+    /// is atomic: either every new event is stored or none is.
+    /// </summary>
+    /// <param name="events">The events.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    ValueTask<AppendResult> AppendAsync(IReadOnlyList<MarketingEvent> events, CancellationToken cancellationToken = default);
+
+    /// <summary>Streams events matching <paramref name="query"/>, ordered by occurrence instant then id.</summary>
+    /// <param name="query">The selection.</param>
+    /// <param name="cancellationToken">Cancels the enumeration.</param>
+    IAsyncEnumerable<MarketingEvent> ReadAsync(EventQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>Counts events matching <paramref name="query"/> (ignoring its limit).</summary>
+    /// <param name="query">The selection.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    ValueTask<long> CountAsync(EventQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>Moves every event of <paramref name="source"/> to <paramref name="target"/> (after a profile merge); returns how many moved.</summary>
+    /// <param name="source">The merged-away profile.</param>
+    /// <param name="target">The surviving profile.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    ValueTask<long> ReassignAsync(CustomerId source, CustomerId target, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes every event of a customer; returns how many were deleted.</summary>
+    /// <param name="customerId">The customer.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    ValueTask<long> DeleteCustomerAsync(CustomerId customerId, CancellationToken cancellationToken = default);
+}
+
+/// <summary>A profile merge: <see cref="Merged"/> was folded into <see cref="Survivor"/>.</summary>
+/// <param name="Survivor">The profile that remains.</param>
+/// <param name="Merged">The profile that no longer exists on its own.</param>
+/// <param name="MergedAt">When the merge happened.</param>
+/// <param name="LinkKind">The kind of identity that linked the two profiles.</param>
+/// <param name="EventId">The event that caused the merge, if any.</param>
+public sealed record MergeRecord(CustomerId Survivor, CustomerId Merged, DateTimeOffset MergedAt, IdentityKind LinkKind, string? EventId);
+
+/// <summary>
+/// Stores which identity belongs to which profile, the merge history and the co-observation counts
+/// the shared-identity guard uses.
+/// </summary>
+public interface IIdentityGraphStore
+{
+    /// <summary>Finds the owners of the given identities; identities without an owner are absent from the result.</summary>
+    /// <param name="identities">The identities.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    ValueTask<IReadOnlyDictionary<Identity, CustomerId>> FindAsync(IReadOnlyCollection<Identity> identities, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Links <paramref name="identity"/> to <paramref name="candidate"/> unless it already has an
+    /// owner, atomically; returns the owner after the call (the candidate or the existing owner).
+    /// </summary>
+    /// <param name="identity">The identity.</param>
+    /// <param name="candidate">The profile to link it to if it is free.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    ValueTask<CustomerId> ClaimAsync(Identity identity, CustomerId candidate, CancellationToken cancellationToken = default);
+
+    /// <summary>Lists the identities linked to a profile.</summary>
+    /// <param name="customerId">The profile.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    ValueTask<IReadOnlyList<Identity>> GetIdentitiesAsync(CustomerId customerId, CancellationToken cancellationToken = default);
+
+    /// <summary>Moves every identity of <paramref name="source"/> to <paramref name="target"/>; returns how many moved.</summary>
+    /// <param name="source">The merged-away profile.</param>
+    /// <param name="target">The surviving profile.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    ValueTask<long> ReassignAsync(CustomerId source, CustomerId target, CancellationToken cancellationToken = default);
+
+    /// <summary>Records a merge in the history.</summary>
+    /// <param name="merge">The merge.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    ValueTask RecordMergeAsync(MergeRecord merge, CancellationToken cancellationToken = default);
+
+    /// <summary>Streams the merge history in the order merges happened.</summary>
+    /// <param name="cancellationToken">Cancels the enumeration.</param>
+    IAsyncEnumerable<MergeRecord> ReadMergesAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Notes that <paramref name="identity"/> was seen together with <paramref name="anchor"/> (a
+    /// stable key of another person-level identity) and returns the number of distinct anchors seen
+    /// with it so far.
+    /// </summary>
+    /// <param name="identity">A possibly shared identity (device, cookie).</param>
+    /// <param name="anchor">A key of the person-level identity it was seen with (e.g. a hash).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    ValueTask<int> ObserveAsync(Identity identity, string anchor, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes every identity, merge record and observation of a customer; returns how many rows were deleted.</summary>
+    /// <param name="customerId">The customer.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    ValueTask<long> DeleteCustomerAsync(CustomerId customerId, CancellationToken cancellationToken = default);
+}
