@@ -18,7 +18,7 @@ public class IdentityResolutionTests
         Assert.NotEqual(byPhone, byDevice);
 
         var merged = await host.Track(Identity.Phone("+8613800138000"), Identity.Device("idfa-1"));
-        Assert.Equal(byPhone < byDevice ? byPhone : byDevice, merged);
+        Assert.Equal(byPhone, merged); // the older profile survives
         Assert.Equal(1, await host.ProfileStore.CountAsync());
         var profile = await host.Profiles.FindByIdentityAsync(Identity.Device("idfa-1"));
         Assert.Equal(merged, profile!.Id);
@@ -26,7 +26,8 @@ public class IdentityResolutionTests
         Assert.Equal(2, profile.Identities.Count);
         var record = Assert.Single(await host.Graph.ReadMergesAsync().ToListAsync());
         Assert.Equal(merged, record.Survivor);
-        Assert.Equal(IdentityKind.Phone, record.LinkKind);
+        Assert.Equal(byDevice, record.Merged);
+        Assert.Equal(IdentityKind.DeviceId, record.LinkKind); // the identity that led to the merged profile
         Assert.Equal(3, await host.Events.CountAsync(new EventQuery { CustomerId = merged }));
         // The merged-away id still finds the survivor.
         var loser = record.Merged;

@@ -48,6 +48,7 @@ internal sealed class TestHost : IAsyncDisposable
 
     public async Task<CustomerId> Track(params Identity[] identities)
     {
+        Time.Advance(TimeSpan.FromMilliseconds(5)); // distinct, time-ordered customer ids
         var r = await Collector.TrackAsync(Event(EventType.Login, identities));
         Assert.Equal(TrackStatus.Accepted, r.Status);
         return r.CustomerId!.Value;
