@@ -5,4 +5,4 @@ using BenchmarkDotNet.Running;
 // One area: --filter '*IdentityResolution*'. Quick smoke run: add --job dry.
 // The generous build timeout keeps runs working on small, busy machines.
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly)
-    .Run(args, DefaultConfig.Instance.WithBuildTimeout(TimeSpan.FromMinutes(15)));
+    .Run(args, ManualConfig.Create(DefaultConfig.Instance).WithBuildTimeout(TimeSpan.FromMinutes(15)));
