@@ -52,11 +52,14 @@ public readonly record struct CustomerId : IComparable<CustomerId>
     public override string ToString() => Value ?? string.Empty;
 }
 
-internal sealed class CustomerIdJsonConverter : JsonConverter<CustomerId>
+/// <summary>JSON converter for <see cref="CustomerId"/> (a JSON string).</summary>
+public sealed class CustomerIdJsonConverter : JsonConverter<CustomerId>
 {
+    /// <inheritdoc />
     public override CustomerId Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
         new(reader.GetString()!);
 
+    /// <inheritdoc />
     public override void Write(Utf8JsonWriter writer, CustomerId value, JsonSerializerOptions options) =>
         writer.WriteStringValue(value.Value);
 }

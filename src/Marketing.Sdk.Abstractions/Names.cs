@@ -34,16 +34,20 @@ internal static class Names
     }
 }
 
-/// <summary>JSON converter for the string-valued name types.</summary>
+/// <summary>JSON converter for the string-valued name types (<see cref="EventType"/>, <see cref="Channel"/>, <see cref="ConsentPurpose"/>), also as dictionary keys.</summary>
 /// <typeparam name="T">The name type.</typeparam>
-internal sealed class NameJsonConverter<T> : JsonConverter<T> where T : struct, INameValue<T>
+public sealed class NameJsonConverter<T> : JsonConverter<T> where T : struct, INameValue<T>
 {
+    /// <inheritdoc />
     public override T Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => T.Create(reader.GetString()!);
 
+    /// <inheritdoc />
     public override void Write(Utf8JsonWriter writer, T value, JsonSerializerOptions options) => writer.WriteStringValue(value.Value);
 
+    /// <inheritdoc />
     public override T ReadAsPropertyName(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => T.Create(reader.GetString()!);
 
+    /// <inheritdoc />
     public override void WriteAsPropertyName(Utf8JsonWriter writer, T value, JsonSerializerOptions options) => writer.WritePropertyName(value.Value);
 }
 

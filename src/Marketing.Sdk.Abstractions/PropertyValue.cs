@@ -116,10 +116,13 @@ public readonly struct PropertyValue : IEquatable<PropertyValue>
     };
 }
 
-internal sealed class PropertyValueJsonConverter : JsonConverter<PropertyValue>
+/// <summary>JSON converter for <see cref="PropertyValue"/> (the matching JSON primitive).</summary>
+public sealed class PropertyValueJsonConverter : JsonConverter<PropertyValue>
 {
+    /// <inheritdoc />
     public override bool HandleNull => true;
 
+    /// <inheritdoc />
     public override PropertyValue Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.TokenType switch
     {
         JsonTokenType.String => PropertyValue.From(reader.GetString()),
@@ -130,6 +133,7 @@ internal sealed class PropertyValueJsonConverter : JsonConverter<PropertyValue>
         _ => throw new JsonException("Property values are strings, numbers, booleans or null."),
     };
 
+    /// <inheritdoc />
     public override void Write(Utf8JsonWriter writer, PropertyValue value, JsonSerializerOptions options)
     {
         switch (value.Kind)

@@ -4,8 +4,9 @@ using System.Text.Json.Serialization;
 namespace Marketing.Sdk;
 
 /// <summary>Reads and writes a tag set as a JSON array of strings in ordinal order (stable output).</summary>
-internal sealed class TagSetJsonConverter : JsonConverter<IReadOnlySet<string>>
+public sealed class TagSetJsonConverter : JsonConverter<IReadOnlySet<string>>
 {
+    /// <inheritdoc />
     public override IReadOnlySet<string> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
         if (reader.TokenType != JsonTokenType.StartArray)
@@ -20,6 +21,7 @@ internal sealed class TagSetJsonConverter : JsonConverter<IReadOnlySet<string>>
         return set;
     }
 
+    /// <inheritdoc />
     public override void Write(Utf8JsonWriter writer, IReadOnlySet<string> value, JsonSerializerOptions options)
     {
         writer.WriteStartArray();
