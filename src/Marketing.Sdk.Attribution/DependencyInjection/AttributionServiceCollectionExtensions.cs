@@ -28,7 +28,7 @@ public static class AttributionMarketingBuilderExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AttributionOptions>, AttributionOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new PathBuilder(sp.GetRequiredService<IOptions<AttributionOptions>>().Value.Paths));
-        services.TryAddSingleton<AttributionModelSet>();
+        services.TryAddSingleton(sp => new AttributionModelSet(sp.GetRequiredService<IOptions<AttributionOptions>>()));
         services.TryAddSingleton<FunnelAnalyzer>();
         services.TryAddSingleton<KpiCalculator>();
         services.TryAddSingleton(sp =>
