@@ -46,10 +46,49 @@ public static class SpecialFunctions
         return tmp + Math.Log(2.5066282746310005 * ser / x);
     }
 
-    /// <summary>ln B(a, b) = ln Γ(a) + ln Γ(b) − ln Γ(a + b).</summary>
+    /// <summary>
+    /// ln B(a, b) = ln Γ(a) + ln Γ(b) − ln Γ(a + b). For large shapes the Stirling terms are combined
+    /// analytically (as R's <c>lbeta</c> does) so the large, nearly cancelling log-gammas lose no digits.
+    /// </summary>
     /// <param name="a">First shape, &gt; 0.</param>
     /// <param name="b">Second shape, &gt; 0.</param>
-    public static double LogBeta(double a, double b) => LogGamma(a) + LogGamma(b) - LogGamma(a + b);
+    public static double LogBeta(double a, double b)
+    {
+        var p = Math.Min(a, b);
+        var q = Math.Max(a, b);
+        if (!(p > 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(a), "Shapes must be positive.");
+        }
+        if (p >= 10)
+        {
+            var corr = StirlingCorrection(p) + StirlingCorrection(q) - StirlingCorrection(p + q);
+            return -0.5 * Math.Log(q) + LogSqrt2Pi + corr + (p - 0.5) * Math.Log(p / (p + q)) + q * Log1P(-p / (p + q));
+        }
+        if (q >= 10)
+        {
+            var corr = StirlingCorrection(q) - StirlingCorrection(p + q);
+            return LogGamma(p) + corr + p - p * Math.Log(p + q) + (q - 0.5) * Log1P(-p / (p + q));
+        }
+        return LogGamma(p) + LogGamma(q) - LogGamma(p + q);
+    }
+
+    /// <summary>ln(1 + x) without cancellation for small x (Goldberg's correction).</summary>
+    internal static double Log1P(double x)
+    {
+        var u = 1 + x;
+        return u == 1 ? x : Math.Log(u) * x / (u - 1);
+    }
+
+    private const double LogSqrt2Pi = 0.918938533204672741780329736406;
+
+    /// <summary>ln Γ(x) − ((x − ½)·ln x − x + ½·ln 2π) for x ≥ 10, by the Stirling series to x⁻¹¹.</summary>
+    private static double StirlingCorrection(double x)
+    {
+        var r = 1 / x;
+        var r2 = r * r;
+        return r * (1.0 / 12 - r2 * (1.0 / 360 - r2 * (1.0 / 1260 - r2 * (1.0 / 1680 - r2 * (1.0 / 1188 - r2 * (691.0 / 360360))))));
+    }
 
     /// <summary>
     /// The regularized lower incomplete gamma function P(a, x) = γ(a, x) / Γ(a): a power series for
