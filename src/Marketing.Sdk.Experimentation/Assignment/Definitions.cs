@@ -33,7 +33,7 @@ public sealed record ExperimentDefinition
     public string? Salt { get; init; }
 
     /// <summary>The variants, at least one; the first is the control unless <see cref="ControlVariant"/> says otherwise.</summary>
-    public IReadOnlyList<VariantDefinition> Variants { get; init; } = [];
+    public IReadOnlyList<VariantDefinition> Variants { get => _variants; init => _variants = value ?? []; }
 
     /// <summary>Key of the control variant; defaults to the first variant.</summary>
     public string? ControlVariant { get; init; }
@@ -54,7 +54,7 @@ public sealed record ExperimentDefinition
     /// Units forced into a variant (QA, screenshots): unit id → variant key. Forced units bypass
     /// holdouts, layers and traffic allocation. The ids are personal data and never logged.
     /// </summary>
-    public IReadOnlyDictionary<string, string> ForcedAssignments { get; init; } = EmptyForced;
+    public IReadOnlyDictionary<string, string> ForcedAssignments { get => _forced; init => _forced = value ?? EmptyForced; }
 
     /// <summary>Whether the experiment assigns units. Inactive experiments assign nobody. Default <see langword="true"/>.</summary>
     public bool Active { get; init; } = true;
@@ -81,6 +81,9 @@ public sealed record ExperimentDefinition
         $"Experiment {{ Key = {Key}, Variants = {Variants.Count}, Traffic = {TrafficAllocation}, Layer = {Layer}, Forced = {ForcedAssignments.Count}, Active = {Active} }}";
 
     internal static readonly IReadOnlyDictionary<string, string> EmptyForced = new Dictionary<string, string>(0);
+
+    private readonly IReadOnlyList<VariantDefinition> _variants = [];
+    private readonly IReadOnlyDictionary<string, string> _forced = EmptyForced;
 }
 
 /// <summary>
@@ -99,21 +102,26 @@ public sealed record HoldoutDefinition
     public double Fraction { get; init; }
 
     /// <summary>Keys of the experiments the holdout applies to; empty means every experiment.</summary>
-    public IReadOnlyList<string> Experiments { get; init; } = [];
+    public IReadOnlyList<string> Experiments { get => _experiments; init => _experiments = value ?? []; }
 
     /// <summary>The effective salt.</summary>
     [JsonIgnore]
     public string EffectiveSalt => string.IsNullOrEmpty(Salt) ? Key : Salt;
+
+    private readonly IReadOnlyList<string> _experiments = [];
 }
 
 /// <summary>A set of experiment and holdout definitions, as stored in JSON.</summary>
 public sealed record ExperimentCatalog
 {
     /// <summary>The experiments.</summary>
-    public IReadOnlyList<ExperimentDefinition> Experiments { get; init; } = [];
+    public IReadOnlyList<ExperimentDefinition> Experiments { get => _experiments; init => _experiments = value ?? []; }
 
     /// <summary>The holdouts.</summary>
-    public IReadOnlyList<HoldoutDefinition> Holdouts { get; init; } = [];
+    public IReadOnlyList<HoldoutDefinition> Holdouts { get => _holdouts; init => _holdouts = value ?? []; }
+
+    private readonly IReadOnlyList<ExperimentDefinition> _experiments = [];
+    private readonly IReadOnlyList<HoldoutDefinition> _holdouts = [];
 
     /// <summary>
     /// Reads a catalog from JSON (camelCase, source-generated, trim and AOT safe) and validates it.
@@ -123,38 +131,144 @@ public sealed record ExperimentCatalog
     public static ExperimentCatalog FromJson(string json)
     {
         ArgumentNullException.ThrowIfNull(json);
-        ExperimentCatalog? catalog;
+        CatalogJson? document;
         try
         {
-            catalog = System.Text.Json.JsonSerializer.Deserialize(json, ExperimentationJsonContext.Default.ExperimentCatalog);
+            document = System.Text.Json.JsonSerializer.Deserialize(json, CatalogJsonContext.Default.CatalogJson);
         }
         catch (System.Text.Json.JsonException ex)
         {
             throw new MarketingValidationException(ex.Path ?? "$", ValidationReason.InvalidFormat,
                 "The experiment catalog is not valid JSON of the expected shape.");
         }
-        if (catalog is null)
+        if (document is null)
         {
             throw new MarketingValidationException("$", ValidationReason.Missing, "The experiment catalog is empty.");
         }
+        var catalog = document.ToCatalog();
         CatalogValidator.ThrowIfInvalid(catalog.Experiments, catalog.Holdouts);
         return catalog;
     }
 
     /// <summary>Writes the catalog as JSON.</summary>
-    public string ToJson() => System.Text.Json.JsonSerializer.Serialize(this, ExperimentationJsonContext.Default.ExperimentCatalog);
+    public string ToJson() => System.Text.Json.JsonSerializer.Serialize(CatalogJson.From(this), CatalogJsonContext.Default.CatalogJson);
 }
 
-/// <summary>Source-generated JSON metadata for experiment definitions and results.</summary>
+/// <summary>Source-generated JSON metadata for analysis results (write them to logs, dashboards or stores).</summary>
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     UseStringEnumConverter = true,
     AllowTrailingCommas = true,
     ReadCommentHandling = System.Text.Json.JsonCommentHandling.Skip)]
-[JsonSerializable(typeof(ExperimentCatalog))]
 [JsonSerializable(typeof(ExperimentResult))]
 public sealed partial class ExperimentationJsonContext : JsonSerializerContext;
+
+/// <summary>Source-generated JSON metadata for the catalog's wire shape.</summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    AllowTrailingCommas = true,
+    ReadCommentHandling = System.Text.Json.JsonCommentHandling.Skip)]
+[JsonSerializable(typeof(CatalogJson))]
+internal sealed partial class CatalogJsonContext : JsonSerializerContext;
+
+/// <summary>
+/// The wire shape of a catalog. Settable properties with defaults, so that members omitted from the JSON
+/// keep their documented defaults (source-generated metadata assigns every init-only member).
+/// </summary>
+internal sealed class CatalogJson
+{
+    public List<ExperimentJson>? Experiments { get; set; }
+    public List<HoldoutJson>? Holdouts { get; set; }
+
+    public ExperimentCatalog ToCatalog() => new()
+    {
+        Experiments = (Experiments ?? []).Select(e => e?.ToDefinition()!).ToArray(),
+        Holdouts = (Holdouts ?? []).Select(h => h?.ToDefinition()!).ToArray(),
+    };
+
+    public static CatalogJson From(ExperimentCatalog c) => new()
+    {
+        Experiments = c.Experiments.Select(ExperimentJson.From).ToList(),
+        Holdouts = c.Holdouts.Select(HoldoutJson.From).ToList(),
+    };
+}
+
+internal sealed class VariantJson
+{
+    public string? Key { get; set; }
+    public double Weight { get; set; } = 1;
+}
+
+internal sealed class ExperimentJson
+{
+    public string? Key { get; set; }
+    public string? Salt { get; set; }
+    public List<VariantJson>? Variants { get; set; }
+    public string? ControlVariant { get; set; }
+    public double TrafficAllocation { get; set; } = 1;
+    public string? Layer { get; set; }
+    public LayerRange? LayerRange { get; set; }
+    public Dictionary<string, string>? ForcedAssignments { get; set; }
+    public bool Active { get; set; } = true;
+    public long? PlannedSampleSizePerVariant { get; set; }
+    public double? MinimumDetectableEffect { get; set; }
+
+    public ExperimentDefinition ToDefinition() => new()
+    {
+        Key = Key ?? string.Empty,
+        Salt = Salt,
+        Variants = (Variants ?? []).Select(v => v is null ? null! : new VariantDefinition { Key = v.Key ?? string.Empty, Weight = v.Weight }).ToArray(),
+        ControlVariant = ControlVariant,
+        TrafficAllocation = TrafficAllocation,
+        Layer = Layer,
+        LayerRange = LayerRange,
+        ForcedAssignments = ForcedAssignments is null ? ExperimentDefinition.EmptyForced : new Dictionary<string, string>(ForcedAssignments, StringComparer.Ordinal),
+        Active = Active,
+        PlannedSampleSizePerVariant = PlannedSampleSizePerVariant,
+        MinimumDetectableEffect = MinimumDetectableEffect,
+    };
+
+    public static ExperimentJson From(ExperimentDefinition e) => new()
+    {
+        Key = e.Key,
+        Salt = e.Salt,
+        Variants = e.Variants.Select(v => new VariantJson { Key = v.Key, Weight = v.Weight }).ToList(),
+        ControlVariant = e.ControlVariant,
+        TrafficAllocation = e.TrafficAllocation,
+        Layer = e.Layer,
+        LayerRange = e.LayerRange,
+        ForcedAssignments = e.ForcedAssignments.Count == 0 ? null : e.ForcedAssignments.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal),
+        Active = e.Active,
+        PlannedSampleSizePerVariant = e.PlannedSampleSizePerVariant,
+        MinimumDetectableEffect = e.MinimumDetectableEffect,
+    };
+}
+
+internal sealed class HoldoutJson
+{
+    public string? Key { get; set; }
+    public string? Salt { get; set; }
+    public double Fraction { get; set; }
+    public List<string>? Experiments { get; set; }
+
+    public HoldoutDefinition ToDefinition() => new()
+    {
+        Key = Key ?? string.Empty,
+        Salt = Salt,
+        Fraction = Fraction,
+        Experiments = Experiments?.ToArray() ?? [],
+    };
+
+    public static HoldoutJson From(HoldoutDefinition h) => new()
+    {
+        Key = h.Key,
+        Salt = h.Salt,
+        Fraction = h.Fraction,
+        Experiments = h.Experiments.Count == 0 ? null : h.Experiments.ToList(),
+    };
+}
 
 /// <summary>Validation rules for definitions.</summary>
 internal static class CatalogValidator
