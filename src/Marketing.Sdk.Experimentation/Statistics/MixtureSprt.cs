@@ -113,7 +113,7 @@ public sealed class SequentialMonitor
     /// <summary>Takes a look at cumulative summaries of a continuous metric.</summary>
     /// <param name="control">Cumulative control summary.</param>
     /// <param name="treatment">Cumulative treatment summary.</param>
-    public SequentialTestResult Observe(SampleSummary control, SampleSummary treatment) =>
+    public SequentialTestResult ObserveMeans(SampleSummary control, SampleSummary treatment) =>
         Fold(MixtureSprt.TestMeans(control, treatment, _tau, _alpha));
 
     private SequentialTestResult Fold(SequentialTestResult now)
