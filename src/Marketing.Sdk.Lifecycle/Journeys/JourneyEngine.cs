@@ -232,7 +232,7 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
                 && wait.EventType == e.Type && e.OccurredAt >= enrollment.StepStartedAt)
             {
                 var next = wait.OnEventGoTo is { } label ? journey.IndexOf(label) : enrollment.StepIndex + 1;
-                await AdvanceAsync(journey, seen with { StepIndex = next, StepStartedAt = Now, DueAt = null }, version, cancellationToken).ConfigureAwait(false);
+                await AdvanceAsync(journey, seen with { StepIndex = next, StepStartedAt = Now, DueAt = Now }, version, cancellationToken).ConfigureAwait(false);
             }
             else if (!ReferenceEquals(seen, enrollment))
             {
@@ -275,7 +275,10 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
             Status = EnrollmentStatus.Active,
             EnteredAt = at,
             StepStartedAt = at,
+            DueAt = at,
         };
+        // Saved before any step runs, with "due now", so a crash in the first step is resumed by RunDueAsync.
+        version = await SaveAsync(enrollment, version, cancellationToken).ConfigureAwait(false);
         _enrollments.Add(1, new KeyValuePair<string, object?>("journey", journey.Id));
         LogEnrolled(_logger, journey.Id, customer, enrollment.Sequence);
         await AdvanceAsync(journey, enrollment, version, cancellationToken).ConfigureAwait(false);
@@ -334,7 +337,8 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
                         await SaveAsync(enrollment with { DueAt = at, Attempts = enrollment.Attempts + (failed ? 1 : 0) }, version, cancellationToken).ConfigureAwait(false);
                         return;
                     }
-                    enrollment = enrollment with { StepIndex = next, StepStartedAt = now, DueAt = null, Attempts = 0 };
+                    // Saved as "due now" right after the action: a crash in a later step resumes there, not here.
+                    enrollment = enrollment with { StepIndex = next, StepStartedAt = now, DueAt = now, Attempts = 0 };
                     version = await SaveAsync(enrollment, version, cancellationToken).ConfigureAwait(false);
                     break;
                 }
