@@ -1,0 +1,572 @@
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Marketing.Sdk.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Marketing.Sdk.Lifecycle.Journeys;
+
+/// <summary>A customer's inactivity deadline for one journey.</summary>
+internal sealed record InactivityWatch(string JourneyId, CustomerId CustomerId, DateTimeOffset DueAt);
+
+/// <summary>Messages recently sent to a customer, for frequency caps.</summary>
+internal sealed record ContactLedger(IReadOnlyList<ContactEntry> Entries);
+
+/// <summary>One message sent (or reserved) to a customer.</summary>
+internal sealed record ContactEntry(string IdempotencyKey, Channel Channel, DateTimeOffset At);
+
+/// <summary>
+/// Runs the configured journeys: enrolls customers on triggers (events through
+/// <see cref="IMarketingEventListener"/>, segment enter/exit through <see cref="ISegmentMembershipListener"/>,
+/// inactivity deadlines and anniversaries through <see cref="RunDueAsync"/>), advances their steps with
+/// <see cref="TimeProvider"/> time, and performs actions through <see cref="IJourneyActionHandler"/>s
+/// after every <see cref="IJourneyActionGate"/> allowed them and the frequency caps had room. State
+/// lives in the <see cref="IStateStore"/>, so a restarted host resumes where it stopped; each action has
+/// an idempotency key recorded in a ledger, so it is never performed twice.
+/// </summary>
+public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMembershipListener, IDisposable
+{
+    internal const string EnrollmentScope = "journey.enrollment";
+    internal const string WatchScope = "journey.watch";
+    internal const string ActionScope = "journey.action";
+    internal const string ContactScope = "journey.contact";
+    internal const string ScanScope = "journey.scan";
+    private const int MaxStepsPerAdvance = 256;
+    private static readonly TimeSpan AnniversaryScanInterval = TimeSpan.FromHours(1);
+
+    private readonly IStateStore _store;
+    private readonly JourneyOptions _options;
+    private readonly TimeProvider _time;
+    private readonly IServiceProvider _services;
+    private readonly ILogger _logger;
+    private readonly KeyedLock _locks = new();
+    private readonly Counter<long> _enrollments;
+    private readonly Counter<long> _actions;
+
+    /// <summary>Creates the engine (normally resolved from DI).</summary>
+    /// <param name="store">Where enrollments, ledgers and watches are kept.</param>
+    /// <param name="options">The journeys and execution rules.</param>
+    /// <param name="timeProvider">The clock.</param>
+    /// <param name="services">Resolves handlers, gates and the optional profile store.</param>
+    /// <param name="meterFactory">Creates the <c>Marketing.Sdk.Lifecycle</c> meter; a shared meter when <see langword="null"/>.</param>
+    /// <param name="logger">The logger; none when <see langword="null"/>.</param>
+    public JourneyEngine(IStateStore store, IOptions<LifecycleOptions> options, TimeProvider timeProvider, IServiceProvider services, IMeterFactory? meterFactory = null, ILogger<JourneyEngine>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _store = store;
+        _options = options.Value.Journeys;
+        _time = timeProvider;
+        _services = services;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        var meter = LifecycleTelemetry.CreateMeter(meterFactory);
+        _enrollments = meter.CreateCounter<long>("marketing.lifecycle.journey_enrollments", description: "Customers enrolled in journeys.");
+        _actions = meter.CreateCounter<long>("marketing.lifecycle.journey_actions", description: "Journey actions by outcome.");
+    }
+
+    /// <summary>The configured journeys.</summary>
+    public IReadOnlyList<JourneyDefinition> Journeys => _options.Definitions;
+
+    /// <inheritdoc />
+    public async ValueTask OnEventsAcceptedAsync(IReadOnlyList<MarketingEvent> events, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        if (Journeys.Count == 0)
+        {
+            return;
+        }
+        foreach (var group in events.Where(e => e.CustomerId is not null).GroupBy(e => e.CustomerId!.Value))
+        {
+            using (await _locks.AcquireAsync(group.Key.Value, cancellationToken).ConfigureAwait(false))
+            {
+                foreach (var e in group.OrderBy(e => e.OccurredAt).ThenBy(e => e.Id, StringComparer.Ordinal))
+                {
+                    foreach (var journey in Journeys)
+                    {
+                        await OnEventAsync(journey, group.Key, e, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask OnMembershipChangedAsync(IReadOnlyList<SegmentMembershipChange> changes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+        foreach (var change in changes)
+        {
+            foreach (var journey in Journeys)
+            {
+                if (journey.Trigger is SegmentTrigger t && t.SegmentId == change.SegmentId && t.OnEnter == change.Entered)
+                {
+                    using (await _locks.AcquireAsync(change.CustomerId.Value, cancellationToken).ConfigureAwait(false))
+                    {
+                        await TryEnrollAsync(journey, change.CustomerId, Clamp(change.At), cancellationToken).ConfigureAwait(false);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Does everything that is due now: enrolls customers whose inactivity deadline or anniversary has
+    /// come, and advances enrollments whose wait is over. The hosted scheduler calls this every
+    /// <see cref="JourneyOptions.PollInterval"/>; hosts without it (and tests) call it themselves.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the run.</param>
+    /// <returns>The number of enrollments started or advanced.</returns>
+    public async ValueTask<int> RunDueAsync(CancellationToken cancellationToken = default)
+    {
+        var now = _time.GetUtcNow();
+        var worked = 0;
+        var watches = new List<InactivityWatch>();
+        await foreach (var entry in _store.StreamAsync(WatchScope, null, cancellationToken).ConfigureAwait(false))
+        {
+            var w = JsonSerializer.Deserialize(entry.Value, LifecycleJsonContext.Default.InactivityWatch);
+            if (w is not null && w.DueAt <= now)
+            {
+                watches.Add(w);
+            }
+        }
+        foreach (var w in watches)
+        {
+            if (Find(w.JourneyId) is not { } journey)
+            {
+                continue;
+            }
+            using (await _locks.AcquireAsync(w.CustomerId.Value, cancellationToken).ConfigureAwait(false))
+            {
+                var key = Key(w.CustomerId, w.JourneyId);
+                var current = await _store.GetAsync(WatchScope, key, cancellationToken).ConfigureAwait(false);
+                var still = current is null ? null : JsonSerializer.Deserialize(current.Value, LifecycleJsonContext.Default.InactivityWatch);
+                if (still is null || still.DueAt > now)
+                {
+                    continue;
+                }
+                await _store.DeleteAsync(WatchScope, key, cancellationToken).ConfigureAwait(false);
+                if (await TryEnrollAsync(journey, w.CustomerId, still.DueAt, cancellationToken).ConfigureAwait(false))
+                {
+                    worked++;
+                }
+            }
+        }
+        foreach (var journey in Journeys)
+        {
+            if (journey.Trigger is AnniversaryTrigger anniversary)
+            {
+                worked += await ScanAnniversariesAsync(journey, anniversary, now, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        var due = new List<JourneyEnrollment>();
+        await foreach (var entry in _store.StreamAsync(EnrollmentScope, null, cancellationToken).ConfigureAwait(false))
+        {
+            var e = JsonSerializer.Deserialize(entry.Value, LifecycleJsonContext.Default.JourneyEnrollment);
+            if (e is { Status: EnrollmentStatus.Active, DueAt: { } at } && at <= now)
+            {
+                due.Add(e);
+            }
+        }
+        foreach (var e in due)
+        {
+            if (Find(e.JourneyId) is not { } journey)
+            {
+                continue;
+            }
+            using (await _locks.AcquireAsync(e.CustomerId.Value, cancellationToken).ConfigureAwait(false))
+            {
+                var (current, version) = await LoadAsync(e.CustomerId, e.JourneyId, cancellationToken).ConfigureAwait(false);
+                if (current is { Status: EnrollmentStatus.Active, DueAt: { } at } && at <= now)
+                {
+                    await AdvanceAsync(journey, current, version, cancellationToken).ConfigureAwait(false);
+                    worked++;
+                }
+            }
+        }
+        return worked;
+    }
+
+    /// <summary>Reads a customer's latest enrollment in a journey, or <see langword="null"/>.</summary>
+    /// <param name="journeyId">The journey.</param>
+    /// <param name="customerId">The customer.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    public async ValueTask<JourneyEnrollment?> GetEnrollmentAsync(string journeyId, CustomerId customerId, CancellationToken cancellationToken = default) =>
+        (await LoadAsync(customerId, journeyId, cancellationToken).ConfigureAwait(false)).Enrollment;
+
+    /// <summary>Streams the outcome of every journey action, optionally of one customer.</summary>
+    /// <param name="customerId">Only this customer's actions, or everyone's when <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the enumeration.</param>
+    public async IAsyncEnumerable<JourneyActionRecord> ReadActionLogAsync(CustomerId? customerId = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var prefix = customerId is { } c ? c.Value + "|" : null;
+        await foreach (var entry in _store.StreamAsync(ActionScope, prefix, cancellationToken).ConfigureAwait(false))
+        {
+            if (JsonSerializer.Deserialize(entry.Value, LifecycleJsonContext.Default.JourneyActionRecord) is { } record)
+            {
+                yield return record;
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _locks.Dispose();
+
+    private async ValueTask OnEventAsync(JourneyDefinition journey, CustomerId customer, MarketingEvent e, CancellationToken cancellationToken)
+    {
+        var (enrollment, version) = await LoadAsync(customer, journey.Id, cancellationToken).ConfigureAwait(false);
+        if (enrollment is { Status: EnrollmentStatus.Active } && e.OccurredAt >= enrollment.EnteredAt)
+        {
+            if (journey.ExitOn.Contains(e.Type))
+            {
+                await SaveAsync(enrollment with { Status = EnrollmentStatus.Exited, FinishedAt = Now, DueAt = null }, version, cancellationToken).ConfigureAwait(false);
+                LogExited(_logger, journey.Id, customer);
+                return;
+            }
+            var seen = enrollment.SeenEvents.Contains(e.Type) || enrollment.SeenEvents.Count >= 64
+                ? enrollment
+                : enrollment with { SeenEvents = [.. enrollment.SeenEvents, e.Type] };
+            if (enrollment.StepIndex < journey.Steps.Count && journey.Steps[enrollment.StepIndex] is WaitForEventStep wait
+                && wait.EventType == e.Type && e.OccurredAt >= enrollment.StepStartedAt)
+            {
+                var next = wait.OnEventGoTo is { } label ? journey.IndexOf(label) : enrollment.StepIndex + 1;
+                await AdvanceAsync(journey, seen with { StepIndex = next, StepStartedAt = Now, DueAt = Now }, version, cancellationToken).ConfigureAwait(false);
+            }
+            else if (!ReferenceEquals(seen, enrollment))
+            {
+                await SaveAsync(seen, version, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        if (journey.Trigger is EventTrigger trigger && trigger.Matches(e))
+        {
+            await TryEnrollAsync(journey, customer, Clamp(e.OccurredAt), cancellationToken).ConfigureAwait(false);
+        }
+        else if (journey.Trigger is InactivityTrigger inactivity && inactivity.Watches(e))
+        {
+            var key = Key(customer, journey.Id);
+            var entry = await _store.GetAsync(WatchScope, key, cancellationToken).ConfigureAwait(false);
+            var existing = entry is null ? null : JsonSerializer.Deserialize(entry.Value, LifecycleJsonContext.Default.InactivityWatch);
+            var dueAt = e.OccurredAt + inactivity.After;
+            if (existing is null || existing.DueAt < dueAt)
+            {
+                var json = JsonSerializer.Serialize(new InactivityWatch(journey.Id, customer, dueAt), LifecycleJsonContext.Default.InactivityWatch);
+                await _store.SaveAsync(WatchScope, key, json, entry?.Version ?? 0, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async ValueTask<bool> TryEnrollAsync(JourneyDefinition journey, CustomerId customer, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        var (previous, version) = await LoadAsync(customer, journey.Id, cancellationToken).ConfigureAwait(false);
+        if (previous is not null)
+        {
+            if (previous.Status == EnrollmentStatus.Active || !journey.AllowReentry || at - previous.EnteredAt < journey.ReentryCooldown)
+            {
+                return false;
+            }
+        }
+        var enrollment = new JourneyEnrollment
+        {
+            JourneyId = journey.Id,
+            CustomerId = customer,
+            Sequence = (previous?.Sequence ?? 0) + 1,
+            Status = EnrollmentStatus.Active,
+            EnteredAt = at,
+            StepStartedAt = at,
+            DueAt = at,
+        };
+        // Saved before any step runs, with "due now", so a crash in the first step is resumed by RunDueAsync.
+        version = await SaveAsync(enrollment, version, cancellationToken).ConfigureAwait(false);
+        _enrollments.Add(1, new KeyValuePair<string, object?>("journey", journey.Id));
+        LogEnrolled(_logger, journey.Id, customer, enrollment.Sequence);
+        await AdvanceAsync(journey, enrollment, version, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>Runs steps until the enrollment waits or ends, saving after each action so a crash never repeats one.</summary>
+    private async ValueTask AdvanceAsync(JourneyDefinition journey, JourneyEnrollment enrollment, long version, CancellationToken cancellationToken)
+    {
+        for (var guard = 0; guard < MaxStepsPerAdvance; guard++)
+        {
+            var now = Now;
+            if (enrollment.StepIndex >= journey.Steps.Count)
+            {
+                await SaveAsync(enrollment with { Status = EnrollmentStatus.Completed, FinishedAt = now, DueAt = null }, version, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            var next = enrollment.StepIndex + 1;
+            switch (journey.Steps[enrollment.StepIndex])
+            {
+                case WaitStep wait:
+                {
+                    var due = enrollment.StepStartedAt + wait.Duration;
+                    if (now < due)
+                    {
+                        await SaveAsync(enrollment with { DueAt = due }, version, cancellationToken).ConfigureAwait(false);
+                        return;
+                    }
+                    enrollment = enrollment with { StepIndex = next, StepStartedAt = due, DueAt = null };
+                    break;
+                }
+                case WaitForEventStep waitFor:
+                {
+                    var deadline = enrollment.StepStartedAt + waitFor.Timeout;
+                    if (now < deadline)
+                    {
+                        await SaveAsync(enrollment with { DueAt = deadline }, version, cancellationToken).ConfigureAwait(false);
+                        return;
+                    }
+                    var target = waitFor.OnTimeoutGoTo is { } label ? journey.IndexOf(label) : next;
+                    enrollment = enrollment with { StepIndex = target, StepStartedAt = deadline, DueAt = null };
+                    break;
+                }
+                case BranchStep branch:
+                {
+                    var holds = await EvaluateAsync(branch.Condition, enrollment, cancellationToken).ConfigureAwait(false);
+                    var target = holds ? journey.IndexOf(branch.ThenGoTo) : branch.ElseGoTo is { } label ? journey.IndexOf(label) : next;
+                    enrollment = enrollment with { StepIndex = target, StepStartedAt = now };
+                    break;
+                }
+                case ActionStep action:
+                {
+                    var (retryAt, failed) = await ExecuteAsync(journey, enrollment, action.Action, now, cancellationToken).ConfigureAwait(false);
+                    if (retryAt is { } at)
+                    {
+                        await SaveAsync(enrollment with { DueAt = at, Attempts = enrollment.Attempts + (failed ? 1 : 0) }, version, cancellationToken).ConfigureAwait(false);
+                        return;
+                    }
+                    // Saved as "due now" right after the action: a crash in a later step resumes there, not here.
+                    enrollment = enrollment with { StepIndex = next, StepStartedAt = now, DueAt = now, Attempts = 0 };
+                    version = await SaveAsync(enrollment, version, cancellationToken).ConfigureAwait(false);
+                    break;
+                }
+                default:
+                    await SaveAsync(enrollment with { Status = EnrollmentStatus.Exited, FinishedAt = now, DueAt = null }, version, cancellationToken).ConfigureAwait(false);
+                    return;
+            }
+        }
+        throw new LifecycleException($"Journey '{journey.Id}' ran {MaxStepsPerAdvance} steps without waiting; its branches form a loop.");
+    }
+
+    /// <summary>Performs an action once; returns when to retry if it must wait (deferred, or a failed attempt), else no time.</summary>
+    private async ValueTask<(DateTimeOffset? RetryAt, bool Failed)> ExecuteAsync(JourneyDefinition journey, JourneyEnrollment enrollment, JourneyAction action, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var customer = enrollment.CustomerId;
+        var idempotencyKey = string.Create(CultureInfo.InvariantCulture, $"{journey.Id}:{customer.Value}:{enrollment.Sequence}:{enrollment.StepIndex}");
+        var ledgerKey = customer.Value + "|" + idempotencyKey;
+        if (await _store.GetAsync(ActionScope, ledgerKey, cancellationToken).ConfigureAwait(false) is not null)
+        {
+            return (null, false); // Already done (this is a resumed run): never perform it twice.
+        }
+        var request = new JourneyActionRequest(idempotencyKey, journey.Id, enrollment.StepIndex, customer, action, now, enrollment.Attempts + 1);
+        foreach (var gate in _services.GetServices<IJourneyActionGate>())
+        {
+            var decision = await gate.EvaluateAsync(request, cancellationToken).ConfigureAwait(false);
+            if (decision.Verdict == GateVerdict.Defer && decision.RetryAt is { } until && until > now)
+            {
+                LogDeferred(_logger, journey.Id, customer, decision.Reason ?? "deferred", until);
+                return (until, false);
+            }
+            if (decision.Verdict == GateVerdict.Veto)
+            {
+                await RecordAsync(request, JourneyActionStatus.Vetoed, decision.Reason, cancellationToken).ConfigureAwait(false);
+                return (null, false);
+            }
+        }
+        if (action.Channel is { } channel && !await TryReserveContactAsync(customer, channel, idempotencyKey, now, cancellationToken).ConfigureAwait(false))
+        {
+            await RecordAsync(request, JourneyActionStatus.Capped, "frequency cap reached", cancellationToken).ConfigureAwait(false);
+            return (null, false);
+        }
+        var handler = _services.GetServices<IJourneyActionHandler>().FirstOrDefault(h => h.CanHandle(action));
+        if (handler is null)
+        {
+            await RecordAsync(request, JourneyActionStatus.NoHandler, "no handler for kind " + action.Kind, cancellationToken).ConfigureAwait(false);
+            return (null, false);
+        }
+        try
+        {
+            await handler.ExecuteAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // A failing handler must not stop the engine: the attempt is retried or recorded as failed.
+        catch (Exception ex) when (ex is not OperationCanceledException)
+#pragma warning restore CA1031
+        {
+            LogActionFailed(_logger, ex, journey.Id, customer, request.Attempt);
+            if (request.Attempt < _options.MaxAttempts)
+            {
+                return (now + _options.RetryDelay, true);
+            }
+            await RecordAsync(request, JourneyActionStatus.Failed, "handler failed " + request.Attempt + " times", cancellationToken).ConfigureAwait(false);
+            return (null, false);
+        }
+        await RecordAsync(request, JourneyActionStatus.Executed, null, cancellationToken).ConfigureAwait(false);
+        return (null, false);
+    }
+
+    private async ValueTask RecordAsync(JourneyActionRequest request, JourneyActionStatus status, string? reason, CancellationToken cancellationToken)
+    {
+        var record = new JourneyActionRecord(request.IdempotencyKey, request.JourneyId, request.StepIndex, request.CustomerId, request.Action.Kind, request.Action.Channel, status, reason, Now, request.Attempt);
+        await _store.SaveAsync(ActionScope, request.CustomerId.Value + "|" + request.IdempotencyKey, JsonSerializer.Serialize(record, LifecycleJsonContext.Default.JourneyActionRecord), 0, cancellationToken).ConfigureAwait(false);
+        _actions.Add(1, new KeyValuePair<string, object?>("journey", request.JourneyId), new KeyValuePair<string, object?>("status", status.ToString()));
+        LogAction(_logger, request.JourneyId, request.CustomerId, request.Action.Kind, status);
+    }
+
+    /// <summary>Checks the caps and reserves a slot atomically (optimistic concurrency on the customer's contact ledger).</summary>
+    private async ValueTask<bool> TryReserveContactAsync(CustomerId customer, Channel channel, string idempotencyKey, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var channelCap = _options.ChannelCaps.TryGetValue(channel, out var c) ? c : _options.DefaultChannelCap;
+        var customerCap = _options.CustomerCap;
+        var longest = TimeSpan.FromTicks(Math.Max(channelCap?.Window.Ticks ?? 0, customerCap?.Window.Ticks ?? 0));
+        var key = customer.Value + "|";
+        for (var attempt = 0; ; attempt++)
+        {
+            var entry = await _store.GetAsync(ContactScope, key, cancellationToken).ConfigureAwait(false);
+            var ledger = entry is null ? new ContactLedger([]) : JsonSerializer.Deserialize(entry.Value, LifecycleJsonContext.Default.ContactLedger) ?? new ContactLedger([]);
+            if (ledger.Entries.Any(e => e.IdempotencyKey == idempotencyKey))
+            {
+                return true; // Reserved by an earlier attempt of this very action.
+            }
+            bool Full(FrequencyCap? cap, Func<ContactEntry, bool> counts) =>
+                cap is not null && ledger.Entries.Count(e => counts(e) && e.At > now - cap.Window) >= cap.MaxMessages;
+            if (Full(channelCap, e => e.Channel == channel) || Full(customerCap, _ => true))
+            {
+                return false;
+            }
+            var kept = ledger.Entries.Where(e => e.At > now - longest).Append(new ContactEntry(idempotencyKey, channel, now)).ToList();
+            try
+            {
+                await _store.SaveAsync(ContactScope, key, JsonSerializer.Serialize(new ContactLedger(kept), LifecycleJsonContext.Default.ContactLedger), entry?.Version ?? 0, cancellationToken).ConfigureAwait(false);
+                return true;
+            }
+            catch (ConcurrencyConflictException) when (attempt < 10)
+            {
+                // Another instance sent to this customer meanwhile: re-read and re-check.
+            }
+        }
+    }
+
+    private async ValueTask<bool> EvaluateAsync(JourneyCondition condition, JourneyEnrollment enrollment, CancellationToken cancellationToken)
+    {
+        switch (condition)
+        {
+            case EventSinceEntryCondition e:
+                return enrollment.SeenEvents.Contains(e.EventType);
+            case HasTagCondition t:
+            {
+                var profile = await GetProfileAsync(enrollment.CustomerId, cancellationToken).ConfigureAwait(false);
+                return profile is not null && (profile.StaticTags.Contains(t.Tag) || profile.DynamicTags.Contains(t.Tag));
+            }
+            case TraitEqualsCondition t:
+            {
+                var profile = await GetProfileAsync(enrollment.CustomerId, cancellationToken).ConfigureAwait(false);
+                return profile is not null && profile.Trait(t.Trait) == t.Value;
+            }
+            default:
+                throw new LifecycleException("Unknown journey condition type.");
+        }
+    }
+
+    private async ValueTask<int> ScanAnniversariesAsync(JourneyDefinition journey, AnniversaryTrigger trigger, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var profiles = _services.GetService<IProfileStore>();
+        if (profiles is null)
+        {
+            return 0;
+        }
+        var scan = await _store.GetAsync(ScanScope, journey.Id, cancellationToken).ConfigureAwait(false);
+        if (scan is not null && JsonSerializer.Deserialize(scan.Value, LifecycleJsonContext.Default.DateTimeOffset) is var last && now - last < AnniversaryScanInterval)
+        {
+            return 0;
+        }
+        var enrolled = 0;
+        await foreach (var profile in profiles.StreamAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (!TryParseMonthDay(profile.Trait(trigger.Trait).AsString(), out var month, out var day))
+            {
+                continue;
+            }
+            var zone = QuietHoursGate.ZoneOf(profile, _options);
+            var local = TimeZoneInfo.ConvertTime(now, zone);
+            if (month == 2 && day == 29 && !DateTime.IsLeapYear(local.Year))
+            {
+                day = 28;
+            }
+            if (local.Month != month || local.Day != day || TimeOnly.FromTimeSpan(local.TimeOfDay) < trigger.LocalTime)
+            {
+                continue;
+            }
+            using (await _locks.AcquireAsync(profile.Id.Value, cancellationToken).ConfigureAwait(false))
+            {
+                var (previous, _) = await LoadAsync(profile.Id, journey.Id, cancellationToken).ConfigureAwait(false);
+                if (previous is not null && now - previous.EnteredAt < TimeSpan.FromDays(300))
+                {
+                    continue; // Already celebrated this year.
+                }
+                if (await TryEnrollAsync(journey, profile.Id, now, cancellationToken).ConfigureAwait(false))
+                {
+                    enrolled++;
+                }
+            }
+        }
+        await _store.SaveAsync(ScanScope, journey.Id, JsonSerializer.Serialize(now, LifecycleJsonContext.Default.DateTimeOffset), scan?.Version ?? 0, cancellationToken).ConfigureAwait(false);
+        return enrolled;
+    }
+
+    internal static bool TryParseMonthDay(string? text, out int month, out int day)
+    {
+        month = day = 0;
+        if (string.IsNullOrEmpty(text))
+        {
+            return false;
+        }
+        if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+        {
+            (month, day) = (date.Month, date.Day);
+            return true;
+        }
+        if (DateOnly.TryParseExact("2000-" + text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out date))
+        {
+            (month, day) = (date.Month, date.Day);
+            return true;
+        }
+        return false;
+    }
+
+    private ValueTask<CustomerProfile?> GetProfileAsync(CustomerId customer, CancellationToken cancellationToken) =>
+        _services.GetService<IProfileStore>() is { } profiles ? profiles.GetAsync(customer, cancellationToken) : ValueTask.FromResult<CustomerProfile?>(null);
+
+    private async ValueTask<(JourneyEnrollment? Enrollment, long Version)> LoadAsync(CustomerId customer, string journeyId, CancellationToken cancellationToken)
+    {
+        var entry = await _store.GetAsync(EnrollmentScope, Key(customer, journeyId), cancellationToken).ConfigureAwait(false);
+        return entry is null ? (null, 0) : (JsonSerializer.Deserialize(entry.Value, LifecycleJsonContext.Default.JourneyEnrollment), entry.Version);
+    }
+
+    private ValueTask<long> SaveAsync(JourneyEnrollment enrollment, long version, CancellationToken cancellationToken) =>
+        _store.SaveAsync(EnrollmentScope, Key(enrollment.CustomerId, enrollment.JourneyId), JsonSerializer.Serialize(enrollment, LifecycleJsonContext.Default.JourneyEnrollment), version, cancellationToken);
+
+    private JourneyDefinition? Find(string journeyId) => Journeys.FirstOrDefault(j => j.Id == journeyId);
+
+    private DateTimeOffset Now => _time.GetUtcNow();
+
+    private DateTimeOffset Clamp(DateTimeOffset at) => at > Now ? Now : at;
+
+    private static string Key(CustomerId customer, string journeyId) => customer.Value + "|" + journeyId;
+
+    [LoggerMessage(EventId = 5101, Level = LogLevel.Information, Message = "Customer {CustomerId} entered journey {JourneyId} (entry {Sequence}).")]
+    private static partial void LogEnrolled(ILogger logger, string journeyId, CustomerId customerId, int sequence);
+
+    [LoggerMessage(EventId = 5102, Level = LogLevel.Information, Message = "Customer {CustomerId} left journey {JourneyId} on an exit event.")]
+    private static partial void LogExited(ILogger logger, string journeyId, CustomerId customerId);
+
+    [LoggerMessage(EventId = 5103, Level = LogLevel.Information, Message = "Journey {JourneyId} action {Kind} for customer {CustomerId}: {Status}.")]
+    private static partial void LogAction(ILogger logger, string journeyId, CustomerId customerId, string kind, JourneyActionStatus status);
+
+    [LoggerMessage(EventId = 5104, Level = LogLevel.Debug, Message = "Journey {JourneyId} action for customer {CustomerId} deferred until {Until} ({Reason}).")]
+    private static partial void LogDeferred(ILogger logger, string journeyId, CustomerId customerId, string reason, DateTimeOffset until);
+
+    [LoggerMessage(EventId = 5105, Level = LogLevel.Warning, Message = "Journey {JourneyId} action for customer {CustomerId} failed on attempt {Attempt}.")]
+    private static partial void LogActionFailed(ILogger logger, Exception exception, string journeyId, CustomerId customerId, int attempt);
+}

@@ -1,0 +1,46 @@
+using Marketing.Sdk;
+using Marketing.Sdk.Lifecycle;
+using Marketing.Sdk.Lifecycle.Journeys;
+using Marketing.Sdk.Lifecycle.Stages;
+using Marketing.Sdk.Storage;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the lifecycle package.</summary>
+public static class LifecycleMarketingBuilderExtensions
+{
+    /// <summary>Adds lifecycle stages and journeys with default settings.</summary>
+    /// <param name="builder">The SDK builder.</param>
+    public static IMarketingBuilder AddLifecycle(this IMarketingBuilder builder) => builder.AddLifecycle(_ => { });
+
+    /// <summary>
+    /// Adds lifecycle stages (<see cref="LifecycleStageTracker"/>) and journeys (<see cref="JourneyEngine"/>),
+    /// both as event listeners, the engine also as a segment-membership listener; the built-in consent
+    /// and quiet-hours gates; a background scheduler; and a process-local state store when the host
+    /// registered no <see cref="IStateStore"/>. Calling it again only adds configuration.
+    /// </summary>
+    /// <param name="builder">The SDK builder.</param>
+    /// <param name="configure">Configures stages and journeys (e.g. <c>o =&gt; o.Journeys.Add("cart", j =&gt; …)</c>).</param>
+    public static IMarketingBuilder AddLifecycle(this IMarketingBuilder builder, Action<LifecycleOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configure);
+        var services = builder.Services;
+        services.AddOptions<LifecycleOptions>().Configure(configure).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LifecycleOptions>, LifecycleOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IStateStore, InMemoryStateStore>();
+        services.TryAddSingleton<LifecycleStageTracker>();
+        services.TryAddSingleton<JourneyEngine>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IMarketingEventListener, LifecycleStageTracker>(sp => sp.GetRequiredService<LifecycleStageTracker>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IMarketingEventListener, JourneyEngine>(sp => sp.GetRequiredService<JourneyEngine>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ISegmentMembershipListener, JourneyEngine>(sp => sp.GetRequiredService<JourneyEngine>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IJourneyActionGate, ConsentSummaryGate>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IJourneyActionGate, QuietHoursGate>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, JourneySchedulerService>());
+        return builder;
+    }
+}
