@@ -145,8 +145,12 @@ internal sealed class SqliteDatabase : RelationalDatabase, IStorageMigrator, IDi
         }
     }
 
-    public async ValueTask<MigrationResult> MigrateAsync(CancellationToken cancellationToken = default) =>
-        await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
+    public async ValueTask<MigrationResult> MigrateAsync(CancellationToken cancellationToken = default)
+    {
+        var result = await MigrateCoreAsync(cancellationToken).ConfigureAwait(false);
+        Volatile.Write(ref _migration, Task.FromResult(result));
+        return result;
+    }
 
     public async ValueTask<int> GetVersionAsync(CancellationToken cancellationToken = default)
     {

@@ -106,13 +106,13 @@ internal sealed class RelationalOutboxStore(RelationalDatabase db) : IOutboxStor
 
     public ValueTask<bool> RetryAsync(long id, Guid leaseToken, DateTimeOffset nextAttemptAt, string reason, CancellationToken cancellationToken = default)
     {
-        StoreLimits.EnsureText(reason, "reason");
+        StoreChecks.ColumnText(reason, "reason");
         return CompleteAsync($"UPDATE {_t} SET state = 0, next_attempt_at = @next, last_error = @reason, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL WHERE id = @id AND state = 1 AND lease_token = @tok", id, leaseToken, nextAttemptAt.UtcTicks, reason, cancellationToken);
     }
 
     public ValueTask<bool> DeadLetterAsync(long id, Guid leaseToken, string reason, CancellationToken cancellationToken = default)
     {
-        StoreLimits.EnsureText(reason, "reason");
+        StoreChecks.ColumnText(reason, "reason");
         return CompleteAsync($"UPDATE {_t} SET state = 3, completed_at = @now, last_error = @reason, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL WHERE id = @id AND state = 1 AND lease_token = @tok", id, leaseToken, null, reason, cancellationToken);
     }
 

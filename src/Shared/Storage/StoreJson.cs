@@ -15,17 +15,64 @@ internal sealed class OutboxMeta
 [JsonSerializable(typeof(OutboxMeta))]
 internal sealed partial class StorageJsonContext : JsonSerializerContext;
 
+/// <summary>
+/// Reads and writes <see cref="Money"/> as <c>{"amount":…,"currency":…}</c>, the shape the domain context
+/// writes (the computed <c>minorUnitDigits</c> is written too and ignored on read), through the
+/// constructor so that the currency survives the round trip.
+/// </summary>
+internal sealed class StoredMoneyConverter : JsonConverter<Money>
+{
+    public override Money Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw new JsonException("Money is stored as an object.");
+        }
+        decimal? amount = null;
+        string? currency = null;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+        {
+            var name = reader.GetString();
+            reader.Read();
+            switch (name)
+            {
+                case "amount": amount = reader.GetDecimal(); break;
+                case "currency": currency = reader.GetString(); break;
+                default: reader.Skip(); break;
+            }
+        }
+        return new Money(amount ?? throw new JsonException("Money without an amount."), currency ?? throw new JsonException("Money without a currency."));
+    }
+
+    public override void Write(Utf8JsonWriter writer, Money value, JsonSerializerOptions options)
+    {
+        writer.WriteStartObject();
+        writer.WriteNumber("amount", value.Amount);
+        writer.WriteString("currency", value.Currency);
+        writer.WriteNumber("minorUnitDigits", value.MinorUnitDigits);
+        writer.WriteEndObject();
+    }
+}
+
 /// <summary>Serialisation of stored documents, and the checks that make round trips exact.</summary>
 internal static class StoreJson
 {
+    /// <summary>The domain context with the storage converters (same camelCase shape as <see cref="MarketingJsonContext.Default"/>).</summary>
+    public static MarketingJsonContext Context { get; } = new(new JsonSerializerOptions
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Converters = { new StoredMoneyConverter() },
+    });
+
     public static string SerializeEvent(MarketingEvent e) =>
-        JsonSerializer.Serialize(e with { CustomerId = null }, MarketingJsonContext.Default.MarketingEvent);
+        JsonSerializer.Serialize(e with { CustomerId = null }, Context.MarketingEvent);
 
     public static MarketingEvent DeserializeEvent(string json, string customerId) =>
-        (JsonSerializer.Deserialize(json, MarketingJsonContext.Default.MarketingEvent)
+        (JsonSerializer.Deserialize(json, Context.MarketingEvent)
             ?? throw new MarketingStoreException("A stored event could not be read.")) with { CustomerId = new CustomerId(customerId) };
 
-    public static string SerializeProfile(CustomerProfile p) => JsonSerializer.Serialize(p, MarketingJsonContext.Default.CustomerProfile);
+    public static string SerializeProfile(CustomerProfile p) => JsonSerializer.Serialize(p, Context.CustomerProfile);
 
     /// <summary>
     /// Reads a profile written by <see cref="SerializeProfile"/>. The collections are read one by one
@@ -36,7 +83,7 @@ internal static class StoreJson
     {
         using var doc = JsonDocument.Parse(json);
         var root = doc.RootElement;
-        var ctx = MarketingJsonContext.Default;
+        var ctx = Context;
         var consents = new Dictionary<ConsentPurpose, ConsentState>();
         if (root.TryGetProperty("consents", out var c))
         {
@@ -163,7 +210,17 @@ internal static class StoreChecks
         ArgumentNullException.ThrowIfNull(r);
         StoreLimits.EnsureKey(r.Actor, "actor");
         StoreLimits.EnsureKey(r.Action, "action");
-        StoreLimits.EnsureText(r.Details, "details");
+        ColumnText(r.Details, "details");
+    }
+
+    /// <summary>Free text stored in its own column (not inside JSON): no unpaired surrogates and no NUL, which SQL text types cannot hold.</summary>
+    public static void ColumnText(string? value, string field)
+    {
+        StoreLimits.EnsureText(value, field);
+        if (value is not null && value.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new MarketingValidationException(field, ValidationReason.InvalidCharacters, "The text must not contain NUL characters.");
+        }
     }
 
     public static void Outbox(OutboxMessage m, int index)
