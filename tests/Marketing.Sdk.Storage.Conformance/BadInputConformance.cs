@@ -16,7 +16,7 @@ public abstract class BadInputConformance : StoreConformanceBase
         return data;
     }
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(NastyIndexes))]
     public async Task Metacharacters_in_every_field_round_trip_exactly(int index)
     {
@@ -65,7 +65,7 @@ public abstract class BadInputConformance : StoreConformanceBase
         Assert.Equal(s, (await Store.Outbox.GetAsync(claimed.Id))!.LastError);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Unpaired_surrogates_are_stored_exactly_or_rejected_with_a_validation_error()
     {
         var c = Customer("sur");
@@ -91,7 +91,7 @@ public abstract class BadInputConformance : StoreConformanceBase
             async () => Assert.Equal(lone, (await Store.Consents.ReadHistoryAsync(c).ToListAsync()).Single().Source));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Oversized_values_are_stored_exactly_or_rejected_with_a_validation_error()
     {
         var c = Customer("huge");
@@ -122,7 +122,7 @@ public abstract class BadInputConformance : StoreConformanceBase
         Assert.True(Encoding.UTF8.GetByteCount(megabyte) > 1_000_000);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Extreme_instants_and_offsets_round_trip()
     {
         var c = Customer("time");
@@ -145,7 +145,7 @@ public abstract class MigrationConformance : StoreConformanceBase
     /// <summary>Creates a migrator over a brand-new, empty database (no migrations applied).</summary>
     protected abstract ValueTask<(IStorageMigrator Migrator, IAsyncDisposable Owner)> CreateEmptyAsync();
 
-    [Fact]
+    [SkippableFact]
     public async Task Migrates_an_empty_database_and_rerunning_is_a_no_op()
     {
         var (migrator, owner) = await CreateEmptyAsync();
@@ -162,7 +162,7 @@ public abstract class MigrationConformance : StoreConformanceBase
         Assert.Equal(first.ToVersion, await migrator.GetVersionAsync());
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task The_harness_database_is_fully_migrated()
     {
         Assert.NotNull(Store.Migrator);

@@ -4,7 +4,7 @@ namespace Marketing.Sdk.Storage.Conformance;
 
 public abstract class IdentityGraphConformance : StoreConformanceBase
 {
-    [Fact]
+    [SkippableFact]
     public async Task Claim_links_a_free_identity_and_keeps_an_owned_one()
     {
         var email = Identity.Email("x@example.com");
@@ -15,7 +15,7 @@ public abstract class IdentityGraphConformance : StoreConformanceBase
         Assert.Equal(Customer("i1"), found[email]);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Concurrent_claims_agree_on_one_owner()
     {
         var device = Identity.Device("shared-device");
@@ -23,7 +23,7 @@ public abstract class IdentityGraphConformance : StoreConformanceBase
         Assert.Single(owners.Distinct());
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Identities_are_listed_reassigned_and_deleted_with_observations_and_merges()
     {
         var a = Customer("ga");
@@ -59,7 +59,7 @@ public abstract class ConsentStoreConformance : StoreConformanceBase
     private static ConsentRecord Record(CustomerId c, ConsentPurpose p, bool granted, DateTimeOffset at, string source = "checkout_form") =>
         new() { CustomerId = c, Purpose = p, Granted = granted, RecordedAt = at, Source = source, PolicyVersion = "2025-01", ProofHash = "sha256:ab" };
 
-    [Fact]
+    [SkippableFact]
     public async Task History_is_append_only_and_current_state_is_the_latest_record_per_purpose()
     {
         var c = Customer("k1");
@@ -84,7 +84,7 @@ public abstract class ConsentStoreConformance : StoreConformanceBase
         Assert.Equal(3, (await Store.Consents.ReadHistoryAsync(c, ConsentPurpose.Email).ToListAsync()).Count);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Equal_timestamps_resolve_to_the_later_append()
     {
         var c = Customer("k3");
@@ -93,7 +93,7 @@ public abstract class ConsentStoreConformance : StoreConformanceBase
         Assert.Equal(last, (await Store.Consents.GetCurrentAsync(c))[ConsentPurpose.Analytics]);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Reassign_moves_history_to_the_survivor()
     {
         await Store.Consents.AppendAsync(Record(Customer("k4"), ConsentPurpose.Email, true, Start));
@@ -114,7 +114,7 @@ public abstract class AuditLogConformance : StoreConformanceBase
         Details = i % 5 == 0 ? null : $"{{\"n\":{i}}}",
     };
 
-    [Fact]
+    [SkippableFact]
     public async Task Entries_form_a_verifiable_hash_chain()
     {
         Assert.Null(await Store.Audit.GetLastAsync());
@@ -138,7 +138,7 @@ public abstract class AuditLogConformance : StoreConformanceBase
         Assert.Equal(5, await AuditChain.VerifyAsync(removed));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Concurrent_appends_never_fork_the_chain()
     {
         await Task.WhenAll(Enumerable.Range(0, 8).Select(w => Task.Run(async () =>

@@ -7,7 +7,7 @@ public abstract class OutboxConformance : StoreConformanceBase
 {
     private static readonly TimeSpan Lease = TimeSpan.FromMinutes(5);
 
-    [Fact]
+    [SkippableFact]
     public async Task Idempotency_key_is_unique_per_destination()
     {
         var first = await Store.Outbox.EnqueueAsync([Message("meta.capi", "k1"), Message("google.ads", "k1"), Message("meta.capi", "k1")]);
@@ -19,7 +19,7 @@ public abstract class OutboxConformance : StoreConformanceBase
         Assert.Equal(new OutboxCounts(3, 0, 0, 0), await Store.Outbox.CountAsync());
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Payload_headers_and_customer_round_trip_byte_exact()
     {
         var random = new Random(42);
@@ -44,7 +44,7 @@ public abstract class OutboxConformance : StoreConformanceBase
         Assert.True(claimed[0].Id < claimed[1].Id);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Claim_leases_then_ack_completes_and_stale_tokens_are_refused()
     {
         await Store.Outbox.EnqueueAsync([Message("d", "a"), Message("d", "b"), Message("d", "c")]);
@@ -73,7 +73,7 @@ public abstract class OutboxConformance : StoreConformanceBase
         Assert.Null(await Store.Outbox.GetAsync(987654));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Retry_waits_for_the_next_attempt_time_and_dead_letter_keeps_the_reason()
     {
         await Store.Outbox.EnqueueAsync([Message("d", "r")]);
@@ -94,7 +94,7 @@ public abstract class OutboxConformance : StoreConformanceBase
         Assert.Empty(await Store.Outbox.ClaimAsync("w1", 1, Lease));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task An_abandoned_lease_is_reclaimed_after_expiry_only()
     {
         await Store.Outbox.EnqueueAsync([Message("d", "crash")]);
@@ -111,7 +111,7 @@ public abstract class OutboxConformance : StoreConformanceBase
         Assert.True(await Store.Outbox.AckAsync(taken.Id, taken.LeaseToken));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Reclaim_returns_expired_leases_to_pending()
     {
         await Store.Outbox.EnqueueAsync([Message("d", "x"), Message("d", "y")]);
@@ -125,7 +125,7 @@ public abstract class OutboxConformance : StoreConformanceBase
         Assert.All(pending, p => Assert.Null(p.LeaseOwner));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Not_before_destination_filter_and_purge()
     {
         await Store.Outbox.EnqueueAsync([
@@ -144,7 +144,7 @@ public abstract class OutboxConformance : StoreConformanceBase
         Assert.Equal(1, (await Store.Outbox.EnqueueAsync([Message("meta", "now")])).Enqueued);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Eight_concurrent_workers_deliver_ten_thousand_messages_exactly_once()
     {
         const int total = 10_000;
@@ -179,7 +179,7 @@ public abstract class OutboxConformance : StoreConformanceBase
         Assert.Equal(new OutboxCounts(0, 0, total, 0), await Store.Outbox.CountAsync());
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Claim_arguments_are_validated()
     {
         await Assert.ThrowsAsync<MarketingValidationException>(async () => await Store.Outbox.ClaimAsync("w", 0, Lease));
@@ -190,7 +190,7 @@ public abstract class OutboxConformance : StoreConformanceBase
 
 public abstract class TransactionalOutboxConformance : StoreConformanceBase
 {
-    [Fact]
+    [SkippableFact]
     public async Task Events_and_messages_are_stored_together()
     {
         var c = Customer("t1");
@@ -201,7 +201,7 @@ public abstract class TransactionalOutboxConformance : StoreConformanceBase
         Assert.Equal(1, (await Store.Outbox.CountAsync()).Pending);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task An_invalid_message_stores_neither_events_nor_messages()
     {
         var c = Customer("t2");
@@ -211,7 +211,7 @@ public abstract class TransactionalOutboxConformance : StoreConformanceBase
         Assert.Equal(new OutboxCounts(0, 0, 0, 0), await Store.Outbox.CountAsync());
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_profile_conflict_enqueues_nothing_and_consent_is_recorded_with_its_message()
     {
         var profile = Profile(Customer("t3"), Start);
@@ -247,7 +247,7 @@ public abstract class ErasureConformance : StoreConformanceBase
         return ids;
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Erasure_leaves_zero_rows_for_the_subject_and_keeps_everyone_else()
     {
         var subject = Customer("erase-me");

@@ -4,7 +4,7 @@ namespace Marketing.Sdk.Storage.Conformance;
 
 public abstract class ProfileStoreConformance : StoreConformanceBase
 {
-    [Fact]
+    [SkippableFact]
     public async Task Saved_profile_reads_back_exactly_with_incremented_version()
     {
         var profile = Profile(Customer("p1"), Start);
@@ -17,7 +17,7 @@ public abstract class ProfileStoreConformance : StoreConformanceBase
         Assert.Null(await Store.Profiles.GetAsync(Customer("missing")));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Stale_version_is_a_concurrency_conflict()
     {
         var profile = Profile(Customer("p2"), Start);
@@ -31,7 +31,7 @@ public abstract class ProfileStoreConformance : StoreConformanceBase
         await Assert.ThrowsAsync<ConcurrencyConflictException>(async () => await Store.Profiles.SaveAsync(Profile(Customer("p-none"), Start) with { Version = 5 }));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Concurrent_writers_from_one_version_have_exactly_one_winner()
     {
         var v1 = await Store.Profiles.SaveAsync(Profile(Customer("p3"), Start));
@@ -51,7 +51,7 @@ public abstract class ProfileStoreConformance : StoreConformanceBase
         Assert.Equal(2, (await Store.Profiles.GetAsync(v1.Id))!.Version);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Delete_stream_and_count()
     {
         for (var i = 0; i < 1200; i++)
@@ -70,7 +70,7 @@ public abstract class ProfileStoreConformance : StoreConformanceBase
 
 public abstract class EventStoreConformance : StoreConformanceBase
 {
-    [Fact]
+    [SkippableFact]
     public async Task Appended_events_read_back_exactly_in_instant_then_id_order()
     {
         var c = Customer("e1");
@@ -88,7 +88,7 @@ public abstract class EventStoreConformance : StoreConformanceBase
         Assert.Equal(TimeSpan.FromHours(14), read[0].OccurredAt.Offset);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Duplicates_are_stored_once_and_reported()
     {
         var c = Customer("e2");
@@ -99,7 +99,7 @@ public abstract class EventStoreConformance : StoreConformanceBase
         Assert.Equal(3, await Store.Events.CountAsync(EventQuery.All));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_batch_with_an_invalid_event_stores_nothing()
     {
         var c = Customer("e3");
@@ -108,7 +108,7 @@ public abstract class EventStoreConformance : StoreConformanceBase
         Assert.Equal(0, await Store.Events.CountAsync(EventQuery.All));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Queries_filter_by_customer_type_and_time_and_count_ignores_limit()
     {
         var a = Customer("qa");
@@ -129,7 +129,7 @@ public abstract class EventStoreConformance : StoreConformanceBase
         Assert.Equal(15, await Store.Events.CountAsync(new EventQuery { CustomerId = b }));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Large_batches_stream_in_order_across_pages()
     {
         var c = Customer("big");
@@ -142,7 +142,7 @@ public abstract class EventStoreConformance : StoreConformanceBase
         Assert.Equal(2500, (await Store.Events.ReadAsync(EventQuery.All with { Limit = 2500 }).ToListAsync()).Count);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Reassign_and_delete_by_customer()
     {
         var a = Customer("ra");
