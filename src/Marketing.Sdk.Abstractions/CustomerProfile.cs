@@ -23,9 +23,11 @@ public sealed record CustomerProfile
     public IReadOnlyDictionary<string, PropertyValue> Traits { get; init; } = MarketingEvent.EmptyProperties;
 
     /// <summary>Tags set by people or imports (e.g. <c>vip</c>).</summary>
+    [JsonConverter(typeof(TagSetJsonConverter))]
     public IReadOnlySet<string> StaticTags { get; init; } = EmptyTags;
 
     /// <summary>Tags computed by the SDK (segments, layers, lifecycle stage).</summary>
+    [JsonConverter(typeof(TagSetJsonConverter))]
     public IReadOnlySet<string> DynamicTags { get; init; } = EmptyTags;
 
     /// <summary>Consent state per purpose.</summary>

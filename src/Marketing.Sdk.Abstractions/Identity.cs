@@ -67,6 +67,13 @@ public readonly record struct Identity(IdentityKind Kind, string Value)
     /// <summary>A stable text key <c>kind:value</c>, for storage and hashing. Contains personal data.</summary>
     public string Key => $"{(int)Kind}:{Value}";
 
+    /// <summary>
+    /// A SHA-256 hex digest of <see cref="Key"/>: a stable key that stores use where a row must point at
+    /// an identity without holding its value (e.g. shared-device co-observations). Unkeyed, so it is
+    /// pseudonymous rather than anonymous; erase it together with the identity.
+    /// </summary>
+    public string Fingerprint => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Key)));
+
     /// <summary>Returns the kind and a masked value; never the value itself.</summary>
     public override string ToString() => $"{Kind}:***";
 }

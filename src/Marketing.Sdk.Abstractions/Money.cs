@@ -14,6 +14,7 @@ public readonly record struct Money : IComparable<Money>
     /// <param name="amount">The amount, in major units (e.g. 12.34 for EUR 12.34).</param>
     /// <param name="currency">An ISO 4217 alphabetic code, case-insensitive.</param>
     /// <exception cref="MarketingValidationException">The currency is not an ISO 4217 code.</exception>
+    [System.Text.Json.Serialization.JsonConstructor]
     public Money(decimal amount, string currency)
     {
         Amount = amount;

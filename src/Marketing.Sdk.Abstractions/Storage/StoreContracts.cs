@@ -176,12 +176,13 @@ public interface IIdentityGraphStore
     /// <summary>
     /// Notes that <paramref name="identity"/> was seen together with <paramref name="anchor"/> (a
     /// stable key of another person-level identity) and returns the number of distinct anchors seen
-    /// with it so far.
+    /// with it so far. With a <see langword="null"/> anchor nothing is recorded and the current
+    /// count is returned.
     /// </summary>
     /// <param name="identity">A possibly shared identity (device, cookie).</param>
-    /// <param name="anchor">A key of the person-level identity it was seen with (e.g. a hash).</param>
+    /// <param name="anchor">The <see cref="Identity.Fingerprint"/> of the person-level identity it was seen with, or <see langword="null"/> to only read the count. Erasing a customer deletes observations whose anchor is the fingerprint of one of its identities.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    ValueTask<int> ObserveAsync(Identity identity, string anchor, CancellationToken cancellationToken = default);
+    ValueTask<int> ObserveAsync(Identity identity, string? anchor, CancellationToken cancellationToken = default);
 
     /// <summary>Deletes every identity, merge record and observation of a customer; returns how many rows were deleted.</summary>
     /// <param name="customerId">The customer.</param>

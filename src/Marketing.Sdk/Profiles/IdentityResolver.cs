@@ -1,0 +1,307 @@
+using Marketing.Sdk.Diagnostics;
+using Marketing.Sdk.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Marketing.Sdk.Profiles;
+
+/// <summary>The outcome of resolving the identities of one event.</summary>
+/// <param name="CustomerId">The unified profile the identities belong to.</param>
+/// <param name="IsNewProfile">Whether the profile was created by this resolution.</param>
+/// <param name="Merges">Profiles merged by this resolution.</param>
+/// <param name="GuardedIdentities">Identities set aside by the shared-identity guard (not used to link).</param>
+/// <param name="RefusedOwners">Profiles the identities pointed to that were not merged because of a never-merge rule.</param>
+public sealed record IdentityResolution(
+    CustomerId CustomerId,
+    bool IsNewProfile,
+    IReadOnlyList<MergeRecord> Merges,
+    IReadOnlyList<Identity> GuardedIdentities,
+    IReadOnlyList<CustomerId> RefusedOwners)
+{
+    /// <summary>Describes the resolution without identity values.</summary>
+    public override string ToString() =>
+        $"IdentityResolution {{ CustomerId = {CustomerId}, IsNewProfile = {IsNewProfile}, Merges = {Merges.Count}, Guarded = {GuardedIdentities.Count}, Refused = {RefusedOwners.Count} }}";
+}
+
+/// <summary>Resolves identities to unified profiles, merging profiles that events link.</summary>
+public interface IIdentityResolver
+{
+    /// <summary>
+    /// Resolves normalised identities seen together to one profile: links unknown identities to it,
+    /// and merges the profiles of known ones unless a never-merge rule forbids it.
+    /// </summary>
+    /// <param name="identities">Normalised identities (see <see cref="Ingestion.IdentityNormalizer"/>).</param>
+    /// <param name="eventId">The event that carried them, recorded in the merge history.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    ValueTask<IdentityResolution> ResolveAsync(IReadOnlyList<Identity> identities, string? eventId = null, CancellationToken cancellationToken = default);
+}
+
+/// <summary>
+/// The store-backed identity resolver. Survivor choice is deterministic (the smallest, i.e. oldest,
+/// customer id of the linked group); merges move identities and events to the survivor, combine the
+/// profiles and record the merge. Safe for concurrent callers in one process; across processes
+/// identity ownership is decided by the store's atomic <see cref="IIdentityGraphStore.ClaimAsync"/>.
+/// </summary>
+internal sealed class IdentityResolver : IIdentityResolver, IDisposable
+{
+    private readonly IIdentityGraphStore _graph;
+    private readonly IProfileStore _profiles;
+    private readonly IEventStore _events;
+    private readonly IdentityResolutionOptions _options;
+    private readonly TimeProvider _time;
+    private readonly IngestionMetrics _metrics;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _mergeLock = new(1, 1);
+
+    public IdentityResolver(
+        IIdentityGraphStore graph,
+        IProfileStore profiles,
+        IEventStore events,
+        IOptions<IdentityResolutionOptions> options,
+        TimeProvider timeProvider,
+        IngestionMetrics metrics,
+        ILogger<IdentityResolver>? logger = null)
+    {
+        _graph = graph;
+        _profiles = profiles;
+        _events = events;
+        _options = options.Value;
+        _time = timeProvider;
+        _metrics = metrics;
+        _logger = logger ?? (ILogger)NullLogger.Instance;
+    }
+
+    public void Dispose() => _mergeLock.Dispose();
+
+    public async ValueTask<IdentityResolution> ResolveAsync(IReadOnlyList<Identity> identities, string? eventId = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(identities);
+        if (identities.Count == 0)
+        {
+            throw new MarketingValidationException("identities", ValidationReason.Missing, "At least one identity is needed to resolve a profile.");
+        }
+        CheckUniqueKinds(identities);
+        for (var attempt = 0; ; attempt++)
+        {
+            var result = await TryResolveAsync(identities, eventId, cancellationToken).ConfigureAwait(false);
+            if (result is not null)
+            {
+                return result;
+            }
+            if (attempt >= _options.MaxWriteRetries)
+            {
+                throw new MarketingStoreException("Identity resolution kept racing with concurrent writers; giving up.");
+            }
+        }
+    }
+
+    /// <returns>The resolution, or <see langword="null"/> when a concurrent writer claimed an identity first (retry).</returns>
+    private async ValueTask<IdentityResolution?> TryResolveAsync(IReadOnlyList<Identity> identities, string? eventId, CancellationToken ct)
+    {
+        var (usable, guarded) = await ApplySharedGuardAsync(identities, ct).ConfigureAwait(false);
+        var lookup = usable.Count > 0 ? usable : guarded;
+        var owners = await _graph.FindAsync(lookup, ct).ConfigureAwait(false);
+
+        if (usable.Count == 0)
+        {
+            // Only shared identities: the event belongs to their first owner, if any; nothing is linked.
+            if (owners.Count > 0)
+            {
+                return new(owners.Values.Min(), false, [], guarded, []);
+            }
+            var fresh = CustomerId.New(_time);
+            var owner = await _graph.ClaimAsync(guarded[0], fresh, ct).ConfigureAwait(false);
+            return new(owner, owner == fresh, [], guarded, []);
+        }
+
+        // Order owners by the strongest identity that points to them, then by id.
+        var ranked = owners
+            .GroupBy(kv => kv.Value)
+            .Select(g => (Owner: g.Key, Rank: g.Min(kv => Rank(kv.Key.Kind)), Link: g.OrderBy(kv => Rank(kv.Key.Kind)).First().Key.Kind))
+            .OrderBy(x => x.Rank).ThenBy(x => x.Owner)
+            .ToList();
+
+        var groupUnique = usable.Where(i => _options.UniqueKinds.Contains(i.Kind)).ToDictionary(i => i.Kind, i => i.Value);
+        var group = new List<(CustomerId Owner, IdentityKind Link)>();
+        var refused = new List<CustomerId>();
+        foreach (var (owner, _, link) in ranked)
+        {
+            var held = ranked.Count == 1 && groupUnique.Count == 0 ? [] : await _graph.GetIdentitiesAsync(owner, ct).ConfigureAwait(false);
+            var conflict = held.FirstOrDefault(i => _options.UniqueKinds.Contains(i.Kind)
+                && groupUnique.TryGetValue(i.Kind, out var v) && !string.Equals(v, i.Value, StringComparison.Ordinal));
+            if (conflict.Value is not null)
+            {
+                refused.Add(owner);
+                _metrics.MergesRefused.Add(1, new KeyValuePair<string, object?>("rule", "unique_kind"));
+                Log.MergeRefused(_logger, "unique_kind", conflict.Kind);
+                continue;
+            }
+            foreach (var i in held.Where(i => _options.UniqueKinds.Contains(i.Kind)))
+            {
+                groupUnique[i.Kind] = i.Value;
+            }
+            group.Add((owner, link));
+        }
+
+        var isNew = group.Count == 0;
+        var survivor = isNew ? CustomerId.New(_time) : group.Min(g => g.Owner);
+        var merges = new List<MergeRecord>();
+        foreach (var (loser, link) in group.Where(g => g.Owner != survivor).OrderBy(g => g.Owner))
+        {
+            merges.Add(await MergeAsync(survivor, loser, link, eventId, ct).ConfigureAwait(false));
+        }
+
+        // Link the identities nobody owns yet; an identity whose owner was refused stays where it is.
+        foreach (var identity in usable)
+        {
+            if (owners.ContainsKey(identity))
+            {
+                continue;
+            }
+            var owner = await _graph.ClaimAsync(identity, survivor, ct).ConfigureAwait(false);
+            if (owner != survivor)
+            {
+                // Another writer linked it meanwhile: resolve again with the new facts.
+                return null;
+            }
+        }
+        return new(survivor, isNew, merges, guarded, refused);
+    }
+
+    private async ValueTask<(List<Identity> Usable, List<Identity> Guarded)> ApplySharedGuardAsync(IReadOnlyList<Identity> identities, CancellationToken ct)
+    {
+        var usable = new List<Identity>(identities.Count);
+        var guarded = new List<Identity>();
+        string[]? anchors = null;
+        foreach (var identity in identities)
+        {
+            if (!_options.SharedKinds.Contains(identity.Kind))
+            {
+                usable.Add(identity);
+                continue;
+            }
+            anchors ??= identities.Where(i => !_options.SharedKinds.Contains(i.Kind)).Select(AnchorKey).ToArray();
+            var seen = 0;
+            if (anchors.Length == 0)
+            {
+                seen = await _graph.ObserveAsync(identity, null, ct).ConfigureAwait(false);
+            }
+            foreach (var anchor in anchors)
+            {
+                seen = await _graph.ObserveAsync(identity, anchor, ct).ConfigureAwait(false);
+            }
+            if (seen > _options.MaxPeoplePerSharedIdentity)
+            {
+                guarded.Add(identity);
+                Log.SharedIdentity(_logger, identity.Kind, seen);
+            }
+            else
+            {
+                usable.Add(identity);
+            }
+        }
+        return (usable, guarded);
+    }
+
+    private async ValueTask<MergeRecord> MergeAsync(CustomerId survivor, CustomerId loser, IdentityKind link, string? eventId, CancellationToken ct)
+    {
+        await _mergeLock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            // Each step is idempotent, so a merge interrupted by a crash is completed by the next event that links the two.
+            await _graph.ReassignAsync(loser, survivor, ct).ConfigureAwait(false);
+            await _events.ReassignAsync(loser, survivor, ct).ConfigureAwait(false);
+            for (var attempt = 0; ; attempt++)
+            {
+                var kept = await _profiles.GetAsync(survivor, ct).ConfigureAwait(false);
+                var gone = await _profiles.GetAsync(loser, ct).ConfigureAwait(false);
+                if (gone is null)
+                {
+                    break;
+                }
+                try
+                {
+                    await _profiles.SaveAsync(ProfileMerger.Merge(kept, gone, survivor), ct).ConfigureAwait(false);
+                    await _profiles.DeleteAsync(loser, ct).ConfigureAwait(false);
+                    break;
+                }
+                catch (ConcurrencyConflictException) when (attempt < _options.MaxWriteRetries)
+                {
+                }
+            }
+            var record = new MergeRecord(survivor, loser, _time.GetUtcNow(), link, eventId);
+            await _graph.RecordMergeAsync(record, ct).ConfigureAwait(false);
+            _metrics.Merges.Add(1);
+            Log.ProfilesMerged(_logger, loser, survivor, link);
+            return record;
+        }
+        finally
+        {
+            _mergeLock.Release();
+        }
+    }
+
+    private void CheckUniqueKinds(IReadOnlyList<Identity> identities)
+    {
+        foreach (var group in identities.Where(i => _options.UniqueKinds.Contains(i.Kind)).GroupBy(i => i.Kind))
+        {
+            if (group.Select(i => i.Value).Distinct(StringComparer.Ordinal).Skip(1).Any())
+            {
+                throw new MarketingValidationException("identities", ValidationReason.Inconsistent,
+                    $"An event carries two different {group.Key} identities; a person has only one.");
+            }
+        }
+    }
+
+    private int Rank(IdentityKind kind) =>
+        _options.UniqueKinds.Contains(kind) ? 0 : _options.SharedKinds.Contains(kind) ? 2 : 1;
+
+    /// <summary>The key of a person-level identity in co-observation rows (no raw values).</summary>
+    private static string AnchorKey(Identity identity) => identity.Fingerprint;
+}
+
+/// <summary>Combines two profiles of one person.</summary>
+internal static class ProfileMerger
+{
+    /// <summary>
+    /// Merges <paramref name="gone"/> into <paramref name="kept"/> (which may not exist yet): identities
+    /// and tags are united, the survivor's traits win and the other's fill gaps, the latest consent
+    /// change per purpose wins, first/last seen widen and event counts add up.
+    /// </summary>
+    public static CustomerProfile Merge(CustomerProfile? kept, CustomerProfile gone, CustomerId survivor)
+    {
+        if (kept is null)
+        {
+            return gone with { Id = survivor, Version = 0, MergedFrom = [.. gone.MergedFrom, gone.Id] };
+        }
+        var traits = new Dictionary<string, PropertyValue>(gone.Traits, StringComparer.Ordinal);
+        foreach (var (k, v) in kept.Traits)
+        {
+            traits[k] = v;
+        }
+        var consents = new Dictionary<ConsentPurpose, ConsentState>(kept.Consents);
+        foreach (var (purpose, state) in gone.Consents)
+        {
+            if (!consents.TryGetValue(purpose, out var existing) || state.ChangedAt > existing.ChangedAt)
+            {
+                consents[purpose] = state;
+            }
+        }
+        return kept with
+        {
+            Identities = kept.Identities.Union(gone.Identities).ToList(),
+            Traits = traits,
+            StaticTags = kept.StaticTags.Union(gone.StaticTags, StringComparer.Ordinal).ToHashSet(StringComparer.Ordinal),
+            DynamicTags = kept.DynamicTags.Union(gone.DynamicTags, StringComparer.Ordinal).ToHashSet(StringComparer.Ordinal),
+            Consents = consents,
+            FirstSeen = Min(kept.FirstSeen, gone.FirstSeen),
+            LastSeen = kept.LastSeen > gone.LastSeen ? kept.LastSeen : gone.LastSeen,
+            EventCount = kept.EventCount + gone.EventCount,
+            MergedFrom = [.. kept.MergedFrom, .. gone.MergedFrom, gone.Id],
+        };
+    }
+
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) =>
+        a == default ? b : b == default ? a : a < b ? a : b;
+}
