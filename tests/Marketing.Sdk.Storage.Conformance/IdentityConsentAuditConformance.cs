@@ -35,6 +35,8 @@ public abstract class IdentityGraphConformance : StoreConformanceBase
         Assert.Equal(1, await Store.Identities.ObserveAsync(Identity.Cookie("ck-1"), "anchor-1"));
         Assert.Equal(1, await Store.Identities.ObserveAsync(Identity.Cookie("ck-1"), "anchor-1"));
         Assert.Equal(2, await Store.Identities.ObserveAsync(Identity.Cookie("ck-1"), "anchor-2"));
+        Assert.Equal(2, await Store.Identities.ObserveAsync(Identity.Cookie("ck-1"), null));
+        Assert.Equal(0, await Store.Identities.ObserveAsync(Identity.Cookie("never-seen"), null));
         var merge = new MergeRecord(b, a, Start.ToOffset(TimeSpan.FromHours(8)), IdentityKind.Email, "ev-9");
         await Store.Identities.RecordMergeAsync(merge);
         await Store.Identities.RecordMergeAsync(merge with { EventId = null, Merged = Customer("gz") });

@@ -239,7 +239,7 @@ public abstract class ErasureConformance : StoreConformanceBase
         {
             await Store.Identities.ClaimAsync(id, c);
         }
-        await Store.Identities.ObserveAsync(ids[1], $"anchor-{tag}");
+        await Store.Identities.ObserveAsync(ids[1], ids[0].Fingerprint);
         await Store.Identities.RecordMergeAsync(new MergeRecord(c, Customer($"{tag}-old"), Start, IdentityKind.Email, null));
         await Store.Consents.AppendAsync(new ConsentRecord { CustomerId = c, Purpose = ConsentPurpose.Email, Granted = true, RecordedAt = Start, Source = "form" });
         await Store.Outbox.EnqueueAsync([Message("meta", $"{tag}-m", c)]);
@@ -254,6 +254,8 @@ public abstract class ErasureConformance : StoreConformanceBase
         var other = Customer("keep-me");
         var subjectIds = await PopulateAsync(subject, "s");
         var otherIds = await PopulateAsync(other, "o");
+        // The other customer's cookie was also seen with the subject's email: that row goes with the subject.
+        Assert.Equal(2, await Store.Identities.ObserveAsync(otherIds[1], subjectIds[0].Fingerprint));
         var before = await Store.CountCustomerRowsAsync(other, otherIds);
         Assert.True(await Store.CountCustomerRowsAsync(subject, subjectIds) >= 9);
 
@@ -262,14 +264,15 @@ public abstract class ErasureConformance : StoreConformanceBase
         Assert.Equal(1, report.DeletedRows["profiles"]);
         Assert.Equal(2, report.DeletedRows["events"]);
         Assert.Equal(2, report.DeletedRows["identities"]);
-        Assert.Equal(1, report.DeletedRows["identity_observations"]);
+        Assert.Equal(2, report.DeletedRows["identity_observations"]);
         Assert.Equal(1, report.DeletedRows["identity_merges"]);
         Assert.Equal(1, report.DeletedRows["consent_records"]);
         Assert.Equal(1, report.DeletedRows["outbox_messages"]);
-        Assert.Equal(9, report.Total);
+        Assert.Equal(10, report.Total);
 
         Assert.Equal(0, await Store.CountCustomerRowsAsync(subject, subjectIds));
-        Assert.Equal(before, await Store.CountCustomerRowsAsync(other, otherIds));
+        Assert.Equal(before - 1, await Store.CountCustomerRowsAsync(other, otherIds));
+        Assert.Equal(1, await Store.Identities.ObserveAsync(otherIds[1], null));
         Assert.Null(await Store.Profiles.GetAsync(subject));
         Assert.Empty(await Store.Identities.FindAsync(subjectIds));
         Assert.Null(await AuditChain.VerifyAsync(Store.Audit.ReadAsync()));

@@ -71,9 +71,10 @@ internal static class PostgreSqlHarness
         }
         foreach (var id in identities)
         {
-            await using var cmd = new NpgsqlCommand($"SELECT COUNT(*) FROM \"{schema}\".identity_observations WHERE kind = @k AND value = @v", conn);
+            await using var cmd = new NpgsqlCommand($"SELECT COUNT(*) FROM \"{schema}\".identity_observations WHERE (kind = @k AND value = @v) OR anchor = @f", conn);
             cmd.Parameters.AddWithValue("k", (int)id.Kind);
             cmd.Parameters.AddWithValue("v", id.Value);
+            cmd.Parameters.AddWithValue("f", id.Fingerprint);
             total += (long)(await cmd.ExecuteScalarAsync())!;
         }
         return total;

@@ -53,9 +53,10 @@ internal static class SqliteHarness
         foreach (var id in identities)
         {
             await using var cmd = conn.CreateCommand();
-            cmd.CommandText = "SELECT COUNT(*) FROM identity_observations WHERE kind = @k AND value = @v";
+            cmd.CommandText = "SELECT COUNT(*) FROM identity_observations WHERE (kind = @k AND value = @v) OR anchor = @f";
             cmd.Parameters.AddWithValue("@k", (int)id.Kind);
             cmd.Parameters.AddWithValue("@v", id.Value);
+            cmd.Parameters.AddWithValue("@f", id.Fingerprint);
             total += (long)(await cmd.ExecuteScalarAsync())!;
         }
         return total;

@@ -374,9 +374,15 @@ internal sealed class RelationalIdentityGraphStore(RelationalDatabase db) : IIde
         }
     }
 
-    public async ValueTask<int> ObserveAsync(Identity identity, string anchor, CancellationToken cancellationToken = default)
+    public async ValueTask<int> ObserveAsync(Identity identity, string? anchor, CancellationToken cancellationToken = default)
     {
         StoreChecks.Identity(identity);
+        if (anchor is null)
+        {
+            await using var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var read = conn.Command($"SELECT COUNT(*) FROM {_obs} WHERE kind = @k AND value = @v").P("@k", (int)identity.Kind).P("@v", identity.Value);
+            return Convert.ToInt32(await read.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+        }
         StoreLimits.EnsureKey(anchor, "anchor");
         await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
         await using (var insert = scope.Command($"INSERT INTO {_obs} (kind, value, anchor) VALUES (@k, @v, @a) ON CONFLICT (kind, value, anchor) DO NOTHING")
@@ -401,7 +407,27 @@ internal sealed class RelationalIdentityGraphStore(RelationalDatabase db) : IIde
     internal async ValueTask<Dictionary<string, long>> DeleteCoreAsync(WriteScope scope, CustomerId customerId, CancellationToken cancellationToken)
     {
         var counts = new Dictionary<string, long>(StringComparer.Ordinal);
-        counts["identity_observations"] = await Exec(scope, $"DELETE FROM {_obs} WHERE (kind, value) IN (SELECT kind, value FROM {_ids} WHERE customer_id = @c)", customerId, cancellationToken).ConfigureAwait(false);
+        // Observations of the customer's identities, and observations anchored to one of them (by fingerprint).
+        var fingerprints = new List<string>();
+        await using (var owned = scope.Command($"SELECT kind, value FROM {_ids} WHERE customer_id = @c").P("@c", customerId.Value))
+        await using (var r = await owned.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                fingerprints.Add(new Identity((IdentityKind)r.GetInt32(0), r.GetString(1)).Fingerprint);
+            }
+        }
+        var observations = await Exec(scope, $"DELETE FROM {_obs} WHERE (kind, value) IN (SELECT kind, value FROM {_ids} WHERE customer_id = @c)", customerId, cancellationToken).ConfigureAwait(false);
+        foreach (var chunk in fingerprints.Chunk(200))
+        {
+            await using var byAnchor = scope.Command($"DELETE FROM {_obs} WHERE anchor IN ({string.Join(", ", chunk.Select((_, i) => $"@f{i}"))})");
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                byAnchor.P($"@f{i}", chunk[i]);
+            }
+            observations += await byAnchor.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        counts["identity_observations"] = observations;
         counts["identities"] = await Exec(scope, $"DELETE FROM {_ids} WHERE customer_id = @c", customerId, cancellationToken).ConfigureAwait(false);
         counts["identity_merges"] = await Exec(scope, $"DELETE FROM {_merges} WHERE survivor = @c OR merged = @c", customerId, cancellationToken).ConfigureAwait(false);
         return counts;
