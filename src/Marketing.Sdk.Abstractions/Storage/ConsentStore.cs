@@ -1,0 +1,70 @@
+namespace Marketing.Sdk.Storage;
+
+/// <summary>
+/// One entry of a customer's consent history for one purpose: consent was given or withdrawn at a
+/// point in time, through a source, under a policy version, with an optional proof hash. Records are
+/// never changed once written; the current state of a purpose is its latest record.
+/// </summary>
+public sealed record ConsentRecord
+{
+    /// <summary>Position in the store's append order; assigned by the store (0 on records not yet stored).</summary>
+    public long Sequence { get; init; }
+
+    /// <summary>The customer.</summary>
+    public required CustomerId CustomerId { get; init; }
+
+    /// <summary>The purpose consent was given or withdrawn for.</summary>
+    public required ConsentPurpose Purpose { get; init; }
+
+    /// <summary><see langword="true"/> when consent was granted, <see langword="false"/> when it was withdrawn.</summary>
+    public required bool Granted { get; init; }
+
+    /// <summary>When the customer gave or withdrew consent (with the original UTC offset).</summary>
+    public required DateTimeOffset RecordedAt { get; init; }
+
+    /// <summary>Where the decision was captured (e.g. <c>checkout_form</c>, <c>mini_program</c>, <c>tcf</c>).</summary>
+    public required string Source { get; init; }
+
+    /// <summary>The version of the privacy policy or consent text shown, if known.</summary>
+    public string? PolicyVersion { get; init; }
+
+    /// <summary>A hash of the evidence (signed form, TC string, screenshot), if kept.</summary>
+    public string? ProofHash { get; init; }
+
+    /// <summary>Describes the record (the customer id is pseudonymous; no personal data).</summary>
+    public override string ToString() =>
+        $"ConsentRecord {{ Sequence = {Sequence}, CustomerId = {CustomerId}, Purpose = {Purpose}, Granted = {Granted}, RecordedAt = {RecordedAt:O} }}";
+}
+
+/// <summary>
+/// Append-only consent ledger per customer and purpose. The compliance package builds its consent
+/// gate and data-subject exports on it.
+/// </summary>
+public interface IConsentStore
+{
+    /// <summary>Appends a record; returns it with its <see cref="ConsentRecord.Sequence"/>.</summary>
+    /// <param name="record">The record (its <see cref="ConsentRecord.Sequence"/> is ignored).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    ValueTask<ConsentRecord> AppendAsync(ConsentRecord record, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The current state per purpose of a customer: for each purpose the record with the latest
+    /// <see cref="ConsentRecord.RecordedAt"/> (ties broken by the later <see cref="ConsentRecord.Sequence"/>).
+    /// Purposes without any record are absent.
+    /// </summary>
+    /// <param name="customerId">The customer.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    ValueTask<IReadOnlyDictionary<ConsentPurpose, ConsentRecord>> GetCurrentAsync(CustomerId customerId, CancellationToken cancellationToken = default);
+
+    /// <summary>Streams the history of a customer in append order, optionally for one purpose only.</summary>
+    /// <param name="customerId">The customer.</param>
+    /// <param name="purpose">Only this purpose, or every purpose when <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the enumeration.</param>
+    IAsyncEnumerable<ConsentRecord> ReadHistoryAsync(CustomerId customerId, ConsentPurpose? purpose = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Moves every record of <paramref name="source"/> to <paramref name="target"/> (after a profile merge); returns how many moved.</summary>
+    /// <param name="source">The merged-away profile.</param>
+    /// <param name="target">The surviving profile.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    ValueTask<long> ReassignAsync(CustomerId source, CustomerId target, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,255 @@
+using System.Buffers.Binary;
+using System.Data;
+using System.Data.Common;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Marketing.Sdk.Storage.Relational;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Marketing.Sdk.Storage.PostgreSql;
+
+/// <summary>
+/// The PostgreSQL database behind the stores: pooled connections from one <see cref="NpgsqlDataSource"/>,
+/// read-committed write transactions, <c>FOR UPDATE SKIP LOCKED</c> outbox claims, binary COPY ingestion
+/// and advisory locks for migrations and the audit chain.
+/// </summary>
+internal sealed class PostgreSqlDatabase : RelationalDatabase, IStorageMigrator, IAsyncDisposable, IDisposable
+{
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly bool _ownsDataSource;
+    private readonly string _schema;
+    private readonly int _copyThreshold;
+    private readonly bool _autoMigrate;
+    private readonly ILogger _logger;
+    private readonly long _migrationLock;
+    private readonly long _auditLock;
+    private readonly object _gate = new();
+    private Task<MigrationResult>? _migration;
+
+    public PostgreSqlDatabase(PostgreSqlStorageOptions options, TimeProvider timeProvider, ILogger? logger = null)
+        : base(timeProvider, $"\"{options.Schema}\".")
+    {
+        _schema = options.Schema;
+        _ownsDataSource = options.DataSource is null;
+        _dataSource = options.DataSource ?? NpgsqlDataSource.Create(options.ConnectionString!);
+        _copyThreshold = options.CopyThreshold;
+        _autoMigrate = options.MigrateOnStart;
+        _logger = logger ?? NullLogger.Instance;
+        _migrationLock = LockKey("migrate");
+        _auditLock = LockKey("audit");
+    }
+
+    public override bool SkipLocked => true;
+
+    private long LockKey(string purpose) =>
+        BinaryPrimitives.ReadInt64BigEndian(SHA256.HashData(Encoding.UTF8.GetBytes($"Marketing.Sdk:{_schema}:{purpose}")));
+
+    public override async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        if (_autoMigrate)
+        {
+            await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
+        }
+        return await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public override async ValueTask<WriteScope> BeginWriteAsync(CancellationToken cancellationToken)
+    {
+        var conn = (NpgsqlConnection)await OpenAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var tx = await conn.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
+            return new WriteScope(conn, tx, null);
+        }
+        catch
+        {
+            await conn.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    public override async ValueTask LockAuditChainAsync(WriteScope scope, CancellationToken cancellationToken)
+    {
+        await using var cmd = scope.Command("SELECT pg_advisory_xact_lock(@k)").P("@k", _auditLock);
+        await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public override async ValueTask<HashSet<string>> InsertEventsAsync(WriteScope scope, IReadOnlyList<MarketingEvent> events, CancellationToken cancellationToken)
+    {
+        var inserted = new HashSet<string>(events.Count, StringComparer.Ordinal);
+        var table = Table("events");
+        const string columns = "id, customer_id, type, occurred_at, occurred_offset, received_at, data";
+        DbCommand insert;
+        if (events.Count < _copyThreshold)
+        {
+            insert = scope.Command(string.Empty);
+            var rows = new StringBuilder();
+            for (var i = 0; i < events.Count; i++)
+            {
+                var e = events[i];
+                rows.Append(i == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"(@i{i}, @c{i}, @t{i}, @a{i}, @o{i}, @r{i}, @d{i})");
+                insert.P($"@i{i}", e.Id).P($"@c{i}", e.CustomerId!.Value.Value).P($"@t{i}", e.Type.Value).P($"@a{i}", e.OccurredAt.UtcTicks)
+                    .P($"@o{i}", Db.Offset(e.OccurredAt)).P($"@d{i}", StoreJson.SerializeEvent(e));
+                var received = new NpgsqlParameter($"@r{i}", NpgsqlDbType.Bigint) { Value = e.ReceivedAt is { } r ? r.UtcTicks : DBNull.Value };
+                insert.Parameters.Add(received);
+            }
+            insert.CommandText = $"INSERT INTO {table} ({columns}) VALUES {rows} ON CONFLICT (id) DO NOTHING RETURNING id";
+        }
+        else
+        {
+            var conn = (NpgsqlConnection)scope.Connection;
+            await using (var create = scope.Command("CREATE TEMP TABLE IF NOT EXISTS marketing_events_staging (ord integer NOT NULL, id text NOT NULL, customer_id text NOT NULL, type text NOT NULL, occurred_at bigint NOT NULL, occurred_offset integer NOT NULL, received_at bigint NULL, data text NOT NULL) ON COMMIT DELETE ROWS"))
+            {
+                await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            await using (var copy = await conn.BeginBinaryImportAsync($"COPY pg_temp.marketing_events_staging (ord, {columns}) FROM STDIN (FORMAT BINARY)", cancellationToken).ConfigureAwait(false))
+            {
+                for (var i = 0; i < events.Count; i++)
+                {
+                    var e = events[i];
+                    await copy.StartRowAsync(cancellationToken).ConfigureAwait(false);
+                    await copy.WriteAsync(i, NpgsqlDbType.Integer, cancellationToken).ConfigureAwait(false);
+                    await copy.WriteAsync(e.Id, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                    await copy.WriteAsync(e.CustomerId!.Value.Value, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                    await copy.WriteAsync(e.Type.Value, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                    await copy.WriteAsync(e.OccurredAt.UtcTicks, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
+                    await copy.WriteAsync(Db.Offset(e.OccurredAt), NpgsqlDbType.Integer, cancellationToken).ConfigureAwait(false);
+                    if (e.ReceivedAt is { } r)
+                    {
+                        await copy.WriteAsync(r.UtcTicks, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        await copy.WriteNullAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                    await copy.WriteAsync(StoreJson.SerializeEvent(e), NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                }
+                await copy.CompleteAsync(cancellationToken).ConfigureAwait(false);
+            }
+            insert = scope.Command($"INSERT INTO {table} ({columns}) SELECT {columns} FROM pg_temp.marketing_events_staging ORDER BY ord ON CONFLICT (id) DO NOTHING RETURNING id");
+        }
+        await using (insert)
+        {
+            await using var reader = await insert.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                inserted.Add(reader.GetString(0));
+            }
+        }
+        if (events.Count >= _copyThreshold)
+        {
+            await using var clear = scope.Command("TRUNCATE pg_temp.marketing_events_staging");
+            await clear.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        return inserted;
+    }
+
+    private Task<MigrationResult> EnsureMigratedAsync(CancellationToken cancellationToken)
+    {
+        var existing = Volatile.Read(ref _migration);
+        if (existing is { IsCompletedSuccessfully: true })
+        {
+            return existing;
+        }
+        lock (_gate)
+        {
+            if (_migration is null || _migration.IsFaulted || _migration.IsCanceled)
+            {
+                _migration = MigrateCoreAsync(cancellationToken);
+            }
+            return _migration;
+        }
+    }
+
+    public async ValueTask<MigrationResult> MigrateAsync(CancellationToken cancellationToken = default)
+    {
+        var result = await MigrateCoreAsync(cancellationToken).ConfigureAwait(false);
+        Volatile.Write(ref _migration, Task.FromResult(result));
+        return result;
+    }
+
+    public async ValueTask<int> GetVersionAsync(CancellationToken cancellationToken = default)
+    {
+        await using var conn = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        return await ReadVersionAsync(conn, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<int> ReadVersionAsync(NpgsqlConnection conn, CancellationToken cancellationToken)
+    {
+        await using var exists = conn.Command("SELECT to_regclass(@t) IS NOT NULL").P("@t", $"\"{_schema}\".schema_version");
+        if (!(bool)(await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!)
+        {
+            return 0;
+        }
+        await using var cmd = conn.Command($"SELECT COALESCE(MAX(version), 0) FROM {Table("schema_version")}");
+        return Convert.ToInt32(await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+    }
+
+    private async Task<MigrationResult> MigrateCoreAsync(CancellationToken cancellationToken)
+    {
+        await using var conn = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        // A session-level advisory lock: a second host starting at the same time waits here, then finds the schema up to date.
+        await using (var acquire = conn.Command("SELECT pg_advisory_lock(@k)").P("@k", _migrationLock))
+        {
+            await acquire.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        try
+        {
+            await using (var create = conn.Command($"CREATE SCHEMA IF NOT EXISTS \"{_schema}\"; CREATE TABLE IF NOT EXISTS {Table("schema_version")} (version integer PRIMARY KEY, description text NOT NULL, applied_at bigint NOT NULL)"))
+            {
+                await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            var from = await ReadVersionAsync(conn, cancellationToken).ConfigureAwait(false);
+            var applied = new List<int>();
+            foreach (var m in PostgreSqlSchema.Migrations.Where(m => m.Version > from))
+            {
+                await using var tx = await conn.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                await using (var ddl = conn.Command(m.Sql.Replace("{0}", $"\"{_schema}\"", StringComparison.Ordinal)))
+                {
+                    ddl.Transaction = tx;
+                    await ddl.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+                await using (var mark = conn.Command($"INSERT INTO {Table("schema_version")} (version, description, applied_at) VALUES (@v, @d, @at)")
+                    .P("@v", m.Version).P("@d", m.Description).P("@at", NowTicks()))
+                {
+                    mark.Transaction = tx;
+                    await mark.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+                await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+                applied.Add(m.Version);
+                StorageLog.MigrationApplied(_logger, "PostgreSQL", m.Version, m.Description);
+            }
+            var to = applied.Count > 0 ? applied[^1] : from;
+            if (applied.Count == 0)
+            {
+                StorageLog.SchemaUpToDate(_logger, "PostgreSQL", to);
+            }
+            return new MigrationResult(from, to, applied);
+        }
+        finally
+        {
+            await using var release = conn.Command("SELECT pg_advisory_unlock(@k)").P("@k", _migrationLock);
+            await release.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_ownsDataSource)
+        {
+            await _dataSource.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_ownsDataSource)
+        {
+            _dataSource.Dispose();
+        }
+    }
+}

@@ -1,0 +1,70 @@
+using Marketing.Sdk;
+using Marketing.Sdk.Storage;
+using Marketing.Sdk.Storage.PostgreSql;
+using Marketing.Sdk.Storage.Relational;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the PostgreSQL stores.</summary>
+public static class PostgreSqlMarketingBuilderExtensions
+{
+    /// <summary>
+    /// Stores profiles, events, the identity graph, consent records, the audit log and the outbox in
+    /// PostgreSQL (replacing the in-memory defaults); any number of hosts may share the database.
+    /// Migrations run when the host starts unless <see cref="PostgreSqlStorageOptions.MigrateOnStart"/> is off.
+    /// </summary>
+    /// <param name="builder">The Marketing.Sdk builder.</param>
+    /// <param name="connectionString">E.g. <c>Host=db;Username=shop;Password=…;Database=shop</c>.</param>
+    /// <param name="configure">Further options.</param>
+    /// <returns>The builder.</returns>
+    public static IMarketingBuilder UsePostgreSql(this IMarketingBuilder builder, string connectionString, Action<PostgreSqlStorageOptions>? configure = null) =>
+        Register(builder, o =>
+        {
+            o.ConnectionString = connectionString;
+            configure?.Invoke(o);
+        });
+
+    /// <summary>Uses an application-owned <see cref="NpgsqlDataSource"/> (not disposed by the SDK).</summary>
+    /// <param name="builder">The Marketing.Sdk builder.</param>
+    /// <param name="dataSource">The data source.</param>
+    /// <param name="configure">Further options.</param>
+    /// <returns>The builder.</returns>
+    public static IMarketingBuilder UsePostgreSql(this IMarketingBuilder builder, NpgsqlDataSource dataSource, Action<PostgreSqlStorageOptions>? configure = null) =>
+        Register(builder, o =>
+        {
+            o.DataSource = dataSource;
+            configure?.Invoke(o);
+        });
+
+    private static IMarketingBuilder Register(IMarketingBuilder builder, Action<PostgreSqlStorageOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        services.AddOptions<PostgreSqlStorageOptions>().Configure(configure).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PostgreSqlStorageOptions>, PostgreSqlStorageOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(sp => new PostgreSqlDatabase(
+            sp.GetRequiredService<IOptions<PostgreSqlStorageOptions>>().Value,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetService<ILoggerFactory>()?.CreateLogger("Marketing.Sdk.Storage.PostgreSql")));
+        services.TryAddSingleton(sp => new RelationalStoreSet(sp.GetRequiredService<PostgreSqlDatabase>()));
+        services.Replace(ServiceDescriptor.Singleton<IProfileStore>(sp => sp.GetRequiredService<RelationalStoreSet>().Profiles));
+        services.Replace(ServiceDescriptor.Singleton<IEventStore>(sp => sp.GetRequiredService<RelationalStoreSet>().Events));
+        services.Replace(ServiceDescriptor.Singleton<IIdentityGraphStore>(sp => sp.GetRequiredService<RelationalStoreSet>().Identities));
+        services.Replace(ServiceDescriptor.Singleton<IConsentStore>(sp => sp.GetRequiredService<RelationalStoreSet>().Consents));
+        services.Replace(ServiceDescriptor.Singleton<IAuditLogStore>(sp => sp.GetRequiredService<RelationalStoreSet>().Audit));
+        services.Replace(ServiceDescriptor.Singleton<IOutboxStore>(sp => sp.GetRequiredService<RelationalStoreSet>().Outbox));
+        services.Replace(ServiceDescriptor.Singleton<ITransactionalOutbox>(sp => sp.GetRequiredService<RelationalStoreSet>().UnitOfWork));
+        services.Replace(ServiceDescriptor.Singleton<ICustomerDataEraser>(sp => sp.GetRequiredService<RelationalStoreSet>().UnitOfWork));
+        services.Replace(ServiceDescriptor.Singleton<IStorageMigrator>(sp => sp.GetRequiredService<PostgreSqlDatabase>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, MigrationHostedService>(sp => new MigrationHostedService(
+            sp.GetRequiredService<IStorageMigrator>(),
+            () => sp.GetRequiredService<IOptions<PostgreSqlStorageOptions>>().Value.MigrateOnStart)));
+        return builder;
+    }
+}

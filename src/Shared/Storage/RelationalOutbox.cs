@@ -1,0 +1,313 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+
+namespace Marketing.Sdk.Storage.Relational;
+
+internal sealed class RelationalOutboxStore(RelationalDatabase db) : IOutboxStore
+{
+    private readonly string _t = db.Table("outbox_messages");
+    private const string Columns = "id, destination, idempotency_key, customer_id, payload, meta, state, attempts, enqueued_at, next_attempt_at, lease_owner, lease_token, lease_expires_at, last_error, completed_at";
+
+    public async ValueTask<OutboxEnqueueResult> EnqueueAsync(IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken = default)
+    {
+        Validate(messages);
+        if (messages.Count == 0)
+        {
+            return new OutboxEnqueueResult(0, []);
+        }
+        await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+        var result = await EnqueueCoreAsync(scope, messages, cancellationToken).ConfigureAwait(false);
+        await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return result;
+    }
+
+    internal static void Validate(IReadOnlyList<OutboxMessage> messages)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        for (var i = 0; i < messages.Count; i++)
+        {
+            StoreChecks.Outbox(messages[i], i);
+        }
+    }
+
+    internal async ValueTask<OutboxEnqueueResult> EnqueueCoreAsync(WriteScope scope, IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken)
+    {
+        if (messages.Count == 0)
+        {
+            return new OutboxEnqueueResult(0, []);
+        }
+        var now = db.NowTicks();
+        await using var cmd = scope.Command($"INSERT INTO {_t} (destination, idempotency_key, customer_id, payload, meta, state, attempts, enqueued_at, next_attempt_at) VALUES (@d, @k, @c, @p, @m, 0, 0, @now, @next) ON CONFLICT (destination, idempotency_key) DO NOTHING");
+        DbParameter Add(string name)
+        {
+            var p = cmd.CreateParameter();
+            p.ParameterName = name;
+            cmd.Parameters.Add(p);
+            return p;
+        }
+        var (d, k, c, p, m, nowP, next) = (Add("@d"), Add("@k"), Add("@c"), Add("@p"), Add("@m"), Add("@now"), Add("@next"));
+        var inserted = 0;
+        var duplicates = new List<OutboxMessage>();
+        foreach (var message in messages)
+        {
+            d.Value = message.Destination;
+            k.Value = message.IdempotencyKey;
+            c.Value = message.CustomerId is { } id ? id.Value : DBNull.Value;
+            p.Value = message.Payload.ToArray();
+            m.Value = StoreJson.SerializeMeta(message);
+            nowP.Value = now;
+            next.Value = message.NotBefore?.UtcTicks ?? now;
+            if (await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1)
+            {
+                inserted++;
+            }
+            else
+            {
+                duplicates.Add(message);
+            }
+        }
+        return new OutboxEnqueueResult(inserted, duplicates);
+    }
+
+    public async ValueTask<IReadOnlyList<OutboxEntry>> ClaimAsync(string workerId, int maxCount, TimeSpan leaseDuration, string? destination = null, CancellationToken cancellationToken = default)
+    {
+        StoreChecks.Claim(workerId, maxCount, leaseDuration);
+        if (destination is not null)
+        {
+            StoreLimits.EnsureKey(destination, "destination");
+        }
+        var now = db.NowTicks();
+        var token = Guid.NewGuid();
+        var filter = destination is null ? "" : " AND destination = @d";
+        var due = $"SELECT id FROM {_t} WHERE ((state = 0 AND next_attempt_at <= @now) OR (state = 1 AND lease_expires_at <= @now)){filter} ORDER BY next_attempt_at, id LIMIT {maxCount}{(db.SkipLocked ? " FOR UPDATE SKIP LOCKED" : "")}";
+        var sql = $"UPDATE {_t} SET state = 1, attempts = attempts + 1, lease_owner = @w, lease_token = @tok, lease_expires_at = @exp WHERE id IN ({due}) RETURNING {Columns}";
+        var claimed = new List<OutboxEntry>(maxCount);
+        await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+        await using (var cmd = scope.Command(sql).P("@now", now).P("@w", workerId).P("@tok", token.ToString("N")).P("@exp", now + leaseDuration.Ticks))
+        {
+            if (destination is not null)
+            {
+                cmd.P("@d", destination);
+            }
+            await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                claimed.Add(Read(r));
+            }
+        }
+        await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+        claimed.Sort((a, b) => a.Id.CompareTo(b.Id));
+        return claimed;
+    }
+
+    public ValueTask<bool> AckAsync(long id, Guid leaseToken, CancellationToken cancellationToken = default) =>
+        CompleteAsync($"UPDATE {_t} SET state = 2, completed_at = @now, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL WHERE id = @id AND state = 1 AND lease_token = @tok", id, leaseToken, null, null, cancellationToken);
+
+    public ValueTask<bool> RetryAsync(long id, Guid leaseToken, DateTimeOffset nextAttemptAt, string reason, CancellationToken cancellationToken = default)
+    {
+        StoreChecks.ColumnText(reason, "reason");
+        return CompleteAsync($"UPDATE {_t} SET state = 0, next_attempt_at = @next, last_error = @reason, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL WHERE id = @id AND state = 1 AND lease_token = @tok", id, leaseToken, nextAttemptAt.UtcTicks, reason, cancellationToken);
+    }
+
+    public ValueTask<bool> DeadLetterAsync(long id, Guid leaseToken, string reason, CancellationToken cancellationToken = default)
+    {
+        StoreChecks.ColumnText(reason, "reason");
+        return CompleteAsync($"UPDATE {_t} SET state = 3, completed_at = @now, last_error = @reason, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL WHERE id = @id AND state = 1 AND lease_token = @tok", id, leaseToken, null, reason, cancellationToken);
+    }
+
+    private async ValueTask<bool> CompleteAsync(string sql, long id, Guid token, long? next, string? reason, CancellationToken cancellationToken)
+    {
+        await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+        await using var cmd = scope.Command(sql).P("@id", id).P("@tok", token.ToString("N"));
+        if (sql.Contains("@now", StringComparison.Ordinal))
+        {
+            cmd.P("@now", db.NowTicks());
+        }
+        if (next is not null)
+        {
+            cmd.P("@next", next.Value);
+        }
+        if (reason is not null)
+        {
+            cmd.P("@reason", reason);
+        }
+        var n = await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return n == 1;
+    }
+
+    public async ValueTask<long> ReclaimExpiredAsync(CancellationToken cancellationToken = default)
+    {
+        await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+        await using var cmd = scope.Command($"UPDATE {_t} SET state = 0, next_attempt_at = @now, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL WHERE state = 1 AND lease_expires_at <= @now")
+            .P("@now", db.NowTicks());
+        var n = await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return n;
+    }
+
+    public async ValueTask<OutboxCounts> CountAsync(CancellationToken cancellationToken = default)
+    {
+        var counts = new long[4];
+        await using var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var cmd = conn.Command($"SELECT state, COUNT(*) FROM {_t} GROUP BY state");
+        await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            counts[r.GetInt32(0)] = Convert.ToInt64(r.GetValue(1), CultureInfo.InvariantCulture);
+        }
+        return new OutboxCounts(counts[0], counts[1], counts[2], counts[3]);
+    }
+
+    public async ValueTask<OutboxEntry?> GetAsync(long id, CancellationToken cancellationToken = default)
+    {
+        await using var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var cmd = conn.Command($"SELECT {Columns} FROM {_t} WHERE id = @id").P("@id", id);
+        await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await r.ReadAsync(cancellationToken).ConfigureAwait(false) ? Read(r) : null;
+    }
+
+    public async IAsyncEnumerable<OutboxEntry> ReadAsync(OutboxState state, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        long last = 0;
+        while (true)
+        {
+            var page = new List<OutboxEntry>(db.PageSize);
+            await using (var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false))
+            {
+                await using var cmd = conn.Command($"SELECT {Columns} FROM {_t} WHERE state = @s AND id > @last ORDER BY id LIMIT {db.PageSize}").P("@s", (int)state).P("@last", last);
+                await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    page.Add(Read(r));
+                }
+            }
+            foreach (var e in page)
+            {
+                yield return e;
+            }
+            if (page.Count < db.PageSize)
+            {
+                yield break;
+            }
+            last = page[^1].Id;
+        }
+    }
+
+    public async ValueTask<long> PurgeDeliveredAsync(DateTimeOffset completedBefore, CancellationToken cancellationToken = default)
+    {
+        await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+        await using var cmd = scope.Command($"DELETE FROM {_t} WHERE state = 2 AND completed_at < @cut").P("@cut", completedBefore.UtcTicks);
+        var n = await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return n;
+    }
+
+    private static OutboxEntry Read(DbDataReader r)
+    {
+        var meta = StoreJson.DeserializeMeta(r.GetString(5));
+        return new OutboxEntry
+        {
+            Id = r.GetInt64(0),
+            Message = new OutboxMessage
+            {
+                Destination = r.GetString(1),
+                IdempotencyKey = r.GetString(2),
+                CustomerId = r.NullableString(3) is { } c ? new CustomerId(c) : null,
+                Payload = r.IsDBNull(4) ? Array.Empty<byte>() : r.GetFieldValue<byte[]>(4),
+                ContentType = meta.ContentType,
+                Headers = meta.Headers,
+                NotBefore = meta.NotBefore,
+            },
+            State = (OutboxState)r.GetInt32(6),
+            AttemptCount = r.GetInt32(7),
+            EnqueuedAt = Db.Utc(r.GetInt64(8)),
+            NextAttemptAt = Db.Utc(r.GetInt64(9)),
+            LeaseOwner = r.NullableString(10),
+            LeaseToken = r.NullableString(11) is { } t ? Guid.ParseExact(t, "N") : Guid.Empty,
+            LeaseExpiresAt = r.NullableInt64(12) is { } e ? Db.Utc(e) : null,
+            LastError = r.NullableString(13),
+            CompletedAt = r.NullableInt64(14) is { } done ? Db.Utc(done) : null,
+        };
+    }
+}
+
+/// <summary>Atomic state change + outbox enqueue, and customer erasure, over one database.</summary>
+internal sealed class RelationalUnitOfWork(
+    RelationalDatabase db,
+    RelationalProfileStore profiles,
+    RelationalEventStore events,
+    RelationalIdentityGraphStore identities,
+    RelationalConsentStore consents,
+    RelationalOutboxStore outbox) : ITransactionalOutbox, ICustomerDataEraser
+{
+    public async ValueTask<(AppendResult Events, OutboxEnqueueResult Messages)> AppendEventsAsync(IReadOnlyList<MarketingEvent> events1, IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(events1);
+        RelationalEventStore.Validate(events1);
+        RelationalOutboxStore.Validate(messages);
+        await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+        var appended = events1.Count == 0 ? new AppendResult(0, []) : await events.AppendCoreAsync(scope, events1, cancellationToken).ConfigureAwait(false);
+        var enqueued = await outbox.EnqueueCoreAsync(scope, messages, cancellationToken).ConfigureAwait(false);
+        await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return (appended, enqueued);
+    }
+
+    public async ValueTask<(CustomerProfile Profile, OutboxEnqueueResult Messages)> SaveProfileAsync(CustomerProfile profile, IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken = default)
+    {
+        StoreChecks.Profile(profile);
+        RelationalOutboxStore.Validate(messages);
+        await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+        var saved = await profiles.SaveCoreAsync(scope, profile, cancellationToken).ConfigureAwait(false);
+        var enqueued = await outbox.EnqueueCoreAsync(scope, messages, cancellationToken).ConfigureAwait(false);
+        await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return (saved, enqueued);
+    }
+
+    public async ValueTask<(ConsentRecord Record, OutboxEnqueueResult Messages)> AppendConsentAsync(ConsentRecord record, IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken = default)
+    {
+        StoreChecks.Consent(record);
+        RelationalOutboxStore.Validate(messages);
+        await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+        var stored = await consents.AppendCoreAsync(scope, record, cancellationToken).ConfigureAwait(false);
+        var enqueued = await outbox.EnqueueCoreAsync(scope, messages, cancellationToken).ConfigureAwait(false);
+        await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return (stored, enqueued);
+    }
+
+    public async ValueTask<ErasureReport> EraseAsync(CustomerId customerId, CancellationToken cancellationToken = default)
+    {
+        await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+        var counts = await identities.DeleteCoreAsync(scope, customerId, cancellationToken).ConfigureAwait(false);
+        counts["events"] = await RelationalIdentityGraphStore.Exec(scope, $"DELETE FROM {db.Table("events")} WHERE customer_id = @c", customerId, cancellationToken).ConfigureAwait(false);
+        counts["profiles"] = await RelationalIdentityGraphStore.Exec(scope, $"DELETE FROM {db.Table("profiles")} WHERE id = @c", customerId, cancellationToken).ConfigureAwait(false);
+        counts["consent_records"] = await RelationalIdentityGraphStore.Exec(scope, $"DELETE FROM {db.Table("consent_records")} WHERE customer_id = @c", customerId, cancellationToken).ConfigureAwait(false);
+        counts["outbox_messages"] = await RelationalIdentityGraphStore.Exec(scope, $"DELETE FROM {db.Table("outbox_messages")} WHERE customer_id = @c", customerId, cancellationToken).ConfigureAwait(false);
+        await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return new ErasureReport(customerId, counts);
+    }
+}
+
+/// <summary>Every store over one database, built once.</summary>
+internal sealed class RelationalStoreSet
+{
+    public RelationalStoreSet(RelationalDatabase db)
+    {
+        Profiles = new RelationalProfileStore(db);
+        Events = new RelationalEventStore(db);
+        Identities = new RelationalIdentityGraphStore(db);
+        Consents = new RelationalConsentStore(db);
+        Audit = new RelationalAuditLogStore(db);
+        Outbox = new RelationalOutboxStore(db);
+        UnitOfWork = new RelationalUnitOfWork(db, Profiles, Events, Identities, Consents, Outbox);
+    }
+
+    public RelationalProfileStore Profiles { get; }
+    public RelationalEventStore Events { get; }
+    public RelationalIdentityGraphStore Identities { get; }
+    public RelationalConsentStore Consents { get; }
+    public RelationalAuditLogStore Audit { get; }
+    public RelationalOutboxStore Outbox { get; }
+    public RelationalUnitOfWork UnitOfWork { get; }
+}

@@ -1,0 +1,601 @@
+using System.Data.Common;
+using System.Runtime.CompilerServices;
+using System.Text;
+
+namespace Marketing.Sdk.Storage.Relational;
+
+internal sealed class RelationalProfileStore(RelationalDatabase db) : IProfileStore
+{
+    private readonly string _t = db.Table("profiles");
+
+    public async ValueTask<CustomerProfile?> GetAsync(CustomerId id, CancellationToken cancellationToken = default)
+    {
+        await using var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var cmd = conn.Command($"SELECT version, data FROM {_t} WHERE id = @id").P("@id", id.Value);
+        await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await r.ReadAsync(cancellationToken).ConfigureAwait(false)
+            ? StoreJson.DeserializeProfile(r.GetString(1), id.Value, r.GetInt64(0))
+            : null;
+    }
+
+    public async ValueTask<CustomerProfile> SaveAsync(CustomerProfile profile, CancellationToken cancellationToken = default)
+    {
+        StoreChecks.Profile(profile);
+        await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+        var saved = await SaveCoreAsync(scope, profile, cancellationToken).ConfigureAwait(false);
+        await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return saved;
+    }
+
+    internal async ValueTask<CustomerProfile> SaveCoreAsync(WriteScope scope, CustomerProfile profile, CancellationToken cancellationToken)
+    {
+        StoreChecks.Profile(profile);
+        var next = profile with { Version = profile.Version + 1 };
+        var sql = profile.Version == 0
+            ? $"INSERT INTO {_t} (id, version, first_seen, last_seen, data) VALUES (@id, @v, @fs, @ls, @data) ON CONFLICT (id) DO NOTHING"
+            : $"UPDATE {_t} SET version = @v, first_seen = @fs, last_seen = @ls, data = @data WHERE id = @id AND version = @expected";
+        await using var cmd = scope.Command(sql)
+            .P("@id", profile.Id.Value).P("@v", next.Version).P("@fs", profile.FirstSeen.UtcTicks).P("@ls", profile.LastSeen.UtcTicks)
+            .P("@data", StoreJson.SerializeProfile(profile)).P("@expected", profile.Version);
+        if (profile.Version == 0)
+        {
+            cmd.Parameters.RemoveAt("@expected");
+        }
+        var affected = await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        if (affected != 1)
+        {
+            throw new ConcurrencyConflictException("profile", profile.Version);
+        }
+        return next;
+    }
+
+    public async ValueTask<bool> DeleteAsync(CustomerId id, CancellationToken cancellationToken = default)
+    {
+        await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+        await using var cmd = scope.Command($"DELETE FROM {_t} WHERE id = @id").P("@id", id.Value);
+        var affected = await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return affected > 0;
+    }
+
+    public async IAsyncEnumerable<CustomerProfile> StreamAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        string? last = null;
+        while (true)
+        {
+            var page = new List<CustomerProfile>(db.PageSize);
+            await using (var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false))
+            {
+                await using var cmd = conn.Command(last is null
+                    ? $"SELECT id, version, data FROM {_t} ORDER BY id LIMIT {db.PageSize}"
+                    : $"SELECT id, version, data FROM {_t} WHERE id > @last ORDER BY id LIMIT {db.PageSize}");
+                if (last is not null)
+                {
+                    cmd.P("@last", last);
+                }
+                await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    page.Add(StoreJson.DeserializeProfile(r.GetString(2), r.GetString(0), r.GetInt64(1)));
+                }
+            }
+            foreach (var p in page)
+            {
+                yield return p;
+            }
+            if (page.Count < db.PageSize)
+            {
+                yield break;
+            }
+            last = page[^1].Id.Value;
+        }
+    }
+
+    public async ValueTask<long> CountAsync(CancellationToken cancellationToken = default)
+    {
+        await using var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var cmd = conn.Command($"SELECT COUNT(*) FROM {_t}");
+        return Convert.ToInt64(await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+    }
+}
+
+internal sealed class RelationalEventStore(RelationalDatabase db) : IEventStore
+{
+    private readonly string _t = db.Table("events");
+
+    public async ValueTask<AppendResult> AppendAsync(IReadOnlyList<MarketingEvent> events, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        Validate(events);
+        if (events.Count == 0)
+        {
+            return new AppendResult(0, []);
+        }
+        await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+        var result = await AppendCoreAsync(scope, events, cancellationToken).ConfigureAwait(false);
+        await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return result;
+    }
+
+    internal static void Validate(IReadOnlyList<MarketingEvent> events)
+    {
+        for (var i = 0; i < events.Count; i++)
+        {
+            StoreChecks.Event(events[i], i);
+        }
+    }
+
+    internal async ValueTask<AppendResult> AppendCoreAsync(WriteScope scope, IReadOnlyList<MarketingEvent> events, CancellationToken cancellationToken)
+    {
+        var seen = new HashSet<string>(events.Count, StringComparer.Ordinal);
+        var unique = new List<MarketingEvent>(events.Count);
+        foreach (var e in events)
+        {
+            if (seen.Add(e.Id))
+            {
+                unique.Add(e);
+            }
+        }
+        var inserted = unique.Count == 0 ? [] : await db.InsertEventsAsync(scope, unique, cancellationToken).ConfigureAwait(false);
+        var duplicates = new List<string>();
+        var firstSeen = new HashSet<string>(events.Count, StringComparer.Ordinal);
+        foreach (var e in events)
+        {
+            if (!firstSeen.Add(e.Id) || !inserted.Contains(e.Id))
+            {
+                duplicates.Add(e.Id);
+            }
+        }
+        return new AppendResult(inserted.Count, duplicates);
+    }
+
+    public async IAsyncEnumerable<MarketingEvent> ReadAsync(EventQuery query, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        long remaining = query.Limit ?? long.MaxValue;
+        long lastTicks = 0;
+        string? lastId = null;
+        while (remaining > 0)
+        {
+            var size = (int)Math.Min(db.PageSize, remaining);
+            var page = new List<(MarketingEvent Event, long Ticks)>(size);
+            await using (var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false))
+            {
+                await using var cmd = conn.CreateCommand();
+                var where = Where(cmd, query);
+                if (lastId is not null)
+                {
+                    where.Append(where.Length == 0 ? " WHERE " : " AND ").Append("(occurred_at > @lt OR (occurred_at = @lt AND id > @lid))");
+                    cmd.P("@lt", lastTicks).P("@lid", lastId);
+                }
+                cmd.CommandText = $"SELECT id, customer_id, occurred_at, data FROM {_t}{where} ORDER BY occurred_at, id LIMIT {size}";
+                await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    page.Add((StoreJson.DeserializeEvent(r.GetString(3), r.GetString(1)), r.GetInt64(2)));
+                }
+            }
+            foreach (var (e, _) in page)
+            {
+                yield return e;
+            }
+            remaining -= page.Count;
+            if (page.Count < size)
+            {
+                yield break;
+            }
+            (lastTicks, lastId) = (page[^1].Ticks, page[^1].Event.Id);
+        }
+    }
+
+    public async ValueTask<long> CountAsync(EventQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        await using var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var cmd = conn.CreateCommand();
+        cmd.CommandText = $"SELECT COUNT(*) FROM {_t}{Where(cmd, query)}";
+        return Convert.ToInt64(await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static StringBuilder Where(DbCommand cmd, EventQuery query)
+    {
+        var conditions = new List<string>();
+        if (query.CustomerId is { } c)
+        {
+            conditions.Add("customer_id = @c");
+            cmd.P("@c", c.Value);
+        }
+        if (query.Types is { Count: > 0 } types)
+        {
+            var names = new List<string>();
+            var i = 0;
+            foreach (var t in types.Select(t => t.Value).Distinct(StringComparer.Ordinal))
+            {
+                names.Add($"@t{i}");
+                cmd.P($"@t{i}", t);
+                i++;
+            }
+            conditions.Add($"type IN ({string.Join(", ", names)})");
+        }
+        if (query.From is { } from)
+        {
+            conditions.Add("occurred_at >= @from");
+            cmd.P("@from", from.UtcTicks);
+        }
+        if (query.To is { } to)
+        {
+            conditions.Add("occurred_at < @to");
+            cmd.P("@to", to.UtcTicks);
+        }
+        var sb = new StringBuilder();
+        if (conditions.Count > 0)
+        {
+            sb.Append(" WHERE ").AppendJoin(" AND ", conditions);
+        }
+        return sb;
+    }
+
+    public async ValueTask<long> ReassignAsync(CustomerId source, CustomerId target, CancellationToken cancellationToken = default)
+    {
+        await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+        await using var cmd = scope.Command($"UPDATE {_t} SET customer_id = @t WHERE customer_id = @s").P("@t", target.Value).P("@s", source.Value);
+        var n = await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return n;
+    }
+
+    public async ValueTask<long> DeleteCustomerAsync(CustomerId customerId, CancellationToken cancellationToken = default)
+    {
+        await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+        await using var cmd = scope.Command($"DELETE FROM {_t} WHERE customer_id = @c").P("@c", customerId.Value);
+        var n = await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return n;
+    }
+}
+
+internal sealed class RelationalIdentityGraphStore(RelationalDatabase db) : IIdentityGraphStore
+{
+    private readonly string _ids = db.Table("identities");
+    private readonly string _obs = db.Table("identity_observations");
+    private readonly string _merges = db.Table("identity_merges");
+
+    public async ValueTask<IReadOnlyDictionary<Identity, CustomerId>> FindAsync(IReadOnlyCollection<Identity> identities, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(identities);
+        var result = new Dictionary<Identity, CustomerId>();
+        var distinct = identities.Distinct().ToList();
+        if (distinct.Count == 0)
+        {
+            return result;
+        }
+        foreach (var i in distinct)
+        {
+            StoreChecks.Identity(i);
+        }
+        await using var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var chunk in distinct.Chunk(100))
+        {
+            await using var cmd = conn.CreateCommand();
+            var conditions = new List<string>(chunk.Length);
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                conditions.Add($"(kind = @k{i} AND value = @v{i})");
+                cmd.P($"@k{i}", (int)chunk[i].Kind).P($"@v{i}", chunk[i].Value);
+            }
+            cmd.CommandText = $"SELECT kind, value, customer_id FROM {_ids} WHERE {string.Join(" OR ", conditions)}";
+            await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                result[new Identity((IdentityKind)r.GetInt32(0), r.GetString(1))] = new CustomerId(r.GetString(2));
+            }
+        }
+        return result;
+    }
+
+    public async ValueTask<CustomerId> ClaimAsync(Identity identity, CustomerId candidate, CancellationToken cancellationToken = default)
+    {
+        StoreChecks.Identity(identity);
+        await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+        await using (var insert = scope.Command($"INSERT INTO {_ids} (kind, value, customer_id) VALUES (@k, @v, @c) ON CONFLICT (kind, value) DO NOTHING")
+            .P("@k", (int)identity.Kind).P("@v", identity.Value).P("@c", candidate.Value))
+        {
+            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        await using var select = scope.Command($"SELECT customer_id FROM {_ids} WHERE kind = @k AND value = @v")
+            .P("@k", (int)identity.Kind).P("@v", identity.Value);
+        var owner = (string)(await select.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return new CustomerId(owner);
+    }
+
+    public async ValueTask<IReadOnlyList<Identity>> GetIdentitiesAsync(CustomerId customerId, CancellationToken cancellationToken = default)
+    {
+        await using var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var cmd = conn.Command($"SELECT kind, value FROM {_ids} WHERE customer_id = @c ORDER BY kind, value").P("@c", customerId.Value);
+        await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var list = new List<Identity>();
+        while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            list.Add(new Identity((IdentityKind)r.GetInt32(0), r.GetString(1)));
+        }
+        return list;
+    }
+
+    public async ValueTask<long> ReassignAsync(CustomerId source, CustomerId target, CancellationToken cancellationToken = default)
+    {
+        await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+        await using var cmd = scope.Command($"UPDATE {_ids} SET customer_id = @t WHERE customer_id = @s").P("@t", target.Value).P("@s", source.Value);
+        var n = await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return n;
+    }
+
+    public async ValueTask RecordMergeAsync(MergeRecord merge, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(merge);
+        if (merge.EventId is not null)
+        {
+            StoreLimits.EnsureKey(merge.EventId, "eventId");
+        }
+        await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+        await using var cmd = scope.Command($"INSERT INTO {_merges} (survivor, merged, merged_at, merged_offset, link_kind, event_id) VALUES (@s, @m, @at, @off, @k, @e)")
+            .P("@s", merge.Survivor.Value).P("@m", merge.Merged.Value).P("@at", merge.MergedAt.UtcTicks).P("@off", Db.Offset(merge.MergedAt))
+            .P("@k", (int)merge.LinkKind).P("@e", merge.EventId);
+        await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async IAsyncEnumerable<MergeRecord> ReadMergesAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        long last = 0;
+        while (true)
+        {
+            var page = new List<(long Seq, MergeRecord Merge)>(db.PageSize);
+            await using (var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false))
+            {
+                await using var cmd = conn.Command($"SELECT seq, survivor, merged, merged_at, merged_offset, link_kind, event_id FROM {_merges} WHERE seq > @last ORDER BY seq LIMIT {db.PageSize}").P("@last", last);
+                await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    page.Add((r.GetInt64(0), new MergeRecord(new CustomerId(r.GetString(1)), new CustomerId(r.GetString(2)),
+                        Db.Instant(r.GetInt64(3), r.GetInt32(4)), (IdentityKind)r.GetInt32(5), r.NullableString(6))));
+                }
+            }
+            foreach (var (_, m) in page)
+            {
+                yield return m;
+            }
+            if (page.Count < db.PageSize)
+            {
+                yield break;
+            }
+            last = page[^1].Seq;
+        }
+    }
+
+    public async ValueTask<int> ObserveAsync(Identity identity, string? anchor, CancellationToken cancellationToken = default)
+    {
+        StoreChecks.Identity(identity);
+        if (anchor is null)
+        {
+            await using var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var read = conn.Command($"SELECT COUNT(*) FROM {_obs} WHERE kind = @k AND value = @v").P("@k", (int)identity.Kind).P("@v", identity.Value);
+            return Convert.ToInt32(await read.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        StoreLimits.EnsureKey(anchor, "anchor");
+        await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+        await using (var insert = scope.Command($"INSERT INTO {_obs} (kind, value, anchor) VALUES (@k, @v, @a) ON CONFLICT (kind, value, anchor) DO NOTHING")
+            .P("@k", (int)identity.Kind).P("@v", identity.Value).P("@a", anchor))
+        {
+            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        await using var count = scope.Command($"SELECT COUNT(*) FROM {_obs} WHERE kind = @k AND value = @v").P("@k", (int)identity.Kind).P("@v", identity.Value);
+        var n = Convert.ToInt32(await count.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+        await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return n;
+    }
+
+    public async ValueTask<long> DeleteCustomerAsync(CustomerId customerId, CancellationToken cancellationToken = default)
+    {
+        await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+        var counts = await DeleteCoreAsync(scope, customerId, cancellationToken).ConfigureAwait(false);
+        await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return counts.Sum(c => c.Value);
+    }
+
+    internal async ValueTask<Dictionary<string, long>> DeleteCoreAsync(WriteScope scope, CustomerId customerId, CancellationToken cancellationToken)
+    {
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        // Observations of the customer's identities, and observations anchored to one of them (by fingerprint).
+        var fingerprints = new List<string>();
+        await using (var owned = scope.Command($"SELECT kind, value FROM {_ids} WHERE customer_id = @c").P("@c", customerId.Value))
+        await using (var r = await owned.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                fingerprints.Add(new Identity((IdentityKind)r.GetInt32(0), r.GetString(1)).Fingerprint);
+            }
+        }
+        var observations = await Exec(scope, $"DELETE FROM {_obs} WHERE (kind, value) IN (SELECT kind, value FROM {_ids} WHERE customer_id = @c)", customerId, cancellationToken).ConfigureAwait(false);
+        foreach (var chunk in fingerprints.Chunk(200))
+        {
+            await using var byAnchor = scope.Command($"DELETE FROM {_obs} WHERE anchor IN ({string.Join(", ", chunk.Select((_, i) => $"@f{i}"))})");
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                byAnchor.P($"@f{i}", chunk[i]);
+            }
+            observations += await byAnchor.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        counts["identity_observations"] = observations;
+        counts["identities"] = await Exec(scope, $"DELETE FROM {_ids} WHERE customer_id = @c", customerId, cancellationToken).ConfigureAwait(false);
+        counts["identity_merges"] = await Exec(scope, $"DELETE FROM {_merges} WHERE survivor = @c OR merged = @c", customerId, cancellationToken).ConfigureAwait(false);
+        return counts;
+    }
+
+    internal static async ValueTask<long> Exec(WriteScope scope, string sql, CustomerId customerId, CancellationToken cancellationToken)
+    {
+        await using var cmd = scope.Command(sql).P("@c", customerId.Value);
+        return await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+}
+
+internal sealed class RelationalConsentStore(RelationalDatabase db) : IConsentStore
+{
+    private readonly string _t = db.Table("consent_records");
+
+    public async ValueTask<ConsentRecord> AppendAsync(ConsentRecord record, CancellationToken cancellationToken = default)
+    {
+        StoreChecks.Consent(record);
+        await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+        var stored = await AppendCoreAsync(scope, record, cancellationToken).ConfigureAwait(false);
+        await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return stored;
+    }
+
+    internal async ValueTask<ConsentRecord> AppendCoreAsync(WriteScope scope, ConsentRecord record, CancellationToken cancellationToken)
+    {
+        StoreChecks.Consent(record);
+        await using var cmd = scope.Command($"INSERT INTO {_t} (customer_id, purpose, granted, recorded_at, recorded_offset, source, policy_version, proof_hash) VALUES (@c, @p, @g, @at, @off, @s, @pv, @ph) RETURNING seq")
+            .P("@c", record.CustomerId.Value).P("@p", record.Purpose.Value).P("@g", record.Granted).P("@at", record.RecordedAt.UtcTicks)
+            .P("@off", Db.Offset(record.RecordedAt)).P("@s", record.Source).P("@pv", record.PolicyVersion).P("@ph", record.ProofHash);
+        var seq = Convert.ToInt64(await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+        return record with { Sequence = seq };
+    }
+
+    public async ValueTask<IReadOnlyDictionary<ConsentPurpose, ConsentRecord>> GetCurrentAsync(CustomerId customerId, CancellationToken cancellationToken = default)
+    {
+        var current = new Dictionary<ConsentPurpose, ConsentRecord>();
+        await foreach (var r in ReadHistoryAsync(customerId, null, cancellationToken).ConfigureAwait(false))
+        {
+            if (!current.TryGetValue(r.Purpose, out var existing) || r.RecordedAt >= existing.RecordedAt)
+            {
+                current[r.Purpose] = r;
+            }
+        }
+        return current;
+    }
+
+    public async IAsyncEnumerable<ConsentRecord> ReadHistoryAsync(CustomerId customerId, ConsentPurpose? purpose = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var list = new List<ConsentRecord>();
+        await using (var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await using var cmd = conn.Command($"SELECT seq, purpose, granted, recorded_at, recorded_offset, source, policy_version, proof_hash FROM {_t} WHERE customer_id = @c{(purpose is null ? "" : " AND purpose = @p")} ORDER BY seq")
+                .P("@c", customerId.Value);
+            if (purpose is { } p)
+            {
+                cmd.P("@p", p.Value);
+            }
+            await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                list.Add(new ConsentRecord
+                {
+                    Sequence = r.GetInt64(0),
+                    CustomerId = customerId,
+                    Purpose = new ConsentPurpose(r.GetString(1)),
+                    Granted = r.GetBoolean(2),
+                    RecordedAt = Db.Instant(r.GetInt64(3), r.GetInt32(4)),
+                    Source = r.GetString(5),
+                    PolicyVersion = r.NullableString(6),
+                    ProofHash = r.NullableString(7),
+                });
+            }
+        }
+        foreach (var r in list)
+        {
+            yield return r;
+        }
+    }
+
+    public async ValueTask<long> ReassignAsync(CustomerId source, CustomerId target, CancellationToken cancellationToken = default)
+    {
+        await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+        await using var cmd = scope.Command($"UPDATE {_t} SET customer_id = @t WHERE customer_id = @s").P("@t", target.Value).P("@s", source.Value);
+        var n = await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return n;
+    }
+}
+
+internal sealed class RelationalAuditLogStore(RelationalDatabase db) : IAuditLogStore
+{
+    private readonly string _t = db.Table("audit_log");
+    private const string Columns = "seq, recorded_at, recorded_offset, actor, action, subject, details, previous_hash, hash";
+
+    public async ValueTask<AuditEntry> AppendAsync(AuditRecord record, CancellationToken cancellationToken = default)
+    {
+        StoreChecks.Audit(record);
+        await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+        await db.LockAuditChainAsync(scope, cancellationToken).ConfigureAwait(false);
+        long lastSeq = 0;
+        var lastHash = AuditChain.GenesisHash;
+        await using (var last = scope.Command($"SELECT seq, hash FROM {_t} ORDER BY seq DESC LIMIT 1"))
+        await using (var r = await last.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                (lastSeq, lastHash) = (r.GetInt64(0), r.GetString(1));
+            }
+        }
+        var seq = lastSeq + 1;
+        var entry = new AuditEntry(seq, record, lastHash, AuditChain.ComputeHash(lastHash, seq, record));
+        await using (var insert = scope.Command($"INSERT INTO {_t} ({Columns}) VALUES (@s, @at, @off, @actor, @action, @subject, @details, @prev, @hash)")
+            .P("@s", seq).P("@at", record.RecordedAt.UtcTicks).P("@off", Db.Offset(record.RecordedAt)).P("@actor", record.Actor)
+            .P("@action", record.Action).P("@subject", record.Subject?.Value).P("@details", record.Details).P("@prev", lastHash).P("@hash", entry.Hash))
+        {
+            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return entry;
+    }
+
+    public async ValueTask<AuditEntry?> GetLastAsync(CancellationToken cancellationToken = default)
+    {
+        await using var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var cmd = conn.Command($"SELECT {Columns} FROM {_t} ORDER BY seq DESC LIMIT 1");
+        await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await r.ReadAsync(cancellationToken).ConfigureAwait(false) ? Read(r) : null;
+    }
+
+    public async IAsyncEnumerable<AuditEntry> ReadAsync(long fromSequence = 1, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var next = fromSequence;
+        while (true)
+        {
+            var page = new List<AuditEntry>(db.PageSize);
+            await using (var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false))
+            {
+                await using var cmd = conn.Command($"SELECT {Columns} FROM {_t} WHERE seq >= @from ORDER BY seq LIMIT {db.PageSize}").P("@from", next);
+                await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    page.Add(Read(r));
+                }
+            }
+            foreach (var e in page)
+            {
+                yield return e;
+            }
+            if (page.Count < db.PageSize)
+            {
+                yield break;
+            }
+            next = page[^1].Sequence + 1;
+        }
+    }
+
+    private static AuditEntry Read(DbDataReader r) => new(
+        r.GetInt64(0),
+        new AuditRecord
+        {
+            RecordedAt = Db.Instant(r.GetInt64(1), r.GetInt32(2)),
+            Actor = r.GetString(3),
+            Action = r.GetString(4),
+            Subject = r.NullableString(5) is { } s ? new CustomerId(s) : null,
+            Details = r.NullableString(6),
+        },
+        r.GetString(7),
+        r.GetString(8));
+}

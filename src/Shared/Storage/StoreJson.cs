@@ -1,0 +1,268 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Marketing.Sdk.Storage.Relational;
+
+/// <summary>Outbox message fields that are not queried.</summary>
+internal sealed class OutboxMeta
+{
+    public string ContentType { get; set; } = "application/json";
+    public Dictionary<string, string> Headers { get; set; } = [];
+    public DateTimeOffset? NotBefore { get; set; }
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(OutboxMeta))]
+internal sealed partial class StorageJsonContext : JsonSerializerContext;
+
+/// <summary>
+/// Reads and writes <see cref="Money"/> as <c>{"amount":…,"currency":…}</c>, the shape the domain context
+/// writes (the computed <c>minorUnitDigits</c> is written too and ignored on read), through the
+/// constructor so that the currency survives the round trip.
+/// </summary>
+internal sealed class StoredMoneyConverter : JsonConverter<Money>
+{
+    public override Money Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw new JsonException("Money is stored as an object.");
+        }
+        decimal? amount = null;
+        string? currency = null;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+        {
+            var name = reader.GetString();
+            reader.Read();
+            switch (name)
+            {
+                case "amount": amount = reader.GetDecimal(); break;
+                case "currency": currency = reader.GetString(); break;
+                default: reader.Skip(); break;
+            }
+        }
+        return new Money(amount ?? throw new JsonException("Money without an amount."), currency ?? throw new JsonException("Money without a currency."));
+    }
+
+    public override void Write(Utf8JsonWriter writer, Money value, JsonSerializerOptions options)
+    {
+        writer.WriteStartObject();
+        writer.WriteNumber("amount", value.Amount);
+        writer.WriteString("currency", value.Currency);
+        writer.WriteNumber("minorUnitDigits", value.MinorUnitDigits);
+        writer.WriteEndObject();
+    }
+}
+
+/// <summary>Serialisation of stored documents, and the checks that make round trips exact.</summary>
+internal static class StoreJson
+{
+    /// <summary>The domain context with the storage converters (same camelCase shape as <see cref="MarketingJsonContext.Default"/>).</summary>
+    public static MarketingJsonContext Context { get; } = new(new JsonSerializerOptions
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Converters = { new StoredMoneyConverter() },
+    });
+
+    public static string SerializeEvent(MarketingEvent e) =>
+        JsonSerializer.Serialize(e with { CustomerId = null }, Context.MarketingEvent);
+
+    public static MarketingEvent DeserializeEvent(string json, string customerId) =>
+        (JsonSerializer.Deserialize(json, Context.MarketingEvent)
+            ?? throw new MarketingStoreException("A stored event could not be read.")) with { CustomerId = new CustomerId(customerId) };
+
+    public static string SerializeProfile(CustomerProfile p) => JsonSerializer.Serialize(p, Context.CustomerProfile);
+
+    /// <summary>
+    /// Reads a profile written by <see cref="SerializeProfile"/>. The collections are read one by one
+    /// because <see cref="CustomerProfile"/>'s read-only set properties cannot be populated by the
+    /// serializer directly.
+    /// </summary>
+    public static CustomerProfile DeserializeProfile(string json, string id, long version)
+    {
+        using var doc = JsonDocument.Parse(json);
+        var root = doc.RootElement;
+        var ctx = Context;
+        var consents = new Dictionary<ConsentPurpose, ConsentState>();
+        if (root.TryGetProperty("consents", out var c))
+        {
+            foreach (var entry in c.EnumerateObject())
+            {
+                consents[new ConsentPurpose(entry.Name)] = new ConsentState(
+                    entry.Value.GetProperty("granted").GetBoolean(),
+                    entry.Value.GetProperty("changedAt").GetDateTimeOffset());
+            }
+        }
+        return new CustomerProfile
+        {
+            Id = new CustomerId(id),
+            Identities = root.TryGetProperty("identities", out var i) ? i.Deserialize(ctx.IReadOnlyListIdentity) ?? [] : [],
+            Traits = root.TryGetProperty("traits", out var t) ? t.Deserialize(ctx.IReadOnlyDictionaryStringPropertyValue) ?? new Dictionary<string, PropertyValue>() : new Dictionary<string, PropertyValue>(),
+            StaticTags = Tags(root, "staticTags"),
+            DynamicTags = Tags(root, "dynamicTags"),
+            Consents = consents,
+            FirstSeen = root.GetProperty("firstSeen").GetDateTimeOffset(),
+            LastSeen = root.GetProperty("lastSeen").GetDateTimeOffset(),
+            EventCount = root.GetProperty("eventCount").GetInt64(),
+            MergedFrom = root.TryGetProperty("mergedFrom", out var m) ? [.. m.EnumerateArray().Select(x => new CustomerId(x.GetString()!))] : [],
+            Version = version,
+        };
+    }
+
+    private static HashSet<string> Tags(JsonElement root, string name)
+    {
+        var set = new HashSet<string>(StringComparer.Ordinal);
+        if (root.TryGetProperty(name, out var tags))
+        {
+            foreach (var tag in tags.EnumerateArray())
+            {
+                set.Add(tag.GetString()!);
+            }
+        }
+        return set;
+    }
+
+    public static string SerializeMeta(OutboxMessage m) => JsonSerializer.Serialize(new OutboxMeta
+    {
+        ContentType = m.ContentType,
+        Headers = new Dictionary<string, string>(m.Headers, StringComparer.Ordinal),
+        NotBefore = m.NotBefore,
+    }, StorageJsonContext.Default.OutboxMeta);
+
+    public static OutboxMeta DeserializeMeta(string json) =>
+        JsonSerializer.Deserialize(json, StorageJsonContext.Default.OutboxMeta) ?? new OutboxMeta();
+}
+
+/// <summary>Validation shared by every store so that what is accepted reads back unchanged.</summary>
+internal static class StoreChecks
+{
+    public static void Event(MarketingEvent e, int index, bool requireCustomer = true)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        StoreLimits.EnsureKey(e.Id, "id", index);
+        if (requireCustomer && e.CustomerId is null)
+        {
+            throw new MarketingValidationException("customerId", ValidationReason.Missing, "Stored events need a customer id.", index);
+        }
+        Identities(e.Identities, index);
+        StoreLimits.EnsureText(e.CampaignId, "campaignId", index);
+        StoreLimits.EnsureText(e.SessionId, "sessionId", index);
+        StoreLimits.EnsureText(e.Region, "region", index);
+        StoreLimits.EnsureText(e.IpAddress, "ipAddress", index);
+        Properties(e.Properties, "properties", index);
+        if (e.Order is { } o)
+        {
+            StoreLimits.EnsureText(o.OrderId, "order.orderId", index);
+            StoreLimits.EnsureText(o.CouponCode, "order.couponCode", index);
+            for (var i = 0; i < o.Lines.Count; i++)
+            {
+                StoreLimits.EnsureText(o.Lines[i].ProductId, $"order.lines[{i}].productId", index);
+                StoreLimits.EnsureText(o.Lines[i].Category, $"order.lines[{i}].category", index);
+            }
+        }
+    }
+
+    public static void Profile(CustomerProfile p)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        if (p.Version < 0)
+        {
+            throw new MarketingValidationException("version", ValidationReason.Negative, "Versions are never negative.");
+        }
+        Identities(p.Identities, null);
+        Properties(p.Traits, "traits", null);
+        foreach (var t in p.StaticTags)
+        {
+            StoreLimits.EnsureText(t, "staticTags", null);
+        }
+        foreach (var t in p.DynamicTags)
+        {
+            StoreLimits.EnsureText(t, "dynamicTags", null);
+        }
+    }
+
+    public static void Identity(Identity identity, string field = "identity", int? index = null)
+    {
+        if (!Enum.IsDefined(identity.Kind))
+        {
+            throw new MarketingValidationException($"{field}.kind", ValidationReason.UnknownIdentityKind, "Unknown identity kind.", index);
+        }
+        StoreLimits.EnsureKey(identity.Value, $"{field}.value", index);
+    }
+
+    public static void Consent(ConsentRecord r)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        StoreLimits.EnsureKey(r.Source, "source");
+        if (r.PolicyVersion is not null)
+        {
+            StoreLimits.EnsureKey(r.PolicyVersion, "policyVersion");
+        }
+        if (r.ProofHash is not null)
+        {
+            StoreLimits.EnsureKey(r.ProofHash, "proofHash");
+        }
+    }
+
+    public static void Audit(AuditRecord r)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        StoreLimits.EnsureKey(r.Actor, "actor");
+        StoreLimits.EnsureKey(r.Action, "action");
+        ColumnText(r.Details, "details");
+    }
+
+    /// <summary>Free text stored in its own column (not inside JSON): no unpaired surrogates and no NUL, which SQL text types cannot hold.</summary>
+    public static void ColumnText(string? value, string field)
+    {
+        StoreLimits.EnsureText(value, field);
+        if (value is not null && value.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new MarketingValidationException(field, ValidationReason.InvalidCharacters, "The text must not contain NUL characters.");
+        }
+    }
+
+    public static void Outbox(OutboxMessage m, int index)
+    {
+        ArgumentNullException.ThrowIfNull(m);
+        StoreLimits.EnsureKey(m.Destination, "destination", index);
+        StoreLimits.EnsureKey(m.IdempotencyKey, "idempotencyKey", index);
+        StoreLimits.EnsureKey(m.ContentType, "contentType", index);
+        foreach (var (k, v) in m.Headers)
+        {
+            StoreLimits.EnsureKey(k, "headers", index);
+            StoreLimits.EnsureText(v, "headers", index);
+        }
+    }
+
+    public static void Claim(string workerId, int maxCount, TimeSpan leaseDuration)
+    {
+        StoreLimits.EnsureKey(workerId, "workerId");
+        if (maxCount < 1)
+        {
+            throw new MarketingValidationException("maxCount", ValidationReason.OutOfRange, "Claim at least one message.");
+        }
+        if (leaseDuration <= TimeSpan.Zero)
+        {
+            throw new MarketingValidationException("leaseDuration", ValidationReason.OutOfRange, "Leases must be positive.");
+        }
+    }
+
+    private static void Identities(IReadOnlyList<Identity> identities, int? index)
+    {
+        for (var i = 0; i < identities.Count; i++)
+        {
+            Identity(identities[i], $"identities[{i}]", index);
+        }
+    }
+
+    private static void Properties(IReadOnlyDictionary<string, PropertyValue> properties, string field, int? index)
+    {
+        foreach (var (k, v) in properties)
+        {
+            StoreLimits.EnsureText(k, field, index);
+            StoreLimits.EnsureText(v.AsString(), field, index);
+        }
+    }
+}

@@ -1,0 +1,151 @@
+using BenchmarkDotNet.Attributes;
+using Marketing.Sdk.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace Marketing.Sdk.Benchmarks.Storage;
+
+/// <summary>Shared set-up: N synthetic events (N from MARKETING_SDK_BENCH_EVENTS, default 20 000; the figure is 1 000 000).</summary>
+public abstract class StorageIngestBenchmarkBase
+{
+    protected const int BatchSize = 10_000;
+
+    public static IEnumerable<int> Sizes() => [int.Parse(Environment.GetEnvironmentVariable("MARKETING_SDK_BENCH_EVENTS") ?? "20000", System.Globalization.CultureInfo.InvariantCulture)];
+
+    [ParamsSource(nameof(Sizes))]
+    public int Events { get; set; }
+
+    protected List<MarketingEvent> Data { get; private set; } = [];
+
+    protected ServiceProvider? Provider { get; set; }
+
+    protected IEventStore Store => Provider!.GetRequiredService<IEventStore>();
+
+    protected void BuildEvents()
+    {
+        var start = new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.FromHours(8));
+        var random = new Random(7);
+        EventType[] types = [EventType.PageView, EventType.ProductView, EventType.AddToCart, EventType.Search];
+        Data = Enumerable.Range(0, Events).Select(i => new MarketingEvent
+        {
+            Id = $"ev-{i:D8}",
+            Type = types[i % types.Length],
+            OccurredAt = start.AddSeconds(random.Next(0, 90 * 86400)),
+            CustomerId = new CustomerId($"c_{i % 50_000:D6}"),
+            Identities = [Identity.Cookie($"ck-{i % 50_000}")],
+            Channel = Channel.Douyin,
+            Properties = new Dictionary<string, PropertyValue> { [EventProperties.ProductId] = $"p-{i % 997}", [EventProperties.Price] = 19.90m },
+        }).ToList();
+    }
+
+    /// <summary>The row-by-row baseline: one append (one transaction, one round trip) per event.</summary>
+    protected async Task RowByRowAsync()
+    {
+        foreach (var e in Data)
+        {
+            await Store.AppendAsync([e]);
+        }
+    }
+
+    /// <summary>The bulk path: batches of 10 000 (SQLite: one transaction with a prepared statement; PostgreSQL: binary COPY).</summary>
+    protected async Task BulkAsync()
+    {
+        for (var i = 0; i < Data.Count; i += BatchSize)
+        {
+            await Store.AppendAsync(Data.GetRange(i, Math.Min(BatchSize, Data.Count - i)));
+        }
+    }
+}
+
+/// <summary>Event ingestion into SQLite: batched vs row-by-row.</summary>
+[MemoryDiagnoser]
+[InvocationCount(1)]
+public class SqliteIngestBenchmarks : StorageIngestBenchmarkBase
+{
+    private string? _path;
+
+    [GlobalSetup]
+    public void Setup() => BuildEvents();
+
+    [IterationSetup]
+    public void NewDatabase()
+    {
+        Cleanup();
+        _path = Path.Combine(Path.GetTempPath(), $"marketing-bench-{Guid.NewGuid():N}.db");
+        var services = new ServiceCollection();
+        new BenchBuilder(services).UseSqlite($"Data Source={_path}");
+        Provider = services.BuildServiceProvider();
+        Provider.GetRequiredService<IStorageMigrator>().MigrateAsync().AsTask().GetAwaiter().GetResult();
+    }
+
+    [IterationCleanup]
+    public void Cleanup()
+    {
+        Provider?.Dispose();
+        Provider = null;
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (_path is not null)
+        {
+            foreach (var f in new[] { _path, _path + "-wal", _path + "-shm" })
+            {
+                File.Delete(f);
+            }
+        }
+    }
+
+    [Benchmark(Baseline = true)]
+    public Task RowByRow() => RowByRowAsync();
+
+    [Benchmark]
+    public Task Batched() => BulkAsync();
+}
+
+/// <summary>Event ingestion into PostgreSQL (MARKETING_SDK_TEST_POSTGRES): binary COPY vs row-by-row.</summary>
+[MemoryDiagnoser]
+[InvocationCount(1)]
+public class PostgreSqlIngestBenchmarks : StorageIngestBenchmarkBase
+{
+    private readonly string _schema = "bench_" + Guid.NewGuid().ToString("N");
+    private string _connectionString = "";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _connectionString = Environment.GetEnvironmentVariable("MARKETING_SDK_TEST_POSTGRES")
+            ?? throw new InvalidOperationException("Set MARKETING_SDK_TEST_POSTGRES to a PostgreSQL connection string to run the PostgreSQL benchmarks.");
+        BuildEvents();
+        var services = new ServiceCollection();
+        new BenchBuilder(services).UsePostgreSql(_connectionString, o => o.Schema = _schema);
+        Provider = services.BuildServiceProvider();
+        Provider.GetRequiredService<IStorageMigrator>().MigrateAsync().AsTask().GetAwaiter().GetResult();
+    }
+
+    [IterationSetup]
+    public void Empty() => Execute($"TRUNCATE \"{_schema}\".events");
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        Provider?.Dispose();
+        Execute($"DROP SCHEMA IF EXISTS \"{_schema}\" CASCADE");
+    }
+
+    private void Execute(string sql)
+    {
+        using var conn = new NpgsqlConnection(_connectionString);
+        conn.Open();
+        using var cmd = new NpgsqlCommand(sql, conn);
+        cmd.ExecuteNonQuery();
+    }
+
+    [Benchmark(Baseline = true)]
+    public Task RowByRow() => RowByRowAsync();
+
+    [Benchmark]
+    public Task BinaryCopy() => BulkAsync();
+}
+
+internal sealed class BenchBuilder(IServiceCollection services) : IMarketingBuilder
+{
+    public IServiceCollection Services { get; } = services;
+}

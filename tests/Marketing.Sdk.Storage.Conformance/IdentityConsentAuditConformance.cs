@@ -1,0 +1,158 @@
+using static Marketing.Sdk.Storage.Conformance.Samples;
+
+namespace Marketing.Sdk.Storage.Conformance;
+
+public abstract class IdentityGraphConformance : StoreConformanceBase
+{
+    [SkippableFact]
+    public async Task Claim_links_a_free_identity_and_keeps_an_owned_one()
+    {
+        var email = Identity.Email("x@example.com");
+        Assert.Equal(Customer("i1"), await Store.Identities.ClaimAsync(email, Customer("i1")));
+        Assert.Equal(Customer("i1"), await Store.Identities.ClaimAsync(email, Customer("i2")));
+        var found = await Store.Identities.FindAsync([email, Identity.Phone("+10000000000")]);
+        Assert.Single(found);
+        Assert.Equal(Customer("i1"), found[email]);
+    }
+
+    [SkippableFact]
+    public async Task Concurrent_claims_agree_on_one_owner()
+    {
+        var device = Identity.Device("shared-device");
+        var owners = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => Store.Identities.ClaimAsync(device, Customer($"w{i}")).AsTask()));
+        Assert.Single(owners.Distinct());
+    }
+
+    [SkippableFact]
+    public async Task Identities_are_listed_reassigned_and_deleted_with_observations_and_merges()
+    {
+        var a = Customer("ga");
+        var b = Customer("gb");
+        await Store.Identities.ClaimAsync(Identity.Email("a@x.io"), a);
+        await Store.Identities.ClaimAsync(Identity.Cookie("ck-1"), a);
+        await Store.Identities.ClaimAsync(Identity.Member("m-b"), b);
+        Assert.Equal(2, (await Store.Identities.GetIdentitiesAsync(a)).Count);
+        Assert.Equal(1, await Store.Identities.ObserveAsync(Identity.Cookie("ck-1"), "anchor-1"));
+        Assert.Equal(1, await Store.Identities.ObserveAsync(Identity.Cookie("ck-1"), "anchor-1"));
+        Assert.Equal(2, await Store.Identities.ObserveAsync(Identity.Cookie("ck-1"), "anchor-2"));
+        Assert.Equal(2, await Store.Identities.ObserveAsync(Identity.Cookie("ck-1"), null));
+        Assert.Equal(0, await Store.Identities.ObserveAsync(Identity.Cookie("never-seen"), null));
+        var merge = new MergeRecord(b, a, Start.ToOffset(TimeSpan.FromHours(8)), IdentityKind.Email, "ev-9");
+        await Store.Identities.RecordMergeAsync(merge);
+        await Store.Identities.RecordMergeAsync(merge with { EventId = null, Merged = Customer("gz") });
+        var merges = await Store.Identities.ReadMergesAsync().ToListAsync();
+        Assert.Equal([merge, merge with { EventId = null, Merged = Customer("gz") }], merges);
+        Assert.Equal(TimeSpan.FromHours(8), merges[0].MergedAt.Offset);
+
+        Assert.Equal(2, await Store.Identities.ReassignAsync(a, b));
+        Assert.Empty(await Store.Identities.GetIdentitiesAsync(a));
+        Assert.Equal(3, (await Store.Identities.GetIdentitiesAsync(b)).Count);
+
+        var deleted = await Store.Identities.DeleteCustomerAsync(b);
+        Assert.Equal(3 + 2 + 2, deleted); // identities, observations of its cookie, merges it survived
+        Assert.Empty(await Store.Identities.GetIdentitiesAsync(b));
+        Assert.Empty(await Store.Identities.ReadMergesAsync().ToListAsync());
+        Assert.Equal(1, await Store.Identities.ObserveAsync(Identity.Cookie("ck-1"), "anchor-3"));
+    }
+}
+
+public abstract class ConsentStoreConformance : StoreConformanceBase
+{
+    private static ConsentRecord Record(CustomerId c, ConsentPurpose p, bool granted, DateTimeOffset at, string source = "checkout_form") =>
+        new() { CustomerId = c, Purpose = p, Granted = granted, RecordedAt = at, Source = source, PolicyVersion = "2025-01", ProofHash = "sha256:ab" };
+
+    [SkippableFact]
+    public async Task History_is_append_only_and_current_state_is_the_latest_record_per_purpose()
+    {
+        var c = Customer("k1");
+        var first = await Store.Consents.AppendAsync(Record(c, ConsentPurpose.Email, true, Start.ToOffset(TimeSpan.FromHours(8))));
+        Assert.True(first.Sequence > 0);
+        var withdrawn = await Store.Consents.AppendAsync(Record(c, ConsentPurpose.Email, false, Start.AddDays(1)));
+        // Recorded later but happened earlier (an offline import): does not change the current state.
+        await Store.Consents.AppendAsync(Record(c, ConsentPurpose.Email, true, Start.AddHours(1), "import"));
+        await Store.Consents.AppendAsync(Record(c, ConsentPurpose.AdTargeting, true, Start));
+        await Store.Consents.AppendAsync(Record(Customer("k2"), ConsentPurpose.Sms, true, Start));
+
+        var current = await Store.Consents.GetCurrentAsync(c);
+        Assert.Equal(2, current.Count);
+        Assert.Equal(withdrawn, current[ConsentPurpose.Email]);
+        Assert.True(current[ConsentPurpose.AdTargeting].Granted);
+
+        var history = await Store.Consents.ReadHistoryAsync(c).ToListAsync();
+        Assert.Equal(4, history.Count);
+        Assert.Equal(history.OrderBy(h => h.Sequence), history);
+        Assert.Equal(first, history[0]);
+        Assert.Equal(TimeSpan.FromHours(8), history[0].RecordedAt.Offset);
+        Assert.Equal(3, (await Store.Consents.ReadHistoryAsync(c, ConsentPurpose.Email).ToListAsync()).Count);
+    }
+
+    [SkippableFact]
+    public async Task Equal_timestamps_resolve_to_the_later_append()
+    {
+        var c = Customer("k3");
+        await Store.Consents.AppendAsync(Record(c, ConsentPurpose.Analytics, true, Start));
+        var last = await Store.Consents.AppendAsync(Record(c, ConsentPurpose.Analytics, false, Start));
+        Assert.Equal(last, (await Store.Consents.GetCurrentAsync(c))[ConsentPurpose.Analytics]);
+    }
+
+    [SkippableFact]
+    public async Task Reassign_moves_history_to_the_survivor()
+    {
+        await Store.Consents.AppendAsync(Record(Customer("k4"), ConsentPurpose.Email, true, Start));
+        Assert.Equal(1, await Store.Consents.ReassignAsync(Customer("k4"), Customer("k5")));
+        Assert.Empty(await Store.Consents.GetCurrentAsync(Customer("k4")));
+        Assert.True((await Store.Consents.GetCurrentAsync(Customer("k5")))[ConsentPurpose.Email].Granted);
+    }
+}
+
+public abstract class AuditLogConformance : StoreConformanceBase
+{
+    private static AuditRecord Record(int i) => new()
+    {
+        RecordedAt = Start.AddSeconds(i).ToOffset(TimeSpan.FromHours(i % 3)),
+        Actor = "dsr-worker",
+        Action = i % 2 == 0 ? "consent.withdrawn" : "dsr.erased",
+        Subject = i % 4 == 0 ? null : Customer($"a{i}"),
+        Details = i % 5 == 0 ? null : $"{{\"n\":{i}}}",
+    };
+
+    [SkippableFact]
+    public async Task Entries_form_a_verifiable_hash_chain()
+    {
+        Assert.Null(await Store.Audit.GetLastAsync());
+        var first = await Store.Audit.AppendAsync(Record(0));
+        Assert.Equal(1, first.Sequence);
+        Assert.Equal(AuditChain.GenesisHash, first.PreviousHash);
+        for (var i = 1; i < 20; i++)
+        {
+            await Store.Audit.AppendAsync(Record(i));
+        }
+        var entries = await Store.Audit.ReadAsync().ToListAsync();
+        Assert.Equal(Enumerable.Range(1, 20).Select(i => (long)i), entries.Select(e => e.Sequence));
+        Assert.Equal(Record(7), entries[7].Record);
+        Assert.Null(await AuditChain.VerifyAsync(Store.Audit.ReadAsync()));
+        Assert.Equal(entries[^1], await Store.Audit.GetLastAsync());
+        Assert.Equal(entries.Skip(14), await Store.Audit.ReadAsync(15).ToListAsync());
+
+        var tampered = entries.Select(e => e.Sequence == 9 ? e with { Record = e.Record with { Action = "nothing" } } : e).ToAsyncEnumerable();
+        Assert.Equal(9, await AuditChain.VerifyAsync(tampered));
+        var removed = entries.Where(e => e.Sequence != 5).ToAsyncEnumerable();
+        Assert.Equal(5, await AuditChain.VerifyAsync(removed));
+    }
+
+    [SkippableFact]
+    public async Task Concurrent_appends_never_fork_the_chain()
+    {
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(w => Task.Run(async () =>
+        {
+            for (var i = 0; i < 25; i++)
+            {
+                await Store.Audit.AppendAsync(Record(w * 100 + i));
+            }
+        })));
+        var entries = await Store.Audit.ReadAsync().ToListAsync();
+        Assert.Equal(200, entries.Count);
+        Assert.Null(await AuditChain.VerifyAsync(entries.ToAsyncEnumerable()));
+    }
+}
+

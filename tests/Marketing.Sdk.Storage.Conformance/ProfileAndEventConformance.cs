@@ -1,0 +1,158 @@
+using static Marketing.Sdk.Storage.Conformance.Samples;
+
+namespace Marketing.Sdk.Storage.Conformance;
+
+public abstract class ProfileStoreConformance : StoreConformanceBase
+{
+    [SkippableFact]
+    public async Task Saved_profile_reads_back_exactly_with_incremented_version()
+    {
+        var profile = Profile(Customer("p1"), Start);
+        var saved = await Store.Profiles.SaveAsync(profile);
+        Assert.Equal(1, saved.Version);
+        var read = await Store.Profiles.GetAsync(profile.Id);
+        Assert.NotNull(read);
+        Assert.Equal(Json(profile with { Version = 1 }), Json(read));
+        Assert.Equal(TimeSpan.FromMinutes(345), read.LastSeen.Offset);
+        Assert.Null(await Store.Profiles.GetAsync(Customer("missing")));
+    }
+
+    [SkippableFact]
+    public async Task Stale_version_is_a_concurrency_conflict()
+    {
+        var profile = Profile(Customer("p2"), Start);
+        var v1 = await Store.Profiles.SaveAsync(profile);
+        await Assert.ThrowsAsync<ConcurrencyConflictException>(async () => await Store.Profiles.SaveAsync(profile));
+        var v2 = await Store.Profiles.SaveAsync(v1 with { EventCount = 43 });
+        Assert.Equal(2, v2.Version);
+        var ex = await Assert.ThrowsAsync<ConcurrencyConflictException>(async () => await Store.Profiles.SaveAsync(v1 with { EventCount = 44 }));
+        Assert.Equal(1, ex.ExpectedVersion);
+        Assert.Equal(43, (await Store.Profiles.GetAsync(profile.Id))!.EventCount);
+        await Assert.ThrowsAsync<ConcurrencyConflictException>(async () => await Store.Profiles.SaveAsync(Profile(Customer("p-none"), Start) with { Version = 5 }));
+    }
+
+    [SkippableFact]
+    public async Task Concurrent_writers_from_one_version_have_exactly_one_winner()
+    {
+        var v1 = await Store.Profiles.SaveAsync(Profile(Customer("p3"), Start));
+        var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(async i =>
+        {
+            try
+            {
+                await Store.Profiles.SaveAsync(v1 with { EventCount = i });
+                return true;
+            }
+            catch (ConcurrencyConflictException)
+            {
+                return false;
+            }
+        }));
+        Assert.Equal(1, results.Count(r => r));
+        Assert.Equal(2, (await Store.Profiles.GetAsync(v1.Id))!.Version);
+    }
+
+    [SkippableFact]
+    public async Task Delete_stream_and_count()
+    {
+        for (var i = 0; i < 1200; i++)
+        {
+            await Store.Profiles.SaveAsync(new CustomerProfile { Id = Customer($"s{i:D5}"), FirstSeen = Start, LastSeen = Start });
+        }
+        Assert.Equal(1200, await Store.Profiles.CountAsync());
+        Assert.True(await Store.Profiles.DeleteAsync(Customer("s00007")));
+        Assert.False(await Store.Profiles.DeleteAsync(Customer("s00007")));
+        var ids = (await Store.Profiles.StreamAsync().ToListAsync()).Select(p => p.Id.Value).ToList();
+        Assert.Equal(1199, ids.Count);
+        Assert.Equal(ids.OrderBy(x => x, StringComparer.Ordinal), ids);
+        Assert.DoesNotContain("c_s00007", ids);
+    }
+}
+
+public abstract class EventStoreConformance : StoreConformanceBase
+{
+    [SkippableFact]
+    public async Task Appended_events_read_back_exactly_in_instant_then_id_order()
+    {
+        var c = Customer("e1");
+        var rich = RichEvent("ev-rich", c, Start.ToOffset(TimeSpan.FromHours(8)));
+        // Same instant in different offsets, then an earlier instant written with a later wall-clock time.
+        var sameInstant = Event("ev-a", c, Start.ToOffset(TimeSpan.FromHours(-7)));
+        var earlier = Event("ev-z", c, Start.AddMinutes(-1).ToOffset(TimeSpan.FromHours(14)));
+        var result = await Store.Events.AppendAsync([rich, sameInstant, earlier]);
+        Assert.Equal(3, result.Inserted);
+        Assert.Empty(result.DuplicateIds);
+        var read = await Store.Events.ReadAsync(EventQuery.All).ToListAsync();
+        Assert.Equal(["ev-z", "ev-a", "ev-rich"], read.Select(e => e.Id));
+        Assert.Equal(Json(rich), Json(read[2]));
+        Assert.Equal(Json(earlier), Json(read[0]));
+        Assert.Equal(TimeSpan.FromHours(14), read[0].OccurredAt.Offset);
+    }
+
+    [SkippableFact]
+    public async Task Duplicates_are_stored_once_and_reported()
+    {
+        var c = Customer("e2");
+        await Store.Events.AppendAsync([Event("d1", c, Start)]);
+        var result = await Store.Events.AppendAsync([Event("d1", c, Start), Event("d2", c, Start), Event("d2", c, Start), Event("d3", c, Start)]);
+        Assert.Equal(2, result.Inserted);
+        Assert.Equal(["d1", "d2"], result.DuplicateIds);
+        Assert.Equal(3, await Store.Events.CountAsync(EventQuery.All));
+    }
+
+    [SkippableFact]
+    public async Task A_batch_with_an_invalid_event_stores_nothing()
+    {
+        var c = Customer("e3");
+        var bad = Event("bad", c, Start) with { CustomerId = null };
+        await Assert.ThrowsAnyAsync<MarketingException>(async () => await Store.Events.AppendAsync([Event("ok1", c, Start), bad]));
+        Assert.Equal(0, await Store.Events.CountAsync(EventQuery.All));
+    }
+
+    [SkippableFact]
+    public async Task Queries_filter_by_customer_type_and_time_and_count_ignores_limit()
+    {
+        var a = Customer("qa");
+        var b = Customer("qb");
+        var events = new List<MarketingEvent>();
+        for (var i = 0; i < 30; i++)
+        {
+            events.Add(Event($"q{i:D2}", i % 2 == 0 ? a : b, Start.AddHours(i), i % 3 == 0 ? EventType.Purchase : EventType.PageView));
+        }
+        await Store.Events.AppendAsync(events);
+        var query = new EventQuery { CustomerId = a, Types = [EventType.Purchase], From = Start.AddHours(6), To = Start.AddHours(24) };
+        var read = await Store.Events.ReadAsync(query).ToListAsync();
+        Assert.Equal(["q06", "q12", "q18"], read.Select(e => e.Id));
+        Assert.All(read, e => Assert.Equal(a, e.CustomerId));
+        Assert.Equal(3, await Store.Events.CountAsync(query with { Limit = 1 }));
+        Assert.Single(await Store.Events.ReadAsync(query with { Limit = 1 }).ToListAsync());
+        Assert.Empty(await Store.Events.ReadAsync(query with { Limit = 0 }).ToListAsync());
+        Assert.Equal(15, await Store.Events.CountAsync(new EventQuery { CustomerId = b }));
+    }
+
+    [SkippableFact]
+    public async Task Large_batches_stream_in_order_across_pages()
+    {
+        var c = Customer("big");
+        var events = Enumerable.Range(0, 5000).Select(i => Event($"b{i:D5}", c, Start.AddSeconds(i % 1700))).ToList();
+        var result = await Store.Events.AppendAsync(events);
+        Assert.Equal(5000, result.Inserted);
+        var read = await Store.Events.ReadAsync(EventQuery.All).ToListAsync();
+        var expected = events.OrderBy(e => e.OccurredAt.UtcTicks).ThenBy(e => e.Id, StringComparer.Ordinal).Select(e => e.Id);
+        Assert.Equal(expected, read.Select(e => e.Id));
+        Assert.Equal(2500, (await Store.Events.ReadAsync(EventQuery.All with { Limit = 2500 }).ToListAsync()).Count);
+    }
+
+    [SkippableFact]
+    public async Task Reassign_and_delete_by_customer()
+    {
+        var a = Customer("ra");
+        var b = Customer("rb");
+        await Store.Events.AppendAsync([Event("r1", a, Start), Event("r2", a, Start), Event("r3", b, Start)]);
+        Assert.Equal(2, await Store.Events.ReassignAsync(a, b));
+        var moved = await Store.Events.ReadAsync(new EventQuery { CustomerId = b }).ToListAsync();
+        Assert.Equal(3, moved.Count);
+        Assert.All(moved, e => Assert.Equal(b, e.CustomerId));
+        Assert.Equal(3, await Store.Events.DeleteCustomerAsync(b));
+        Assert.Equal(0, await Store.Events.CountAsync(EventQuery.All));
+    }
+}
