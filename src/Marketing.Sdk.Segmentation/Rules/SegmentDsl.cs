@@ -488,11 +488,11 @@ public static class SegmentDsl
             return new AndCondition(list);
         }
 
-        private void Enter()
+        private void Enter(Token opening)
         {
             if (++_depth > MaxNesting)
             {
-                throw Error(Current, [$"at most {MaxNesting} levels of nesting"], "The rule nests too deeply.");
+                throw Error(opening, [$"at most {MaxNesting} levels of nesting"], "The rule nests too deeply.");
             }
         }
 
@@ -500,8 +500,7 @@ public static class SegmentDsl
         {
             if (Current.IsKeyword("not"))
             {
-                Advance();
-                Enter();
+                Enter(Advance());
                 var operand = ParseUnary(inEvent);
                 _depth--;
                 return new NotCondition(operand);
@@ -514,8 +513,7 @@ public static class SegmentDsl
             var t = Current;
             if (t.Kind == TokenKind.LParen)
             {
-                Advance();
-                Enter();
+                Enter(Advance());
                 var inner = ParseOr(inEvent);
                 _depth--;
                 Expect(TokenKind.RParen, "')'", "'and'", "'or'");
@@ -643,8 +641,7 @@ public static class SegmentDsl
             SegmentCondition? filter = null;
             if (Current.IsKeyword("where"))
             {
-                Advance();
-                Enter();
+                Enter(Advance());
                 filter = ParseOr(inEvent: true);
                 _depth--;
                 Expect(TokenKind.RParen, "')'", "'and'", "'or'");
