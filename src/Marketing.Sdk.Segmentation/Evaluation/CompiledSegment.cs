@@ -165,9 +165,20 @@ public sealed class CompiledSegment
     {
         ArgumentNullException.ThrowIfNull(profile);
         ArgumentNullException.ThrowIfNull(events);
-        var acc = Accumulate(events, now);
-        return _root.Eval(profile, acc);
+        var state = t_state ??= new EvalState();
+        state.Reset(this, events, now);
+        try
+        {
+            return _root.Eval(profile, state);
+        }
+        finally
+        {
+            state.Clear();
+        }
     }
+
+    [ThreadStatic]
+    private static EvalState? t_state;
 
     /// <summary>Evaluates and explains which conditions held.</summary>
     /// <param name="profile">The profile.</param>
@@ -177,23 +188,31 @@ public sealed class CompiledSegment
     {
         ArgumentNullException.ThrowIfNull(profile);
         ArgumentNullException.ThrowIfNull(events);
-        var acc = Accumulate(events, now);
-        var root = _root.Explain(profile, acc);
+        var state = new EvalState();
+        state.Reset(this, events, now);
+        var root = _root.Explain(profile, state);
         return new SegmentExplanation(SegmentId, profile.Id, root.Satisfied, root);
     }
 
-    internal Accumulator[] Accumulate(IEnumerable<MarketingEvent> events, DateTimeOffset now)
+    internal void Accumulate(Accumulator[] acc, IEnumerable<MarketingEvent> events, DateTimeOffset now)
     {
-        var acc = new Accumulator[_slots.Length];
+        Array.Clear(acc);
         if (_slots.Length == 0)
         {
-            return acc;
+            return;
+        }
+        if (events is IReadOnlyList<MarketingEvent> list)
+        {
+            for (var i = 0; i < list.Count; i++)
+            {
+                Add(acc, list[i], now);
+            }
+            return;
         }
         foreach (var e in events)
         {
             Add(acc, e, now);
         }
-        return acc;
     }
 
     internal void Add(Accumulator[] acc, MarketingEvent e, DateTimeOffset now)
@@ -211,20 +230,68 @@ public sealed class CompiledSegment
         }
     }
 
-    internal bool Evaluate(CustomerProfile profile, Accumulator[] acc) => _root.Eval(profile, acc);
+    internal bool Evaluate(CustomerProfile profile, Accumulator[] acc) => _root.Eval(profile, EvalState.Filled(acc));
+}
+
+/// <summary>
+/// What a node sees while evaluating one profile: the event accumulators, folded from the events
+/// on first use (so rules whose trait conditions fail never read events), or given pre-filled.
+/// </summary>
+internal sealed class EvalState
+{
+    private CompiledSegment? _owner;
+    private IEnumerable<MarketingEvent>? _events;
+    private DateTimeOffset _now;
+    private Accumulator[] _acc = [];
+    private bool _filled;
+
+    public static EvalState Filled(Accumulator[] acc) => new() { _acc = acc, _filled = true };
+
+    public void Reset(CompiledSegment owner, IEnumerable<MarketingEvent> events, DateTimeOffset now)
+    {
+        _owner = owner;
+        _events = events;
+        _now = now;
+        _filled = false;
+        if (_acc.Length != owner.Slots.Length)
+        {
+            _acc = new Accumulator[owner.Slots.Length];
+        }
+    }
+
+    public void Clear()
+    {
+        _owner = null;
+        _events = null;
+    }
+
+    public Accumulator[] Acc
+    {
+        get
+        {
+            if (!_filled)
+            {
+                _owner!.Accumulate(_acc, _events!, _now);
+                _filled = true;
+            }
+            return _acc;
+        }
+    }
 }
 
 /// <summary>A compiled rule node: the delegate plus what is needed to explain it.</summary>
-internal sealed class Node(SegmentCondition source, Func<CustomerProfile, Accumulator[], bool> eval, Node[] children, int slot = -1, AggregateFunction? function = null, string? field = null, string? referencedSegment = null)
+internal sealed class Node(SegmentCondition source, Func<CustomerProfile, EvalState, bool> eval, Node[] children, int slot = -1, AggregateFunction? function = null, string? field = null, string? referencedSegment = null)
 {
     public SegmentCondition Source { get; } = source;
-    public Func<CustomerProfile, Accumulator[], bool> Eval { get; } = eval;
+    public Func<CustomerProfile, EvalState, bool> Eval { get; } = eval;
     public Node[] Children { get; } = children;
     public int Slot { get; } = slot;
+    public bool ReadsEvents { get; } = slot >= 0 || children.Any(c => c.ReadsEvents);
 
-    public ConditionExplanation Explain(CustomerProfile profile, Accumulator[] acc)
+    public ConditionExplanation Explain(CustomerProfile profile, EvalState state)
     {
-        var satisfied = Eval(profile, acc);
+        var satisfied = Eval(profile, state);
+        var acc = state.Acc;
         string? observed = null;
         if (Slot >= 0)
         {
@@ -238,7 +305,7 @@ internal sealed class Node(SegmentCondition source, Func<CustomerProfile, Accumu
             observed = "not set";
         }
         var text = referencedSegment is null ? SegmentDsl.Format(Source) : $"segment(\"{referencedSegment}\")";
-        return new ConditionExplanation(text, satisfied, observed, [.. Children.Select(c => c.Explain(profile, acc))]);
+        return new ConditionExplanation(text, satisfied, observed, [.. Children.Select(c => c.Explain(profile, state))]);
     }
 }
 
@@ -273,7 +340,7 @@ public static class SegmentCompiler
                 case AndCondition a:
                     {
                         var children = a.Operands.Select(Compile).ToArray();
-                        var evals = children.Select(n => n.Eval).ToArray();
+                        var evals = CheapFirst(children);
                         return new Node(c, (p, acc) =>
                         {
                             foreach (var e in evals)
@@ -289,7 +356,7 @@ public static class SegmentCompiler
                 case OrCondition o:
                     {
                         var children = o.Operands.Select(Compile).ToArray();
-                        var evals = children.Select(n => n.Eval).ToArray();
+                        var evals = CheapFirst(children);
                         return new Node(c, (p, acc) =>
                         {
                             foreach (var e in evals)
@@ -336,7 +403,7 @@ public static class SegmentCompiler
                 case EventExistsCondition e:
                     {
                         var slot = AddSlot(e.EventType, e.Filter, e.Window, null, null);
-                        return new Node(c, (_, acc) => acc[slot].Count > 0, [], slot);
+                        return new Node(c, (_, state) => state.Acc[slot].Count > 0, [], slot);
                     }
                 case EventAggregateCondition g:
                     {
@@ -344,12 +411,16 @@ public static class SegmentCompiler
                         var fn = g.Function;
                         var op = g.Operator;
                         var threshold = g.Threshold;
-                        return new Node(c, (_, acc) => acc[slot].Result(fn) is { } v && ValueSemantics.Compare(v, op, threshold), [], slot, fn);
+                        return new Node(c, (_, state) => state.Acc[slot].Result(fn) is { } v && ValueSemantics.Compare(v, op, threshold), [], slot, fn);
                     }
                 default:
                     throw new SegmentationException("Unknown condition type.");
             }
         }
+
+        /// <summary>Operands that read no events run first, so most profiles never fold their events.</summary>
+        private static Func<CustomerProfile, EvalState, bool>[] CheapFirst(Node[] children) =>
+            [.. children.OrderBy(c => c.ReadsEvents ? 1 : 0).Select(c => c.Eval)];
 
         private int AddSlot(EventType type, SegmentCondition? filter, TimeWindow? window, AggregateFunction? function, string? field)
         {
