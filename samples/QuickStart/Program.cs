@@ -11,15 +11,23 @@ using Microsoft.Extensions.Logging;
 
 var customers = args.Length > 0 && int.TryParse(args[0], out var n) ? n : 3_000;
 
+// The embedded default store: one SQLite file in the working directory, recreated on each run.
+const string DatabaseFile = "marketing.db";
+foreach (var file in new[] { DatabaseFile, DatabaseFile + "-wal", DatabaseFile + "-shm" })
+{
+    File.Delete(file);
+}
+
 var services = new ServiceCollection()
     .AddLogging(l => l.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
 services.AddMarketingSdk(m => m
+    .UseSqlite($"Data Source={DatabaseFile}")
     .ConfigureIngestion(o => o.DefaultPhoneRegion = "CN"));
 
 await using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
 
 var shop = new SyntheticShop(new SyntheticShopOptions { Customers = customers });
-Console.WriteLine($"Marketing.Sdk QuickStart — synthetic shop: {shop.People.Count:N0} people, {shop.Products.Count} products");
+Console.WriteLine($"Marketing.Sdk QuickStart — synthetic shop: {shop.People.Count:N0} people, {shop.Products.Count} products; store: SQLite ({Path.GetFullPath(DatabaseFile)})");
 Console.WriteLine();
 
 // Step 1: ingest every event through the public API.

@@ -37,6 +37,14 @@ public static class MarketingServiceCollectionExtensions
         services.TryAddSingleton<IProfileStore, InMemoryProfileStore>();
         services.TryAddSingleton<IEventStore, InMemoryEventStore>();
         services.TryAddSingleton<IIdentityGraphStore, InMemoryIdentityGraphStore>();
+        services.TryAddSingleton(sp => new InMemoryOutboxStore(sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<InMemoryConsentStore>();
+        services.TryAddSingleton<IOutboxStore>(sp => sp.GetRequiredService<InMemoryOutboxStore>());
+        services.TryAddSingleton<IConsentStore>(sp => sp.GetRequiredService<InMemoryConsentStore>());
+        services.TryAddSingleton<IAuditLogStore, InMemoryAuditLogStore>();
+        services.TryAddSingleton<InMemoryTransactionalOutbox>();
+        services.TryAddSingleton<ITransactionalOutbox>(sp => sp.GetRequiredService<InMemoryTransactionalOutbox>());
+        services.TryAddSingleton<ICustomerDataEraser>(sp => sp.GetRequiredService<InMemoryTransactionalOutbox>());
 
         services.TryAddSingleton<IngestionMetrics>();
         services.TryAddSingleton<IdentityNormalizer>();
