@@ -21,7 +21,7 @@ public class IdentityResolutionBenchmarks
     /// network's cookie): the giant components real identity graphs grow before a shared-identity
     /// guard stops them. 0 gives households only.
     /// </summary>
-    [Params(0.0, 0.02)]
+    [Params(0.0, 0.005)]
     public double HubShare { get; set; }
 
     private (Identity A, Identity B)[] _links = [];
