@@ -66,9 +66,11 @@ public static class RankingMetrics
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
         var dcg = 0.0;
         var n = Math.Min(k, recommended.Count);
+        var counted = new HashSet<string>(StringComparer.Ordinal);
         for (var r = 0; r < n; r++)
         {
-            if (gains.TryGetValue(recommended[r], out var g))
+            // A repeated item earns its gain once, at its first position.
+            if (gains.TryGetValue(recommended[r], out var g) && counted.Add(recommended[r]))
             {
                 dcg += g / Math.Log2(r + 2);
             }
