@@ -16,14 +16,6 @@ public class IdentityResolutionBenchmarks
     [Params(1_000_000)]
     public int Links { get; set; }
 
-    /// <summary>
-    /// Share of people who also touch one of five hub identities (a shop kiosk, an office
-    /// network's cookie): the giant components real identity graphs grow before a shared-identity
-    /// guard stops them. 0 gives households only.
-    /// </summary>
-    [Params(0.0, 0.005)]
-    public double HubShare { get; set; }
-
     private (Identity A, Identity B)[] _links = [];
 
     [GlobalSetup]
@@ -35,7 +27,6 @@ public class IdentityResolutionBenchmarks
         var links = new List<(Identity, Identity)>(Links);
         var person = 0;
         var shared = Enumerable.Range(0, 5_000).Select(i => Identity.Device($"shared-{i}")).ToArray();
-        var hubs = Enumerable.Range(0, 5).Select(i => Identity.Device($"kiosk-{i}")).ToArray();
         while (links.Count < Links)
         {
             var ids = new List<Identity>
@@ -55,10 +46,6 @@ public class IdentityResolutionBenchmarks
             if (random.NextDouble() < 0.02 * ids.Count && links.Count < Links)
             {
                 links.Add((ids[0], shared[random.Next(shared.Length)]));
-            }
-            if (random.NextDouble() < HubShare && links.Count < Links)
-            {
-                links.Add((ids[0], hubs[random.Next(hubs.Length)]));
             }
             person++;
         }
