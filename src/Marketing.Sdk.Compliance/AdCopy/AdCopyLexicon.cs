@@ -28,7 +28,7 @@ public static class AdCopyCategories
     public const string MisleadingPrice = "misleading_price";
 }
 
-/// <summary>One lexicon term.</summary>
+/// <summary>One lexicon term (optional properties are settable so that JSON without them keeps the defaults).</summary>
 public sealed record AdCopyTerm
 {
     /// <summary>The term as written (folded for matching: case, width, traditional forms, spacing and punctuation do not matter).</summary>
@@ -38,16 +38,16 @@ public sealed record AdCopyTerm
     public required string Category { get; init; }
 
     /// <summary>The severity.</summary>
-    public AdCopySeverity Severity { get; init; } = AdCopySeverity.High;
+    public AdCopySeverity Severity { get; set; } = AdCopySeverity.High;
 
     /// <summary>A compliant replacement, if one fits in place (empty text means "delete").</summary>
-    public string? Suggestion { get; init; }
+    public string? Suggestion { get; set; }
 
     /// <summary>Longer phrases containing the term that are allowed (e.g. 第一次 for 第一).</summary>
-    public IReadOnlyList<string> Exceptions { get; init; } = [];
+    public IReadOnlyList<string> Exceptions { get; set; } = [];
 
     /// <summary>Whether a Latin-script term must stand as a whole word (true by default; ignored for terms without Latin letters).</summary>
-    public bool WholeWord { get; init; } = true;
+    public bool WholeWord { get; set; } = true;
 }
 
 /// <summary>A named, versioned list of terms, loaded from JSON (see the built-in lexicons for the format).</summary>
@@ -57,10 +57,10 @@ public sealed record AdCopyLexicon
     public required string Name { get; init; }
 
     /// <summary>The lexicon's version.</summary>
-    public string Version { get; init; } = "1";
+    public string Version { get; set; } = "1";
 
     /// <summary>The terms.</summary>
-    public IReadOnlyList<AdCopyTerm> Terms { get; init; } = [];
+    public IReadOnlyList<AdCopyTerm> Terms { get; set; } = [];
 
     /// <summary>The built-in Chinese lexicon (Advertising Law of the PRC art. 9, 16, 17, 28; cosmetics and food claim rules).</summary>
     public static AdCopyLexicon BuiltInChinese => LoadEmbedded("zh-CN.json");
