@@ -12,14 +12,7 @@ namespace Marketing.Sdk.Compliance.AdCopy;
 internal static class TextNormalizer
 {
     /// <summary>Folds one character; returns '\0' when it is to be dropped.</summary>
-    public static char Fold(char c)
-    {
-        if (c < 0x80)
-        {
-            return AsciiTable[c];
-        }
-        return FoldSlow(c);
-    }
+    public static char Fold(char c) => FoldTable.Value[c];
 
     /// <summary>Folds a string; <paramref name="map"/> receives for each folded character its index in the input.</summary>
     public static int Normalize(ReadOnlySpan<char> text, Span<char> folded, Span<int> map)
@@ -63,6 +56,23 @@ internal static class TextNormalizer
 
     private static readonly char[] AsciiTable = BuildAscii();
 
+    /// <summary>The fold of every UTF-16 code unit, computed once (128 KB), so folding is one table read per character.</summary>
+    private static class FoldTable
+    {
+        // Nested so that it is built after the outer tables it reads.
+        public static readonly char[] Value = BuildFoldTable();
+    }
+
+    private static char[] BuildFoldTable()
+    {
+        var table = new char[65536];
+        for (var c = 0; c < 65536; c++)
+        {
+            table[c] = c < 0x80 ? AsciiTable[c] : FoldSlow((char)c);
+        }
+        return table;
+    }
+
     private static char[] BuildAscii()
     {
         var table = new char[128];
@@ -78,7 +88,7 @@ internal static class TextNormalizer
     {
         if (c is >= '\uFF01' and <= '\uFF5E')
         {
-            return Fold((char)(c - 0xFEE0));
+            return AsciiTable[c - 0xFEE0];
         }
         if (TraditionalToSimplified.TryGetValue(c, out var simplified))
         {
