@@ -104,7 +104,6 @@ public class PropertyTests
         var set = TestData.Random(seed.Get, 3, 12, maxLength: 4);
         var exact = new MarkovChainModel().Attribute(set);
         var simulated = new MarkovChainModel(new MarkovOptions { Solver = MarkovSolver.Simulation, Simulations = 120_000, Seed = seed.Get }).Attribute(set);
-        Assert.Equal(exact.ConversionProbability!.Value, simulated.ConversionProbability!.Value, 1);
         Assert.True(Math.Abs(exact.ConversionProbability!.Value - simulated.ConversionProbability!.Value) < 0.01);
         foreach (var c in exact.Channels)
         {
