@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.InteropServices;
 
 namespace Marketing.Sdk.Attribution;
@@ -10,28 +11,44 @@ public readonly record struct Touch(Channel Channel, string? CampaignId = null, 
 
 /// <summary>
 /// Accumulates journeys into a <see cref="PathSet"/>. Identical paths (same channels, campaigns
-/// and ages) are stored once with their counts added up ("compact aggregation"). Not thread-safe.
+/// and ages) are stored once with their counts added up ("compact aggregation"). Paths are hashed
+/// as spans of channel indexes into an open-addressing table over the stored steps, so adding a
+/// journey allocates nothing per path; <see cref="Add(ReadOnlySpan{int}, double, double, double)"/>
+/// also skips the channel lookup, for bulk ingestion of millions of journeys. Not thread-safe.
 /// </summary>
 public sealed class PathSetBuilder
 {
+    private const byte CampaignFlag = 1;
+    private const byte AgeFlag = 2;
+
     private readonly List<Channel> _channels = [];
     private readonly Dictionary<Channel, int> _channelIndex = [];
     private readonly List<string> _campaigns = [];
     private readonly Dictionary<string, int> _campaignIndex = new(StringComparer.Ordinal);
-    private readonly Dictionary<int[], int> _paths = new(KeyComparer.Instance);
     private readonly List<int> _offsets = [0];
     private readonly List<int> _steps = [];
-    private readonly List<int> _stepCampaigns = [];
-    private readonly List<double> _stepAges = [];
     private readonly List<double> _conversions = [];
     private readonly List<double> _values = [];
     private readonly List<double> _nulls = [];
-    private readonly List<int> _key = [];
-    private bool _anyCampaign;
+    private readonly List<int> _hashes = [];
+    private readonly List<byte> _flags = [];
+
+    // Created when the first path with campaigns (ages) arrives; earlier steps are back-filled with −1 (NaN).
+    private List<int>? _stepCampaigns;
+    private List<double>? _stepAges;
+
+    // Open addressing with linear probing: a slot holds path index + 1, or 0 when empty.
+    private int[] _table = new int[16];
+    private int[] _scratchSteps = new int[16];
+    private int[] _scratchCampaigns = new int[16];
+    private double[] _scratchAges = new double[16];
     private bool _allAges = true;
 
     /// <summary>Number of distinct paths so far.</summary>
     public int Count => _conversions.Count;
+
+    /// <summary>Number of channels declared or seen so far; valid channel indexes are 0 to <c>ChannelCount − 1</c>.</summary>
+    public int ChannelCount => _channels.Count;
 
     /// <summary>Declares a channel up front (so it is part of the set even with no touches) and returns its index.</summary>
     /// <param name="channel">The channel.</param>
@@ -58,13 +75,37 @@ public sealed class PathSetBuilder
     public PathSetBuilder Add(ReadOnlySpan<Channel> channels, double conversions, double value = 0, double nulls = 0)
     {
         Validate(channels.Length, conversions, value, nulls);
-        _key.Clear();
-        foreach (var c in channels)
+        var steps = Scratch(ref _scratchSteps, channels.Length);
+        for (var i = 0; i < channels.Length; i++)
         {
-            _key.Add(AddChannel(c));
+            steps[i] = AddChannel(channels[i]);
         }
-        _allAges = false;
-        Store(channels.Length, conversions, value, nulls, hasCampaigns: false, ages: default);
+        Store(steps, default, default, conversions, value, nulls);
+        return this;
+    }
+
+    /// <summary>
+    /// Adds a journey given by channel indexes, as returned by <see cref="AddChannel"/> (the fast
+    /// path for bulk ingestion: declare the channels once, then add millions of journeys without a
+    /// channel lookup or an allocation per journey).
+    /// </summary>
+    /// <param name="channelIndexes">The channel index of each touch, in time order (at least one; each 0 ≤ index &lt; <see cref="ChannelCount"/>).</param>
+    /// <param name="conversions">Conversions on this path (≥ 0).</param>
+    /// <param name="value">Total conversion value (≥ 0).</param>
+    /// <param name="nulls">Journeys on this path that did not convert (≥ 0).</param>
+    /// <exception cref="MarketingValidationException">An index is not a declared channel, or a count is negative.</exception>
+    public PathSetBuilder Add(ReadOnlySpan<int> channelIndexes, double conversions, double value = 0, double nulls = 0)
+    {
+        Validate(channelIndexes.Length, conversions, value, nulls);
+        var channelCount = (uint)_channels.Count;
+        for (var i = 0; i < channelIndexes.Length; i++)
+        {
+            if ((uint)channelIndexes[i] >= channelCount)
+            {
+                throw new MarketingValidationException($"channelIndexes[{i}]", ValidationReason.OutOfRange, "A channel index refers to a channel declared with AddChannel.");
+            }
+        }
+        Store(channelIndexes, default, default, conversions, value, nulls);
         return this;
     }
 
@@ -77,28 +118,30 @@ public sealed class PathSetBuilder
     {
         ArgumentNullException.ThrowIfNull(touches);
         Validate(touches.Count, conversions, value, nulls);
-        _key.Clear();
+        var n = touches.Count;
+        var steps = Scratch(ref _scratchSteps, n);
         var hasCampaigns = false;
         var hasAges = true;
-        for (var i = 0; i < touches.Count; i++)
+        for (var i = 0; i < n; i++)
         {
-            _key.Add(AddChannel(touches[i].Channel));
+            steps[i] = AddChannel(touches[i].Channel);
             hasCampaigns |= touches[i].CampaignId is not null;
             hasAges &= touches[i].AgeHours is not null;
         }
+        Span<int> campaigns = default;
         if (hasCampaigns)
         {
-            _anyCampaign = true;
-            for (var i = 0; i < touches.Count; i++)
+            campaigns = Scratch(ref _scratchCampaigns, n);
+            for (var i = 0; i < n; i++)
             {
-                _key.Add(touches[i].CampaignId is { } id ? CampaignIndex(id) : -1);
+                campaigns[i] = touches[i].CampaignId is { } id ? CampaignIndex(id) : -1;
             }
         }
-        double[]? ages = null;
+        Span<double> ages = default;
         if (hasAges)
         {
-            ages = new double[touches.Count];
-            for (var i = 0; i < touches.Count; i++)
+            ages = Scratch(ref _scratchAges, n);
+            for (var i = 0; i < n; i++)
             {
                 var age = touches[i].AgeHours!.Value;
                 if (!double.IsFinite(age) || age < 0)
@@ -106,25 +149,27 @@ public sealed class PathSetBuilder
                     throw new MarketingValidationException($"touches[{i}].ageHours", ValidationReason.OutOfRange, "Touch ages are finite and non-negative.");
                 }
                 ages[i] = age;
-                var bits = BitConverter.DoubleToInt64Bits(age);
-                _key.Add((int)bits);
-                _key.Add((int)(bits >> 32));
             }
         }
-        else
-        {
-            _allAges = false;
-        }
-        Store(touches.Count, conversions, value, nulls, hasCampaigns, ages);
+        Store(steps, campaigns, ages, conversions, value, nulls);
         return this;
     }
 
     /// <summary>Builds the immutable set. The builder can keep being used afterwards.</summary>
     public PathSet Build()
     {
-        var ages = _allAges && _conversions.Count > 0 ? _stepAges.ToArray() : null;
+        var ages = _allAges && _conversions.Count > 0 ? _stepAges!.ToArray() : null;
         return new PathSet(_channels.ToArray(), _campaigns.ToArray(), _offsets.ToArray(), _steps.ToArray(),
-            _anyCampaign ? _stepCampaigns.ToArray() : null, ages, _conversions.ToArray(), _values.ToArray(), _nulls.ToArray());
+            _stepCampaigns?.ToArray(), ages, _conversions.ToArray(), _values.ToArray(), _nulls.ToArray());
+    }
+
+    private static Span<T> Scratch<T>(ref T[] buffer, int length)
+    {
+        if (buffer.Length < length)
+        {
+            buffer = new T[Math.Max(length, buffer.Length * 2)];
+        }
+        return buffer.AsSpan(0, length);
     }
 
     private int CampaignIndex(string id)
@@ -158,51 +203,141 @@ public sealed class PathSetBuilder
         }
     }
 
-    private void Store(int length, double conversions, double value, double nulls, bool hasCampaigns, double[]? ages)
+    /// <summary>Adds the counts to the stored path equal to this one, or stores it as a new distinct path.</summary>
+    /// <param name="steps">Channel indexes.</param>
+    /// <param name="campaigns">Campaign index per step (−1 for none), or empty when the path has no campaigns.</param>
+    /// <param name="ages">Age per step, or empty when the path has no ages.</param>
+    /// <param name="conversions">Conversions to add.</param>
+    /// <param name="value">Conversion value to add.</param>
+    /// <param name="nulls">Non-conversions to add.</param>
+    private void Store(ReadOnlySpan<int> steps, ReadOnlySpan<int> campaigns, ReadOnlySpan<double> ages,
+        double conversions, double value, double nulls)
     {
-        // The key is: length, channel indexes, then a marker and campaign indexes, then age bits.
-        _key.Insert(0, hasCampaigns ? -length : length);
-        var keySpan = CollectionsMarshal.AsSpan(_key);
-        var lookup = _paths.GetAlternateLookup<ReadOnlySpan<int>>();
-        if (lookup.TryGetValue(keySpan, out var existing))
+        var flags = (byte)((campaigns.IsEmpty ? 0 : CampaignFlag) | (ages.IsEmpty ? 0 : AgeFlag));
+        var hash = Hash(steps, campaigns, ages, flags);
+        var mask = _table.Length - 1;
+        var slot = hash & mask;
+        var allSteps = CollectionsMarshal.AsSpan(_steps);
+        var offsets = CollectionsMarshal.AsSpan(_offsets);
+        var hashes = CollectionsMarshal.AsSpan(_hashes);
+        var allFlags = CollectionsMarshal.AsSpan(_flags);
+        while (_table[slot] is var entry && entry != 0)
         {
-            _conversions[existing] += conversions;
-            _values[existing] += value;
-            _nulls[existing] += nulls;
-            return;
+            var p = entry - 1;
+            if (hashes[p] == hash && allFlags[p] == flags)
+            {
+                var start = offsets[p];
+                var length = offsets[p + 1] - start;
+                if (length == steps.Length && allSteps.Slice(start, length).SequenceEqual(steps)
+                    && (campaigns.IsEmpty || CollectionsMarshal.AsSpan(_stepCampaigns).Slice(start, length).SequenceEqual(campaigns))
+                    && (ages.IsEmpty || SameBits(CollectionsMarshal.AsSpan(_stepAges).Slice(start, length), ages)))
+                {
+                    CollectionsMarshal.AsSpan(_conversions)[p] += conversions;
+                    CollectionsMarshal.AsSpan(_values)[p] += value;
+                    CollectionsMarshal.AsSpan(_nulls)[p] += nulls;
+                    return;
+                }
+            }
+            slot = (slot + 1) & mask;
         }
-        _paths.Add(keySpan.ToArray(), _conversions.Count);
-        for (var i = 0; i < length; i++)
+
+        var index = _conversions.Count;
+        var before = _steps.Count;
+        _steps.AddRange(steps);
+        if (!campaigns.IsEmpty && _stepCampaigns is null)
         {
-            _steps.Add(keySpan[1 + i]);
-            _stepCampaigns.Add(hasCampaigns ? keySpan[1 + length + i] : -1);
-            _stepAges.Add(ages is null ? double.NaN : ages[i]);
+            _stepCampaigns = new List<int>(Math.Max(16, before * 2));
+            CollectionsMarshal.SetCount(_stepCampaigns, before);
+            CollectionsMarshal.AsSpan(_stepCampaigns).Fill(-1);
+        }
+        if (_stepCampaigns is not null)
+        {
+            if (campaigns.IsEmpty)
+            {
+                CollectionsMarshal.SetCount(_stepCampaigns, _steps.Count);
+                CollectionsMarshal.AsSpan(_stepCampaigns)[before..].Fill(-1);
+            }
+            else
+            {
+                _stepCampaigns.AddRange(campaigns);
+            }
+        }
+        if (ages.IsEmpty)
+        {
+            _allAges = false;
+        }
+        if (!ages.IsEmpty && _stepAges is null)
+        {
+            _stepAges = new List<double>(Math.Max(16, before * 2));
+            CollectionsMarshal.SetCount(_stepAges, before);
+            CollectionsMarshal.AsSpan(_stepAges).Fill(double.NaN);
+        }
+        if (_stepAges is not null)
+        {
+            if (ages.IsEmpty)
+            {
+                CollectionsMarshal.SetCount(_stepAges, _steps.Count);
+                CollectionsMarshal.AsSpan(_stepAges)[before..].Fill(double.NaN);
+            }
+            else
+            {
+                _stepAges.AddRange(ages);
+            }
         }
         _offsets.Add(_steps.Count);
         _conversions.Add(conversions);
         _values.Add(value);
         _nulls.Add(nulls);
+        _hashes.Add(hash);
+        _flags.Add(flags);
+        _table[slot] = index + 1;
+        // Keep the load factor at or below 1/2 so probe runs stay short.
+        if ((index + 1) * 2 > _table.Length)
+        {
+            Grow();
+        }
     }
 
-    private sealed class KeyComparer : IEqualityComparer<int[]>, IAlternateEqualityComparer<ReadOnlySpan<int>, int[]>
+    private void Grow()
     {
-        public static readonly KeyComparer Instance = new();
-
-        public bool Equals(int[]? x, int[]? y) => x.AsSpan().SequenceEqual(y);
-
-        public int GetHashCode(int[] obj) => Hash(obj);
-
-        public bool Equals(ReadOnlySpan<int> alternate, int[] other) => alternate.SequenceEqual(other);
-
-        public int GetHashCode(ReadOnlySpan<int> alternate) => Hash(alternate);
-
-        public int[] Create(ReadOnlySpan<int> alternate) => alternate.ToArray();
-
-        private static int Hash(ReadOnlySpan<int> key)
+        var table = new int[_table.Length * 2];
+        var mask = table.Length - 1;
+        var hashes = CollectionsMarshal.AsSpan(_hashes);
+        for (var p = 0; p < hashes.Length; p++)
         {
-            var h = new HashCode();
-            h.AddBytes(MemoryMarshal.AsBytes(key));
-            return h.ToHashCode();
+            var slot = hashes[p] & mask;
+            while (table[slot] != 0)
+            {
+                slot = (slot + 1) & mask;
+            }
+            table[slot] = p + 1;
         }
+        _table = table;
+    }
+
+    private static bool SameBits(ReadOnlySpan<double> a, ReadOnlySpan<double> b) =>
+        MemoryMarshal.AsBytes(a).SequenceEqual(MemoryMarshal.AsBytes(b));
+
+    /// <summary>A fast non-cryptographic hash of the path (multiply–rotate per step, then a 64-bit finaliser), non-negative.</summary>
+    internal static int Hash(ReadOnlySpan<int> steps, ReadOnlySpan<int> campaigns, ReadOnlySpan<double> ages, byte flags)
+    {
+        const ulong K = 0x9E3779B97F4A7C15UL;
+        var h = ((ulong)steps.Length << 8 | flags) * K;
+        foreach (var s in steps)
+        {
+            h = BitOperations.RotateLeft((h ^ (uint)s) * K, 31);
+        }
+        foreach (var c in campaigns)
+        {
+            h = BitOperations.RotateLeft((h ^ (uint)c) * K, 31);
+        }
+        foreach (var a in ages)
+        {
+            h = BitOperations.RotateLeft((h ^ (ulong)BitConverter.DoubleToInt64Bits(a)) * K, 31);
+        }
+        h ^= h >> 33;
+        h *= 0xFF51AFD7ED558CCDUL;
+        h ^= h >> 33;
+        return (int)(h & 0x7FFFFFFF);
     }
 }
