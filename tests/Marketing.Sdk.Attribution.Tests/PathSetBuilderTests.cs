@@ -144,4 +144,21 @@ public class PathSetBuilderTests
         Assert.Throws<MarketingValidationException>(() => builder.Add(ReadOnlySpan<int>.Empty, 1));
         Assert.Equal(0, builder.Count);
     }
+
+    [Property(MaxTest = 25)]
+    public void Markov_flat_transition_counts_fit_the_same_chain_as_the_dictionary_counts(PositiveInt seed, PositiveInt order)
+    {
+        var set = TestData.Random(seed.Get, 4, 60, maxLength: 6);
+        var k = 1 + (order.Get % 3);
+        var flat = MarkovChainModel.Chain.Fit(set, k, flatCounts: true, CancellationToken.None);
+        var dictionary = MarkovChainModel.Chain.Fit(set, k, flatCounts: false, CancellationToken.None);
+        Assert.Equal(dictionary.StateCount, flat.StateCount);
+        Assert.Equal(dictionary.RowStart, flat.RowStart);
+        Assert.Equal(dictionary.Targets, flat.Targets);
+        Assert.Equal(dictionary.Probabilities, flat.Probabilities);
+        Assert.Equal(dictionary.ToConversion, flat.ToConversion);
+        Assert.Equal(dictionary.ToNull, flat.ToNull);
+        Assert.Equal(dictionary.MeanValue, flat.MeanValue);
+        Assert.Equal(dictionary.StartProbabilities, flat.StartProbabilities);
+    }
 }

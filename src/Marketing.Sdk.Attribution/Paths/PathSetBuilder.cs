@@ -27,25 +27,26 @@ public sealed class PathSetBuilder
     private readonly Dictionary<string, int> _campaignIndex = new(StringComparer.Ordinal);
     private readonly List<int> _offsets = [0];
     private readonly List<int> _steps = [];
-    private readonly List<double> _conversions = [];
-    private readonly List<double> _values = [];
-    private readonly List<double> _nulls = [];
-    private readonly List<int> _hashes = [];
-    private readonly List<byte> _flags = [];
 
     // Created when the first path with campaigns (ages) arrives; earlier steps are back-filled with −1 (NaN).
     private List<int>? _stepCampaigns;
     private List<double>? _stepAges;
 
-    // Open addressing with linear probing: a slot holds path index + 1, or 0 when empty.
-    private int[] _table = new int[16];
+    // Conversions, value and non-conversions of each distinct path, side by side so merging touches one cache line.
+    private Totals[] _totals = new Totals[16];
+    private int _count;
+
+    // Open addressing with linear probing. A plain path of up to 7 touches on channels 0–255 is packed
+    // into Slot.Key and compared in the table itself; any other path has Key 0 and is compared
+    // against its stored steps. Slot.Tag is the hash with the path's flags in the two low bits.
+    private Slot[] _table = new Slot[16];
     private int[] _scratchSteps = new int[16];
     private int[] _scratchCampaigns = new int[16];
     private double[] _scratchAges = new double[16];
     private bool _allAges = true;
 
     /// <summary>Number of distinct paths so far.</summary>
-    public int Count => _conversions.Count;
+    public int Count => _count;
 
     /// <summary>Number of channels declared or seen so far; valid channel indexes are 0 to <c>ChannelCount − 1</c>.</summary>
     public int ChannelCount => _channels.Count;
@@ -158,9 +159,18 @@ public sealed class PathSetBuilder
     /// <summary>Builds the immutable set. The builder can keep being used afterwards.</summary>
     public PathSet Build()
     {
-        var ages = _allAges && _conversions.Count > 0 ? _stepAges!.ToArray() : null;
+        var ages = _allAges && _count > 0 ? _stepAges!.ToArray() : null;
+        var conversions = new double[_count];
+        var values = new double[_count];
+        var nulls = new double[_count];
+        for (var p = 0; p < _count; p++)
+        {
+            conversions[p] = _totals[p].Conversions;
+            values[p] = _totals[p].Value;
+            nulls[p] = _totals[p].Nulls;
+        }
         return new PathSet(_channels.ToArray(), _campaigns.ToArray(), _offsets.ToArray(), _steps.ToArray(),
-            _stepCampaigns?.ToArray(), ages, _conversions.ToArray(), _values.ToArray(), _nulls.ToArray());
+            _stepCampaigns?.ToArray(), ages, conversions, values, nulls);
     }
 
     private static Span<T> Scratch<T>(ref T[] buffer, int length)
@@ -213,35 +223,28 @@ public sealed class PathSetBuilder
     private void Store(ReadOnlySpan<int> steps, ReadOnlySpan<int> campaigns, ReadOnlySpan<double> ages,
         double conversions, double value, double nulls)
     {
-        var flags = (byte)((campaigns.IsEmpty ? 0 : CampaignFlag) | (ages.IsEmpty ? 0 : AgeFlag));
-        var hash = Hash(steps, campaigns, ages, flags);
-        var mask = _table.Length - 1;
-        var slot = hash & mask;
-        var allSteps = CollectionsMarshal.AsSpan(_steps);
-        var offsets = CollectionsMarshal.AsSpan(_offsets);
-        var hashes = CollectionsMarshal.AsSpan(_hashes);
-        var allFlags = CollectionsMarshal.AsSpan(_flags);
-        while (_table[slot] is var entry && entry != 0)
+        var flags = (campaigns.IsEmpty ? 0 : CampaignFlag) | (ages.IsEmpty ? 0 : AgeFlag);
+        var packed = flags == 0 ? Pack(steps) : 0;
+        var hash = packed != 0 ? Mix(packed) : Hash(steps, campaigns, ages, (byte)flags);
+        var tag = (int)(((uint)hash & ~3u) | (uint)flags);
+        var table = _table;
+        var mask = table.Length - 1;
+        var slot = (int)((uint)tag >> 2) & mask;
+        while (table[slot].Index != 0)
         {
-            var p = entry - 1;
-            if (hashes[p] == hash && allFlags[p] == flags)
+            ref var entry = ref table[slot];
+            if (packed != 0 ? entry.Key == packed : entry.Key == 0 && entry.Tag == tag && SamePath(entry.Index - 1, steps, campaigns, ages))
             {
-                var start = offsets[p];
-                var length = offsets[p + 1] - start;
-                if (length == steps.Length && allSteps.Slice(start, length).SequenceEqual(steps)
-                    && (campaigns.IsEmpty || CollectionsMarshal.AsSpan(_stepCampaigns).Slice(start, length).SequenceEqual(campaigns))
-                    && (ages.IsEmpty || SameBits(CollectionsMarshal.AsSpan(_stepAges).Slice(start, length), ages)))
-                {
-                    CollectionsMarshal.AsSpan(_conversions)[p] += conversions;
-                    CollectionsMarshal.AsSpan(_values)[p] += value;
-                    CollectionsMarshal.AsSpan(_nulls)[p] += nulls;
-                    return;
-                }
+                ref var totals = ref _totals[entry.Index - 1];
+                totals.Conversions += conversions;
+                totals.Value += value;
+                totals.Nulls += nulls;
+                return;
             }
             slot = (slot + 1) & mask;
         }
 
-        var index = _conversions.Count;
+        var index = _count;
         var before = _steps.Count;
         _steps.AddRange(steps);
         if (!campaigns.IsEmpty && _stepCampaigns is null)
@@ -285,41 +288,88 @@ public sealed class PathSetBuilder
             }
         }
         _offsets.Add(_steps.Count);
-        _conversions.Add(conversions);
-        _values.Add(value);
-        _nulls.Add(nulls);
-        _hashes.Add(hash);
-        _flags.Add(flags);
-        _table[slot] = index + 1;
-        // Keep the load factor at or below 1/2 so probe runs stay short.
-        if ((index + 1) * 2 > _table.Length)
+        if (index == _totals.Length)
+        {
+            Array.Resize(ref _totals, index * 2);
+        }
+        _totals[index] = new Totals { Conversions = conversions, Value = value, Nulls = nulls };
+        _count = index + 1;
+        table[slot] = new Slot { Key = packed, Tag = tag, Index = index + 1 };
+        // Keep the load factor at or below 0.7 so probe runs stay short.
+        if ((long)_count * 10 > (long)table.Length * 7)
         {
             Grow();
         }
     }
 
+    private bool SamePath(int p, ReadOnlySpan<int> steps, ReadOnlySpan<int> campaigns, ReadOnlySpan<double> ages)
+    {
+        var offsets = CollectionsMarshal.AsSpan(_offsets);
+        var start = offsets[p];
+        var length = offsets[p + 1] - start;
+        return length == steps.Length && CollectionsMarshal.AsSpan(_steps).Slice(start, length).SequenceEqual(steps)
+            && (campaigns.IsEmpty || CollectionsMarshal.AsSpan(_stepCampaigns).Slice(start, length).SequenceEqual(campaigns))
+            && (ages.IsEmpty || SameBits(CollectionsMarshal.AsSpan(_stepAges).Slice(start, length), ages));
+    }
+
     private void Grow()
     {
-        var table = new int[_table.Length * 2];
-        var mask = table.Length - 1;
-        var hashes = CollectionsMarshal.AsSpan(_hashes);
-        for (var p = 0; p < hashes.Length; p++)
+        if (_table.Length >= 1 << 30)
         {
-            var slot = hashes[p] & mask;
-            while (table[slot] != 0)
+            throw new AttributionException("Too many distinct paths for one path set.");
+        }
+        var table = new Slot[_table.Length * 2];
+        var mask = table.Length - 1;
+        foreach (var entry in _table)
+        {
+            if (entry.Index == 0)
+            {
+                continue;
+            }
+            var slot = (int)((uint)entry.Tag >> 2) & mask;
+            while (table[slot].Index != 0)
             {
                 slot = (slot + 1) & mask;
             }
-            table[slot] = p + 1;
+            table[slot] = entry;
         }
         _table = table;
+    }
+
+    /// <summary>A path of 1–7 touches on channels 0–255 as length + one byte per touch; 0 when it does not fit.</summary>
+    internal static ulong Pack(ReadOnlySpan<int> steps)
+    {
+        if (steps.Length > 7)
+        {
+            return 0;
+        }
+        var key = (ulong)steps.Length;
+        for (var i = 0; i < steps.Length; i++)
+        {
+            if ((uint)steps[i] > 255)
+            {
+                return 0;
+            }
+            key |= (ulong)(uint)steps[i] << (8 * (i + 1));
+        }
+        return key;
+    }
+
+    private static ulong Mix(ulong key)
+    {
+        key ^= key >> 33;
+        key *= 0xFF51AFD7ED558CCDUL;
+        key ^= key >> 33;
+        key *= 0xC4CEB9FE1A85EC53UL;
+        key ^= key >> 33;
+        return key;
     }
 
     private static bool SameBits(ReadOnlySpan<double> a, ReadOnlySpan<double> b) =>
         MemoryMarshal.AsBytes(a).SequenceEqual(MemoryMarshal.AsBytes(b));
 
-    /// <summary>A fast non-cryptographic hash of the path (multiply–rotate per step, then a 64-bit finaliser), non-negative.</summary>
-    internal static int Hash(ReadOnlySpan<int> steps, ReadOnlySpan<int> campaigns, ReadOnlySpan<double> ages, byte flags)
+    /// <summary>A fast non-cryptographic hash of the path (multiply–rotate per step, then a 64-bit finaliser).</summary>
+    internal static ulong Hash(ReadOnlySpan<int> steps, ReadOnlySpan<int> campaigns, ReadOnlySpan<double> ages, byte flags)
     {
         const ulong K = 0x9E3779B97F4A7C15UL;
         var h = ((ulong)steps.Length << 8 | flags) * K;
@@ -335,9 +385,20 @@ public sealed class PathSetBuilder
         {
             h = BitOperations.RotateLeft((h ^ (ulong)BitConverter.DoubleToInt64Bits(a)) * K, 31);
         }
-        h ^= h >> 33;
-        h *= 0xFF51AFD7ED558CCDUL;
-        h ^= h >> 33;
-        return (int)(h & 0x7FFFFFFF);
+        return Mix(h);
+    }
+
+    private struct Slot
+    {
+        public ulong Key;
+        public int Tag;
+        public int Index;
+    }
+
+    private struct Totals
+    {
+        public double Conversions;
+        public double Value;
+        public double Nulls;
     }
 }
