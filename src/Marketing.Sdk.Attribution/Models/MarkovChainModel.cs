@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Marketing.Sdk.Attribution;
 
 /// <summary>How a <see cref="MarkovChainModel"/> computes conversion probabilities.</summary>
@@ -74,7 +76,7 @@ public sealed class MarkovChainModel : AttributionModel
     /// <inheritdoc />
     protected override AttributionResult Run(PathSet paths, bool byCampaign, CancellationToken cancellationToken)
     {
-        var chain = Chain.Fit(paths, _options.Order, cancellationToken);
+        var chain = Chain.Fit(paths, _options.Order, flatCounts: true, cancellationToken);
         var channels = paths.Channels.Count;
         double[] reConv, reValue;
         double pConv;
@@ -154,7 +156,7 @@ public sealed class MarkovChainModel : AttributionModel
 
         public int StateCount => StartProbabilities.Length;
 
-        public static Chain Fit(PathSet paths, int order, CancellationToken cancellationToken)
+        public static Chain Fit(PathSet paths, int order, bool flatCounts, CancellationToken cancellationToken)
         {
             var channels = paths.Channels.Count;
             if (Math.Pow(channels + 1, order) >= long.MaxValue / 4.0)
@@ -175,8 +177,27 @@ public sealed class MarkovChainModel : AttributionModel
                 top *= radix;
             }
 
+            // With a small key space, states and transition counts live in flat arrays instead of
+            // dictionaries: keyToState[key] is state + 1, and flow[s * stride + c] counts the moves from
+            // state s on to channel c (c = channels: conversion, channels + 1: null). Since the next
+            // state is determined by s and c, this holds the same counts as the (from, to) dictionary.
+            var stride = channels + 2;
+            var keySpace = Math.Pow(radix, order);
+            var keyToState = flatCounts && keySpace * stride <= 1 << 23 ? new int[(int)keySpace] : null;
+            var flow = keyToState is null ? null : new List<double>();
+
             int StateOf(long key)
             {
+                if (keyToState is not null)
+                {
+                    var e = keyToState[key];
+                    if (e != 0)
+                    {
+                        return e - 1;
+                    }
+                    keyToState[key] = stateKeys.Count + 1;
+                    CollectionsMarshal.SetCount(flow!, flow!.Count + stride);
+                }
                 if (!stateIndex.TryGetValue(key, out var s))
                 {
                     s = stateKeys.Count;
@@ -221,6 +242,10 @@ public sealed class MarkovChainModel : AttributionModel
                     {
                         startCounts[s] += w;
                     }
+                    else if (flow is not null)
+                    {
+                        CollectionsMarshal.AsSpan(flow)[from * stride + steps[i]] += w;
+                    }
                     else
                     {
                         Count(from, s, w);
@@ -229,13 +254,42 @@ public sealed class MarkovChainModel : AttributionModel
                 }
                 if (conv > 0)
                 {
-                    Count(from, Conv, conv);
+                    if (flow is not null)
+                    {
+                        CollectionsMarshal.AsSpan(flow)[from * stride + channels] += conv;
+                    }
+                    else
+                    {
+                        Count(from, Conv, conv);
+                    }
                     endConv[from] += conv;
                     endValue[from] += paths.GetValue(p);
                 }
                 if (nulls > 0)
                 {
-                    Count(from, Null, nulls);
+                    if (flow is not null)
+                    {
+                        CollectionsMarshal.AsSpan(flow)[from * stride + channels + 1] += nulls;
+                    }
+                    else
+                    {
+                        Count(from, Null, nulls);
+                    }
+                }
+            }
+            if (flow is not null)
+            {
+                var counted = CollectionsMarshal.AsSpan(flow);
+                for (var s = 0; s < stateKeys.Count; s++)
+                {
+                    for (var c = 0; c < stride; c++)
+                    {
+                        var w = counted[s * stride + c];
+                        if (w > 0)
+                        {
+                            Count(s, c == channels ? Conv : c == channels + 1 ? Null : keyToState![(stateKeys[s] % top) * radix + c + 1] - 1, w);
+                        }
+                    }
                 }
             }
 
