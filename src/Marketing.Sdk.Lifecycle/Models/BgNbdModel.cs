@@ -95,14 +95,7 @@ public sealed class BgNbdModel
     /// (the model assumes drop-out happens only right after a purchase).
     /// </summary>
     /// <param name="customer">The customer's summary.</param>
-    public double ProbabilityAlive(CustomerSummary customer)
-    {
-        if (customer.Frequency == 0)
-        {
-            return 1;
-        }
-        return 1 / (1 + Math.Exp(LogDropoutOdds(customer)));
-    }
+    public double ProbabilityAlive(CustomerSummary customer) => 1 / AliveDenominator(customer);
 
     /// <summary>
     /// E[Y(t) | x, t<sub>x</sub>, T]: expected number of purchases in the next <paramref name="t"/>
@@ -117,14 +110,7 @@ public sealed class BgNbdModel
         {
             return 0;
         }
-        var (r, alpha, a, b) = (Parameters.R, Parameters.Alpha, NudgeA(Parameters.A), Parameters.B);
-        var x = customer.Frequency;
-        var at = alpha + customer.T;
-        var z = t / (at + t);
-        var logTerm = (r + x) * Math.Log(at / (at + t)) + SpecialFunctions.LogHypergeometric2F1(r + x, b + x, a + b + x - 1, z);
-        var numerator = (a + b + x - 1) / (a - 1) * -SpecialFunctions.ExpM1(logTerm);
-        var denominator = x == 0 ? 1 : 1 + Math.Exp(LogDropoutOdds(customer));
-        return numerator / denominator;
+        return ExpectedPurchasesNumerator(customer.Frequency, customer.T, t) / AliveDenominator(customer);
     }
 
     /// <summary>E[X(t)]: expected purchases of a new, randomly chosen customer in a window of length <paramref name="t"/> from their first purchase.</summary>
@@ -158,6 +144,23 @@ public sealed class BgNbdModel
 
     /// <summary>Describes the parameters.</summary>
     public override string ToString() => $"BG/NBD {{ r = {Parameters.R:G4}, alpha = {Parameters.Alpha:G4}, a = {Parameters.A:G4}, b = {Parameters.B:G4} }}";
+
+    /// <summary>
+    /// (a+b+x−1)/(a−1) · [1 − ((α+T)/(α+T+t))^(r+x) ₂F₁(r+x, b+x; a+b+x−1; t/(α+T+t))]: the part of
+    /// E[Y(t) | x, t<sub>x</sub>, T] that depends on x and T only (t &gt; 0).
+    /// </summary>
+    internal double ExpectedPurchasesNumerator(int x, double customerT, double t)
+    {
+        var (r, alpha, a, b) = (Parameters.R, Parameters.Alpha, NudgeA(Parameters.A), Parameters.B);
+        var at = alpha + customerT;
+        var z = t / (at + t);
+        var logTerm = (r + x) * Math.Log(at / (at + t)) + SpecialFunctions.LogHypergeometric2F1(r + x, b + x, a + b + x - 1, z);
+        return (a + b + x - 1) / (a - 1) * -SpecialFunctions.ExpM1(logTerm);
+    }
+
+    /// <summary>1 / P(alive): 1 + δ(x&gt;0) · a/(b+x−1) · ((α+T)/(α+t<sub>x</sub>))^(r+x).</summary>
+    internal double AliveDenominator(CustomerSummary customer) =>
+        customer.Frequency == 0 ? 1 : 1 + Math.Exp(LogDropoutOdds(customer));
 
     // ln[ a / (b + x − 1) · ((α + T)/(α + t_x))^(r + x) ]
     private double LogDropoutOdds(CustomerSummary c)

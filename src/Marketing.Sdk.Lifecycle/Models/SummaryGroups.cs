@@ -10,7 +10,9 @@ namespace Marketing.Sdk.Lifecycle.Models;
 /// </summary>
 internal sealed class SummaryGroups
 {
-    private int[] _table;
+    // Open addressing with linear probing; the key and the count live in the slot, so a lookup
+    // touches one cache line.
+    private Entry[] _table;
     private int _mask;
 
     private SummaryGroups(int capacity)
@@ -24,8 +26,7 @@ internal sealed class SummaryGroups
         {
             size <<= 1;
         }
-        _table = new int[size];
-        Array.Fill(_table, -1);
+        _table = new Entry[size];
         _mask = size - 1;
     }
 
@@ -110,30 +111,51 @@ internal sealed class SummaryGroups
         {
             MaxX = x;
         }
-        var bucket = (int)(Hash(x, tx, t) & (uint)_mask);
-        int group;
-        while (true)
-        {
-            group = _table[bucket];
-            if (group < 0)
-            {
-                group = Append(x, tx, t, bucket);
-                break;
-            }
-            if (X[group] == x && Recency[group] == tx && T[group] == t)
-            {
-                break;
-            }
-            bucket = (bucket + 1) & _mask;
-        }
-        Weight[group]++;
+        var group = Insert(x, tx, t);
         if (Slot.Length > 0)
         {
             Slot[index] = group;
         }
     }
 
-    private int Append(int x, double tx, double t, int bucket)
+    /// <summary>
+    /// Groups the distinct triples again by (x, T) only; <see cref="Slot"/> of the result maps each
+    /// triple group to its (x, T) group, and its <see cref="Weight"/> counts triple groups.
+    /// </summary>
+    public SummaryGroups ByFrequencyAndT()
+    {
+        var pairs = new SummaryGroups(Math.Clamp(Count / 8, 16, 1 << 16)) { Slot = new int[Count], Customers = Customers };
+        for (var g = 0; g < Count; g++)
+        {
+            var pair = pairs.Insert(X[g], 0, T[g]);
+            pairs.Slot[g] = pair;
+        }
+        pairs.MaxX = MaxX;
+        pairs.TotalFrequency = TotalFrequency;
+        pairs.TotalT = TotalT;
+        return pairs;
+    }
+
+    private int Insert(int x, double tx, double t)
+    {
+        var bucket = (int)(Hash(x, tx, t) & (uint)_mask);
+        while (true)
+        {
+            ref var entry = ref _table[bucket];
+            if (entry.Group == 0)
+            {
+                return Append(x, tx, t, ref entry);
+            }
+            if (entry.X == x && entry.Recency == tx && entry.T == t)
+            {
+                Weight[entry.Group - 1]++;
+                return entry.Group - 1;
+            }
+            bucket = (bucket + 1) & _mask;
+        }
+    }
+
+    private int Append(int x, double tx, double t, ref Entry entry)
     {
         var group = Count;
         if (group == X.Length)
@@ -147,7 +169,8 @@ internal sealed class SummaryGroups
         X[group] = x;
         Recency[group] = tx;
         T[group] = t;
-        _table[bucket] = group;
+        Weight[group] = 1;
+        entry = new Entry(tx, t, x, group + 1);
         Count = group + 1;
         if (Count * 2 > _table.Length)
         {
@@ -158,17 +181,21 @@ internal sealed class SummaryGroups
 
     private void Rehash()
     {
-        _table = new int[_table.Length * 2];
-        Array.Fill(_table, -1);
+        var old = _table;
+        _table = new Entry[old.Length * 2];
         _mask = _table.Length - 1;
-        for (var g = 0; g < Count; g++)
+        foreach (var entry in old)
         {
-            var bucket = (int)(Hash(X[g], Recency[g], T[g]) & (uint)_mask);
-            while (_table[bucket] >= 0)
+            if (entry.Group == 0)
+            {
+                continue;
+            }
+            var bucket = (int)(Hash(entry.X, entry.Recency, entry.T) & (uint)_mask);
+            while (_table[bucket].Group != 0)
             {
                 bucket = (bucket + 1) & _mask;
             }
-            _table[bucket] = g;
+            _table[bucket] = entry;
         }
     }
 
@@ -186,4 +213,7 @@ internal sealed class SummaryGroups
         h = (h ^ (h >> 31) ^ (ulong)(uint)x) * 0x94D049BB133111EBUL;
         return h ^ (h >> 32);
     }
+
+    /// <summary>A slot of the hash table; <see cref="Group"/> is the group index + 1 (0 = empty).</summary>
+    private readonly record struct Entry(double Recency, double T, int X, int Group);
 }
