@@ -95,14 +95,7 @@ public sealed class BgNbdModel
     /// (the model assumes drop-out happens only right after a purchase).
     /// </summary>
     /// <param name="customer">The customer's summary.</param>
-    public double ProbabilityAlive(CustomerSummary customer)
-    {
-        if (customer.Frequency == 0)
-        {
-            return 1;
-        }
-        return 1 / (1 + Math.Exp(LogDropoutOdds(customer)));
-    }
+    public double ProbabilityAlive(CustomerSummary customer) => 1 / AliveDenominator(customer);
 
     /// <summary>
     /// E[Y(t) | x, t<sub>x</sub>, T]: expected number of purchases in the next <paramref name="t"/>
@@ -117,14 +110,7 @@ public sealed class BgNbdModel
         {
             return 0;
         }
-        var (r, alpha, a, b) = (Parameters.R, Parameters.Alpha, NudgeA(Parameters.A), Parameters.B);
-        var x = customer.Frequency;
-        var at = alpha + customer.T;
-        var z = t / (at + t);
-        var logTerm = (r + x) * Math.Log(at / (at + t)) + SpecialFunctions.LogHypergeometric2F1(r + x, b + x, a + b + x - 1, z);
-        var numerator = (a + b + x - 1) / (a - 1) * -SpecialFunctions.ExpM1(logTerm);
-        var denominator = x == 0 ? 1 : 1 + Math.Exp(LogDropoutOdds(customer));
-        return numerator / denominator;
+        return ExpectedPurchasesNumerator(customer.Frequency, customer.T, t) / AliveDenominator(customer);
     }
 
     /// <summary>E[X(t)]: expected purchases of a new, randomly chosen customer in a window of length <paramref name="t"/> from their first purchase.</summary>
@@ -159,6 +145,23 @@ public sealed class BgNbdModel
     /// <summary>Describes the parameters.</summary>
     public override string ToString() => $"BG/NBD {{ r = {Parameters.R:G4}, alpha = {Parameters.Alpha:G4}, a = {Parameters.A:G4}, b = {Parameters.B:G4} }}";
 
+    /// <summary>
+    /// (a+b+x−1)/(a−1) · [1 − ((α+T)/(α+T+t))^(r+x) ₂F₁(r+x, b+x; a+b+x−1; t/(α+T+t))]: the part of
+    /// E[Y(t) | x, t<sub>x</sub>, T] that depends on x and T only (t &gt; 0).
+    /// </summary>
+    internal double ExpectedPurchasesNumerator(int x, double customerT, double t)
+    {
+        var (r, alpha, a, b) = (Parameters.R, Parameters.Alpha, NudgeA(Parameters.A), Parameters.B);
+        var at = alpha + customerT;
+        var z = t / (at + t);
+        var logTerm = (r + x) * Math.Log(at / (at + t)) + SpecialFunctions.LogHypergeometric2F1(r + x, b + x, a + b + x - 1, z);
+        return (a + b + x - 1) / (a - 1) * -SpecialFunctions.ExpM1(logTerm);
+    }
+
+    /// <summary>1 / P(alive): 1 + δ(x&gt;0) · a/(b+x−1) · ((α+T)/(α+t<sub>x</sub>))^(r+x).</summary>
+    internal double AliveDenominator(CustomerSummary customer) =>
+        customer.Frequency == 0 ? 1 : 1 + Math.Exp(LogDropoutOdds(customer));
+
     // ln[ a / (b + x − 1) · ((α + T)/(α + t_x))^(r + x) ]
     private double LogDropoutOdds(CustomerSummary c)
     {
@@ -186,178 +189,3 @@ public sealed record ModelFitOptions
     public BgNbdParameters? InitialParameters { get; init; }
 }
 
-/// <summary>Customer summaries laid out for fast likelihood evaluation: columns plus counts per frequency.</summary>
-internal sealed class BgNbdData
-{
-    private const int ChunkSize = 1 << 15;
-
-    private BgNbdData(int[] x, double[] tx, double[] t, long[] countByX, int maxX)
-    {
-        X = x;
-        Tx = tx;
-        T = t;
-        CountByX = countByX;
-        MaxX = maxX;
-        for (var i = 0; i < x.Length; i++)
-        {
-            TotalFrequency += x[i];
-            TotalT += t[i];
-        }
-    }
-
-    public int[] X { get; }
-    public double[] Tx { get; }
-    public double[] T { get; }
-    public long[] CountByX { get; }
-    public int MaxX { get; }
-    public int Count => X.Length;
-    public double TotalFrequency { get; }
-    public double TotalT { get; }
-
-    public static BgNbdData Create(IReadOnlyList<CustomerSummary> customers)
-    {
-        if (customers.Count == 0)
-        {
-            throw new LifecycleModelException("At least one customer summary is needed.");
-        }
-        var n = customers.Count;
-        var x = new int[n];
-        var tx = new double[n];
-        var t = new double[n];
-        var maxX = 0;
-        for (var i = 0; i < n; i++)
-        {
-            var c = customers[i];
-            c.Validate(i);
-            x[i] = c.Frequency;
-            tx[i] = c.Recency;
-            t[i] = c.T;
-            maxX = Math.Max(maxX, c.Frequency);
-        }
-        var counts = new long[maxX + 1];
-        foreach (var v in x)
-        {
-            counts[v]++;
-        }
-        return new BgNbdData(x, tx, t, counts, maxX);
-    }
-
-    /// <summary>−LL/N at θ = ln(r, α, a, b), with its gradient in θ.</summary>
-    public double NegativeMeanLogLikelihood(ReadOnlySpan<double> theta, Span<double> gradient)
-    {
-        double r = Math.Exp(theta[0]), alpha = Math.Exp(theta[1]), a = Math.Exp(theta[2]), b = Math.Exp(theta[3]);
-        if (!double.IsFinite(r + alpha + a + b) || r <= 0 || alpha <= 0 || a <= 0 || b <= 0)
-        {
-            return double.NaN;
-        }
-
-        // Terms that depend on x only: ln Γ(r+x) − ln Γ(r) = Σ_{i<x} ln(r+i), etc., weighted by the count of each x.
-        double ll = Count * r * Math.Log(alpha), dr = Count * Math.Log(alpha), dAlpha = Count * r / alpha, da = 0, db = 0;
-        double sLogR = 0, sInvR = 0, sLogB = 0, sInvB = 0, sLogAb = 0, sInvAb = 0;
-        var logBx1 = new double[MaxX + 1];
-        for (var x = 0; x <= MaxX; x++)
-        {
-            var n = CountByX[x];
-            if (n > 0)
-            {
-                ll += n * (sLogR + sLogB - sLogAb);
-                dr += n * sInvR;
-                da -= n * sInvAb;
-                db += n * (sInvB - sInvAb);
-            }
-            if (x > 0)
-            {
-                logBx1[x] = Math.Log(b + x - 1);
-            }
-            sLogR += Math.Log(r + x);
-            sInvR += 1 / (r + x);
-            sLogB += Math.Log(b + x);
-            sInvB += 1 / (b + x);
-            sLogAb += Math.Log(a + b + x);
-            sInvAb += 1 / (a + b + x);
-        }
-
-        // Per-customer part: ln[(α+T)^−(r+x) + δ(x>0) a/(b+x−1) (α+t_x)^−(r+x)].
-        var chunks = (Count + ChunkSize - 1) / ChunkSize;
-        var partial = new double[chunks * 5];
-        var logA = Math.Log(a);
-        void Chunk(int k)
-        {
-            var start = k * ChunkSize;
-            var end = Math.Min(Count, start + ChunkSize);
-            double cll = 0, cdr = 0, cdAlpha = 0, cda = 0, cdb = 0;
-            var xs = X;
-            var txs = Tx;
-            var ts = T;
-            for (var i = start; i < end; i++)
-            {
-                var x = xs[i];
-                var aT = alpha + ts[i];
-                var la = Math.Log(aT);
-                if (x == 0)
-                {
-                    cll -= r * la;
-                    cdr -= la;
-                    cdAlpha -= r / aT;
-                    continue;
-                }
-                var aTx = alpha + txs[i];
-                var lt = Math.Log(aTx);
-                var rx = r + x;
-                var l3 = -rx * la;
-                var l4 = logA - logBx1[x] - rx * lt;
-                double w4;
-                if (l3 >= l4)
-                {
-                    var e = Math.Exp(l4 - l3);
-                    cll += l3 + Math.Log(1 + e);
-                    w4 = e / (1 + e);
-                }
-                else
-                {
-                    var e = Math.Exp(l3 - l4);
-                    cll += l4 + Math.Log(1 + e);
-                    w4 = 1 / (1 + e);
-                }
-                var w3 = 1 - w4;
-                cdr -= w3 * la + w4 * lt;
-                cdAlpha -= rx * (w3 / aT + w4 / aTx);
-                cda += w4 / a;
-                cdb -= w4 / (b + x - 1);
-            }
-            var o = k * 5;
-            partial[o] = cll;
-            partial[o + 1] = cdr;
-            partial[o + 2] = cdAlpha;
-            partial[o + 3] = cda;
-            partial[o + 4] = cdb;
-        }
-        if (chunks > 2)
-        {
-            Parallel.For(0, chunks, Chunk);
-        }
-        else
-        {
-            for (var k = 0; k < chunks; k++)
-            {
-                Chunk(k);
-            }
-        }
-        // Sum chunk results in a fixed order so the fit is deterministic.
-        for (var k = 0; k < chunks; k++)
-        {
-            var o = k * 5;
-            ll += partial[o];
-            dr += partial[o + 1];
-            dAlpha += partial[o + 2];
-            da += partial[o + 3];
-            db += partial[o + 4];
-        }
-        var scale = -1.0 / Count;
-        gradient[0] = scale * dr * r;
-        gradient[1] = scale * dAlpha * alpha;
-        gradient[2] = scale * da * a;
-        gradient[3] = scale * db * b;
-        return scale * ll;
-    }
-}

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 
 namespace Marketing.Sdk.Lifecycle.Models;
 
@@ -73,30 +74,24 @@ public static class CustomerLifetimeValue
         options ??= ClvOptions.Default;
         options.Validate();
         customer.Validate();
-        var steps = options.Steps;
-        var value = 0.0;
-        var previous = 0.0;
-        var factor = 1.0;
-        for (var k = 1; k <= steps; k++)
-        {
-            var t = Math.Min(k * options.StepLength, options.Horizon);
-            var cumulative = purchases.ExpectedPurchases(customer, t);
-            factor /= 1 + options.DiscountRate;
-            value += (cumulative - previous) * factor;
-            previous = cumulative;
-        }
+        var (discounted, total) = PurchaseCurve(purchases, customer.Frequency, customer.T, options);
+        var denominator = purchases.AliveDenominator(customer);
         var averageSpend = spend.ExpectedAverageSpend(customer);
-        return new CustomerScore(purchases.ProbabilityAlive(customer), previous, averageSpend, value * averageSpend * options.Margin);
+        return new CustomerScore(1 / denominator, total / denominator, averageSpend, discounted / denominator * averageSpend * options.Margin);
     }
 
     /// <summary>
-    /// Scores many customers. Identical summaries (common when summaries come from daily data) are
-    /// computed once, and distinct ones are spread over the available cores; results are in input order.
+    /// Scores many customers; results are in input order and equal to <see cref="Score"/> for each.
+    /// The work is shared: the purchase curve over the horizon (the expensive part, which depends on
+    /// x and T only) is computed once per distinct (x, T) and spread over the available cores,
+    /// P(alive) once per distinct (x, t<sub>x</sub>, T), and only the spend, which depends on the
+    /// monetary value, per customer.
     /// </summary>
     /// <param name="purchases">The fitted purchase model.</param>
     /// <param name="spend">The fitted spend model.</param>
     /// <param name="customers">The summaries.</param>
     /// <param name="options">Horizon, step, discount rate and margin; defaults when <see langword="null"/>.</param>
+    /// <exception cref="MarketingValidationException">A summary is inconsistent (the index says which).</exception>
     public static CustomerScore[] ScoreAll(BgNbdModel purchases, GammaGammaModel spend, IReadOnlyList<CustomerSummary> customers, ClvOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(purchases);
@@ -104,34 +99,71 @@ public static class CustomerLifetimeValue
         ArgumentNullException.ThrowIfNull(customers);
         options ??= ClvOptions.Default;
         options.Validate();
-        var index = new Dictionary<CustomerSummary, int>();
-        var slot = new int[customers.Count];
-        var distinct = new List<CustomerSummary>();
-        for (var i = 0; i < customers.Count; i++)
+        if (customers.Count == 0)
         {
-            var c = customers[i];
-            c.Validate(i);
-            if (!index.TryGetValue(c, out var k))
-            {
-                k = distinct.Count;
-                index.Add(c, k);
-                distinct.Add(c);
-            }
-            slot[i] = k;
+            return [];
         }
-        var scores = new CustomerScore[distinct.Count];
-        Parallel.ForEach(Partitioner.Create(0, scores.Length, 2048), range =>
+        var triples = SummaryGroups.Create(customers, keepSlots: true);
+        var pairs = triples.ByFrequencyAndT();
+
+        // Purchase curve per distinct (x, T).
+        var discounted = new double[pairs.Count];
+        var total = new double[pairs.Count];
+        Parallel.ForEach(Partitioner.Create(0, pairs.Count, 256), range =>
         {
-            for (var i = range.Item1; i < range.Item2; i++)
+            for (var k = range.Item1; k < range.Item2; k++)
             {
-                scores[i] = Score(purchases, spend, distinct[i], options);
+                (discounted[k], total[k]) = PurchaseCurve(purchases, pairs.X[k], pairs.T[k], options);
             }
         });
+
+        // P(alive) and the curve scaled by it per distinct (x, t_x, T).
+        var alive = new double[triples.Count];
+        var expected = new double[triples.Count];
+        var value = new double[triples.Count];
+        for (var g = 0; g < triples.Count; g++)
+        {
+            var denominator = purchases.AliveDenominator(new CustomerSummary(triples.X[g], triples.Recency[g], triples.T[g]));
+            var pair = pairs.Slot[g];
+            alive[g] = 1 / denominator;
+            expected[g] = total[pair] / denominator;
+            value[g] = discounted[pair] / denominator;
+        }
+
+        // Spend per customer.
         var result = new CustomerScore[customers.Count];
+        var slot = triples.Slot;
+        var margin = options.Margin;
+        ReadOnlySpan<CustomerSummary> span = customers switch
+        {
+            CustomerSummary[] array => array,
+            List<CustomerSummary> list => CollectionsMarshal.AsSpan(list),
+            _ => [.. customers],
+        };
         for (var i = 0; i < result.Length; i++)
         {
-            result[i] = scores[slot[i]];
+            var g = slot[i];
+            var averageSpend = spend.ExpectedAverageSpend(span[i]);
+            result[i] = new CustomerScore(alive[g], expected[g], averageSpend, value[g] * averageSpend * margin);
         }
         return result;
+    }
+
+    // Σₖ (N(kΔ) − N((k−1)Δ)) / (1 + d)ᵏ and N(H), with N the (x, T) part of E[Y(t) | x, t_x, T].
+    private static (double Discounted, double Total) PurchaseCurve(BgNbdModel purchases, int x, double customerT, ClvOptions options)
+    {
+        var steps = options.Steps;
+        var value = 0.0;
+        var previous = 0.0;
+        var factor = 1.0;
+        for (var k = 1; k <= steps; k++)
+        {
+            var t = Math.Min(k * options.StepLength, options.Horizon);
+            var cumulative = purchases.ExpectedPurchasesNumerator(x, customerT, t);
+            factor /= 1 + options.DiscountRate;
+            value += (cumulative - previous) * factor;
+            previous = cumulative;
+        }
+        return (value, previous);
     }
 }
