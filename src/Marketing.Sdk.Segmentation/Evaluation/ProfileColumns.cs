@@ -18,6 +18,30 @@ internal sealed class ValueColumn
     /// <summary>The distinct values, by code.</summary>
     public PropertyValue[] Values { get; }
 
+    /// <summary>The fraction of rows whose value passes a 0/1 table (counts computed once, on first use).</summary>
+    public double Selectivity(byte[] table)
+    {
+        var counts = _counts ??= CountCodes();
+        long passing = 0;
+        for (var i = 0; i < table.Length; i++)
+        {
+            passing += table[i] * (long)counts[i];
+        }
+        return Codes.Length == 0 ? 0 : (double)passing / Codes.Length;
+    }
+
+    private int[]? _counts;
+
+    private int[] CountCodes()
+    {
+        var counts = new int[Values.Length];
+        foreach (var c in Codes)
+        {
+            counts[c]++;
+        }
+        return counts;
+    }
+
     /// <summary>A 0/1 table over the codes: whether the predicate holds for that value.</summary>
     public byte[] Table(Func<PropertyValue, bool> predicate)
     {
@@ -343,7 +367,7 @@ public sealed class ProfileColumnsBuilder
             eventCount += columns.Ticks.Length;
             events[type] = columns;
         }
-        return new ProfileColumns([.. _ids], new Dictionary<CustomerId, int>(_index), traits, tags, events, eventCount);
+        return new ProfileColumns([.. _ids], _index, traits, tags, events, eventCount);
     }
 
     private void ThrowIfBuilt()

@@ -210,14 +210,18 @@ public sealed class SegmentBatchEvaluator
     {
         public override bool ReadsEvents { get; } = operands.Any(o => o.ReadsEvents);
 
-        public override Bound Bind(ProfileColumns columns, DateTimeOffset now) => new AndBound([.. operands.Select(o => o.Bind(columns, now))]);
+        // Most selective first; event aggregates (the costly operands) last.
+        public override Bound Bind(ProfileColumns columns, DateTimeOffset now) =>
+            new AndBound([.. operands.Select(o => o.Bind(columns, now)).OrderBy(b => b.ReadsEvents).ThenBy(b => b.Selectivity)]);
     }
 
     private sealed class OrSpec(Spec[] operands) : Spec
     {
         public override bool ReadsEvents { get; } = operands.Any(o => o.ReadsEvents);
 
-        public override Bound Bind(ProfileColumns columns, DateTimeOffset now) => new OrBound([.. operands.Select(o => o.Bind(columns, now))]);
+        // Least selective first, so that later operands see fewer undecided rows; event aggregates last.
+        public override Bound Bind(ProfileColumns columns, DateTimeOffset now) =>
+            new OrBound([.. operands.Select(o => o.Bind(columns, now)).OrderBy(b => b.ReadsEvents).ThenByDescending(b => b.Selectivity)]);
     }
 
     private sealed class NotSpec(Spec operand) : Spec
@@ -237,7 +241,8 @@ public sealed class SegmentBatchEvaluator
             {
                 throw new ArgumentException($"The snapshot holds no trait column '{field}'; build it for this segment.", nameof(columns));
             }
-            return new TraitBound(column.Codes, column.Table(predicate));
+            var table = column.Table(predicate);
+            return new TraitBound(column.Codes, table, column.Selectivity(table));
         }
     }
 
@@ -309,6 +314,12 @@ public sealed class SegmentBatchEvaluator
     /// <summary>A condition bound to a snapshot and an instant.</summary>
     private abstract class Bound
     {
+        /// <summary>Whether the condition folds events (costly per row).</summary>
+        public virtual bool ReadsEvents => false;
+
+        /// <summary>The fraction of all rows for which the condition holds, where known cheaply (else 0.5).</summary>
+        public virtual double Selectivity => 0.5;
+
         /// <summary>
         /// Writes to <paramref name="result"/> the candidate rows (bits of <paramref name="candidates"/>)
         /// for which the condition holds; other bits are zero. Word 0 of the spans is word
@@ -319,6 +330,10 @@ public sealed class SegmentBatchEvaluator
 
     private sealed class AndBound(Bound[] operands) : Bound
     {
+        public override bool ReadsEvents { get; } = operands.Any(o => o.ReadsEvents);
+
+        public override double Selectivity { get; } = operands.Min(o => o.Selectivity);
+
         public override void Eval(int firstWord, ReadOnlySpan<ulong> candidates, Span<ulong> result, Scratch scratch)
         {
             candidates.CopyTo(result);
@@ -338,6 +353,10 @@ public sealed class SegmentBatchEvaluator
 
     private sealed class OrBound(Bound[] operands) : Bound
     {
+        public override bool ReadsEvents { get; } = operands.Any(o => o.ReadsEvents);
+
+        public override double Selectivity { get; } = Math.Min(1, operands.Sum(o => o.Selectivity));
+
         public override void Eval(int firstWord, ReadOnlySpan<ulong> candidates, Span<ulong> result, Scratch scratch)
         {
             result.Clear();
@@ -361,6 +380,10 @@ public sealed class SegmentBatchEvaluator
 
     private sealed class NotBound(Bound operand) : Bound
     {
+        public override bool ReadsEvents => operand.ReadsEvents;
+
+        public override double Selectivity => 1 - operand.Selectivity;
+
         public override void Eval(int firstWord, ReadOnlySpan<ulong> candidates, Span<ulong> result, Scratch scratch)
         {
             var inner = scratch.Rent(result.Length);
@@ -371,8 +394,10 @@ public sealed class SegmentBatchEvaluator
         }
     }
 
-    private sealed class TraitBound(int[] codes, byte[] table) : Bound
+    private sealed class TraitBound(int[] codes, byte[] table, double selectivity) : Bound
     {
+        public override double Selectivity => selectivity;
+
         public override void Eval(int firstWord, ReadOnlySpan<ulong> candidates, Span<ulong> result, Scratch scratch)
         {
             var codes1 = codes;
@@ -411,6 +436,10 @@ public sealed class SegmentBatchEvaluator
 
     private sealed class TagBound(ulong[] bits) : Bound
     {
+        private readonly double _selectivity = bits.Length == 0 ? 0 : bits.Sum(w => (double)BitOperations.PopCount(w)) / (bits.Length * 64.0);
+
+        public override double Selectivity => _selectivity;
+
         public override void Eval(int firstWord, ReadOnlySpan<ulong> candidates, Span<ulong> result, Scratch scratch)
         {
             candidates.CopyTo(result);
@@ -430,6 +459,8 @@ public sealed class SegmentBatchEvaluator
         ComparisonOperator op,
         decimal threshold) : Bound
     {
+        public override bool ReadsEvents => true;
+
         public override void Eval(int firstWord, ReadOnlySpan<ulong> candidates, Span<ulong> result, Scratch scratch)
         {
             for (var w = 0; w < candidates.Length; w++)
