@@ -13,6 +13,14 @@ public sealed class SegmentationOptions
     /// <summary>Membership changes handed to listeners per call during batch evaluation. Default 500 (1–100 000).</summary>
     public int PublishBatchSize { get; set; } = 500;
 
+    /// <summary>
+    /// Whether <see cref="ISegmentService.EvaluateAsync"/> builds a <see cref="ProfileColumns"/> snapshot
+    /// and evaluates it with <see cref="SegmentBatchEvaluator"/> (default) instead of folding events
+    /// per customer and evaluating profile by profile. Both give the same membership; the columnar
+    /// path is faster and holds the needed trait and event columns in memory during the evaluation.
+    /// </summary>
+    public bool ColumnarBatchEvaluation { get; set; } = true;
+
     /// <summary>Value layer thresholds.</summary>
     public ValueLayerOptions ValueLayers { get; } = new();
 }
@@ -300,37 +308,9 @@ internal sealed class SegmentService : ISegmentService, IDisposable
         var compiled = GetCompiled(segmentId);
         var now = _time.GetUtcNow();
 
-        // Pass 1: fold the needed events into per-customer accumulators.
-        var accumulators = new Dictionary<CustomerId, Accumulator[]>();
-        if (compiled.EventQueryFor(null, now) is { } query)
-        {
-            await foreach (var e in _events.ReadAsync(query, cancellationToken).ConfigureAwait(false))
-            {
-                if (e.CustomerId is not { } id)
-                {
-                    continue;
-                }
-                if (!accumulators.TryGetValue(id, out var acc))
-                {
-                    acc = new Accumulator[compiled.Slots.Length];
-                    accumulators[id] = acc;
-                }
-                compiled.Add(acc, e, now);
-            }
-        }
-        var empty = new Accumulator[compiled.Slots.Length];
-
-        // Pass 2: stream profiles and evaluate.
-        var members = new HashSet<CustomerId>();
-        long evaluated = 0;
-        await foreach (var profile in _profiles.StreamAsync(cancellationToken).ConfigureAwait(false))
-        {
-            evaluated++;
-            if (compiled.Evaluate(profile, accumulators.GetValueOrDefault(profile.Id) ?? empty))
-            {
-                members.Add(profile.Id);
-            }
-        }
+        var (members, evaluated) = _options.ColumnarBatchEvaluation
+            ? await EvaluateColumnarAsync(compiled, now, cancellationToken).ConfigureAwait(false)
+            : await EvaluateByProfileAsync(compiled, now, cancellationToken).ConfigureAwait(false);
         _profilesEvaluated.Add(evaluated);
 
         var changes = new List<SegmentMembershipChange>();
@@ -352,6 +332,63 @@ internal sealed class SegmentService : ISegmentService, IDisposable
             await PublishAsync(changes.GetRange(i, Math.Min(_options.PublishBatchSize, changes.Count - i)), cancellationToken).ConfigureAwait(false);
         }
         return result;
+    }
+
+    /// <summary>Reads the needed events and the profiles into a columnar snapshot and evaluates it in one pass per condition.</summary>
+    private async ValueTask<(HashSet<CustomerId> Members, long Evaluated)> EvaluateColumnarAsync(CompiledSegment compiled, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var builder = new ProfileColumnsBuilder([compiled]);
+        if (compiled.EventQueryFor(null, now) is { } query)
+        {
+            await foreach (var e in _events.ReadAsync(query, cancellationToken).ConfigureAwait(false))
+            {
+                builder.AddEvent(e);
+            }
+        }
+        long evaluated = 0;
+        await foreach (var profile in _profiles.StreamAsync(cancellationToken).ConfigureAwait(false))
+        {
+            evaluated++;
+            builder.TryAddProfile(profile);
+        }
+        var columns = builder.Build();
+        cancellationToken.ThrowIfCancellationRequested();
+        var bitmap = SegmentBatchEvaluator.Create(compiled).Evaluate(columns, now);
+        return ([.. bitmap.Members()], evaluated);
+    }
+
+    /// <summary>Folds the needed events into per-customer accumulators, then evaluates each streamed profile.</summary>
+    private async ValueTask<(HashSet<CustomerId> Members, long Evaluated)> EvaluateByProfileAsync(CompiledSegment compiled, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var accumulators = new Dictionary<CustomerId, Accumulator[]>();
+        if (compiled.EventQueryFor(null, now) is { } query)
+        {
+            await foreach (var e in _events.ReadAsync(query, cancellationToken).ConfigureAwait(false))
+            {
+                if (e.CustomerId is not { } id)
+                {
+                    continue;
+                }
+                if (!accumulators.TryGetValue(id, out var acc))
+                {
+                    acc = new Accumulator[compiled.Slots.Length];
+                    accumulators[id] = acc;
+                }
+                compiled.Add(acc, e, now);
+            }
+        }
+        var empty = new Accumulator[compiled.Slots.Length];
+        var members = new HashSet<CustomerId>();
+        long evaluated = 0;
+        await foreach (var profile in _profiles.StreamAsync(cancellationToken).ConfigureAwait(false))
+        {
+            evaluated++;
+            if (compiled.Evaluate(profile, accumulators.GetValueOrDefault(profile.Id) ?? empty))
+            {
+                members.Add(profile.Id);
+            }
+        }
+        return (members, evaluated);
     }
 
     private async ValueTask PublishAsync(List<SegmentMembershipChange> changes, CancellationToken cancellationToken)

@@ -127,6 +127,35 @@ public class ServiceTests
         }
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Columnar_and_per_profile_batch_evaluation_give_the_same_members(bool columnar)
+    {
+        Seed();
+        await _events.AppendAsync([
+            TestData.Purchase(1, "o1", TestData.Now.AddDays(-3), 120m),
+            TestData.Purchase(3, "o2", TestData.Now.AddDays(-40), 500m),
+            TestData.Event(5, EventType.ProductView, TestData.Now.AddDays(-1), ("category", "maternity")),
+            TestData.Event(99, EventType.ProductView, TestData.Now.AddDays(-1), ("category", "maternity")), // no profile
+        ]);
+        _profiles.Put(new CustomerProfile { Id = TestData.Id(6), StaticTags = new HashSet<string> { "vip" } });
+        using var provider = Build(o => o.ColumnarBatchEvaluation = columnar);
+        var service = provider.GetRequiredService<ISegmentService>();
+        await service.DefineAsync(SegmentDefinition.Parse("viewers", "count(product_view where category = \"maternity\") within 7d >= 1"));
+        await service.DefineAsync(SegmentDefinition.Parse("mix", "(segment(\"viewers\") and age < 30) or sum(value of purchase) within 30d > 100 or tag(\"vip\")"));
+
+        var result = await service.EvaluateAsync("mix");
+
+        Assert.Equal(7, result.ProfilesEvaluated);
+        Assert.Equal([TestData.Id(0), TestData.Id(1), TestData.Id(2), TestData.Id(6)], await service.GetMembersAsync("mix").ToListAsync());
+        // Each member agrees with the one-customer evaluation.
+        for (var i = 0; i <= 6; i++)
+        {
+            Assert.Equal(i is 0 or 1 or 2 or 6, await service.IsMemberAsync("mix", TestData.Id(i)));
+        }
+    }
+
     [Fact]
     public async Task Definitions_are_checked_for_references_and_cycles()
     {
