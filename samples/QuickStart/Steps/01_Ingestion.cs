@@ -17,6 +17,34 @@ internal static class IngestionStep
 {
     public const int BatchSize = 500;
 
+    /// <summary>How often (in shop time) the replay lets the journey engine run due work.</summary>
+    public static readonly TimeSpan DueInterval = TimeSpan.FromHours(3);
+
+    /// <summary>
+    /// Consecutive events of one clock hour, at most <see cref="BatchSize"/>: a batch never spans an
+    /// hour, so a one-hour journey wait cannot run out while its own batch is being ingested.
+    /// </summary>
+    public static IEnumerable<MarketingEvent[]> Slices(IEnumerable<MarketingEvent> events)
+    {
+        var slice = new List<MarketingEvent>(BatchSize);
+        long hour = long.MinValue;
+        foreach (var e in events)
+        {
+            var h = e.OccurredAt.UtcTicks / TimeSpan.TicksPerHour;
+            if (slice.Count > 0 && (h != hour || slice.Count == BatchSize))
+            {
+                yield return [.. slice];
+                slice.Clear();
+            }
+            hour = h;
+            slice.Add(e);
+        }
+        if (slice.Count > 0)
+        {
+            yield return [.. slice];
+        }
+    }
+
     public static async Task<IngestReport> RunAsync(QuickStartContext run)
     {
         var collector = run.Get<IEventCollector>();
@@ -24,13 +52,18 @@ internal static class IngestionStep
         var byReason = new SortedDictionary<string, int>(StringComparer.Ordinal);
         int sent = 0, accepted = 0, duplicates = 0, dropped = 0, rejected = 0, bots = 0, journeyWork = 0;
         var watch = Stopwatch.StartNew();
-        foreach (var batch in run.Shop.Events().Chunk(BatchSize))
+        var lastDueRun = DateTimeOffset.MinValue;
+        foreach (var batch in Slices(run.Shop.Events()))
         {
             // Malformed events from the future are part of the shop; they must not drag the clock along.
             var latest = batch.Max(e => e.OccurredAt);
             run.Clock.AdvanceTo(latest < run.ShopEnd ? latest : run.ShopEnd);
             var result = await collector.TrackBatchAsync(batch);
-            journeyWork += await journeys.RunDueAsync();
+            if (run.Clock.GetUtcNow() - lastDueRun >= DueInterval)
+            {
+                journeyWork += await journeys.RunDueAsync();
+                lastDueRun = run.Clock.GetUtcNow();
+            }
             sent += batch.Length;
             accepted += result.Accepted;
             duplicates += result.Duplicates;

@@ -61,7 +61,6 @@ internal static class SegmentationStep
             }
         }
         run.Line();
-
         // RFM.
         var rfm = await segments.ComputeRfmAsync();
         var rfmCounts = rfm.GroupBy(s => s.Segment).ToDictionary(g => g.Key, g => g.Count());
@@ -74,7 +73,6 @@ internal static class SegmentationStep
         }
         rfmTable.WriteTo(run.Out);
         run.Line();
-
         // Value layers.
         var layers = new Dictionary<ValueLayer, int>();
         await foreach (var layer in segments.GetValueLayersAsync())
@@ -90,16 +88,15 @@ internal static class SegmentationStep
         }
         layerTable.WriteTo(run.Out);
         run.Line();
-
         // Lookalike expansion of the big spenders.
-        var options = new LookalikeOptions { TopN = 100, Method = LookalikeMethod.Combined };
+        var options = new LookalikeOptions { TopN = 100, Method = LookalikeMethod.Combined, BehaviourWindow = TimeSpan.FromDays(30) };
         options.NumericTraits.Add("age");
         foreach (var type in new[] { EventType.ProductView, EventType.AddToCart, EventType.BeginCheckout, EventType.Purchase, EventType.Search, EventType.Login })
         {
             options.BehaviourEventTypes.Add(type);
         }
         var lookalike = await segments.ExpandLookalikeAsync("big_spenders", options);
-        run.Line($"Lookalikes of big_spenders: seed {lookalike.SeedSize:N0}, {lookalike.Scored:N0} non-members scored on {lookalike.Features.Count} features, top {lookalike.Candidates.Count} kept; best 5:");
+        run.Line($"Lookalikes of big_spenders: seed {lookalike.SeedSize:N0}, {lookalike.Scored:N0} non-members scored on {lookalike.Features.Count} features (age, 30-day behaviour counts), top {lookalike.Candidates.Count} kept; best 5:");
         var lookalikeTable = new Table("customer", "score", "centroid cos", "kNN cos");
         foreach (var c in lookalike.Candidates.Take(5))
         {

@@ -65,13 +65,36 @@ internal static class LifecycleStep
             .OnEvent(EventType.Purchase).Wait(TimeSpan.FromDays(3)).SendMessage(Channel.Email, "review_request"));
     }
 
+    private static async IAsyncEnumerable<CustomerStage> CurrentOnly(IAsyncEnumerable<CustomerStage> stages, HashSet<CustomerId> profiles, Action skipped)
+    {
+        await foreach (var s in stages)
+        {
+            if (profiles.Contains(s.CustomerId))
+            {
+                yield return s;
+            }
+            else
+            {
+                skipped();
+            }
+        }
+    }
+
     public static async Task<LifecycleReport> RunAsync(QuickStartContext run)
     {
         run.Heading(4, "Lifecycle");
 
         // Stages, per first-seen month.
+        // The tracker keeps the stage under the id the events carried; ids merged into another profile
+        // since then no longer exist, so only current profiles are counted.
         var tracker = run.Get<LifecycleStageTracker>();
-        var stages = await LifecycleReports.StageDistributionAsync(tracker.StreamAsync());
+        var profileIds = new HashSet<CustomerId>();
+        await foreach (var p in run.Get<IProfileStore>().StreamAsync())
+        {
+            profileIds.Add(p.Id);
+        }
+        var merged = 0;
+        var stages = await LifecycleReports.StageDistributionAsync(CurrentOnly(tracker.StreamAsync(), profileIds, () => merged++));
         var cohorts = stages.Select(s => s.Cohort).Distinct().ToList();
         var stageNames = stages.Select(s => s.Stage).Distinct().ToList();
         run.Line("Stage distribution (customers per current stage, by first-seen month):");
@@ -82,6 +105,7 @@ internal static class LifecycleStep
             stageTable.Add([cohort, .. stageNames.Select(n => (object?)(rows.FirstOrDefault(r => r.Stage == n)?.Count ?? 0)), rows.Sum(r => r.Count)]);
         }
         stageTable.WriteTo(run.Out);
+        run.Line($"({merged:N0} stage records of profiles merged into others since are left out)");
         run.Line();
 
         // Purchase summaries (weekly units, calendar days in shop time). A holdout check first:
@@ -113,8 +137,8 @@ internal static class LifecycleStep
         var ggFit = GammaGammaModel.Fit(summaries);
         var bg = bgFit.Model.Parameters;
         var gg = ggFit.Model.Parameters;
-        run.Line($"BG/NBD on {summaries.Count:N0} buyers (weekly units): r = {bg.R:0.###}, alpha = {bg.Alpha:0.###}, a = {bg.A:0.###}, b = {bg.B:0.###}   (log-likelihood {bgFit.Diagnostics.LogLikelihood:N1}, {bgFit.Diagnostics.Method}, {bgFit.Diagnostics.Iterations} iterations)");
-        run.Line($"Gamma-Gamma on {ggFit.Diagnostics.Observations:N0} repeat buyers: p = {gg.P:0.###}, q = {gg.Q:0.###}, gamma = {gg.Gamma:0.###}   (population mean spend {ggFit.Model.PopulationMeanSpend:N2} CNY)");
+        run.Line($"BG/NBD on {summaries.Count:N0} buyers (weekly units): r = {bg.R:G4}, alpha = {bg.Alpha:G4}, a = {bg.A:G4}, b = {bg.B:G4}   (log-likelihood {bgFit.Diagnostics.LogLikelihood:N1}, {bgFit.Diagnostics.Method}, {bgFit.Diagnostics.Iterations} iterations)");
+        run.Line($"Gamma-Gamma on {ggFit.Diagnostics.Observations:N0} repeat buyers: p = {gg.P:G4}, q = {gg.Q:G4}, gamma = {gg.Gamma:G4}   (population mean spend {ggFit.Model.PopulationMeanSpend:N2} CNY)");
         run.Line($"holdout check: fitted on {split.Count:N0} buyers up to {lastDay.AddDays(-holdoutDays):yyyy-MM-dd}, predicted {predicted:N0} purchase days in the last {holdoutDays} days, actual {actual:N0}");
 
         // Lifetime value over the next year (monthly discounting at 1 %), top 5 by CLV.
@@ -163,6 +187,7 @@ internal static class LifecycleStep
             }
         }
         journeyTable.WriteTo(run.Out);
+        run.Line($"(the replay lets the engine run due work every {IngestionStep.DueInterval.TotalHours:0} h of shop time, so a coupon goes out 1 to {1 + IngestionStep.DueInterval.TotalHours:0} h after the cart)");
         var coupons = run.Actions.Performed.Count(r => r.Action.Kind == JourneyActionKinds.IssueCoupon);
         run.Line($"coupons issued by the sample's handler: {coupons:N0}; messages sent: {run.Actions.Performed.Count - coupons:N0} (no profile has recorded marketing consent yet, so the consent gate vetoes every message)");
         run.Line();

@@ -43,10 +43,13 @@ internal sealed class ExposureOutbox : IExposureEventSink
 /// exposures go through the event pipeline, opens are simulated with a fixed seed (true open rates
 /// 20 % and 24 %), and the analyzer states its decision and the reason. Then the same choice as a
 /// Thompson-sampling bandit over three subject lines.
+/// Planned sample: to detect 20 % → 25 % opens.
 /// </summary>
 internal static class ExperimentationStep
 {
     public const string ExperimentKey = "welcome_subject_line";
+
+    public const int BanditSends = 10_000;
 
     private static readonly Dictionary<string, double> TrueOpenRates = new(StringComparer.Ordinal)
     {
@@ -63,13 +66,13 @@ internal static class ExperimentationStep
         {
             Key = ExperimentKey,
             Variants = [new VariantDefinition { Key = "control" }, new VariantDefinition { Key = "question" }],
-            // Planned to detect 20 % → 24 % opens (α 0.05, power 0.8).
+            // Planned to detect 20 % → 25 % opens (α 0.05, power 0.8).
             PlannedSampleSizePerVariant = PlannedSample().Control,
-            MinimumDetectableEffect = 0.2,
+            MinimumDetectableEffect = 0.25,
         });
     }
 
-    public static SampleSizeResult PlannedSample() => PowerAnalysis.ProportionsSampleSize(0.20, 0.24);
+    public static SampleSizeResult PlannedSample() => PowerAnalysis.ProportionsSampleSize(0.20, 0.25);
 
     public static async Task<ExperimentationReport> RunAsync(QuickStartContext run)
     {
@@ -106,7 +109,7 @@ internal static class ExperimentationStep
         var counts = experiment.Variants.ToDictionary(v => v.Key, v => new ConversionCounts(units.GetValueOrDefault(v.Key), opens.GetValueOrDefault(v.Key)), StringComparer.Ordinal);
         var result = run.Get<IExperimentAnalyzer>().AnalyzeConversions(experiment, counts);
         var planned = PlannedSample();
-        run.Line($"subject-line test '{ExperimentKey}': {counts.Values.Sum(c => c.Units):N0} shoppers bucketed, {stored:N0} exposure events stored through the collector; plan {planned.Control:N0} per variant (20 % -> 24 % opens, alpha 0.05, power 0.8)");
+        run.Line($"subject-line test '{ExperimentKey}': {counts.Values.Sum(c => c.Units):N0} shoppers bucketed, {stored:N0} exposure events stored through the collector; plan {planned.Control:N0} per variant (to detect 20 % -> 25 % opens, alpha 0.05, power 0.8)");
         var table = new Table("variant", "units", "opens", "open rate", "lift", "95% CI of diff.", "p-value", "P(beats control)");
         var control = counts[experiment.Control];
         table.Add(experiment.Control, control.Units, control.Conversions, Table.Percent(control.Rate), null, null, null, null);
@@ -121,16 +124,16 @@ internal static class ExperimentationStep
         run.Line($"sample-ratio check: p = {result.SampleRatio?.PValue:0.000}{(result.SampleRatio?.IsMismatch == true ? " (MISMATCH)" : " (ok)")}; detectable lift at this size: {PowerAnalysis.ProportionsMinimumDetectableEffect(0.20, control.Units) / 0.20:P0}");
         run.Line($"decision: {result.Decision} — {result.Reason}");
 
-        // The same question as a bandit: send 3 000 emails, each to the line Thompson sampling picks.
+        // The same question as a bandit: send 10 000 emails, each to the line Thompson sampling picks.
         var bandit = new ThompsonSamplingBandit(TrueOpenRates.Keys, seed: 42);
-        var simulate = new Random(7);
-        for (var i = 0; i < 3_000; i++)
+        var simulate = new Random(2026);
+        for (var i = 0; i < BanditSends; i++)
         {
             var arm = bandit.SelectArm();
             bandit.Update(arm, simulate.NextDouble() < TrueOpenRates[arm]);
         }
         var best = bandit.ProbabilityBest();
-        run.Line("Thompson sampling over 3 subject lines, 3 000 sends: " + string.Join(", ",
+        run.Line($"Thompson sampling over 3 subject lines (true open rates 20 %, 24 %, 21.5 %), {BanditSends:N0} sends: " + string.Join(", ",
             bandit.Arms.Select(a => $"{a.Key} {a.Pulls:N0} sends ({Table.Percent(a.MeanReward)} opens, P(best) {best[a.Key]:P0})")));
         run.Line();
         return new ExperimentationReport(result, counts, stored, planned, bandit.Arms);
