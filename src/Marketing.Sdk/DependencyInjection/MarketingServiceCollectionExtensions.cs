@@ -29,6 +29,7 @@ public static class MarketingServiceCollectionExtensions
         configure?.Invoke(builder);
 
         services.TryAddSingleton(TimeProvider.System);
+        services.AddLogging(); // idempotent; lets every package take ILogger<T> in hosts without logging set up
         services.AddOptions<IngestionOptions>().ValidateOnStart();
         services.AddOptions<IdentityResolutionOptions>().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<IngestionOptions>, IngestionOptionsValidator>());

@@ -11,7 +11,9 @@ namespace Marketing.Sdk.Profiles;
 /// </summary>
 public sealed class IdentityGraph
 {
-    private readonly Dictionary<Identity, int> _index;
+    // One string-keyed index per kind: string keys use the runtime's fast non-randomised hashing
+    // (falling back to randomised hashing only under collision attacks).
+    private readonly Dictionary<string, int>[] _index;
     private readonly List<Identity> _items;
     private int[] _parent;
     private byte[] _rank;
@@ -21,7 +23,11 @@ public sealed class IdentityGraph
     public IdentityGraph(int capacity = 16)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(capacity);
-        _index = new Dictionary<Identity, int>(capacity);
+        _index = new Dictionary<string, int>[KindSlots];
+        for (var k = 0; k < KindSlots; k++)
+        {
+            _index[k] = new Dictionary<string, int>(k == (int)IdentityKind.Phone || k == (int)IdentityKind.Email ? capacity / 4 : capacity / 8, StringComparer.Ordinal);
+        }
         _items = new List<Identity>(capacity);
         _parent = new int[Math.Max(capacity, 4)];
         _rank = new byte[_parent.Length];
@@ -35,9 +41,10 @@ public sealed class IdentityGraph
 
     /// <summary>Adds an identity (a component of its own) if absent; returns its index.</summary>
     /// <param name="identity">The identity.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The identity kind is not defined.</exception>
     public int Add(Identity identity)
     {
-        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_index, identity, out var exists);
+        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(Index(identity.Kind), identity.Value, out var exists);
         if (exists)
         {
             return slot;
@@ -80,7 +87,7 @@ public sealed class IdentityGraph
     /// <param name="a">One identity.</param>
     /// <param name="b">The other identity.</param>
     public bool AreLinked(Identity a, Identity b) =>
-        _index.TryGetValue(a, out var i) && _index.TryGetValue(b, out var j) && FindIndex(i) == FindIndex(j);
+        Index(a.Kind).TryGetValue(a.Value, out var i) && Index(b.Kind).TryGetValue(b.Value, out var j) && FindIndex(i) == FindIndex(j);
 
     /// <summary>
     /// The canonical representative of the identity's component: the smallest identity of the
@@ -90,7 +97,7 @@ public sealed class IdentityGraph
     /// <exception cref="KeyNotFoundException">The identity is not in the graph.</exception>
     public Identity Representative(Identity identity)
     {
-        var root = FindIndex(_index[identity]);
+        var root = FindIndex(Index(identity.Kind)[identity.Value]);
         Identity? best = null;
         for (var i = 0; i < _items.Count; i++)
         {
@@ -181,6 +188,18 @@ public sealed class IdentityGraph
             graph.UnionAll(buffer);
         }
         return graph;
+    }
+
+    private const int KindSlots = (int)IdentityKind.CookieId + 1;
+
+    private Dictionary<string, int> Index(IdentityKind kind)
+    {
+        var k = (int)kind;
+        if (k <= 0 || k >= KindSlots)
+        {
+            throw new ArgumentOutOfRangeException(nameof(kind), kind, "Not a defined identity kind.");
+        }
+        return _index[k];
     }
 
     internal static int Compare(Identity x, Identity y)

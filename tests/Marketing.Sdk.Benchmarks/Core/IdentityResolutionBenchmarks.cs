@@ -82,7 +82,7 @@ public class IdentityResolutionBenchmarks
     [Benchmark(Description = "union-find IdentityGraph")]
     public int UnionFind()
     {
-        var graph = new IdentityGraph(_links.Length);
+        var graph = new IdentityGraph(_links.Length * 5 / 4);
         foreach (var (a, b) in _links)
         {
             graph.Union(a, b);

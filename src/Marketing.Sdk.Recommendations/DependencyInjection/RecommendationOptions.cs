@@ -1,0 +1,104 @@
+using Microsoft.Extensions.Options;
+
+namespace Marketing.Sdk.Recommendations;
+
+/// <summary>Settings of <c>AddRecommendations()</c>. Defaults are documented on each property.</summary>
+public sealed class RecommendationOptions
+{
+    /// <summary>Item-item settings; default Jaccard similarity, 30-day half-life, 200 neighbours.</summary>
+    public SarOptions Sar { get; set; } = new() { HalfLife = TimeSpan.FromDays(30) };
+
+    /// <summary>Content settings.</summary>
+    public ContentOptions Content { get; set; } = new();
+
+    /// <summary>Popularity settings; default recency-weighted with a 14-day half-life.</summary>
+    public PopularityOptions Popularity { get; set; } = new();
+
+    /// <summary>Blend weights.</summary>
+    public HybridWeights Weights { get; set; } = new();
+
+    /// <summary>Weights of behaviour events.</summary>
+    public InteractionWeights EventWeights { get; set; } = new();
+
+    /// <summary>List length when the request does not say; default 10.</summary>
+    public int DefaultCount { get; set; } = 10;
+
+    /// <summary>Candidates each source contributes before rules run; default 100.</summary>
+    public int CandidatePoolSize { get; set; } = 100;
+
+    /// <summary>How far back training reads events; default 365 days.</summary>
+    public TimeSpan TrainingWindow { get; set; } = TimeSpan.FromDays(365);
+
+    /// <summary>Whether the default rules remove products the customer bought; default <see langword="true"/>.</summary>
+    public bool ExcludePurchased { get; set; } = true;
+
+    /// <summary>Cap per top-level category in the default rules; 0 disables diversity. Default 3.</summary>
+    public int MaxPerCategory { get; set; } = 3;
+
+    /// <summary>Margin boost per unit of margin in the default rules; 0 disables. Default 0.2.</summary>
+    public double MarginBoost { get; set; } = 0.2;
+
+    /// <summary>Price percentile tolerance of the price-band rule in the default rules; 0 disables. Default 0.35.</summary>
+    public double PriceBandTolerance { get; set; } = 0.35;
+
+    /// <summary>Profile trait holding a price sensitivity in [0, 1]; when absent it is inferred from purchase prices. Default <c>price_sensitivity</c>.</summary>
+    public string PriceSensitivityTrait { get; set; } = "price_sensitivity";
+
+    /// <summary>Profile trait naming the customer's segment for popularity (e.g. <c>region</c>); <see langword="null"/> (default) = overall popularity.</summary>
+    public string? SegmentTrait { get; set; }
+}
+
+internal sealed class RecommendationOptionsValidator : IValidateOptions<RecommendationOptions>
+{
+    public ValidateOptionsResult Validate(string? name, RecommendationOptions options)
+    {
+        var failures = new List<string>();
+        void Check(Action validate)
+        {
+            try
+            {
+                validate();
+            }
+            catch (MarketingValidationException ex)
+            {
+                failures.Add(ex.Message);
+            }
+        }
+        Check(() => (options.Sar ?? throw Missing("sar")).Validate());
+        Check(() => (options.Content ?? throw Missing("content")).Validate());
+        Check(() => (options.Popularity ?? throw Missing("popularity")).Validate());
+        Check(() => (options.Weights ?? throw Missing("weights")).Validate());
+        Check(() => (options.EventWeights ?? throw Missing("eventWeights")).Validate());
+        if (options.DefaultCount is < 1 or > 1000)
+        {
+            failures.Add("DefaultCount must lie between 1 and 1000.");
+        }
+        if (options.CandidatePoolSize < 1)
+        {
+            failures.Add("CandidatePoolSize must be positive.");
+        }
+        if (options.TrainingWindow <= TimeSpan.Zero)
+        {
+            failures.Add("TrainingWindow must be positive.");
+        }
+        if (options.MaxPerCategory < 0)
+        {
+            failures.Add("MaxPerCategory must not be negative.");
+        }
+        if (!(options.MarginBoost >= 0) || double.IsInfinity(options.MarginBoost))
+        {
+            failures.Add("MarginBoost must be finite and not negative.");
+        }
+        if (options.PriceBandTolerance is < 0 or > 1 || double.IsNaN(options.PriceBandTolerance))
+        {
+            failures.Add("PriceBandTolerance must lie in [0, 1].");
+        }
+        if (string.IsNullOrWhiteSpace(options.PriceSensitivityTrait))
+        {
+            failures.Add("PriceSensitivityTrait is required.");
+        }
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static MarketingValidationException Missing(string field) => new(field, ValidationReason.Missing, "Required.");
+}

@@ -1,0 +1,175 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+
+namespace Marketing.Sdk.Recommendations.Evaluation;
+
+/// <summary>How the time column of an interaction file is written.</summary>
+public enum InteractionTimeFormat
+{
+    /// <summary>Unix seconds when the value is an integer, otherwise an invariant date/time (UTC unless an offset is given).</summary>
+    Auto,
+    /// <summary>Unix seconds.</summary>
+    UnixSeconds,
+    /// <summary>An invariant date/time text (ISO 8601 or <c>yyyy-MM-dd HH:mm:ss</c>), UTC unless an offset is given.</summary>
+    DateTime,
+}
+
+/// <summary>The layout of a delimited user × item × rating × time file (columns are 0-based).</summary>
+public sealed record InteractionFileFormat
+{
+    /// <summary>The MovieLens 100k <c>u.data</c> layout: tab-separated user, item, rating, Unix time; no header.</summary>
+    public static InteractionFileFormat MovieLens100K { get; } = new()
+    {
+        Delimiter = '\t', HasHeader = false, UserColumn = 0, ItemColumn = 1, WeightColumn = 2, TimeColumn = 3, TimeFormat = InteractionTimeFormat.UnixSeconds, Kind = InteractionKind.Rating,
+    };
+
+    /// <summary>Field delimiter; default ','. Fields may be double-quoted (RFC 4180).</summary>
+    public char Delimiter { get; init; } = ',';
+
+    /// <summary>Whether the first line is a header; default <see langword="true"/>.</summary>
+    public bool HasHeader { get; init; } = true;
+
+    /// <summary>Column of the user id; default 0.</summary>
+    public int UserColumn { get; init; }
+
+    /// <summary>Column of the item id; default 1.</summary>
+    public int ItemColumn { get; init; } = 1;
+
+    /// <summary>Column of the rating or weight; <see langword="null"/> = every row weighs 1. Default 2.</summary>
+    public int? WeightColumn { get; init; } = 2;
+
+    /// <summary>Column of the time; <see langword="null"/> = no time (all rows at the Unix epoch). Default 3.</summary>
+    public int? TimeColumn { get; init; } = 3;
+
+    /// <summary>How the time is written; default <see cref="InteractionTimeFormat.Auto"/>.</summary>
+    public InteractionTimeFormat TimeFormat { get; init; } = InteractionTimeFormat.Auto;
+
+    /// <summary>The kind given to every row; default <see cref="InteractionKind.Rating"/>.</summary>
+    public InteractionKind Kind { get; init; } = InteractionKind.Rating;
+
+    /// <summary>Rows whose user or item is empty, or whose weight is not positive (returns, cancellations), are skipped instead of failing; default <see langword="true"/>.</summary>
+    public bool SkipIncompleteRows { get; init; } = true;
+}
+
+/// <summary>Reads interactions from delimited text so any user × item × rating × time data set can be evaluated.</summary>
+public static class InteractionFileReader
+{
+    /// <summary>Streams the interactions of a file.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="format">The layout.</param>
+    /// <param name="cancellationToken">Cancels the enumeration.</param>
+    public static async IAsyncEnumerable<Interaction> ReadFileAsync(string path, InteractionFileFormat format, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        using var reader = new StreamReader(path);
+        await foreach (var x in ReadAsync(reader, format, cancellationToken).ConfigureAwait(false))
+        {
+            yield return x;
+        }
+    }
+
+    /// <summary>Streams the interactions of delimited text.</summary>
+    /// <param name="reader">The text.</param>
+    /// <param name="format">The layout.</param>
+    /// <param name="cancellationToken">Cancels the enumeration.</param>
+    /// <exception cref="RecommendationException">A row cannot be read (the message names the line and column).</exception>
+    public static async IAsyncEnumerable<Interaction> ReadAsync(TextReader reader, InteractionFileFormat format, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(format);
+        var line = 0;
+        var fields = new List<string>();
+        while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } text)
+        {
+            line++;
+            if ((line == 1 && format.HasHeader) || text.Length == 0)
+            {
+                continue;
+            }
+            Split(text, format.Delimiter, fields);
+            var user = Field(fields, format.UserColumn, line).Trim();
+            var item = Field(fields, format.ItemColumn, line).Trim();
+            var weight = 1.0;
+            if (format.WeightColumn is { } wc && !double.TryParse(Field(fields, wc, line), NumberStyles.Float, CultureInfo.InvariantCulture, out weight))
+            {
+                throw Invalid(line, wc, "is not a number");
+            }
+            if (user.Length == 0 || item.Length == 0 || !(weight > 0))
+            {
+                if (format.SkipIncompleteRows)
+                {
+                    continue;
+                }
+                throw Invalid(line, user.Length == 0 ? format.UserColumn : item.Length == 0 ? format.ItemColumn : format.WeightColumn ?? 0, "is empty or not positive");
+            }
+            var at = DateTimeOffset.UnixEpoch;
+            if (format.TimeColumn is { } tc)
+            {
+                at = ParseTime(Field(fields, tc, line).Trim(), format.TimeFormat) ?? throw Invalid(line, tc, "is not a time");
+            }
+            yield return new Interaction(user, item, at, weight, format.Kind);
+        }
+    }
+
+    private static DateTimeOffset? ParseTime(string value, InteractionTimeFormat format)
+    {
+        if (format != InteractionTimeFormat.DateTime && long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var seconds))
+        {
+            return DateTimeOffset.FromUnixTimeSeconds(seconds);
+        }
+        if (format != InteractionTimeFormat.UnixSeconds &&
+            DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at))
+        {
+            return at;
+        }
+        return null;
+    }
+
+    private static string Field(List<string> fields, int column, int line) =>
+        column < fields.Count ? fields[column] : throw Invalid(line, column, "is missing");
+
+    private static RecommendationException Invalid(int line, int column, string what) =>
+        new(RecommendationErrorReason.InvalidData, string.Create(CultureInfo.InvariantCulture, $"Line {line}, column {column} {what}."));
+
+    /// <summary>Splits one line, honouring double quotes (a doubled quote inside quotes is a literal quote).</summary>
+    internal static void Split(string text, char delimiter, List<string> fields)
+    {
+        fields.Clear();
+        var sb = new System.Text.StringBuilder();
+        var quoted = false;
+        for (var k = 0; k < text.Length; k++)
+        {
+            var c = text[k];
+            if (quoted)
+            {
+                if (c == '"' && k + 1 < text.Length && text[k + 1] == '"')
+                {
+                    sb.Append('"');
+                    k++;
+                }
+                else if (c == '"')
+                {
+                    quoted = false;
+                }
+                else
+                {
+                    sb.Append(c);
+                }
+            }
+            else if (c == '"')
+            {
+                quoted = true;
+            }
+            else if (c == delimiter)
+            {
+                fields.Add(sb.ToString());
+                sb.Clear();
+            }
+            else
+            {
+                sb.Append(c);
+            }
+        }
+        fields.Add(sb.ToString());
+    }
+}
