@@ -107,6 +107,7 @@ internal sealed class QuickStartContext : IAsyncDisposable
             .AddSegmentation()
             .AddLifecycle(LifecycleStep.ConfigureJourneys)
             .AddAttribution(AttributionStep.Configure)
+            .AddRecommendations()
             .AddExperimentation(ExperimentationStep.Configure).AddExposureSink<ExposureOutbox>());
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
         return new QuickStartContext(provider, new SyntheticShop(shopOptions), shopOptions, clock, actions, path, output);

@@ -29,6 +29,8 @@ public sealed class QuickStartRun : IAsyncLifetime
 
     internal ExperimentationReport Experimentation { get; private set; } = null!;
 
+    internal RecommendationsReport Recommendations { get; private set; } = null!;
+
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(_directory);
@@ -39,6 +41,7 @@ public sealed class QuickStartRun : IAsyncLifetime
         Lifecycle = await LifecycleStep.RunAsync(_context);
         Attribution = await AttributionStep.RunAsync(_context);
         Experimentation = await ExperimentationStep.RunAsync(_context);
+        Recommendations = await RecommendationsStep.RunAsync(_context);
     }
 
     public async Task DisposeAsync()
@@ -65,7 +68,7 @@ public sealed class QuickStartSmokeTests(QuickStartRun run) : IClassFixture<Quic
     public void Output_has_every_step_heading_in_order()
     {
         var text = run.Output.ToString();
-        var positions = new[] { "1. Ingestion", "2. Identity resolution", "3. Segmentation", "4. Lifecycle", "5. Attribution", "6. Experimentation" }
+        var positions = new[] { "1. Ingestion", "2. Identity resolution", "3. Segmentation", "4. Lifecycle", "5. Attribution", "6. Experimentation", "7. Recommendations" }
             .Select(h => text.IndexOf(h, StringComparison.Ordinal)).ToList();
         Assert.All(positions, p => Assert.True(p >= 0));
         Assert.Equal(positions.Order(), positions);
@@ -213,5 +216,30 @@ public sealed class QuickStartSmokeTests(QuickStartRun run) : IClassFixture<Quic
         Assert.Equal(ExperimentDecision.NotEnoughData, r.Result.Decision);
         Assert.Contains("planned sample", r.Result.Reason, StringComparison.Ordinal);
         Assert.Equal(ExperimentationStep.BanditSends, r.BanditArms.Sum(a => a.Pulls));
+    }
+
+    [Fact]
+    public void Recommendations_come_with_reasons_and_are_evaluated_offline()
+    {
+        var r = run.Recommendations;
+        Assert.Equal(3, r.ForCustomers.Count);
+        var catalogue = run.Context.Shop.Products.Select(p => p.ProductId).ToHashSet();
+        foreach (var list in r.ForCustomers)
+        {
+            Assert.InRange(list.Items.Count, 1, RecommendationsStep.TopN);
+            Assert.Equal(Enumerable.Range(1, list.Items.Count), list.Items.Select(i => i.Rank));
+            Assert.All(list.Items, i => Assert.Contains(i.ProductId, catalogue));
+            Assert.All(list.Items, i => Assert.Contains(i.Reasons, reason => !string.IsNullOrWhiteSpace(reason.Text)));
+            Assert.Equal(list.Items.Count, list.Items.Select(i => i.ProductId).Distinct().Count());
+        }
+        Assert.InRange(r.Similar.Count, 1, RecommendationsStep.TopN);
+        Assert.DoesNotContain(r.Similar, s => s.ProductId == r.SimilarTo);
+        Assert.Equal(2, r.Evaluation.Count);
+        Assert.All(r.Evaluation, e =>
+        {
+            Assert.True(e.Users > 0 && e.Users <= r.TestUsers);
+            Assert.InRange(e.PrecisionAtK, 0.0, 1.0);
+            Assert.InRange(e.RecallAtK, 0.0, 1.0);
+        });
     }
 }
