@@ -139,6 +139,14 @@ internal static class LifecycleStep
         var gg = ggFit.Model.Parameters;
         run.Line($"BG/NBD on {summaries.Count:N0} buyers (weekly units): r = {bg.R:G4}, alpha = {bg.Alpha:G4}, a = {bg.A:G4}, b = {bg.B:G4}   (log-likelihood {bgFit.Diagnostics.LogLikelihood:N1}, {bgFit.Diagnostics.Method}, {bgFit.Diagnostics.Iterations} iterations)");
         run.Line($"Gamma-Gamma on {ggFit.Diagnostics.Observations:N0} repeat buyers: p = {gg.P:G4}, q = {gg.Q:G4}, gamma = {gg.Gamma:G4}   (population mean spend {ggFit.Model.PopulationMeanSpend:N2} CNY)");
+        if (bg.A < 1e-3)
+        {
+            run.Line("  (a -> 0: the fit finds no dropout in these 90 days, so P(alive) stays near 1 and the churn bands rest on the overdue rule)");
+        }
+        if (gg.Q > 1e3)
+        {
+            run.Line("  (q, gamma -> large: spend hardly varies between customers, so everyone's expected spend is the population mean)");
+        }
         run.Line($"holdout check: fitted on {split.Count:N0} buyers up to {lastDay.AddDays(-holdoutDays):yyyy-MM-dd}, predicted {predicted:N0} purchase days in the last {holdoutDays} days, actual {actual:N0}");
 
         // Lifetime value over the next year (monthly discounting at 1 %), top 5 by CLV.
