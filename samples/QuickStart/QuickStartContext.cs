@@ -1,0 +1,140 @@
+using Marketing.Sdk;
+using Marketing.Sdk.Storage;
+using Marketing.Sdk.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace QuickStart;
+
+/// <summary>What the sample runs on.</summary>
+internal sealed record QuickStartSettings
+{
+    /// <summary>People in the synthetic shop.</summary>
+    public int Customers { get; init; } = 3_000;
+
+    /// <summary>The SQLite file (recreated on each run).</summary>
+    public string DatabaseFile { get; init; } = "marketing.db";
+
+    /// <summary>Reads the customer count from the first argument, if any.</summary>
+    public static QuickStartSettings FromArgs(string[] args) =>
+        args.Length > 0 && int.TryParse(args[0], out var n) && n > 0 ? new QuickStartSettings { Customers = n } : new QuickStartSettings();
+}
+
+/// <summary>
+/// The sample's clock. The shop's 90 days are replayed in time order and the clock follows the
+/// events, so everything that reads the time (ingestion checks, segment windows, journey waits,
+/// RFM recency) sees the shop as it happened. After the replay it stands still at <see cref="QuickStartContext.ShopEnd"/>.
+/// </summary>
+internal sealed class SampleClock(DateTimeOffset start) : TimeProvider
+{
+    private long _utcTicks = start.UtcTicks;
+
+    public override DateTimeOffset GetUtcNow() => new(Interlocked.Read(ref _utcTicks), TimeSpan.Zero);
+
+    /// <summary>Moves the clock forward (never back).</summary>
+    public void AdvanceTo(DateTimeOffset instant)
+    {
+        long current;
+        do
+        {
+            current = Interlocked.Read(ref _utcTicks);
+            if (instant.UtcTicks <= current)
+            {
+                return;
+            }
+        }
+        while (Interlocked.CompareExchange(ref _utcTicks, instant.UtcTicks, current) != current);
+    }
+}
+
+/// <summary>Everything the steps share: the service provider with every package, the shop and the clock.</summary>
+internal sealed class QuickStartContext : IAsyncDisposable
+{
+    /// <summary>China Standard Time (the shop's calendar), without relying on the host's time-zone database.</summary>
+    public static readonly TimeZoneInfo ShopTimeZone = TimeZoneInfo.CreateCustomTimeZone("shop", TimeSpan.FromHours(8), "UTC+08", "UTC+08");
+
+    private IReadOnlyList<MarketingEvent>? _events;
+
+    private QuickStartContext(ServiceProvider services, SyntheticShop shop, SyntheticShopOptions shopOptions, SampleClock clock, SampleActionHandler actions, string databasePath, TextWriter output)
+    {
+        Services = services;
+        Shop = shop;
+        ShopOptions = shopOptions;
+        Clock = clock;
+        Actions = actions;
+        DatabasePath = databasePath;
+        Out = output;
+    }
+
+    public ServiceProvider Services { get; }
+
+    public SyntheticShop Shop { get; }
+
+    public SyntheticShopOptions ShopOptions { get; }
+
+    public SampleClock Clock { get; }
+
+    /// <summary>Performs (and counts) the coupons and messages that journeys ask for.</summary>
+    public SampleActionHandler Actions { get; }
+
+    public string DatabasePath { get; }
+
+    public TextWriter Out { get; }
+
+    /// <summary>The morning after the shop's last day (08:00 shop time): "now" once the replay is over.</summary>
+    public DateTimeOffset ShopEnd => ShopOptions.Start.AddDays(ShopOptions.Days).AddHours(8);
+
+    /// <summary>Builds the shop and a service provider with every package on the embedded SQLite store (file recreated).</summary>
+    public static QuickStartContext Create(QuickStartSettings settings, TextWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var path = Path.GetFullPath(settings.DatabaseFile);
+        foreach (var file in new[] { path, path + "-wal", path + "-shm" })
+        {
+            File.Delete(file);
+        }
+        var shopOptions = new SyntheticShopOptions { Customers = settings.Customers };
+        var clock = new SampleClock(shopOptions.Start);
+        var actions = new SampleActionHandler();
+
+        var services = new ServiceCollection()
+            .AddLogging(l => l.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning))
+            .AddSingleton<TimeProvider>(clock)
+            .AddSingleton<Marketing.Sdk.Lifecycle.Journeys.IJourneyActionHandler>(actions);
+        services.AddMarketingSdk(m => m
+            .UseSqlite($"Data Source={path}")
+            .ConfigureIngestion(o => o.DefaultPhoneRegion = "CN")
+            .AddSegmentation()
+            .AddLifecycle(LifecycleStep.ConfigureJourneys)
+            .AddAttribution(AttributionStep.Configure)
+            .AddRecommendations()
+            .AddExperimentation(ExperimentationStep.Configure).AddExposureSink<ExposureOutbox>());
+        var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+        return new QuickStartContext(provider, new SyntheticShop(shopOptions), shopOptions, clock, actions, path, output);
+    }
+
+    public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
+
+    /// <summary>Every stored event, read once from the store and kept for the analysis steps.</summary>
+    public async Task<IReadOnlyList<MarketingEvent>> GetEventsAsync()
+    {
+        if (_events is null)
+        {
+            var list = new List<MarketingEvent>();
+            await foreach (var e in Get<IEventStore>().ReadAsync(EventQuery.All))
+            {
+                list.Add(e);
+            }
+            _events = list;
+        }
+        return _events;
+    }
+
+    /// <summary>Writes a step heading.</summary>
+    public void Heading(int number, string title) => Out.WriteLine($"{number}. {title}");
+
+    /// <summary>Writes one indented line.</summary>
+    public void Line(string text = "") => Out.WriteLine(text.Length == 0 ? string.Empty : "   " + text);
+
+    public ValueTask DisposeAsync() => Services.DisposeAsync();
+}

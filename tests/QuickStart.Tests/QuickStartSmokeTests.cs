@@ -1,0 +1,245 @@
+using Marketing.Sdk;
+using Marketing.Sdk.Attribution;
+using Marketing.Sdk.Experimentation;
+using Marketing.Sdk.Lifecycle.Journeys;
+using Marketing.Sdk.Lifecycle.Stages;
+using QuickStart;
+
+namespace QuickStart.Tests;
+
+/// <summary>Runs every QuickStart step once, in order, on a 200-customer shop in a temporary directory.</summary>
+public sealed class QuickStartRun : IAsyncLifetime
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "quickstart-" + Guid.NewGuid().ToString("N"));
+    private QuickStartContext? _context;
+
+    public StringWriter Output { get; } = new();
+
+    internal QuickStartContext Context => _context ?? throw new InvalidOperationException("Not started.");
+
+    internal IngestReport Ingest { get; private set; } = null!;
+
+    internal ProfilesReport Profiles { get; private set; } = null!;
+
+    internal SegmentationReport Segmentation { get; private set; } = null!;
+
+    internal LifecycleReport Lifecycle { get; private set; } = null!;
+
+    internal AttributionReport Attribution { get; private set; } = null!;
+
+    internal ExperimentationReport Experimentation { get; private set; } = null!;
+
+    internal RecommendationsReport Recommendations { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(_directory);
+        _context = QuickStartContext.Create(new QuickStartSettings { Customers = 200, DatabaseFile = Path.Combine(_directory, "marketing.db") }, Output);
+        Ingest = await IngestionStep.RunAsync(_context);
+        Profiles = await ProfilesStep.RunAsync(_context);
+        Segmentation = await SegmentationStep.RunAsync(_context);
+        Lifecycle = await LifecycleStep.RunAsync(_context);
+        Attribution = await AttributionStep.RunAsync(_context);
+        Experimentation = await ExperimentationStep.RunAsync(_context);
+        Recommendations = await RecommendationsStep.RunAsync(_context);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_context is not null)
+        {
+            await _context.DisposeAsync();
+        }
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover temp file is harmless.
+        }
+    }
+}
+
+public sealed class QuickStartSmokeTests(QuickStartRun run) : IClassFixture<QuickStartRun>
+{
+    [Fact]
+    public void Output_has_every_step_heading_in_order()
+    {
+        var text = run.Output.ToString();
+        var positions = new[] { "1. Ingestion", "2. Identity resolution", "3. Segmentation", "4. Lifecycle", "5. Attribution", "6. Experimentation", "7. Recommendations" }
+            .Select(h => text.IndexOf(h, StringComparison.Ordinal)).ToList();
+        Assert.All(positions, p => Assert.True(p >= 0));
+        Assert.Equal(positions.Order(), positions);
+    }
+
+    [Fact]
+    public void Output_contains_no_identity_values()
+    {
+        var text = run.Output.ToString();
+        foreach (var identity in run.Context.Shop.People.SelectMany(p => p.Identities))
+        {
+            Assert.DoesNotContain(identity.Value.Trim(), text, StringComparison.OrdinalIgnoreCase);
+        }
+        Assert.DoesNotMatch(@"[\w.+-]+@[\w-]+\.[\w.]+", text); // nothing that looks like an email address
+    }
+
+    [Fact]
+    public void Ingestion_accounts_for_every_event_and_runs_journeys()
+    {
+        var r = run.Ingest;
+        Assert.True(r.Sent > 1_000);
+        Assert.Equal(r.Sent, r.Accepted + r.Duplicates + r.Dropped + r.Rejected);
+        Assert.True(r.Accepted > r.Sent * 0.9);
+        Assert.Equal(r.Rejected, r.RejectedByReason.Values.Sum());
+        Assert.True(r.JourneyWork > 0);
+        Assert.Equal(run.Context.ShopEnd, run.Context.Clock.GetUtcNow());
+    }
+
+    [Fact]
+    public void Profiles_unify_phone_and_member_id_and_get_traits()
+    {
+        var r = run.Profiles;
+        Assert.True(r.Profiles >= 150);
+        Assert.True(r.Known > 0);
+        Assert.Equal(r.Known, r.Unified);
+        Assert.InRange(r.TraitsSet, 1, r.Profiles);
+    }
+
+    [Fact]
+    public void Segmentation_reports_sizes_rfm_layers_and_lookalikes()
+    {
+        var r = run.Segmentation;
+        Assert.Equal(SegmentationStep.Segments.Select(s => s.Id).Order(), r.SegmentSizes.Keys.Order());
+        Assert.All(r.SegmentSizes.Values, size => Assert.InRange(size, 0, r.ProfilesEvaluated));
+        Assert.True(r.SegmentSizes["purchased_last_30d"] > 0);
+        // expecting_moms excludes recent buyers by a segment reference.
+        Assert.True(r.SegmentSizes["expecting_moms"] <= r.ProfilesEvaluated - r.SegmentSizes["purchased_last_30d"]);
+        Assert.True(r.Rfm.Values.Sum() > 0);
+        Assert.Equal(r.ProfilesEvaluated, r.Layers.Values.Sum());
+        Assert.Equal(r.SegmentSizes["big_spenders"], r.LookalikeSeed);
+        Assert.InRange(r.Lookalikes.Count, 0, 100);
+        Assert.Equal(r.Lookalikes.OrderByDescending(c => c.Score).Select(c => c.CustomerId), r.Lookalikes.Select(c => c.CustomerId));
+        Assert.All(r.Lookalikes, c => Assert.InRange(c.Score, -1.0, 1.0));
+    }
+
+    [Fact]
+    public void Lifecycle_fits_models_ranks_clv_and_records_journey_actions()
+    {
+        var r = run.Lifecycle;
+        var all = r.Stages.Where(s => s.Cohort == LifecycleReports.AllCohorts).ToList();
+        Assert.Equal(run.Profiles.Profiles, all.Sum(s => s.Count));
+        Assert.Equal(1.0, all.Sum(s => s.Share), 9);
+        foreach (var value in new[] { r.BgNbd.R, r.BgNbd.Alpha, r.BgNbd.A, r.BgNbd.B, r.GammaGamma.P, r.GammaGamma.Q, r.GammaGamma.Gamma })
+        {
+            Assert.True(double.IsFinite(value) && value > 0);
+        }
+        Assert.True(r.Buyers > 0);
+        Assert.Equal(r.Buyers, r.ChurnBands.Values.Sum());
+        Assert.True(r.HoldoutPredicted > 0 && r.HoldoutActual > 0);
+        Assert.Equal(Math.Min(5, r.Buyers), r.TopClv.Count);
+        Assert.Equal(r.TopClv.OrderByDescending(t => t.Score.LifetimeValue).Select(t => t.Customer), r.TopClv.Select(t => t.Customer));
+        Assert.All(r.TopClv, t => Assert.InRange(t.Score.ProbabilityAlive, 0.0, 1.0));
+        var coupons = r.JourneyActions.GetValueOrDefault(("cart_abandoned", JourneyActionStatus.Executed));
+        Assert.True(coupons > 0);
+        Assert.Equal(coupons, r.CouponsIssued);
+        // Messages need recorded consent; the synthetic profiles have none, so the gate vetoes them.
+        Assert.True(r.JourneyActions.GetValueOrDefault(("recall_7d", JourneyActionStatus.Vetoed)) > 0);
+        Assert.Equal(0, r.JourneyActions.GetValueOrDefault(("recall_7d", JourneyActionStatus.Executed)));
+    }
+
+    [Fact]
+    public async Task Cart_coupons_only_go_to_customers_without_a_purchase_within_the_hour()
+    {
+        var events = await run.Context.GetEventsAsync();
+        // Stored events carry the surviving profile id; journeys keep the id the event had when it arrived.
+        var survivor = new Dictionary<CustomerId, CustomerId>();
+        await foreach (var merge in run.Context.Get<Marketing.Sdk.Storage.IIdentityGraphStore>().ReadMergesAsync())
+        {
+            survivor[merge.Merged] = merge.Survivor;
+        }
+        CustomerId Current(CustomerId id)
+        {
+            while (survivor.TryGetValue(id, out var next))
+            {
+                id = next;
+            }
+            return id;
+        }
+        var purchases = events.Where(e => e.Type == EventType.Purchase && e.CustomerId is not null)
+            .GroupBy(e => e.CustomerId!.Value).ToDictionary(g => g.Key, g => g.Select(e => e.OccurredAt).ToList());
+        var carts = events.Where(e => e.Type == EventType.AddToCart && e.CustomerId is not null)
+            .GroupBy(e => e.CustomerId!.Value).ToDictionary(g => g.Key, g => g.Select(e => e.OccurredAt).Order().ToList());
+        foreach (var coupon in run.Context.Actions.Performed.Where(a => a.JourneyId == "cart_abandoned"))
+        {
+            // Some cart of this customer before the coupon was not followed by a purchase within an hour.
+            var customerCarts = carts.GetValueOrDefault(Current(coupon.CustomerId)) ?? [];
+            var bought = purchases.GetValueOrDefault(Current(coupon.CustomerId)) ?? [];
+            Assert.Contains(customerCarts, c => c.AddHours(1) <= coupon.RequestedAt && !bought.Any(p => p >= c && p <= c.AddHours(1)));
+        }
+    }
+
+    [Fact]
+    public void Attribution_models_conserve_conversions_and_budget_rules_explain_themselves()
+    {
+        var r = run.Attribution;
+        Assert.True(r.Paths > 0 && r.Conversions > 0);
+        Assert.Equal(8, r.Models.Count);
+        foreach (var model in r.Models)
+        {
+            Assert.Equal(r.Conversions, model.Channels.Sum(c => c.Conversions), 6);
+            Assert.All(model.Channels, c => Assert.True(c.Conversions >= -1e-9));
+        }
+        var steps = r.Funnel.Overall.Steps;
+        Assert.Equal(["product_view", "add_to_cart", "begin_checkout", "purchase"], steps.Select(s => s.Name));
+        Assert.True(steps[0].Reached > 0);
+        for (var i = 1; i < steps.Count; i++)
+        {
+            Assert.True(steps[i].Reached <= steps[i - 1].Reached);
+        }
+        Assert.NotEmpty(r.Kpis);
+        Assert.All(r.Kpis, k => Assert.True(k.Spend >= 0 && k.Clicks <= k.Impressions));
+        Assert.NotEmpty(r.Plan.Proposals);
+        Assert.All(r.Plan.Proposals, p => Assert.False(string.IsNullOrWhiteSpace(p.Explanation)));
+    }
+
+    [Fact]
+    public void Experiment_buckets_everyone_once_and_states_a_decision()
+    {
+        var r = run.Experimentation;
+        Assert.Equal(run.Context.Shop.People.Count, r.Counts.Values.Sum(c => c.Units));
+        Assert.Equal(run.Context.Shop.People.Count, r.ExposuresStored);
+        Assert.All(r.Counts.Values, c => Assert.InRange(c.Conversions, 0, c.Units));
+        // 200 shoppers are far below the planned sample per variant.
+        Assert.True(r.PlannedSample.Control > 200);
+        Assert.Equal(ExperimentDecision.NotEnoughData, r.Result.Decision);
+        Assert.Contains("planned sample", r.Result.Reason, StringComparison.Ordinal);
+        Assert.Equal(ExperimentationStep.BanditSends, r.BanditArms.Sum(a => a.Pulls));
+    }
+
+    [Fact]
+    public void Recommendations_come_with_reasons_and_are_evaluated_offline()
+    {
+        var r = run.Recommendations;
+        Assert.Equal(3, r.ForCustomers.Count);
+        var catalogue = run.Context.Shop.Products.Select(p => p.ProductId).ToHashSet();
+        foreach (var list in r.ForCustomers)
+        {
+            Assert.InRange(list.Items.Count, 1, RecommendationsStep.TopN);
+            Assert.Equal(Enumerable.Range(1, list.Items.Count), list.Items.Select(i => i.Rank));
+            Assert.All(list.Items, i => Assert.Contains(i.ProductId, catalogue));
+            Assert.All(list.Items, i => Assert.Contains(i.Reasons, reason => !string.IsNullOrWhiteSpace(reason.Text)));
+            Assert.Equal(list.Items.Count, list.Items.Select(i => i.ProductId).Distinct().Count());
+        }
+        Assert.InRange(r.Similar.Count, 1, RecommendationsStep.TopN);
+        Assert.DoesNotContain(r.Similar, s => s.ProductId == r.SimilarTo);
+        Assert.Equal(2, r.Evaluation.Count);
+        Assert.All(r.Evaluation, e =>
+        {
+            Assert.True(e.Users > 0 && e.Users <= r.TestUsers);
+            Assert.InRange(e.PrecisionAtK, 0.0, 1.0);
+            Assert.InRange(e.RecallAtK, 0.0, 1.0);
+        });
+    }
+}
