@@ -40,8 +40,8 @@ public static class ExperimentationMarketingBuilderExtensions
     }
 }
 
-/// <summary>Further configuration of the experimentation package.</summary>
-public sealed class ExperimentationBuilder
+/// <summary>Further configuration of the experimentation package; it is also an <see cref="IMarketingBuilder"/>, so the <c>AddMarketingSdk(m =&gt; m…)</c> chain continues after it.</summary>
+public sealed class ExperimentationBuilder : IMarketingBuilder
 {
     internal ExperimentationBuilder(IServiceCollection services) => Services = services;
 

@@ -109,4 +109,12 @@ public class DependencyInjectionTests
         Assert.DoesNotContain("Value", exposure.ToString(), StringComparison.Ordinal);
         Assert.Contains("MemberId:***", exposure.ToString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void The_experimentation_builder_continues_the_marketing_builder_chain()
+    {
+        var services = new ServiceCollection();
+        IMarketingBuilder next = new TestBuilder(services).AddExperimentation().AddExperiment(Subject);
+        Assert.Same(services, next.Services);
+    }
 }
