@@ -29,31 +29,3 @@ internal sealed class SegmentConditionJsonConverter : JsonConverter<SegmentCondi
         writer.WriteStringValue(SegmentDsl.Format(value));
     }
 }
-
-/// <summary>Serialises <see cref="PropertyValue"/> as a JSON string, number, boolean or null.</summary>
-internal sealed class PropertyValueJsonConverter : JsonConverter<PropertyValue>
-{
-    public override bool HandleNull => true;
-
-    public override PropertyValue Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.TokenType switch
-    {
-        JsonTokenType.String => PropertyValue.From(reader.GetString()),
-        JsonTokenType.Number => PropertyValue.From(reader.GetDecimal()),
-        JsonTokenType.True => PropertyValue.From(true),
-        JsonTokenType.False => PropertyValue.From(false),
-        JsonTokenType.Null => PropertyValue.Null,
-        _ => throw new JsonException("Literal values are strings, numbers, booleans or null."),
-    };
-
-    public override void Write(Utf8JsonWriter writer, PropertyValue value, JsonSerializerOptions options)
-    {
-        switch (value.Kind)
-        {
-            case PropertyValueKind.Text: writer.WriteStringValue(value.AsString()); break;
-            case PropertyValueKind.Number: writer.WriteNumberValue(value.AsNumber()!.Value); break;
-            case PropertyValueKind.Boolean: writer.WriteBooleanValue(value.AsBoolean()!.Value); break;
-            default: writer.WriteNullValue(); break;
-        }
-    }
-}
-
