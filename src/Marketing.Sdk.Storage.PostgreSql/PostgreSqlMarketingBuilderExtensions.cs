@@ -47,24 +47,13 @@ public static class PostgreSqlMarketingBuilderExtensions
         var services = builder.Services;
         services.AddOptions<PostgreSqlStorageOptions>().Configure(configure).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PostgreSqlStorageOptions>, PostgreSqlStorageOptionsValidator>());
-        services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton(sp => new PostgreSqlDatabase(
-            sp.GetRequiredService<IOptions<PostgreSqlStorageOptions>>().Value,
-            sp.GetRequiredService<TimeProvider>(),
-            sp.GetService<ILoggerFactory>()?.CreateLogger("Marketing.Sdk.Storage.PostgreSql")));
-        services.TryAddSingleton(sp => new RelationalStoreSet(sp.GetRequiredService<PostgreSqlDatabase>()));
-        services.Replace(ServiceDescriptor.Singleton<IProfileStore>(sp => sp.GetRequiredService<RelationalStoreSet>().Profiles));
-        services.Replace(ServiceDescriptor.Singleton<IEventStore>(sp => sp.GetRequiredService<RelationalStoreSet>().Events));
-        services.Replace(ServiceDescriptor.Singleton<IIdentityGraphStore>(sp => sp.GetRequiredService<RelationalStoreSet>().Identities));
-        services.Replace(ServiceDescriptor.Singleton<IConsentStore>(sp => sp.GetRequiredService<RelationalStoreSet>().Consents));
-        services.Replace(ServiceDescriptor.Singleton<IAuditLogStore>(sp => sp.GetRequiredService<RelationalStoreSet>().Audit));
-        services.Replace(ServiceDescriptor.Singleton<IOutboxStore>(sp => sp.GetRequiredService<RelationalStoreSet>().Outbox));
-        services.Replace(ServiceDescriptor.Singleton<ITransactionalOutbox>(sp => sp.GetRequiredService<RelationalStoreSet>().UnitOfWork));
-        services.Replace(ServiceDescriptor.Singleton<ICustomerDataEraser>(sp => sp.GetRequiredService<RelationalStoreSet>().UnitOfWork));
-        services.Replace(ServiceDescriptor.Singleton<IStorageMigrator>(sp => sp.GetRequiredService<PostgreSqlDatabase>()));
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, MigrationHostedService>(sp => new MigrationHostedService(
-            sp.GetRequiredService<IStorageMigrator>(),
-            () => sp.GetRequiredService<IOptions<PostgreSqlStorageOptions>>().Value.MigrateOnStart)));
+        RelationalRegistration.AddRelationalStores(
+            services,
+            sp => new PostgreSqlDatabase(
+                sp.GetRequiredService<IOptions<PostgreSqlStorageOptions>>().Value,
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetService<ILoggerFactory>()?.CreateLogger("Marketing.Sdk.Storage.PostgreSql")),
+            sp => sp.GetRequiredService<IOptions<PostgreSqlStorageOptions>>().Value.MigrateOnStart);
         return builder;
     }
 }

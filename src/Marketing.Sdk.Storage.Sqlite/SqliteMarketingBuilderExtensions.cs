@@ -34,24 +34,13 @@ public static class SqliteMarketingBuilderExtensions
             })
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SqliteStorageOptions>, SqliteStorageOptionsValidator>());
-        services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton(sp => new SqliteDatabase(
-            sp.GetRequiredService<IOptions<SqliteStorageOptions>>().Value,
-            sp.GetRequiredService<TimeProvider>(),
-            sp.GetService<ILoggerFactory>()?.CreateLogger("Marketing.Sdk.Storage.Sqlite")));
-        services.TryAddSingleton(sp => new RelationalStoreSet(sp.GetRequiredService<SqliteDatabase>()));
-        services.Replace(ServiceDescriptor.Singleton<IProfileStore>(sp => sp.GetRequiredService<RelationalStoreSet>().Profiles));
-        services.Replace(ServiceDescriptor.Singleton<IEventStore>(sp => sp.GetRequiredService<RelationalStoreSet>().Events));
-        services.Replace(ServiceDescriptor.Singleton<IIdentityGraphStore>(sp => sp.GetRequiredService<RelationalStoreSet>().Identities));
-        services.Replace(ServiceDescriptor.Singleton<IConsentStore>(sp => sp.GetRequiredService<RelationalStoreSet>().Consents));
-        services.Replace(ServiceDescriptor.Singleton<IAuditLogStore>(sp => sp.GetRequiredService<RelationalStoreSet>().Audit));
-        services.Replace(ServiceDescriptor.Singleton<IOutboxStore>(sp => sp.GetRequiredService<RelationalStoreSet>().Outbox));
-        services.Replace(ServiceDescriptor.Singleton<ITransactionalOutbox>(sp => sp.GetRequiredService<RelationalStoreSet>().UnitOfWork));
-        services.Replace(ServiceDescriptor.Singleton<ICustomerDataEraser>(sp => sp.GetRequiredService<RelationalStoreSet>().UnitOfWork));
-        services.Replace(ServiceDescriptor.Singleton<IStorageMigrator>(sp => sp.GetRequiredService<SqliteDatabase>()));
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, MigrationHostedService>(sp => new MigrationHostedService(
-            sp.GetRequiredService<IStorageMigrator>(),
-            () => sp.GetRequiredService<IOptions<SqliteStorageOptions>>().Value.MigrateOnStart)));
+        RelationalRegistration.AddRelationalStores(
+            services,
+            sp => new SqliteDatabase(
+                sp.GetRequiredService<IOptions<SqliteStorageOptions>>().Value,
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetService<ILoggerFactory>()?.CreateLogger("Marketing.Sdk.Storage.Sqlite")),
+            sp => sp.GetRequiredService<IOptions<SqliteStorageOptions>>().Value.MigrateOnStart);
         return builder;
     }
 }

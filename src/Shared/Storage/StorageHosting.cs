@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -28,3 +30,30 @@ internal static partial class StorageLog
 
 /// <summary>One schema migration.</summary>
 internal sealed record Migration(int Version, string Description, string Sql);
+
+/// <summary>Registers a relational provider's stores, replacing the in-memory defaults.</summary>
+internal static class RelationalRegistration
+{
+    public static void AddRelationalStores<TDatabase>(
+        Microsoft.Extensions.DependencyInjection.IServiceCollection services,
+        Func<IServiceProvider, TDatabase> createDatabase,
+        Func<IServiceProvider, bool> migrateOnStart)
+        where TDatabase : RelationalDatabase, IStorageMigrator
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(createDatabase);
+        services.TryAddSingleton(sp => new RelationalStoreSet(sp.GetRequiredService<TDatabase>()));
+        services.Replace(ServiceDescriptor.Singleton<IProfileStore>(sp => sp.GetRequiredService<RelationalStoreSet>().Profiles));
+        services.Replace(ServiceDescriptor.Singleton<IEventStore>(sp => sp.GetRequiredService<RelationalStoreSet>().Events));
+        services.Replace(ServiceDescriptor.Singleton<IIdentityGraphStore>(sp => sp.GetRequiredService<RelationalStoreSet>().Identities));
+        services.Replace(ServiceDescriptor.Singleton<IConsentStore>(sp => sp.GetRequiredService<RelationalStoreSet>().Consents));
+        services.Replace(ServiceDescriptor.Singleton<IAuditLogStore>(sp => sp.GetRequiredService<RelationalStoreSet>().Audit));
+        services.Replace(ServiceDescriptor.Singleton<IOutboxStore>(sp => sp.GetRequiredService<RelationalStoreSet>().Outbox));
+        services.Replace(ServiceDescriptor.Singleton<ITransactionalOutbox>(sp => sp.GetRequiredService<RelationalStoreSet>().UnitOfWork));
+        services.Replace(ServiceDescriptor.Singleton<ICustomerDataEraser>(sp => sp.GetRequiredService<RelationalStoreSet>().UnitOfWork));
+        services.Replace(ServiceDescriptor.Singleton<IStorageMigrator>(sp => sp.GetRequiredService<TDatabase>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, MigrationHostedService>(sp => new MigrationHostedService(
+            sp.GetRequiredService<IStorageMigrator>(),
+            () => migrateOnStart(sp))));
+    }
+}
