@@ -1,0 +1,166 @@
+using System.Text.Json;
+using Marketing.Sdk.Compliance;
+using Marketing.Sdk.Compliance.Hashing;
+using Marketing.Sdk.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Marketing.Sdk.Platforms.Delivery;
+
+/// <summary>The outcome of publishing conversions.</summary>
+/// <param name="Enqueued">Outbox messages stored (one per conversion and platform).</param>
+/// <param name="Duplicates">Messages skipped because the same conversion was already published to that platform.</param>
+/// <param name="FieldsDropped">Customer-information fields left out because they could not be normalised (e.g. an email without '@'), by field.</param>
+public sealed record PublishResult(int Enqueued, int Duplicates, IReadOnlyDictionary<MatchField, int> FieldsDropped);
+
+/// <summary>
+/// Publishes conversions to every registered platform through the durable outbox: one message per
+/// conversion and destination, keyed by the conversion's event id so publishing twice stores it once,
+/// with the customer information normalised and hashed per platform <em>before</em> it is stored —
+/// raw personal data never reaches the outbox. Delivery happens later in <see cref="PlatformDeliveryWorker"/>.
+/// </summary>
+public interface IConversionPublisher
+{
+    /// <summary>The destinations conversions are published to.</summary>
+    IReadOnlyList<string> Destinations { get; }
+
+    /// <summary>Validates and enqueues conversions for every destination (or only <paramref name="destinations"/>).</summary>
+    /// <param name="conversions">The conversions.</param>
+    /// <param name="destinations">Limits publishing to these destinations, or all when <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="MarketingValidationException">A conversion is invalid (names the field and index); nothing is enqueued.</exception>
+    ValueTask<PublishResult> PublishAsync(IReadOnlyList<ConversionRequest> conversions, IReadOnlyCollection<string>? destinations = null, CancellationToken cancellationToken = default);
+}
+
+/// <summary>The default <see cref="IConversionPublisher"/>.</summary>
+public sealed partial class ConversionPublisher : IConversionPublisher
+{
+    private readonly IReadOnlyList<IConversionSink> _sinks;
+    private readonly IOutboxStore _outbox;
+    private readonly ILogger _logger;
+
+    /// <summary>Creates the publisher.</summary>
+    /// <param name="sinks">The registered platform sinks.</param>
+    /// <param name="outbox">The outbox.</param>
+    /// <param name="logger">The logger.</param>
+    public ConversionPublisher(IEnumerable<IConversionSink> sinks, IOutboxStore outbox, ILogger<ConversionPublisher>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(sinks);
+        ArgumentNullException.ThrowIfNull(outbox);
+        _sinks = [.. sinks];
+        _outbox = outbox;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        var duplicate = _sinks.GroupBy(s => s.Destination, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            throw new InvalidOperationException($"Two conversion sinks use the destination '{duplicate.Key}'.");
+        }
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> Destinations => [.. _sinks.Select(s => s.Destination)];
+
+    /// <inheritdoc />
+    public async ValueTask<PublishResult> PublishAsync(IReadOnlyList<ConversionRequest> conversions, IReadOnlyCollection<string>? destinations = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(conversions);
+        for (var i = 0; i < conversions.Count; i++)
+        {
+            Validate(conversions[i], i);
+        }
+        var sinks = destinations is null ? _sinks : [.. _sinks.Where(s => destinations.Contains(s.Destination))];
+        var dropped = new Dictionary<MatchField, int>();
+        var messages = new List<OutboxMessage>(conversions.Count * sinks.Count);
+        foreach (var sink in sinks)
+        {
+            foreach (var conversion in conversions)
+            {
+                var prepared = Prepare(conversion, sink.Hashing, dropped);
+                messages.Add(new OutboxMessage
+                {
+                    Destination = sink.Destination,
+                    IdempotencyKey = conversion.EventId,
+                    Payload = JsonSerializer.SerializeToUtf8Bytes(prepared, PlatformJsonContext.Default.PreparedConversion),
+                    CustomerId = conversion.CustomerId,
+                });
+            }
+        }
+        var result = messages.Count == 0 ? new OutboxEnqueueResult(0, []) : await _outbox.EnqueueAsync(messages, cancellationToken).ConfigureAwait(false);
+        LogPublished(_logger, conversions.Count, sinks.Count, result.Enqueued, result.Duplicates.Count);
+        return new PublishResult(result.Enqueued, result.Duplicates.Count, dropped);
+    }
+
+    /// <summary>Prepares a conversion for one platform: every customer-information field normalised and hashed per the profile; fields that cannot be normalised are dropped and counted.</summary>
+    /// <param name="conversion">The conversion.</param>
+    /// <param name="profile">The platform's hashing profile.</param>
+    /// <param name="dropped">Counts dropped fields, if given.</param>
+    public static PreparedConversion Prepare(ConversionRequest conversion, HashingProfile profile, IDictionary<MatchField, int>? dropped = null)
+    {
+        ArgumentNullException.ThrowIfNull(conversion);
+        ArgumentNullException.ThrowIfNull(profile);
+        var match = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (field, value) in conversion.Customer.Fields())
+        {
+            try
+            {
+                match[MatchKeys.Name(field)] = PlatformHasher.Prepare(field, value, profile);
+            }
+            catch (MatchNormalizationException)
+            {
+                if (dropped is not null)
+                {
+                    dropped[field] = dropped.TryGetValue(field, out var n) ? n + 1 : 1;
+                }
+            }
+        }
+        return new PreparedConversion
+        {
+            EventId = conversion.EventId,
+            EventType = conversion.EventType.Value,
+            OccurredAt = conversion.OccurredAt,
+            CustomerId = conversion.CustomerId.ToString(),
+            Value = conversion.Value?.Amount,
+            Currency = conversion.Value?.Currency,
+            OrderId = conversion.OrderId,
+            Items = conversion.Items,
+            Match = match,
+            Clicks = conversion.Clicks,
+            Source = conversion.Source,
+            SourceUrl = conversion.SourceUrl?.ToString(),
+        };
+    }
+
+    private static void Validate(ConversionRequest c, int index)
+    {
+        if (c is null)
+        {
+            throw new MarketingValidationException("conversion", ValidationReason.Missing, "a conversion is null", index);
+        }
+        if (string.IsNullOrWhiteSpace(c.EventId))
+        {
+            throw new MarketingValidationException(nameof(c.EventId), ValidationReason.Missing, "a conversion needs an event id (the platforms deduplicate on it)", index);
+        }
+        if (c.EventId.Length > 256)
+        {
+            throw new MarketingValidationException(nameof(c.EventId), ValidationReason.TooLarge, "an event id is at most 256 characters", index);
+        }
+        if (c.Value is { Amount: < 0 })
+        {
+            throw new MarketingValidationException(nameof(c.Value), ValidationReason.Negative, "a conversion value cannot be negative", index);
+        }
+        for (var i = 0; i < c.Items.Count; i++)
+        {
+            if (string.IsNullOrWhiteSpace(c.Items[i].ProductId))
+            {
+                throw new MarketingValidationException($"{nameof(c.Items)}[{i}].{nameof(ConversionItem.ProductId)}", ValidationReason.Missing, "an item needs a product id", index);
+            }
+            if (c.Items[i].Quantity <= 0)
+            {
+                throw new MarketingValidationException($"{nameof(c.Items)}[{i}].{nameof(ConversionItem.Quantity)}", ValidationReason.OutOfRange, "an item quantity must be positive", index);
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 5201, Level = LogLevel.Debug, Message = "Published {Conversions} conversions to {Destinations} destinations: {Enqueued} enqueued, {Duplicates} already published")]
+    private static partial void LogPublished(ILogger logger, int conversions, int destinations, int enqueued, int duplicates);
+}

@@ -1,0 +1,335 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Marketing.Sdk.Storage;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Marketing.Sdk.Platforms.Delivery;
+
+/// <summary>Settings of durable platform delivery.</summary>
+public sealed class PlatformDeliveryOptions
+{
+    /// <summary>Whether a hosted service drains the outbox in the background (default true). Turn off to call <see cref="PlatformDeliveryWorker.DeliverOnceAsync"/> yourself.</summary>
+    public bool RunInBackground { get; set; } = true;
+
+    /// <summary>This worker's id in outbox leases (default machine name, process id and a random suffix).</summary>
+    public string WorkerId { get; set; } = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
+
+    /// <summary>How long a claimed batch stays leased; a crashed worker's batch is claimable again after it (default 2 minutes; must exceed a call's total timeout).</summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How long an idle destination waits before polling again (default 1 s).</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Attempts after which a still-failing message is dead-lettered (default 25).</summary>
+    public int MaxAttempts { get; set; } = 25;
+
+    /// <summary>First retry delay; doubles per attempt up to <see cref="RetryMaxDelay"/>, with ±20 % jitter (default 5 s).</summary>
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Longest retry delay (default 1 hour).</summary>
+    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>The consent purpose conversions are checked against at delivery time (default <see cref="ConsentPurpose.AdMeasurement"/>).</summary>
+    public ConsentPurpose ConversionPurpose { get; set; } = ConsentPurpose.AdMeasurement;
+}
+
+/// <summary>What one delivery round did.</summary>
+/// <param name="Claimed">Messages claimed.</param>
+/// <param name="Delivered">Accepted or deduplicated by the platform, and acknowledged.</param>
+/// <param name="Retried">Scheduled for another attempt.</param>
+/// <param name="DeadLettered">Given up on (rejected, malformed or out of attempts).</param>
+/// <param name="Withheld">Not sent because the consent gate denied them (dead-lettered with a <c>consent_withheld</c> reason).</param>
+/// <param name="LeasesLost">Results not recorded because the lease had been reclaimed by another worker.</param>
+public sealed record DeliveryRound(int Claimed, int Delivered, int Retried, int DeadLettered, int Withheld, int LeasesLost);
+
+/// <summary>
+/// Drains the outbox per platform destination: claims a batch under a lease, re-checks consent for
+/// every customer (consent can be withdrawn after a conversion was published), sends the allowed
+/// items through the platform's <see cref="IConversionSink"/>, and records each item's fate —
+/// acknowledged when the platform accepted or already had it, retried with exponential backoff and
+/// jitter (or the platform's wait hint) when it failed transiently, dead-lettered with the
+/// platform's reason when rejected. Retries are stored in the outbox, so they survive restarts; a
+/// worker killed mid-batch leaves its lease to expire and the batch is claimed again (the platforms
+/// deduplicate on the stable event id, so nothing is counted twice).
+/// </summary>
+public sealed partial class PlatformDeliveryWorker
+{
+    /// <summary>The dead-letter reason prefix of items the consent gate withheld.</summary>
+    public const string ConsentWithheldPrefix = "consent_withheld:";
+
+    private readonly Dictionary<string, IConversionSink> _sinks;
+    private readonly IOutboxStore _outbox;
+    private readonly IConsentGate _gate;
+    private readonly PlatformDeliveryOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+
+    /// <summary>Creates the worker.</summary>
+    /// <param name="sinks">The platform sinks.</param>
+    /// <param name="outbox">The outbox.</param>
+    /// <param name="gate">The consent gate.</param>
+    /// <param name="options">The settings.</param>
+    /// <param name="timeProvider">The clock.</param>
+    /// <param name="logger">The logger.</param>
+    public PlatformDeliveryWorker(IEnumerable<IConversionSink> sinks, IOutboxStore outbox, IConsentGate gate, IOptions<PlatformDeliveryOptions> options, TimeProvider? timeProvider = null, ILogger<PlatformDeliveryWorker>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(sinks);
+        ArgumentNullException.ThrowIfNull(outbox);
+        ArgumentNullException.ThrowIfNull(gate);
+        ArgumentNullException.ThrowIfNull(options);
+        _sinks = sinks.ToDictionary(s => s.Destination, StringComparer.Ordinal);
+        _outbox = outbox;
+        _gate = gate;
+        _options = options.Value;
+        _time = timeProvider ?? TimeProvider.System;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+    }
+
+    /// <summary>The destinations this worker drains.</summary>
+    public IReadOnlyCollection<string> Destinations => _sinks.Keys;
+
+    /// <summary>Claims and delivers one batch for a destination; returns what happened (all zero when nothing was due).</summary>
+    /// <param name="destination">The destination.</param>
+    /// <param name="cancellationToken">Cancels the round (the lease then expires and the batch is claimed again).</param>
+    public async Task<DeliveryRound> DeliverOnceAsync(string destination, CancellationToken cancellationToken = default)
+    {
+        if (!_sinks.TryGetValue(destination, out var sink))
+        {
+            throw new ArgumentException($"No conversion sink is registered for '{destination}'.", nameof(destination));
+        }
+        var claimed = await _outbox.ClaimAsync(_options.WorkerId, sink.MaxBatchSize, _options.LeaseDuration, destination, cancellationToken).ConfigureAwait(false);
+        if (claimed.Count == 0)
+        {
+            return new DeliveryRound(0, 0, 0, 0, 0, 0);
+        }
+        var tally = new Tally(destination);
+        var parsed = new List<(OutboxEntry Entry, PreparedConversion Conversion)>(claimed.Count);
+        foreach (var entry in claimed)
+        {
+            PreparedConversion? conversion = null;
+            try
+            {
+                conversion = JsonSerializer.Deserialize(entry.Message.Payload.Span, PlatformJsonContext.Default.PreparedConversion);
+            }
+            catch (JsonException)
+            {
+                // dead-lettered below
+            }
+            if (conversion is null)
+            {
+                await DeadLetterAsync(entry, "malformed_payload: the stored conversion cannot be read", tally, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+            parsed.Add((entry, conversion));
+        }
+
+        var decisions = await _gate.FilterAsync(parsed.Select(p => new CustomerId(p.Conversion.CustomerId)).Distinct(), _options.ConversionPurpose, sink.Platform, cancellationToken).ConfigureAwait(false);
+        var denied = decisions.Denied.ToDictionary(d => d.CustomerId);
+        var batch = new List<(OutboxEntry Entry, PreparedConversion Conversion)>(parsed.Count);
+        foreach (var item in parsed)
+        {
+            if (denied.TryGetValue(new CustomerId(item.Conversion.CustomerId), out var decision))
+            {
+                tally.Withheld++;
+                PlatformTelemetry.Withheld.Add(1, new KeyValuePair<string, object?>("marketing.destination", destination));
+                await DeadLetterAsync(item.Entry, $"{ConsentWithheldPrefix} {decision.Reason} ({decision.DecidingPurpose})", tally, cancellationToken, countAsDeadLetter: false).ConfigureAwait(false);
+            }
+            else
+            {
+                batch.Add(item);
+            }
+        }
+        if (batch.Count > 0)
+        {
+            await SendAsync(sink, batch, tally, cancellationToken).ConfigureAwait(false);
+        }
+        var round = tally.ToRound(claimed.Count);
+        LogRound(_logger, destination, round.Claimed, round.Delivered, round.Retried, round.DeadLettered, round.Withheld);
+        return round;
+    }
+
+    private async Task SendAsync(IConversionSink sink, List<(OutboxEntry Entry, PreparedConversion Conversion)> batch, Tally tally, CancellationToken cancellationToken)
+    {
+        BatchResult result;
+        try
+        {
+            result = await sink.SendAsync([.. batch.Select(b => b.Conversion)], cancellationToken).ConfigureAwait(false);
+        }
+        catch (PlatformApiException ex)
+        {
+            PlatformTelemetry.Failed.Add(1, new KeyValuePair<string, object?>("marketing.destination", tally.Destination), new KeyValuePair<string, object?>("marketing.error_class", ex.ErrorClass.ToString()));
+            var reason = $"{ex.ErrorClass}: {ex.PlatformCode ?? (ex.StatusCode is null ? "no answer" : ((int)ex.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture))}";
+            foreach (var (entry, _) in batch)
+            {
+                if (ex.ErrorClass == PlatformErrorClass.Permanent)
+                {
+                    await DeadLetterAsync(entry, $"rejected: {ex.Message}", tally, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await RetryAsync(entry, reason, ex.RetryAfter, tally, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            return;
+        }
+        catch (PlatformRequestException ex)
+        {
+            foreach (var (entry, _) in batch)
+            {
+                await DeadLetterAsync(entry, $"rejected: {ex.Message}", tally, cancellationToken).ConfigureAwait(false);
+            }
+            return;
+        }
+
+        if (result.Items.Count != batch.Count)
+        {
+            throw new InvalidOperationException($"The {tally.Destination} sink returned {result.Items.Count} results for {batch.Count} items.");
+        }
+        foreach (var item in result.Items)
+        {
+            var entry = batch[item.Index].Entry;
+            switch (item.Outcome)
+            {
+                case DeliveryOutcome.Accepted or DeliveryOutcome.Duplicate:
+                    if (await _outbox.AckAsync(entry.Id, entry.LeaseToken, cancellationToken).ConfigureAwait(false))
+                    {
+                        tally.Delivered++;
+                        PlatformTelemetry.Sent.Add(1, new KeyValuePair<string, object?>("marketing.destination", tally.Destination), new KeyValuePair<string, object?>("marketing.outcome", item.Outcome.ToString()));
+                        PlatformTelemetry.DeliveryLatency.Record((_time.GetUtcNow() - entry.EnqueuedAt).TotalSeconds, new KeyValuePair<string, object?>("marketing.destination", tally.Destination));
+                    }
+                    else
+                    {
+                        tally.LeasesLost++;
+                    }
+                    break;
+                case DeliveryOutcome.Rejected:
+                    await DeadLetterAsync(entry, $"rejected: {item.Code} {item.Reason}".TrimEnd(), tally, cancellationToken).ConfigureAwait(false);
+                    break;
+                default:
+                    await RetryAsync(entry, $"retry: {item.Code} {item.Reason}".TrimEnd(), item.RetryAfter, tally, cancellationToken).ConfigureAwait(false);
+                    break;
+            }
+        }
+    }
+
+    private async Task RetryAsync(OutboxEntry entry, string reason, TimeSpan? retryAfter, Tally tally, CancellationToken cancellationToken)
+    {
+        if (entry.AttemptCount >= _options.MaxAttempts)
+        {
+            await DeadLetterAsync(entry, $"gave up after {entry.AttemptCount} attempts; last: {reason}", tally, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        var delay = Backoff(entry.AttemptCount);
+        if (retryAfter is { } hint && hint > delay)
+        {
+            delay = hint;
+        }
+        if (await _outbox.RetryAsync(entry.Id, entry.LeaseToken, _time.GetUtcNow() + delay, reason, cancellationToken).ConfigureAwait(false))
+        {
+            tally.Retried++;
+            PlatformTelemetry.Retried.Add(1, new KeyValuePair<string, object?>("marketing.destination", tally.Destination));
+        }
+        else
+        {
+            tally.LeasesLost++;
+        }
+    }
+
+    /// <summary>The delay before attempt <paramref name="attempt"/> + 1: base × 2^(attempt−1), capped, with ±20 % jitter.</summary>
+    /// <param name="attempt">Attempts made so far (at least 1).</param>
+    public TimeSpan Backoff(int attempt)
+    {
+        var exponent = Math.Clamp(attempt - 1, 0, 30);
+        var ticks = Math.Min(_options.RetryMaxDelay.Ticks, _options.RetryBaseDelay.Ticks * (double)(1L << Math.Min(exponent, 20)));
+        var jitter = 0.8 + (Random.Shared.NextDouble() * 0.4);
+        return TimeSpan.FromTicks((long)Math.Min(_options.RetryMaxDelay.Ticks, ticks * jitter));
+    }
+
+    private async Task DeadLetterAsync(OutboxEntry entry, string reason, Tally tally, CancellationToken cancellationToken, bool countAsDeadLetter = true)
+    {
+        if (await _outbox.DeadLetterAsync(entry.Id, entry.LeaseToken, reason, cancellationToken).ConfigureAwait(false))
+        {
+            if (countAsDeadLetter)
+            {
+                tally.DeadLettered++;
+                PlatformTelemetry.DeadLettered.Add(1, new KeyValuePair<string, object?>("marketing.destination", tally.Destination));
+            }
+        }
+        else
+        {
+            tally.LeasesLost++;
+        }
+    }
+
+    private sealed class Tally(string destination)
+    {
+        public string Destination { get; } = destination;
+        public int Delivered;
+        public int Retried;
+        public int DeadLettered;
+        public int Withheld;
+        public int LeasesLost;
+
+        public DeliveryRound ToRound(int claimed) => new(claimed, Delivered, Retried, DeadLettered, Withheld, LeasesLost);
+    }
+
+    [LoggerMessage(EventId = 5301, Level = LogLevel.Debug, Message = "{Destination}: claimed {Claimed}, delivered {Delivered}, retried {Retried}, dead-lettered {DeadLettered}, withheld {Withheld}")]
+    private static partial void LogRound(ILogger logger, string destination, int claimed, int delivered, int retried, int deadLettered, int withheld);
+}
+
+/// <summary>Runs <see cref="PlatformDeliveryWorker"/> in the background: one loop per destination, polling when idle.</summary>
+/// <param name="worker">The worker.</param>
+/// <param name="options">The settings.</param>
+/// <param name="timeProvider">The clock.</param>
+/// <param name="logger">The logger.</param>
+public sealed partial class PlatformDeliveryService(PlatformDeliveryWorker worker, IOptions<PlatformDeliveryOptions> options, TimeProvider timeProvider, ILogger<PlatformDeliveryService> logger) : BackgroundService
+{
+    /// <inheritdoc />
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        ArgumentNullException.ThrowIfNull(worker);
+        if (!options.Value.RunInBackground)
+        {
+            return Task.CompletedTask;
+        }
+        return Task.WhenAll(worker.Destinations.Select(d => RunAsync(d, stoppingToken)));
+    }
+
+    private async Task RunAsync(string destination, CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var round = await worker.DeliverOnceAsync(destination, stoppingToken).ConfigureAwait(false);
+                if (round.Claimed == 0)
+                {
+                    await Task.Delay(options.Value.PollInterval, timeProvider, stoppingToken).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is MarketingException or InvalidOperationException or IOException)
+            {
+                LogRoundFailed(logger, destination, ex.GetType().Name);
+                try
+                {
+                    await Task.Delay(options.Value.PollInterval, timeProvider, stoppingToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 5302, Level = LogLevel.Error, Message = "A delivery round for {Destination} failed ({ExceptionType}); the batch's lease will expire and it will be retried")]
+    private static partial void LogRoundFailed(ILogger logger, string destination, string exceptionType);
+}

@@ -1,0 +1,136 @@
+using System.Threading.RateLimiting;
+using System.Diagnostics.CodeAnalysis;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Http.Resilience;
+
+namespace Marketing.Sdk.Platforms.Http;
+
+/// <summary>
+/// Settings every platform client shares: where to send (the platform, or an emulator in tests), the
+/// per-attempt and total timeouts and retry count of the standard resilience handler, and the
+/// client-side request rate. Platform packages derive their options from this class.
+/// </summary>
+public abstract class PlatformClientOptions
+{
+    /// <summary>Overrides the platform's base address (e.g. an emulator's loopback address). Default: the platform's production host.</summary>
+    public Uri? BaseAddress { get; set; }
+
+    /// <summary>Timeout of one HTTP attempt (default 10 s).</summary>
+    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Timeout of a call including its retries (default 60 s; must exceed <see cref="AttemptTimeout"/>).</summary>
+    public TimeSpan TotalTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Retries of transient HTTP failures (5xx, 408, 429, timeouts) inside one call (default 3; 0 leaves all retrying to the outbox).</summary>
+    public int MaxRetryAttempts { get; set; } = 3;
+
+    /// <summary>Base delay of the in-call retries (exponential with jitter; default 1 s).</summary>
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Client-side request rate per second (token bucket); 0 disables the limiter.</summary>
+    public double RequestsPerSecond { get; set; } = 50;
+
+    /// <summary>Whether the circuit breaker of the standard resilience handler is on (default true).</summary>
+    public bool EnableCircuitBreaker { get; set; } = true;
+
+    /// <summary>Returns what is wrong with the settings (empty when valid). Platform options add their own checks.</summary>
+    public virtual IEnumerable<string> GetValidationErrors()
+    {
+        if (BaseAddress is { IsAbsoluteUri: false })
+            yield return $"{nameof(BaseAddress)} must be an absolute URI.";
+        if (AttemptTimeout <= TimeSpan.Zero)
+            yield return $"{nameof(AttemptTimeout)} must be positive.";
+        if (TotalTimeout <= AttemptTimeout)
+            yield return $"{nameof(TotalTimeout)} must exceed {nameof(AttemptTimeout)}.";
+        if (MaxRetryAttempts is < 0 or > 10)
+            yield return $"{nameof(MaxRetryAttempts)} must be between 0 and 10.";
+        if (RetryBaseDelay < TimeSpan.Zero)
+            yield return $"{nameof(RetryBaseDelay)} cannot be negative.";
+        if (RequestsPerSecond < 0 || double.IsNaN(RequestsPerSecond))
+            yield return $"{nameof(RequestsPerSecond)} cannot be negative.";
+    }
+
+    /// <summary>Creates the client-side limiter, or <see langword="null"/> when disabled.</summary>
+    public RateLimiter? CreateRateLimiter()
+    {
+        if (RequestsPerSecond <= 0)
+        {
+            return null;
+        }
+        var perTenth = Math.Max(1, (int)Math.Ceiling(RequestsPerSecond / 10));
+        return new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = Math.Max(perTenth, (int)Math.Ceiling(RequestsPerSecond)),
+            TokensPerPeriod = perTenth,
+            ReplenishmentPeriod = TimeSpan.FromMilliseconds(100),
+            QueueLimit = 10_000,
+            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+            AutoReplenishment = true,
+        });
+    }
+
+    /// <summary>Applies these settings to the standard resilience handler.</summary>
+    /// <param name="options">The handler's options.</param>
+    public void ApplyTo(HttpStandardResilienceOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.AttemptTimeout.Timeout = AttemptTimeout;
+        options.TotalRequestTimeout.Timeout = TotalTimeout;
+        options.Retry.MaxRetryAttempts = Math.Max(1, MaxRetryAttempts);
+        options.Retry.Delay = RetryBaseDelay;
+        if (MaxRetryAttempts == 0)
+        {
+            options.Retry.ShouldHandle = _ => ValueTask.FromResult(false);
+        }
+        options.CircuitBreaker.SamplingDuration = TimeSpan.FromSeconds(Math.Max(30, AttemptTimeout.TotalSeconds * 2 + 1));
+        if (!EnableCircuitBreaker)
+        {
+            options.CircuitBreaker.ShouldHandle = _ => ValueTask.FromResult(false);
+        }
+    }
+}
+
+/// <summary>Registers platform typed clients on <see cref="IHttpClientFactory"/> with the standard resilience handler.</summary>
+public static class PlatformHttpClientRegistration
+{
+    /// <summary>
+    /// Adds a named <see cref="HttpClient"/> for a platform with <c>AddStandardResilienceHandler</c>
+    /// tuned by the <typeparamref name="TOptions"/> options (read when the first client is created, so bound
+    /// configuration and emulator addresses apply).
+    /// </summary>
+    /// <typeparam name="TOptions">The platform's options type.</typeparam>
+    /// <param name="services">The services.</param>
+    /// <param name="name">The client name.</param>
+    /// <param name="defaultBaseAddress">The platform's production address.</param>
+    /// <returns>The client builder, for further configuration.</returns>
+    public static IHttpClientBuilder AddPlatformHttpClient<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] TOptions>(this IServiceCollection services, string name, Uri defaultBaseAddress)
+        where TOptions : PlatformClientOptions
+    {
+        services.AddOptions<TOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TOptions>, PlatformClientOptionsValidator<TOptions>>());
+        var builder = services.AddHttpClient(name, (sp, client) =>
+        {
+            var options = sp.GetRequiredService<IOptions<TOptions>>().Value;
+            client.BaseAddress = options.BaseAddress ?? defaultBaseAddress;
+            client.Timeout = Timeout.InfiniteTimeSpan;
+        });
+        builder.AddStandardResilienceHandler().Configure((HttpStandardResilienceOptions o, IServiceProvider sp) =>
+            sp.GetRequiredService<IOptions<TOptions>>().Value.ApplyTo(o));
+        return builder;
+    }
+}
+
+/// <summary>Validates platform client options on start with <see cref="PlatformClientOptions.GetValidationErrors"/>.</summary>
+/// <typeparam name="TOptions">The platform's options type.</typeparam>
+public sealed class PlatformClientOptionsValidator<TOptions> : IValidateOptions<TOptions> where TOptions : PlatformClientOptions
+{
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, TOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = options.GetValidationErrors().ToList();
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors.Select(e => $"{typeof(TOptions).Name}: {e}"));
+    }
+}

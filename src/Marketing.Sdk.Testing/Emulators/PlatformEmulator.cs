@@ -1,0 +1,250 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Marketing.Sdk.Testing.Emulators;
+
+/// <summary>
+/// Faults an emulator injects, each drawn per request from a seeded generator (so a run is
+/// repeatable). Rates are probabilities in [0, 1] and their sum must not exceed 1.
+/// </summary>
+public sealed record FaultOptions
+{
+    /// <summary>Share of requests answered with a 5xx (the platform's own server-error envelope).</summary>
+    public double ServerErrorRate { get; init; }
+
+    /// <summary>Share of requests answered with the platform's throttling error (its code and wait hint).</summary>
+    public double ThrottleRate { get; init; }
+
+    /// <summary>
+    /// Share of requests that are processed but answered only after <see cref="SlowResponse"/> — longer
+    /// than a client's timeout, so the client gives up on a request the platform did accept (the case
+    /// platform deduplication exists for).
+    /// </summary>
+    public double TimeoutRate { get; init; }
+
+    /// <summary>Share of requests that are processed but answered with a truncated, unparsable body.</summary>
+    public double MalformedRate { get; init; }
+
+    /// <summary>How long a "timeout" answer is held back (default 5 s).</summary>
+    public TimeSpan SlowResponse { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Seed of the fault generator.</summary>
+    public int Seed { get; init; } = 1;
+
+    /// <summary>No faults.</summary>
+    public static FaultOptions None { get; } = new();
+}
+
+/// <summary>The kinds of injected fault, for <see cref="PlatformEmulator.InjectedFaults"/>.</summary>
+public enum FaultKind
+{
+    /// <summary>A 5xx answer.</summary>
+    ServerError = 1,
+    /// <summary>A throttling answer.</summary>
+    Throttle = 2,
+    /// <summary>A processed request answered too late.</summary>
+    Timeout = 3,
+    /// <summary>A processed request answered with a broken body.</summary>
+    Malformed = 4,
+    /// <summary>An expired-token answer.</summary>
+    TokenExpired = 5,
+}
+
+/// <summary>
+/// The base of every platform emulator: a real Kestrel server on loopback (ephemeral port) that
+/// speaks one platform's wire format. Subclasses map the platform's routes and error envelopes; the
+/// base injects faults on demand (<see cref="Faults"/>, <see cref="ExpireTokenOnce"/>) and counts
+/// requests. Use it in tests as the platform's sandbox: point the client's <c>BaseAddress</c> at
+/// <see cref="BaseAddress"/>.
+/// </summary>
+public abstract class PlatformEmulator : IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<FaultKind, int> _faults = new();
+    private readonly Lock _randomLock = new();
+    private WebApplication? _app;
+    private Random _random = new(1);
+    private FaultOptions _faultOptions = FaultOptions.None;
+    private int _tokenExpiryPending;
+    private long _requests;
+
+    /// <summary>Creates the emulator (call <see cref="StartAsync"/>).</summary>
+    /// <param name="platform">The platform name.</param>
+    protected PlatformEmulator(string platform) => Platform = platform;
+
+    /// <summary>The platform name.</summary>
+    public string Platform { get; }
+
+    /// <summary>The emulator's address, e.g. <c>http://127.0.0.1:54321/</c>.</summary>
+    public Uri BaseAddress { get; private set; } = new("http://127.0.0.1/");
+
+    /// <summary>The faults to inject from now on (replacing the generator's seed).</summary>
+    public FaultOptions Faults
+    {
+        get => _faultOptions;
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            var sum = value.ServerErrorRate + value.ThrottleRate + value.TimeoutRate + value.MalformedRate;
+            if (value.ServerErrorRate < 0 || value.ThrottleRate < 0 || value.TimeoutRate < 0 || value.MalformedRate < 0 || sum > 1)
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), "Fault rates must be non-negative and sum to at most 1.");
+            }
+            lock (_randomLock)
+            {
+                _random = new Random(value.Seed);
+                _faultOptions = value;
+            }
+        }
+    }
+
+    /// <summary>Requests received (including faulted ones).</summary>
+    public long RequestCount => Interlocked.Read(ref _requests);
+
+    /// <summary>Faults injected so far, by kind.</summary>
+    public IReadOnlyDictionary<FaultKind, int> InjectedFaults => _faults;
+
+    /// <summary>Makes the next authenticated request fail as if its access token had expired (the platform's own expired-token answer).</summary>
+    public virtual void ExpireTokenOnce() => Interlocked.Exchange(ref _tokenExpiryPending, 1);
+
+    /// <summary>Starts the server on a free loopback port.</summary>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        if (_app is not null)
+        {
+            throw new InvalidOperationException("The emulator is already started.");
+        }
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 64 * 1024 * 1024);
+        var app = builder.Build();
+        app.Use(InjectFaultsAsync);
+        MapRoutes(app);
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        BaseAddress = new Uri(address.EndsWith('/') ? address : address + "/");
+        _app = app;
+    }
+
+    /// <summary>Maps the platform's routes.</summary>
+    /// <param name="routes">The route builder.</param>
+    protected abstract void MapRoutes(IEndpointRouteBuilder routes);
+
+    /// <summary>Writes the platform's 5xx answer.</summary>
+    /// <param name="context">The request.</param>
+    protected abstract Task WriteServerErrorAsync(HttpContext context);
+
+    /// <summary>Writes the platform's throttling answer (its status, code and wait hint).</summary>
+    /// <param name="context">The request.</param>
+    protected abstract Task WriteThrottledAsync(HttpContext context);
+
+    /// <summary>Writes the platform's expired-token answer.</summary>
+    /// <param name="context">The request.</param>
+    protected abstract Task WriteTokenExpiredAsync(HttpContext context);
+
+    /// <summary>Whether faults may be injected into this request (default: every request; e.g. not the OAuth token endpoint).</summary>
+    /// <param name="context">The request.</param>
+    protected virtual bool IsFaultable(HttpContext context) => true;
+
+    /// <summary>Counts an injected fault (for subclasses that inject their own).</summary>
+    /// <param name="kind">The kind.</param>
+    protected void CountFault(FaultKind kind) => _faults.AddOrUpdate(kind, 1, (_, n) => n + 1);
+
+    private async Task InjectFaultsAsync(HttpContext context, RequestDelegate next)
+    {
+        Interlocked.Increment(ref _requests);
+        if (!IsFaultable(context))
+        {
+            await next(context).ConfigureAwait(false);
+            return;
+        }
+        if (Interlocked.Exchange(ref _tokenExpiryPending, 0) == 1)
+        {
+            CountFault(FaultKind.TokenExpired);
+            await WriteTokenExpiredAsync(context).ConfigureAwait(false);
+            return;
+        }
+        FaultOptions faults;
+        double draw;
+        lock (_randomLock)
+        {
+            faults = _faultOptions;
+            draw = _random.NextDouble();
+        }
+        if ((draw -= faults.ServerErrorRate) < 0)
+        {
+            CountFault(FaultKind.ServerError);
+            await WriteServerErrorAsync(context).ConfigureAwait(false);
+        }
+        else if ((draw -= faults.ThrottleRate) < 0)
+        {
+            CountFault(FaultKind.Throttle);
+            await WriteThrottledAsync(context).ConfigureAwait(false);
+        }
+        else if ((draw -= faults.TimeoutRate) < 0)
+        {
+            CountFault(FaultKind.Timeout);
+            await ProcessThenAsync(context, next, async (body, ctx) =>
+            {
+                try
+                {
+                    await Task.Delay(faults.SlowResponse, ctx.RequestAborted).ConfigureAwait(false);
+                    await ctx.Response.Body.WriteAsync(body, ctx.RequestAborted).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    // the client gave up, as intended
+                }
+            }).ConfigureAwait(false);
+        }
+        else if ((draw -= faults.MalformedRate) < 0)
+        {
+            CountFault(FaultKind.Malformed);
+            await ProcessThenAsync(context, next, (body, ctx) =>
+            {
+                ctx.Response.ContentLength = null;
+                return ctx.Response.Body.WriteAsync(body[..(body.Length / 2)], ctx.RequestAborted).AsTask();
+            }).ConfigureAwait(false);
+        }
+        else
+        {
+            await next(context).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task ProcessThenAsync(HttpContext context, RequestDelegate next, Func<ReadOnlyMemory<byte>, HttpContext, Task> answer)
+    {
+        var original = context.Response.Body;
+        using var buffer = new MemoryStream();
+        context.Response.Body = buffer;
+        try
+        {
+            await next(context).ConfigureAwait(false);
+        }
+        finally
+        {
+            context.Response.Body = original;
+        }
+        await answer(buffer.ToArray(), context).ConfigureAwait(false);
+    }
+
+    /// <summary>Stops the server.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.StopAsync().ConfigureAwait(false);
+            await _app.DisposeAsync().ConfigureAwait(false);
+            _app = null;
+        }
+        GC.SuppressFinalize(this);
+    }
+}
