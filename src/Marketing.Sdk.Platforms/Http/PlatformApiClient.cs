@@ -28,24 +28,26 @@ public abstract partial class PlatformApiClient
     private readonly RateLimiter? _rateLimiter;
 
     /// <summary>Creates the client.</summary>
-    /// <param name="http">The typed client (its base address is the platform's or an emulator's).</param>
+    /// <param name="httpClientFactory">Creates the client for each call (e.g. <c>() =&gt; factory.CreateClient(name)</c> for a client registered with <see cref="PlatformHttpClientRegistration.AddPlatformHttpClient{TOptions}"/>), so handler rotation works in a long-lived singleton.</param>
     /// <param name="tokens">The token provider.</param>
     /// <param name="platform">The platform name (<c>meta</c>, <c>google</c>, <c>tiktok</c>…).</param>
     /// <param name="rateLimiter">The client-side limiter for the platform's quota, if any.</param>
     /// <param name="logger">The logger.</param>
-    protected PlatformApiClient(HttpClient http, IAccessTokenProvider tokens, string platform, RateLimiter? rateLimiter = null, ILogger? logger = null)
+    protected PlatformApiClient(Func<HttpClient> httpClientFactory, IAccessTokenProvider tokens, string platform, RateLimiter? rateLimiter = null, ILogger? logger = null)
     {
-        ArgumentNullException.ThrowIfNull(http);
+        ArgumentNullException.ThrowIfNull(httpClientFactory);
         ArgumentNullException.ThrowIfNull(tokens);
-        Http = http;
+        _httpClientFactory = httpClientFactory;
         Tokens = tokens;
         PlatformName = platform;
         _rateLimiter = rateLimiter;
         Logger = logger ?? NullLogger.Instance;
     }
 
-    /// <summary>The HTTP client.</summary>
-    protected HttpClient Http { get; }
+    private readonly Func<HttpClient> _httpClientFactory;
+
+    /// <summary>Creates the HTTP client for one call (base address set; do not dispose the factory's handlers).</summary>
+    protected HttpClient CreateHttpClient() => _httpClientFactory();
 
     /// <summary>The token provider.</summary>
     protected IAccessTokenProvider Tokens { get; }
@@ -147,7 +149,7 @@ public abstract partial class PlatformApiClient
     {
         using var request = build();
         Authorize(request, token);
-        using var response = await Http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
+        using var response = await CreateHttpClient().SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
         var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
         return new PlatformResponse(response.StatusCode, response.Headers, body);
     }
