@@ -34,8 +34,8 @@ public sealed class PipelineTests : IAsyncLifetime
         {
             o.BaseAddress = _emulator.BaseAddress;
             o.MaxRetryAttempts = 0;
-            o.AttemptTimeout = TimeSpan.FromMilliseconds(500);
-            o.TotalTimeout = TimeSpan.FromSeconds(5);
+            o.AttemptTimeout = TimeSpan.FromSeconds(10);
+            o.TotalTimeout = TimeSpan.FromSeconds(30);
             o.EnableCircuitBreaker = false;
             configure(o);
         });
@@ -106,8 +106,11 @@ public sealed class PipelineTests : IAsyncLifetime
         Assert.Equal(PlatformErrorClass.RateLimited, throttled.ErrorClass);
         Assert.Equal(TimeSpan.FromSeconds(7), throttled.RetryAfter);
 
-        _emulator.Faults = new FaultOptions { TimeoutRate = 1, SlowResponse = TimeSpan.FromSeconds(3) };
-        var timeout = await Assert.ThrowsAsync<PlatformApiException>(() => client.EchoAsync("c"));
+        await using var impatient = Build(o => o.AttemptTimeout = TimeSpan.FromMilliseconds(400));
+        _emulator.Faults = FaultOptions.None;
+        await new TestClient(Http(impatient), OAuth()).EchoAsync("warm-up");
+        _emulator.Faults = new FaultOptions { TimeoutRate = 1, SlowResponse = TimeSpan.FromSeconds(30) };
+        var timeout = await Assert.ThrowsAsync<PlatformApiException>(() => new TestClient(Http(impatient), OAuth()).EchoAsync("c"));
         Assert.Equal(PlatformErrorClass.Transient, timeout.ErrorClass);
         Assert.Null(timeout.StatusCode);
         Assert.Contains("c", _emulator.Echoed); // processed although the client gave up: why platforms deduplicate
