@@ -82,11 +82,22 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
         {
             using (await _locks.AcquireAsync(group.Key.Value, cancellationToken).ConfigureAwait(false))
             {
+                // Events are replayed in the order they happened and each enrollment is advanced only up to
+                // the event's time, so an exit event that happened during a wait wins even when both arrive late.
                 foreach (var e in group.OrderBy(e => e.OccurredAt).ThenBy(e => e.Id, StringComparer.Ordinal))
                 {
                     foreach (var journey in Journeys)
                     {
                         await OnEventAsync(journey, group.Key, e, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+                // Then everything that fell due between the last event and now runs, at once.
+                foreach (var journey in Journeys)
+                {
+                    var (enrollment, version) = await LoadAsync(group.Key, journey.Id, cancellationToken).ConfigureAwait(false);
+                    if (enrollment is { Status: EnrollmentStatus.Active, DueAt: { } due } && due <= Now)
+                    {
+                        await AdvanceAsync(journey, enrollment, version, Now, cancellationToken).ConfigureAwait(false);
                     }
                 }
             }
@@ -105,7 +116,7 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
                 {
                     using (await _locks.AcquireAsync(change.CustomerId.Value, cancellationToken).ConfigureAwait(false))
                     {
-                        await TryEnrollAsync(journey, change.CustomerId, Clamp(change.At), cancellationToken).ConfigureAwait(false);
+                        await TryEnrollAsync(journey, change.CustomerId, Clamp(change.At), Now, cancellationToken).ConfigureAwait(false);
                     }
                 }
             }
@@ -148,7 +159,7 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
                     continue;
                 }
                 await _store.DeleteAsync(WatchScope, key, cancellationToken).ConfigureAwait(false);
-                if (await TryEnrollAsync(journey, w.CustomerId, still.DueAt, cancellationToken).ConfigureAwait(false))
+                if (await TryEnrollAsync(journey, w.CustomerId, still.DueAt, now, cancellationToken).ConfigureAwait(false))
                 {
                     worked++;
                 }
@@ -181,7 +192,7 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
                 var (current, version) = await LoadAsync(e.CustomerId, e.JourneyId, cancellationToken).ConfigureAwait(false);
                 if (current is { Status: EnrollmentStatus.Active, DueAt: { } at } && at <= now)
                 {
-                    await AdvanceAsync(journey, current, version, cancellationToken).ConfigureAwait(false);
+                    await AdvanceAsync(journey, current, version, now, cancellationToken).ConfigureAwait(false);
                     worked++;
                 }
             }
@@ -216,7 +227,14 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
 
     private async ValueTask OnEventAsync(JourneyDefinition journey, CustomerId customer, MarketingEvent e, CancellationToken cancellationToken)
     {
+        var at = Clamp(e.OccurredAt);
         var (enrollment, version) = await LoadAsync(customer, journey.Id, cancellationToken).ConfigureAwait(false);
+        if (enrollment is { Status: EnrollmentStatus.Active, DueAt: { } due } && due <= at && e.OccurredAt >= enrollment.EnteredAt)
+        {
+            // A replayed event: first catch the enrollment up to the moment the event happened.
+            await AdvanceAsync(journey, enrollment, version, at, cancellationToken).ConfigureAwait(false);
+            (enrollment, version) = await LoadAsync(customer, journey.Id, cancellationToken).ConfigureAwait(false);
+        }
         if (enrollment is { Status: EnrollmentStatus.Active } && e.OccurredAt >= enrollment.EnteredAt)
         {
             if (journey.ExitOn.Contains(e.Type))
@@ -232,7 +250,8 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
                 && wait.EventType == e.Type && e.OccurredAt >= enrollment.StepStartedAt)
             {
                 var next = wait.OnEventGoTo is { } label ? journey.IndexOf(label) : enrollment.StepIndex + 1;
-                await AdvanceAsync(journey, seen with { StepIndex = next, StepStartedAt = Now, DueAt = Now }, version, cancellationToken).ConfigureAwait(false);
+                var from = at > enrollment.StepStartedAt ? at : enrollment.StepStartedAt;
+                await AdvanceAsync(journey, seen with { StepIndex = next, StepStartedAt = from, DueAt = from }, version, at, cancellationToken).ConfigureAwait(false);
             }
             else if (!ReferenceEquals(seen, enrollment))
             {
@@ -241,7 +260,7 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
         }
         if (journey.Trigger is EventTrigger trigger && trigger.Matches(e))
         {
-            await TryEnrollAsync(journey, customer, Clamp(e.OccurredAt), cancellationToken).ConfigureAwait(false);
+            await TryEnrollAsync(journey, customer, at, at, cancellationToken).ConfigureAwait(false);
         }
         else if (journey.Trigger is InactivityTrigger inactivity && inactivity.Watches(e))
         {
@@ -257,7 +276,8 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
         }
     }
 
-    private async ValueTask<bool> TryEnrollAsync(JourneyDefinition journey, CustomerId customer, DateTimeOffset at, CancellationToken cancellationToken)
+    /// <summary>Enrolls a customer whose trigger happened <paramref name="at"/> and runs the journey up to <paramref name="advanceTo"/>.</summary>
+    private async ValueTask<bool> TryEnrollAsync(JourneyDefinition journey, CustomerId customer, DateTimeOffset at, DateTimeOffset advanceTo, CancellationToken cancellationToken)
     {
         var (previous, version) = await LoadAsync(customer, journey.Id, cancellationToken).ConfigureAwait(false);
         if (previous is not null)
@@ -281,16 +301,24 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
         version = await SaveAsync(enrollment, version, cancellationToken).ConfigureAwait(false);
         _enrollments.Add(1, new KeyValuePair<string, object?>("journey", journey.Id));
         LogEnrolled(_logger, journey.Id, customer, enrollment.Sequence);
-        await AdvanceAsync(journey, enrollment, version, cancellationToken).ConfigureAwait(false);
+        await AdvanceAsync(journey, enrollment, version, advanceTo, cancellationToken).ConfigureAwait(false);
         return true;
     }
 
-    /// <summary>Runs steps until the enrollment waits or ends, saving after each action so a crash never repeats one.</summary>
-    private async ValueTask AdvanceAsync(JourneyDefinition journey, JourneyEnrollment enrollment, long version, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs steps until the enrollment waits or ends, saving after each action so a crash never repeats one.
+    /// The journey keeps its own timeline: <see cref="JourneyEnrollment.StepStartedAt"/> starts at the
+    /// trigger's time and moves by each wait's full length (a branch or an action takes no time on it;
+    /// an action deferred by a gate or retried moves it to when it was allowed), so waits count from the
+    /// event, not from when the engine heard of it. Waits ending by <paramref name="asOf"/> (never later
+    /// than now) are passed; actions are always performed at the clock's now, never backdated.
+    /// </summary>
+    private async ValueTask AdvanceAsync(JourneyDefinition journey, JourneyEnrollment enrollment, long version, DateTimeOffset asOf, CancellationToken cancellationToken)
     {
         for (var guard = 0; guard < MaxStepsPerAdvance; guard++)
         {
             var now = Now;
+            var horizon = asOf < now ? asOf : now;
             if (enrollment.StepIndex >= journey.Steps.Count)
             {
                 await SaveAsync(enrollment with { Status = EnrollmentStatus.Completed, FinishedAt = now, DueAt = null }, version, cancellationToken).ConfigureAwait(false);
@@ -302,7 +330,7 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
                 case WaitStep wait:
                 {
                     var due = enrollment.StepStartedAt + wait.Duration;
-                    if (now < due)
+                    if (horizon < due)
                     {
                         await SaveAsync(enrollment with { DueAt = due }, version, cancellationToken).ConfigureAwait(false);
                         return;
@@ -313,7 +341,7 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
                 case WaitForEventStep waitFor:
                 {
                     var deadline = enrollment.StepStartedAt + waitFor.Timeout;
-                    if (now < deadline)
+                    if (horizon < deadline)
                     {
                         await SaveAsync(enrollment with { DueAt = deadline }, version, cancellationToken).ConfigureAwait(false);
                         return;
@@ -326,7 +354,7 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
                 {
                     var holds = await EvaluateAsync(branch.Condition, enrollment, cancellationToken).ConfigureAwait(false);
                     var target = holds ? journey.IndexOf(branch.ThenGoTo) : branch.ElseGoTo is { } label ? journey.IndexOf(label) : next;
-                    enrollment = enrollment with { StepIndex = target, StepStartedAt = now };
+                    enrollment = enrollment with { StepIndex = target };
                     break;
                 }
                 case ActionStep action:
@@ -334,11 +362,12 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
                     var (retryAt, failed) = await ExecuteAsync(journey, enrollment, action.Action, now, cancellationToken).ConfigureAwait(false);
                     if (retryAt is { } at)
                     {
-                        await SaveAsync(enrollment with { DueAt = at, Attempts = enrollment.Attempts + (failed ? 1 : 0) }, version, cancellationToken).ConfigureAwait(false);
+                        var from = at > enrollment.StepStartedAt ? at : enrollment.StepStartedAt;
+                        await SaveAsync(enrollment with { StepStartedAt = from, DueAt = at, Attempts = enrollment.Attempts + (failed ? 1 : 0) }, version, cancellationToken).ConfigureAwait(false);
                         return;
                     }
-                    // Saved as "due now" right after the action: a crash in a later step resumes there, not here.
-                    enrollment = enrollment with { StepIndex = next, StepStartedAt = now, DueAt = now, Attempts = 0 };
+                    // Saved as due right after the action: a crash in a later step resumes there, not here.
+                    enrollment = enrollment with { StepIndex = next, DueAt = enrollment.StepStartedAt, Attempts = 0 };
                     version = await SaveAsync(enrollment, version, cancellationToken).ConfigureAwait(false);
                     break;
                 }
@@ -505,7 +534,7 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
                 {
                     continue; // Already celebrated this year.
                 }
-                if (await TryEnrollAsync(journey, profile.Id, now, cancellationToken).ConfigureAwait(false))
+                if (await TryEnrollAsync(journey, profile.Id, now, now, cancellationToken).ConfigureAwait(false))
                 {
                     enrolled++;
                 }
