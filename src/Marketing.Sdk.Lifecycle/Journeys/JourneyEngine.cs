@@ -28,7 +28,7 @@ internal sealed record ContactEntry(string IdempotencyKey, Channel Channel, Date
 /// lives in the <see cref="IStateStore"/>, so a restarted host resumes where it stopped; each action has
 /// an idempotency key recorded in a ledger, so it is never performed twice.
 /// </summary>
-public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMembershipListener, IDisposable
+public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMembershipListener, IProfileMergeListener, IDisposable
 {
     internal const string EnrollmentScope = "journey.enrollment";
     internal const string WatchScope = "journey.watch";
@@ -222,6 +222,146 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
         }
     }
 
+    /// <summary>
+    /// Moves the journey state of <paramref name="merged"/> to <paramref name="survivor"/>. Per journey one
+    /// enrollment is kept (never two for the same journey): an active one over a finished one; of two
+    /// active ones the one entered first; of two finished ones the latest (it carries re-entry cooldowns).
+    /// The kept enrollment keeps its action-key stem, the action ledger moves to the survivor under the
+    /// same keys, so actions already performed (or reserved against caps) are never performed again; the
+    /// contact ledgers are united (caps count both); an inactivity deadline keeps the later one. The
+    /// dropped enrollment stops. Repeating a merge changes nothing.
+    /// </summary>
+    /// <param name="survivor">The profile that remains.</param>
+    /// <param name="merged">The profiles merged into it.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    public async ValueTask OnMergedAsync(CustomerId survivor, IReadOnlyList<CustomerId> merged, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(merged);
+        foreach (var loser in merged.Where(m => m != survivor))
+        {
+            using (await _locks.AcquireAllAsync([survivor.Value, loser.Value], cancellationToken).ConfigureAwait(false))
+            {
+                await MergeActionLedgerAsync(survivor, loser, cancellationToken).ConfigureAwait(false);
+                await MergeEnrollmentsAsync(survivor, loser, cancellationToken).ConfigureAwait(false);
+                await MergeContactsAsync(survivor, loser, cancellationToken).ConfigureAwait(false);
+                await MergeWatchesAsync(survivor, loser, cancellationToken).ConfigureAwait(false);
+                LogMerged(_logger, loser, survivor);
+            }
+        }
+    }
+
+    private async ValueTask MergeActionLedgerAsync(CustomerId survivor, CustomerId loser, CancellationToken cancellationToken)
+    {
+        var prefix = loser.Value + "|";
+        var entries = await CollectAsync(ActionScope, prefix, cancellationToken).ConfigureAwait(false);
+        foreach (var entry in entries)
+        {
+            var record = JsonSerializer.Deserialize(entry.Value, LifecycleJsonContext.Default.JourneyActionRecord);
+            var key = survivor.Value + "|" + entry.Key[prefix.Length..];
+            if (record is not null && await _store.GetAsync(ActionScope, key, cancellationToken).ConfigureAwait(false) is null)
+            {
+                // Same idempotency key, now under the survivor: it is found when the moved enrollment runs that step.
+                var json = JsonSerializer.Serialize(record with { CustomerId = survivor }, LifecycleJsonContext.Default.JourneyActionRecord);
+                await _store.SaveAsync(ActionScope, key, json, 0, cancellationToken).ConfigureAwait(false);
+            }
+            await _store.DeleteAsync(ActionScope, entry.Key, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask MergeEnrollmentsAsync(CustomerId survivor, CustomerId loser, CancellationToken cancellationToken)
+    {
+        var entries = await CollectAsync(EnrollmentScope, loser.Value + "|", cancellationToken).ConfigureAwait(false);
+        foreach (var entry in entries)
+        {
+            if (JsonSerializer.Deserialize(entry.Value, LifecycleJsonContext.Default.JourneyEnrollment) is not { } gone)
+            {
+                continue;
+            }
+            var (kept, version) = await LoadAsync(survivor, gone.JourneyId, cancellationToken).ConfigureAwait(false);
+            var winner = kept is null ? gone : Prefer(kept, gone);
+            var sequence = Math.Max(gone.Sequence, kept?.Sequence ?? 0);
+            // Re-keyed with its original key stem; the sequence continues after both, so a later re-entry gets fresh keys.
+            var moved = winner with { CustomerId = survivor, ActionKeyStem = winner.ActionKeyStem ?? StemOf(winner), Sequence = sequence };
+            if (moved != kept)
+            {
+                await SaveAsync(moved, version, cancellationToken, previous: kept).ConfigureAwait(false);
+            }
+            await DeleteEnrollmentAsync(gone, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Which of two enrollments of one person in one journey to keep (see <see cref="OnMergedAsync"/>); ties keep the survivor's.</summary>
+    private static JourneyEnrollment Prefer(JourneyEnrollment kept, JourneyEnrollment gone)
+    {
+        var keptActive = kept.Status == EnrollmentStatus.Active;
+        var goneActive = gone.Status == EnrollmentStatus.Active;
+        if (keptActive != goneActive)
+        {
+            return keptActive ? kept : gone;
+        }
+        if (keptActive)
+        {
+            return gone.EnteredAt < kept.EnteredAt ? gone : kept;
+        }
+        return gone.EnteredAt > kept.EnteredAt ? gone : kept;
+    }
+
+    private async ValueTask MergeContactsAsync(CustomerId survivor, CustomerId loser, CancellationToken cancellationToken)
+    {
+        var gone = await _store.GetAsync(ContactScope, loser.Value + "|", cancellationToken).ConfigureAwait(false);
+        if (gone is null)
+        {
+            return;
+        }
+        var goneLedger = JsonSerializer.Deserialize(gone.Value, LifecycleJsonContext.Default.ContactLedger) ?? new ContactLedger([]);
+        for (var attempt = 0; ; attempt++)
+        {
+            var entry = await _store.GetAsync(ContactScope, survivor.Value + "|", cancellationToken).ConfigureAwait(false);
+            var ledger = entry is null ? new ContactLedger([]) : JsonSerializer.Deserialize(entry.Value, LifecycleJsonContext.Default.ContactLedger) ?? new ContactLedger([]);
+            var united = ledger.Entries.Concat(goneLedger.Entries).DistinctBy(e => e.IdempotencyKey, StringComparer.Ordinal).OrderBy(e => e.At).ToList();
+            try
+            {
+                await _store.SaveAsync(ContactScope, survivor.Value + "|", JsonSerializer.Serialize(new ContactLedger(united), LifecycleJsonContext.Default.ContactLedger), entry?.Version ?? 0, cancellationToken).ConfigureAwait(false);
+                break;
+            }
+            catch (ConcurrencyConflictException) when (attempt < 10)
+            {
+                // Another instance reserved a message for the survivor meanwhile: re-read.
+            }
+        }
+        await _store.DeleteAsync(ContactScope, loser.Value + "|", cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask MergeWatchesAsync(CustomerId survivor, CustomerId loser, CancellationToken cancellationToken)
+    {
+        var entries = await CollectAsync(WatchScope, loser.Value + "|", cancellationToken).ConfigureAwait(false);
+        foreach (var entry in entries)
+        {
+            if (JsonSerializer.Deserialize(entry.Value, LifecycleJsonContext.Default.InactivityWatch) is { } gone)
+            {
+                var key = Key(survivor, gone.JourneyId);
+                var current = await _store.GetAsync(WatchScope, key, cancellationToken).ConfigureAwait(false);
+                var kept = current is null ? null : JsonSerializer.Deserialize(current.Value, LifecycleJsonContext.Default.InactivityWatch);
+                if (kept is null || kept.DueAt < gone.DueAt)
+                {
+                    // The person's latest activity decides when they count as inactive.
+                    await SaveWatchAsync(new InactivityWatch(gone.JourneyId, survivor, gone.DueAt), kept, current?.Version ?? 0, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            await DeleteWatchAsync(entry, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask<List<StateEntry>> CollectAsync(string scope, string prefix, CancellationToken cancellationToken)
+    {
+        var list = new List<StateEntry>();
+        await foreach (var entry in _store.StreamAsync(scope, prefix, cancellationToken).ConfigureAwait(false))
+        {
+            list.Add(entry);
+        }
+        return list;
+    }
+
     /// <inheritdoc />
     public void Dispose() => _locks.Dispose();
 
@@ -297,6 +437,7 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
             StepStartedAt = at,
             DueAt = at,
         };
+        enrollment = enrollment with { ActionKeyStem = StemOf(enrollment) };
         // Saved before any step runs, with "due now", so a crash in the first step is resumed by RunDueAsync.
         version = await SaveAsync(enrollment, version, cancellationToken).ConfigureAwait(false);
         _enrollments.Add(1, new KeyValuePair<string, object?>("journey", journey.Id));
@@ -383,7 +524,7 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
     private async ValueTask<(DateTimeOffset? RetryAt, bool Failed)> ExecuteAsync(JourneyDefinition journey, JourneyEnrollment enrollment, JourneyAction action, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var customer = enrollment.CustomerId;
-        var idempotencyKey = string.Create(CultureInfo.InvariantCulture, $"{journey.Id}:{customer.Value}:{enrollment.Sequence}:{enrollment.StepIndex}");
+        var idempotencyKey = string.Create(CultureInfo.InvariantCulture, $"{enrollment.ActionKeyStem ?? StemOf(enrollment)}:{enrollment.StepIndex}");
         var ledgerKey = customer.Value + "|" + idempotencyKey;
         if (await _store.GetAsync(ActionScope, ledgerKey, cancellationToken).ConfigureAwait(false) is not null)
         {
@@ -573,8 +714,17 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
         return entry is null ? (null, 0) : (JsonSerializer.Deserialize(entry.Value, LifecycleJsonContext.Default.JourneyEnrollment), entry.Version);
     }
 
-    private ValueTask<long> SaveAsync(JourneyEnrollment enrollment, long version, CancellationToken cancellationToken) =>
+    private ValueTask<long> SaveAsync(JourneyEnrollment enrollment, long version, CancellationToken cancellationToken, JourneyEnrollment? previous = null) =>
         _store.SaveAsync(EnrollmentScope, Key(enrollment.CustomerId, enrollment.JourneyId), JsonSerializer.Serialize(enrollment, LifecycleJsonContext.Default.JourneyEnrollment), version, cancellationToken);
+
+    private async ValueTask DeleteEnrollmentAsync(JourneyEnrollment enrollment, CancellationToken cancellationToken) =>
+        await _store.DeleteAsync(EnrollmentScope, Key(enrollment.CustomerId, enrollment.JourneyId), cancellationToken).ConfigureAwait(false);
+
+    private async ValueTask SaveWatchAsync(InactivityWatch watch, InactivityWatch? previous, long version, CancellationToken cancellationToken) =>
+        await _store.SaveAsync(WatchScope, Key(watch.CustomerId, watch.JourneyId), JsonSerializer.Serialize(watch, LifecycleJsonContext.Default.InactivityWatch), version, cancellationToken).ConfigureAwait(false);
+
+    private async ValueTask DeleteWatchAsync(StateEntry entry, CancellationToken cancellationToken) =>
+        await _store.DeleteAsync(WatchScope, entry.Key, cancellationToken).ConfigureAwait(false);
 
     private JourneyDefinition? Find(string journeyId) => Journeys.FirstOrDefault(j => j.Id == journeyId);
 
@@ -583,6 +733,11 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
     private DateTimeOffset Clamp(DateTimeOffset at) => at > Now ? Now : at;
 
     private static string Key(CustomerId customer, string journeyId) => customer.Value + "|" + journeyId;
+
+    private static string StemOf(JourneyEnrollment e) => string.Create(CultureInfo.InvariantCulture, $"{e.JourneyId}:{e.CustomerId.Value}:{e.Sequence}");
+
+    [LoggerMessage(EventId = 5106, Level = LogLevel.Information, Message = "Journey state of customer {Merged} merged into {Survivor}.")]
+    private static partial void LogMerged(ILogger logger, CustomerId merged, CustomerId survivor);
 
     [LoggerMessage(EventId = 5101, Level = LogLevel.Information, Message = "Customer {CustomerId} entered journey {JourneyId} (entry {Sequence}).")]
     private static partial void LogEnrolled(ILogger logger, string journeyId, CustomerId customerId, int sequence);
