@@ -13,6 +13,19 @@ namespace Marketing.Sdk.Lifecycle.Journeys;
 /// <summary>A customer's inactivity deadline for one journey.</summary>
 internal sealed record InactivityWatch(string JourneyId, CustomerId CustomerId, DateTimeOffset DueAt);
 
+/// <summary>What a due-index entry points at.</summary>
+internal enum DueKind
+{
+    /// <summary>A journey enrollment waiting for its next step.</summary>
+    Enrollment,
+
+    /// <summary>An inactivity deadline that enrolls when reached.</summary>
+    Watch,
+}
+
+/// <summary>An entry of the due index: an enrollment or watch that falls due at <see cref="DueAt"/>.</summary>
+internal sealed record DueEntry(DueKind Kind, CustomerId CustomerId, string JourneyId, DateTimeOffset DueAt);
+
 /// <summary>Messages recently sent to a customer, for frequency caps.</summary>
 internal sealed record ContactLedger(IReadOnlyList<ContactEntry> Entries);
 
@@ -35,6 +48,9 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
     internal const string ActionScope = "journey.action";
     internal const string ContactScope = "journey.contact";
     internal const string ScanScope = "journey.scan";
+    internal const string DueScope = "journey.due";
+    internal const string MetaScope = "journey.meta";
+    private const string DueIndexMarker = "due-index-v1";
     private const int MaxStepsPerAdvance = 256;
     private static readonly TimeSpan AnniversaryScanInterval = TimeSpan.FromHours(1);
 
@@ -46,6 +62,7 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
     private readonly KeyedLock _locks = new();
     private readonly Counter<long> _enrollments;
     private readonly Counter<long> _actions;
+    private bool _dueIndexReady;
 
     /// <summary>Creates the engine (normally resolved from DI).</summary>
     /// <param name="store">Where enrollments, ledgers and watches are kept.</param>
@@ -97,7 +114,7 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
                     var (enrollment, version) = await LoadAsync(group.Key, journey.Id, cancellationToken).ConfigureAwait(false);
                     if (enrollment is { Status: EnrollmentStatus.Active, DueAt: { } due } && due <= Now)
                     {
-                        await AdvanceAsync(journey, enrollment, version, Now, cancellationToken).ConfigureAwait(false);
+                        await AdvanceAsync(journey, enrollment, enrollment, version, Now, cancellationToken).ConfigureAwait(false);
                     }
                 }
             }
@@ -130,35 +147,43 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
     /// </summary>
     /// <param name="cancellationToken">Cancels the run.</param>
     /// <returns>The number of enrollments started or advanced.</returns>
-    public async ValueTask<int> RunDueAsync(CancellationToken cancellationToken = default)
+    public async ValueTask<int> RunDueAsync(CancellationToken cancellationToken = default) =>
+        await RunDueCoreAsync(null, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// <see cref="RunDueAsync"/>, reporting each enrollment advanced. Reads the due index in key (= due
+    /// time) order and stops at the first entry not yet due, so only due enrollments and watches are read.
+    /// </summary>
+    internal async ValueTask<int> RunDueCoreAsync(ICollection<(CustomerId CustomerId, string JourneyId)>? advanced, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
-        var worked = 0;
-        var watches = new List<InactivityWatch>();
-        await foreach (var entry in _store.StreamAsync(WatchScope, null, cancellationToken).ConfigureAwait(false))
+        await EnsureDueIndexAsync(cancellationToken).ConfigureAwait(false);
+        var limit = now.UtcTicks.ToString("D19", CultureInfo.InvariantCulture);
+        var entries = new List<(string Key, DueEntry Entry)>();
+        await foreach (var entry in _store.StreamAsync(DueScope, null, cancellationToken).ConfigureAwait(false))
         {
-            var w = JsonSerializer.Deserialize(entry.Value, LifecycleJsonContext.Default.InactivityWatch);
-            if (w is not null && w.DueAt <= now)
+            if (string.CompareOrdinal(entry.Key, 0, limit, 0, limit.Length) > 0)
             {
-                watches.Add(w);
+                break; // Keys are in due order: everything after this is later.
+            }
+            if (JsonSerializer.Deserialize(entry.Value, LifecycleJsonContext.Default.DueEntry) is { } due)
+            {
+                entries.Add((entry.Key, due));
             }
         }
-        foreach (var w in watches)
+        var worked = 0;
+        foreach (var (indexKey, w) in entries.Where(e => e.Entry.Kind == DueKind.Watch))
         {
-            if (Find(w.JourneyId) is not { } journey)
-            {
-                continue;
-            }
             using (await _locks.AcquireAsync(w.CustomerId.Value, cancellationToken).ConfigureAwait(false))
             {
-                var key = Key(w.CustomerId, w.JourneyId);
-                var current = await _store.GetAsync(WatchScope, key, cancellationToken).ConfigureAwait(false);
+                var current = await _store.GetAsync(WatchScope, Key(w.CustomerId, w.JourneyId), cancellationToken).ConfigureAwait(false);
                 var still = current is null ? null : JsonSerializer.Deserialize(current.Value, LifecycleJsonContext.Default.InactivityWatch);
-                if (still is null || still.DueAt > now)
+                if (still is null || still.DueAt != w.DueAt || Find(w.JourneyId) is not { } journey)
                 {
+                    await _store.DeleteAsync(DueScope, indexKey, cancellationToken).ConfigureAwait(false); // Stale: moved or gone.
                     continue;
                 }
-                await _store.DeleteAsync(WatchScope, key, cancellationToken).ConfigureAwait(false);
+                await DeleteWatchAsync(current!, cancellationToken).ConfigureAwait(false);
                 if (await TryEnrollAsync(journey, w.CustomerId, still.DueAt, now, cancellationToken).ConfigureAwait(false))
                 {
                     worked++;
@@ -172,29 +197,24 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
                 worked += await ScanAnniversariesAsync(journey, anniversary, now, cancellationToken).ConfigureAwait(false);
             }
         }
-        var due = new List<JourneyEnrollment>();
-        await foreach (var entry in _store.StreamAsync(EnrollmentScope, null, cancellationToken).ConfigureAwait(false))
+        foreach (var (indexKey, e) in entries.Where(e => e.Entry.Kind == DueKind.Enrollment))
         {
-            var e = JsonSerializer.Deserialize(entry.Value, LifecycleJsonContext.Default.JourneyEnrollment);
-            if (e is { Status: EnrollmentStatus.Active, DueAt: { } at } && at <= now)
-            {
-                due.Add(e);
-            }
-        }
-        foreach (var e in due)
-        {
-            if (Find(e.JourneyId) is not { } journey)
-            {
-                continue;
-            }
             using (await _locks.AcquireAsync(e.CustomerId.Value, cancellationToken).ConfigureAwait(false))
             {
                 var (current, version) = await LoadAsync(e.CustomerId, e.JourneyId, cancellationToken).ConfigureAwait(false);
-                if (current is { Status: EnrollmentStatus.Active, DueAt: { } at } && at <= now)
+                if (DueOf(current) != e.DueAt)
                 {
-                    await AdvanceAsync(journey, current, version, now, cancellationToken).ConfigureAwait(false);
-                    worked++;
+                    // Stale (advanced, exited or moved since it was indexed): its current due time has its own entry.
+                    await _store.DeleteAsync(DueScope, indexKey, cancellationToken).ConfigureAwait(false);
+                    continue;
                 }
+                if (Find(e.JourneyId) is not { } journey)
+                {
+                    continue; // The journey is no longer configured: leave the enrollment (and its entry) as it is.
+                }
+                await AdvanceAsync(journey, current!, current, version, now, cancellationToken).ConfigureAwait(false);
+                advanced?.Add((e.CustomerId, e.JourneyId));
+                worked++;
             }
         }
         return worked;
@@ -284,7 +304,7 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
             var moved = winner with { CustomerId = survivor, ActionKeyStem = winner.ActionKeyStem ?? StemOf(winner), Sequence = sequence };
             if (moved != kept)
             {
-                await SaveAsync(moved, version, cancellationToken, previous: kept).ConfigureAwait(false);
+                await SaveAsync(moved, kept, version, cancellationToken).ConfigureAwait(false);
             }
             await DeleteEnrollmentAsync(gone, cancellationToken).ConfigureAwait(false);
         }
@@ -372,14 +392,14 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
         if (enrollment is { Status: EnrollmentStatus.Active, DueAt: { } due } && due <= at && e.OccurredAt >= enrollment.EnteredAt)
         {
             // A replayed event: first catch the enrollment up to the moment the event happened.
-            await AdvanceAsync(journey, enrollment, version, at, cancellationToken).ConfigureAwait(false);
+            await AdvanceAsync(journey, enrollment, enrollment, version, at, cancellationToken).ConfigureAwait(false);
             (enrollment, version) = await LoadAsync(customer, journey.Id, cancellationToken).ConfigureAwait(false);
         }
         if (enrollment is { Status: EnrollmentStatus.Active } && e.OccurredAt >= enrollment.EnteredAt)
         {
             if (journey.ExitOn.Contains(e.Type))
             {
-                await SaveAsync(enrollment with { Status = EnrollmentStatus.Exited, FinishedAt = Now, DueAt = null }, version, cancellationToken).ConfigureAwait(false);
+                await SaveAsync(enrollment with { Status = EnrollmentStatus.Exited, FinishedAt = Now, DueAt = null }, enrollment, version, cancellationToken).ConfigureAwait(false);
                 LogExited(_logger, journey.Id, customer);
                 return;
             }
@@ -391,11 +411,11 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
             {
                 var next = wait.OnEventGoTo is { } label ? journey.IndexOf(label) : enrollment.StepIndex + 1;
                 var from = at > enrollment.StepStartedAt ? at : enrollment.StepStartedAt;
-                await AdvanceAsync(journey, seen with { StepIndex = next, StepStartedAt = from, DueAt = from }, version, at, cancellationToken).ConfigureAwait(false);
+                await AdvanceAsync(journey, seen with { StepIndex = next, StepStartedAt = from, DueAt = from }, enrollment, version, at, cancellationToken).ConfigureAwait(false);
             }
             else if (!ReferenceEquals(seen, enrollment))
             {
-                await SaveAsync(seen, version, cancellationToken).ConfigureAwait(false);
+                await SaveAsync(seen, enrollment, version, cancellationToken).ConfigureAwait(false);
             }
         }
         if (journey.Trigger is EventTrigger trigger && trigger.Matches(e))
@@ -410,8 +430,7 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
             var dueAt = e.OccurredAt + inactivity.After;
             if (existing is null || existing.DueAt < dueAt)
             {
-                var json = JsonSerializer.Serialize(new InactivityWatch(journey.Id, customer, dueAt), LifecycleJsonContext.Default.InactivityWatch);
-                await _store.SaveAsync(WatchScope, key, json, entry?.Version ?? 0, cancellationToken).ConfigureAwait(false);
+                await SaveWatchAsync(new InactivityWatch(journey.Id, customer, dueAt), existing, entry?.Version ?? 0, cancellationToken).ConfigureAwait(false);
             }
         }
     }
@@ -439,10 +458,10 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
         };
         enrollment = enrollment with { ActionKeyStem = StemOf(enrollment) };
         // Saved before any step runs, with "due now", so a crash in the first step is resumed by RunDueAsync.
-        version = await SaveAsync(enrollment, version, cancellationToken).ConfigureAwait(false);
+        version = await SaveAsync(enrollment, previous, version, cancellationToken).ConfigureAwait(false);
         _enrollments.Add(1, new KeyValuePair<string, object?>("journey", journey.Id));
         LogEnrolled(_logger, journey.Id, customer, enrollment.Sequence);
-        await AdvanceAsync(journey, enrollment, version, advanceTo, cancellationToken).ConfigureAwait(false);
+        await AdvanceAsync(journey, enrollment, enrollment, version, advanceTo, cancellationToken).ConfigureAwait(false);
         return true;
     }
 
@@ -454,7 +473,7 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
     /// event, not from when the engine heard of it. Waits ending by <paramref name="asOf"/> (never later
     /// than now) are passed; actions are always performed at the clock's now, never backdated.
     /// </summary>
-    private async ValueTask AdvanceAsync(JourneyDefinition journey, JourneyEnrollment enrollment, long version, DateTimeOffset asOf, CancellationToken cancellationToken)
+    private async ValueTask AdvanceAsync(JourneyDefinition journey, JourneyEnrollment enrollment, JourneyEnrollment? stored, long version, DateTimeOffset asOf, CancellationToken cancellationToken)
     {
         for (var guard = 0; guard < MaxStepsPerAdvance; guard++)
         {
@@ -462,7 +481,7 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
             var horizon = asOf < now ? asOf : now;
             if (enrollment.StepIndex >= journey.Steps.Count)
             {
-                await SaveAsync(enrollment with { Status = EnrollmentStatus.Completed, FinishedAt = now, DueAt = null }, version, cancellationToken).ConfigureAwait(false);
+                await SaveAsync(enrollment with { Status = EnrollmentStatus.Completed, FinishedAt = now, DueAt = null }, stored, version, cancellationToken).ConfigureAwait(false);
                 return;
             }
             var next = enrollment.StepIndex + 1;
@@ -473,7 +492,7 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
                     var due = enrollment.StepStartedAt + wait.Duration;
                     if (horizon < due)
                     {
-                        await SaveAsync(enrollment with { DueAt = due }, version, cancellationToken).ConfigureAwait(false);
+                        await SaveAsync(enrollment with { DueAt = due }, stored, version, cancellationToken).ConfigureAwait(false);
                         return;
                     }
                     enrollment = enrollment with { StepIndex = next, StepStartedAt = due, DueAt = null };
@@ -484,7 +503,7 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
                     var deadline = enrollment.StepStartedAt + waitFor.Timeout;
                     if (horizon < deadline)
                     {
-                        await SaveAsync(enrollment with { DueAt = deadline }, version, cancellationToken).ConfigureAwait(false);
+                        await SaveAsync(enrollment with { DueAt = deadline }, stored, version, cancellationToken).ConfigureAwait(false);
                         return;
                     }
                     var target = waitFor.OnTimeoutGoTo is { } label ? journey.IndexOf(label) : next;
@@ -504,16 +523,17 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
                     if (retryAt is { } at)
                     {
                         var from = at > enrollment.StepStartedAt ? at : enrollment.StepStartedAt;
-                        await SaveAsync(enrollment with { StepStartedAt = from, DueAt = at, Attempts = enrollment.Attempts + (failed ? 1 : 0) }, version, cancellationToken).ConfigureAwait(false);
+                        await SaveAsync(enrollment with { StepStartedAt = from, DueAt = at, Attempts = enrollment.Attempts + (failed ? 1 : 0) }, stored, version, cancellationToken).ConfigureAwait(false);
                         return;
                     }
                     // Saved as due right after the action: a crash in a later step resumes there, not here.
                     enrollment = enrollment with { StepIndex = next, DueAt = enrollment.StepStartedAt, Attempts = 0 };
-                    version = await SaveAsync(enrollment, version, cancellationToken).ConfigureAwait(false);
+                    version = await SaveAsync(enrollment, stored, version, cancellationToken).ConfigureAwait(false);
+                    stored = enrollment;
                     break;
                 }
                 default:
-                    await SaveAsync(enrollment with { Status = EnrollmentStatus.Exited, FinishedAt = now, DueAt = null }, version, cancellationToken).ConfigureAwait(false);
+                    await SaveAsync(enrollment with { Status = EnrollmentStatus.Exited, FinishedAt = now, DueAt = null }, stored, version, cancellationToken).ConfigureAwait(false);
                     return;
             }
         }
@@ -714,17 +734,113 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
         return entry is null ? (null, 0) : (JsonSerializer.Deserialize(entry.Value, LifecycleJsonContext.Default.JourneyEnrollment), entry.Version);
     }
 
-    private ValueTask<long> SaveAsync(JourneyEnrollment enrollment, long version, CancellationToken cancellationToken, JourneyEnrollment? previous = null) =>
-        _store.SaveAsync(EnrollmentScope, Key(enrollment.CustomerId, enrollment.JourneyId), JsonSerializer.Serialize(enrollment, LifecycleJsonContext.Default.JourneyEnrollment), version, cancellationToken);
+    /// <summary>
+    /// Saves an enrollment and keeps the due index in step: the new index entry is written before the
+    /// document (a crash leaves at most a stale entry, which a run drops; never a missing one), the
+    /// entry of the <paramref name="stored"/> version is removed after it.
+    /// </summary>
+    private async ValueTask<long> SaveAsync(JourneyEnrollment enrollment, JourneyEnrollment? stored, long version, CancellationToken cancellationToken)
+    {
+        var oldDue = DueOf(stored);
+        var newDue = DueOf(enrollment);
+        if (newDue is { } n && n != oldDue)
+        {
+            await AddDueAsync(new DueEntry(DueKind.Enrollment, enrollment.CustomerId, enrollment.JourneyId, n), cancellationToken).ConfigureAwait(false);
+        }
+        var saved = await _store.SaveAsync(EnrollmentScope, Key(enrollment.CustomerId, enrollment.JourneyId), JsonSerializer.Serialize(enrollment, LifecycleJsonContext.Default.JourneyEnrollment), version, cancellationToken).ConfigureAwait(false);
+        if (oldDue is { } o && o != newDue)
+        {
+            await _store.DeleteAsync(DueScope, DueKey(new DueEntry(DueKind.Enrollment, stored!.CustomerId, stored.JourneyId, o)), cancellationToken).ConfigureAwait(false);
+        }
+        return saved;
+    }
 
-    private async ValueTask DeleteEnrollmentAsync(JourneyEnrollment enrollment, CancellationToken cancellationToken) =>
+    private static DateTimeOffset? DueOf(JourneyEnrollment? e) => e is { Status: EnrollmentStatus.Active, DueAt: { } due } ? due : null;
+
+    private async ValueTask DeleteEnrollmentAsync(JourneyEnrollment enrollment, CancellationToken cancellationToken)
+    {
         await _store.DeleteAsync(EnrollmentScope, Key(enrollment.CustomerId, enrollment.JourneyId), cancellationToken).ConfigureAwait(false);
+        if (DueOf(enrollment) is { } due)
+        {
+            await _store.DeleteAsync(DueScope, DueKey(new DueEntry(DueKind.Enrollment, enrollment.CustomerId, enrollment.JourneyId, due)), cancellationToken).ConfigureAwait(false);
+        }
+    }
 
-    private async ValueTask SaveWatchAsync(InactivityWatch watch, InactivityWatch? previous, long version, CancellationToken cancellationToken) =>
+    private async ValueTask SaveWatchAsync(InactivityWatch watch, InactivityWatch? stored, long version, CancellationToken cancellationToken)
+    {
+        if (watch.DueAt != stored?.DueAt)
+        {
+            await AddDueAsync(new DueEntry(DueKind.Watch, watch.CustomerId, watch.JourneyId, watch.DueAt), cancellationToken).ConfigureAwait(false);
+        }
         await _store.SaveAsync(WatchScope, Key(watch.CustomerId, watch.JourneyId), JsonSerializer.Serialize(watch, LifecycleJsonContext.Default.InactivityWatch), version, cancellationToken).ConfigureAwait(false);
+        if (stored is not null && stored.DueAt != watch.DueAt)
+        {
+            await _store.DeleteAsync(DueScope, DueKey(new DueEntry(DueKind.Watch, stored.CustomerId, stored.JourneyId, stored.DueAt)), cancellationToken).ConfigureAwait(false);
+        }
+    }
 
-    private async ValueTask DeleteWatchAsync(StateEntry entry, CancellationToken cancellationToken) =>
+    private async ValueTask DeleteWatchAsync(StateEntry entry, CancellationToken cancellationToken)
+    {
         await _store.DeleteAsync(WatchScope, entry.Key, cancellationToken).ConfigureAwait(false);
+        if (JsonSerializer.Deserialize(entry.Value, LifecycleJsonContext.Default.InactivityWatch) is { } watch)
+        {
+            await _store.DeleteAsync(DueScope, DueKey(new DueEntry(DueKind.Watch, watch.CustomerId, watch.JourneyId, watch.DueAt)), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The due index key: the due instant as 19-digit UTC ticks first, so the scope's key order is due
+    /// order and a run reads the index only up to now.
+    /// </summary>
+    internal static string DueKey(DueEntry e) =>
+        string.Create(CultureInfo.InvariantCulture, $"{e.DueAt.UtcTicks:D19}|{(e.Kind == DueKind.Watch ? 'w' : 'e')}|{e.CustomerId.Value}|{e.JourneyId}");
+
+    private async ValueTask AddDueAsync(DueEntry entry, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _store.SaveAsync(DueScope, DueKey(entry), JsonSerializer.Serialize(entry, LifecycleJsonContext.Default.DueEntry), 0, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ConcurrencyConflictException)
+        {
+            // The same entry is already indexed.
+        }
+    }
+
+    /// <summary>Indexes enrollments and watches stored before the due index existed (once per store).</summary>
+    private async ValueTask EnsureDueIndexAsync(CancellationToken cancellationToken)
+    {
+        if (_dueIndexReady)
+        {
+            return;
+        }
+        if (await _store.GetAsync(MetaScope, DueIndexMarker, cancellationToken).ConfigureAwait(false) is null)
+        {
+            await foreach (var entry in _store.StreamAsync(EnrollmentScope, null, cancellationToken).ConfigureAwait(false))
+            {
+                if (JsonSerializer.Deserialize(entry.Value, LifecycleJsonContext.Default.JourneyEnrollment) is { } e && DueOf(e) is { } due)
+                {
+                    await AddDueAsync(new DueEntry(DueKind.Enrollment, e.CustomerId, e.JourneyId, due), cancellationToken).ConfigureAwait(false);
+                }
+            }
+            await foreach (var entry in _store.StreamAsync(WatchScope, null, cancellationToken).ConfigureAwait(false))
+            {
+                if (JsonSerializer.Deserialize(entry.Value, LifecycleJsonContext.Default.InactivityWatch) is { } w)
+                {
+                    await AddDueAsync(new DueEntry(DueKind.Watch, w.CustomerId, w.JourneyId, w.DueAt), cancellationToken).ConfigureAwait(false);
+                }
+            }
+            try
+            {
+                await _store.SaveAsync(MetaScope, DueIndexMarker, "1", 0, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ConcurrencyConflictException)
+            {
+                // Another instance finished the same backfill.
+            }
+        }
+        _dueIndexReady = true;
+    }
 
     private JourneyDefinition? Find(string journeyId) => Journeys.FirstOrDefault(j => j.Id == journeyId);
 
