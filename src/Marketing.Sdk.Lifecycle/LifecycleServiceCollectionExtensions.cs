@@ -18,7 +18,7 @@ public static class LifecycleMarketingBuilderExtensions
 
     /// <summary>
     /// Adds lifecycle stages (<see cref="LifecycleStageTracker"/>) and journeys (<see cref="JourneyEngine"/>),
-    /// both as event listeners, the engine also as a segment-membership listener; the built-in consent
+    /// both as event listeners and profile-merge listeners, the engine also as a segment-membership listener; the built-in consent
     /// and quiet-hours gates; a background scheduler; and a process-local state store when the host
     /// registered no <see cref="IStateStore"/>. Calling it again only adds configuration.
     /// </summary>
@@ -38,6 +38,8 @@ public static class LifecycleMarketingBuilderExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IMarketingEventListener, LifecycleStageTracker>(sp => sp.GetRequiredService<LifecycleStageTracker>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IMarketingEventListener, JourneyEngine>(sp => sp.GetRequiredService<JourneyEngine>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ISegmentMembershipListener, JourneyEngine>(sp => sp.GetRequiredService<JourneyEngine>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IProfileMergeListener, LifecycleStageTracker>(sp => sp.GetRequiredService<LifecycleStageTracker>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IProfileMergeListener, JourneyEngine>(sp => sp.GetRequiredService<JourneyEngine>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IJourneyActionGate, ConsentSummaryGate>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IJourneyActionGate, QuietHoursGate>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, JourneySchedulerService>());

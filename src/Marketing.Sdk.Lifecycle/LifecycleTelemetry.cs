@@ -27,5 +27,6 @@ public static class LifecycleTelemetry
 [JsonSerializable(typeof(JourneyActionRecord))]
 [JsonSerializable(typeof(InactivityWatch))]
 [JsonSerializable(typeof(ContactLedger))]
+[JsonSerializable(typeof(DueEntry))]
 [JsonSerializable(typeof(DateTimeOffset))]
 internal sealed partial class LifecycleJsonContext : JsonSerializerContext;

@@ -306,6 +306,7 @@ public class JourneyTests
         Assert.Single(provider.GetRequiredService<IOptions<LifecycleOptions>>().Value.Journeys.Definitions);
         Assert.Equal(2, provider.GetServices<IMarketingEventListener>().Count());
         Assert.IsType<JourneyEngine>(Assert.Single(provider.GetServices<ISegmentMembershipListener>()));
+        Assert.Equal(2, provider.GetServices<IProfileMergeListener>().Count());
         Assert.NotNull(provider.GetRequiredService<IStateStore>());
 
         var bad = new ServiceCollection();

@@ -74,6 +74,32 @@ public class SarModelTests
     }
 
     [Fact]
+    public void Each_recommended_item_is_explained_by_the_anchor_that_contributed_most_to_its_own_score()
+    {
+        // u1 bought A (heavily) and viewed B; X goes with A, Y and Z go with B only: the reasons differ per item.
+        Interaction[] data =
+        [
+            I("u1", "A", 5, 10, InteractionKind.Purchase), I("u1", "B", 1, 10, InteractionKind.View),
+            I("u2", "A", 1, 10), I("u2", "X", 1, 10), I("u3", "A", 1, 10), I("u3", "X", 1, 10),
+            I("u4", "B", 1, 10), I("u4", "Y", 1, 10), I("u5", "B", 1, 10), I("u5", "Z", 1, 10),
+        ];
+        var m = SarModel.Fit(data);
+        var recommended = m.Recommend("u1", 10);
+        Assert.Equal(["X", "Y", "Z"], recommended.Select(r => r.ItemId).Order());
+        var why = recommended.ToDictionary(r => r.ItemId, r => m.Explain("u1", r.ItemId)!);
+        Assert.Equal(("A", InteractionKind.Purchase), (why["X"].BecauseOfItemId, why["X"].BecauseOfKind));
+        Assert.Equal(("B", InteractionKind.View), (why["Y"].BecauseOfItemId, why["Y"].BecauseOfKind));
+        Assert.Equal("B", why["Z"].BecauseOfItemId);
+        foreach (var r in recommended)
+        {
+            // The named anchor's contribution is the largest term of the item's score, and the terms add up to it.
+            Assert.Equal(r.Score, why[r.ItemId].Score, 12);
+            Assert.True(why[r.ItemId].Contribution <= why[r.ItemId].Score + 1e-12);
+            Assert.Equal(m.Affinity("u1", why[r.ItemId].BecauseOfItemId) * m.Similarity(why[r.ItemId].BecauseOfItemId, r.ItemId), why[r.ItemId].Contribution, 12);
+        }
+    }
+
+    [Fact]
     public void Support_threshold_drops_rare_pairs()
     {
         var m = SarModel.Fit(Small, new SarOptions { SupportThreshold = 2 });

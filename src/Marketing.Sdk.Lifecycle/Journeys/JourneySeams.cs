@@ -150,6 +150,14 @@ public sealed record JourneyEnrollment
 
     /// <summary>When the enrollment ended.</summary>
     public DateTimeOffset? FinishedAt { get; init; }
+
+    /// <summary>
+    /// The stem of this enrollment's action idempotency keys (<c>journey:customer:entry</c> as first
+    /// enrolled; the key of a step appends <c>:step</c>). Kept when a profile merge moves the enrollment
+    /// to the surviving customer, so an action already performed is never performed again.
+    /// <see langword="null"/> for enrollments stored before it existed (the stem is then derived).
+    /// </summary>
+    public string? ActionKeyStem { get; init; }
 }
 
 /// <summary>A limit on messages in a rolling window.</summary>

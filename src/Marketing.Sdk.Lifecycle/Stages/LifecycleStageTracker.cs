@@ -13,9 +13,11 @@ namespace Marketing.Sdk.Lifecycle.Stages;
 /// Moves customers through lifecycle stages as their events arrive (an <see cref="IMarketingEventListener"/>),
 /// keeps the current stage and history per customer in the <see cref="IStateStore"/>, and reports each
 /// stage change to the <see cref="ISegmentMembershipListener"/>s as leaving segment
-/// <c>lifecycle.&lt;old&gt;</c> and entering <c>lifecycle.&lt;new&gt;</c>.
+/// <c>lifecycle.&lt;old&gt;</c> and entering <c>lifecycle.&lt;new&gt;</c>. When profiles merge (an
+/// <see cref="IProfileMergeListener"/>), the merged-away customers' records move to the survivor
+/// (see <see cref="OnMergedAsync"/> for the rule).
 /// </summary>
-public sealed partial class LifecycleStageTracker : IMarketingEventListener, IDisposable
+public sealed partial class LifecycleStageTracker : IMarketingEventListener, IProfileMergeListener, IDisposable
 {
     internal const string Scope = "lifecycle.stage";
     private const int RecentIds = 16;
@@ -139,6 +141,83 @@ public sealed partial class LifecycleStageTracker : IMarketingEventListener, IDi
         return changes;
     }
 
+    /// <summary>
+    /// Moves the stage records of <paramref name="merged"/> to <paramref name="survivor"/>. The rule: the
+    /// current stage is the most advanced of the records (by position in <see cref="StageModelOptions.Stages"/>;
+    /// stages not listed rank below listed ones), with the time that record entered it (the earliest of
+    /// the two when both are in the same stage); first seen is the earliest; purchases add up; the
+    /// histories are interleaved by time. A merge is not a stage transition: no segment change is
+    /// reported, so a merge never triggers a journey; the rules run again on the survivor's next event.
+    /// Repeating a merge changes nothing.
+    /// </summary>
+    /// <param name="survivor">The profile that remains.</param>
+    /// <param name="merged">The profiles merged into it.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    public async ValueTask OnMergedAsync(CustomerId survivor, IReadOnlyList<CustomerId> merged, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(merged);
+        foreach (var loser in merged.Where(m => m != survivor))
+        {
+            using (await _locks.AcquireAllAsync([survivor.Value, loser.Value], cancellationToken).ConfigureAwait(false))
+            {
+                for (var attempt = 0; ; attempt++)
+                {
+                    try
+                    {
+                        await MergeAsync(survivor, loser, cancellationToken).ConfigureAwait(false);
+                        break;
+                    }
+                    catch (ConcurrencyConflictException) when (attempt < 5)
+                    {
+                        // Another instance changed the survivor's stage meanwhile: read again.
+                    }
+                }
+            }
+        }
+    }
+
+    private async ValueTask MergeAsync(CustomerId survivor, CustomerId loser, CancellationToken cancellationToken)
+    {
+        var gone = await _store.GetAsync(Scope, Key(loser), cancellationToken).ConfigureAwait(false);
+        if (gone is null)
+        {
+            return;
+        }
+        var keptEntry = await _store.GetAsync(Scope, Key(survivor), cancellationToken).ConfigureAwait(false);
+        var kept = keptEntry is null ? null : Deserialize(keptEntry.Value);
+        if (kept is null || !kept.MergedFrom.Contains(loser))
+        {
+            var combined = Combine(kept, Deserialize(gone.Value), survivor);
+            await _store.SaveAsync(Scope, Key(survivor), JsonSerializer.Serialize(combined, LifecycleJsonContext.Default.CustomerStage), keptEntry?.Version ?? 0, cancellationToken).ConfigureAwait(false);
+            LogMerged(_logger, loser, survivor, combined.Stage);
+        }
+        await _store.DeleteAsync(Scope, Key(loser), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Combines two stage records of one person (see <see cref="OnMergedAsync"/>).</summary>
+    internal CustomerStage Combine(CustomerStage? kept, CustomerStage gone, CustomerId survivor)
+    {
+        var mergedFrom = (kept?.MergedFrom ?? []).Concat(gone.MergedFrom).Append(gone.CustomerId).Distinct().ToArray();
+        if (kept is null)
+        {
+            return gone with { CustomerId = survivor, MergedFrom = mergedFrom };
+        }
+        int Rank(string stage) => _model.Stages.IndexOf(stage);
+        var (stage, enteredAt) = Rank(kept.Stage) > Rank(gone.Stage) ? (kept.Stage, kept.EnteredAt)
+            : Rank(gone.Stage) > Rank(kept.Stage) ? (gone.Stage, gone.EnteredAt)
+            : kept.EnteredAt <= gone.EnteredAt ? (kept.Stage, kept.EnteredAt) : (gone.Stage, gone.EnteredAt);
+        return kept with
+        {
+            Stage = stage,
+            EnteredAt = enteredAt,
+            FirstSeen = kept.FirstSeen <= gone.FirstSeen ? kept.FirstSeen : gone.FirstSeen,
+            Purchases = kept.Purchases + gone.Purchases,
+            History = kept.History.Concat(gone.History).OrderBy(t => t.At).ToArray(),
+            RecentEventIds = kept.RecentEventIds.Concat(gone.RecentEventIds).Distinct(StringComparer.Ordinal).TakeLast(RecentIds).ToArray(),
+            MergedFrom = mergedFrom,
+        };
+    }
+
     /// <inheritdoc />
     public void Dispose() => _locks.Dispose();
 
@@ -147,6 +226,9 @@ public sealed partial class LifecycleStageTracker : IMarketingEventListener, IDi
     private static CustomerStage Deserialize(string json) =>
         JsonSerializer.Deserialize(json, LifecycleJsonContext.Default.CustomerStage)
         ?? throw new LifecycleException("A stored lifecycle stage document is empty.");
+
+    [LoggerMessage(EventId = 5002, Level = LogLevel.Information, Message = "Stage record of customer {Merged} merged into {Survivor}; current stage {Stage}.")]
+    private static partial void LogMerged(ILogger logger, CustomerId merged, CustomerId survivor, string stage);
 
     [LoggerMessage(EventId = 5001, Level = LogLevel.Debug, Message = "Customer {CustomerId} moved from stage {From} to {To}.")]
     private static partial void LogTransition(ILogger logger, CustomerId customerId, string from, string to);

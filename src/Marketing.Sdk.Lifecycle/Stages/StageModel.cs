@@ -81,6 +81,9 @@ public sealed record CustomerStage
     /// <summary>Ids of the most recent events applied (to ignore a redelivered event).</summary>
     public IReadOnlyList<string> RecentEventIds { get; init; } = [];
 
+    /// <summary>Customer ids whose stage records were merged into this one (profile merges), so a repeated merge is not counted twice.</summary>
+    public IReadOnlyList<CustomerId> MergedFrom { get; init; } = [];
+
     /// <summary>How long the customer has been in the current stage at <paramref name="now"/>.</summary>
     /// <param name="now">The instant to measure at.</param>
     public TimeSpan TimeInStage(DateTimeOffset now) => now > EnteredAt ? now - EnteredAt : TimeSpan.Zero;

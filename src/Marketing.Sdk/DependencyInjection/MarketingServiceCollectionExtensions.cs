@@ -107,6 +107,19 @@ public static class MarketingServiceCollectionExtensions
         return builder;
     }
 
+    /// <summary>
+    /// Registers a listener that identity resolution tells about each committed profile merge, so it can
+    /// move its per-customer state to the survivor. Call once per listener type.
+    /// </summary>
+    /// <typeparam name="TListener">The listener type (registered as a singleton).</typeparam>
+    /// <param name="builder">The builder.</param>
+    public static IMarketingBuilder AddProfileMergeListener<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TListener>(this IMarketingBuilder builder) where TListener : class, IProfileMergeListener
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IProfileMergeListener, TListener>());
+        return builder;
+    }
+
     private sealed class MarketingBuilder(IServiceCollection services) : IMarketingBuilder
     {
         public IServiceCollection Services { get; } = services;

@@ -26,6 +26,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "Merge refused by rule {Rule} for identity kind {Kind}")]
     public static partial void MergeRefused(ILogger logger, string rule, IdentityKind kind);
 
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Error, Message = "Profile merge listener {Listener} failed; the merge stands")]
+    public static partial void MergeListenerFailed(ILogger logger, string listener, Exception exception);
+
     [LoggerMessage(EventId = 2003, Level = LogLevel.Information, Message = "Identity of kind {Kind} treated as shared: seen with {Count} people")]
     public static partial void SharedIdentity(ILogger logger, IdentityKind kind, int count);
 }

@@ -40,7 +40,8 @@ public interface IIdentityResolver
 /// <summary>
 /// The store-backed identity resolver. Survivor choice is deterministic (the smallest, i.e. oldest,
 /// customer id of the linked group); merges move identities and events to the survivor, combine the
-/// profiles and record the merge. Safe for concurrent callers in one process; across processes
+/// profiles and record the merge, then every <see cref="IProfileMergeListener"/> is told (a failing
+/// listener is logged and does not undo the merge). Safe for concurrent callers in one process; across processes
 /// identity ownership is decided by the store's atomic <see cref="IIdentityGraphStore.ClaimAsync"/>.
 /// </summary>
 internal sealed class IdentityResolver : IIdentityResolver, IDisposable
@@ -52,6 +53,7 @@ internal sealed class IdentityResolver : IIdentityResolver, IDisposable
     private readonly TimeProvider _time;
     private readonly IngestionMetrics _metrics;
     private readonly ILogger _logger;
+    private readonly IServiceProvider? _services;
     private readonly SemaphoreSlim _mergeLock = new(1, 1);
 
     public IdentityResolver(
@@ -61,8 +63,11 @@ internal sealed class IdentityResolver : IIdentityResolver, IDisposable
         IOptions<IdentityResolutionOptions> options,
         TimeProvider timeProvider,
         IngestionMetrics metrics,
-        ILogger<IdentityResolver>? logger = null)
+        ILogger<IdentityResolver>? logger = null,
+        IServiceProvider? services = null)
     {
+        // Merge listeners are resolved when a merge happens (not injected), so a listener may itself depend on the resolver.
+        _services = services;
         _graph = graph;
         _profiles = profiles;
         _events = events;
@@ -82,22 +87,72 @@ internal sealed class IdentityResolver : IIdentityResolver, IDisposable
             throw new MarketingValidationException("identities", ValidationReason.Missing, "At least one identity is needed to resolve a profile.");
         }
         CheckUniqueKinds(identities);
-        for (var attempt = 0; ; attempt++)
+        // Merges committed by an attempt that then raced and retried are committed all the same: collect them all.
+        var committed = new List<MergeRecord>();
+        try
         {
-            var result = await TryResolveAsync(identities, eventId, cancellationToken).ConfigureAwait(false);
-            if (result is not null)
+            for (var attempt = 0; ; attempt++)
             {
-                return result;
+                var result = await TryResolveAsync(identities, eventId, committed, cancellationToken).ConfigureAwait(false);
+                if (result is not null)
+                {
+                    return result;
+                }
+                if (attempt >= _options.MaxWriteRetries)
+                {
+                    throw new MarketingStoreException("Identity resolution kept racing with concurrent writers; giving up.");
+                }
             }
-            if (attempt >= _options.MaxWriteRetries)
+        }
+        finally
+        {
+            if (committed.Count > 0)
             {
-                throw new MarketingStoreException("Identity resolution kept racing with concurrent writers; giving up.");
+                // The merges are done whatever happens to this call: listeners must hear of them.
+                await NotifyMergedAsync(committed).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Tells every merge listener, per survivor in merge order; a failing listener is logged and skipped.</summary>
+    private async ValueTask NotifyMergedAsync(List<MergeRecord> merges)
+    {
+        if (_services?.GetService(typeof(IEnumerable<IProfileMergeListener>)) is not IEnumerable<IProfileMergeListener> listeners)
+        {
+            return;
+        }
+        var all = listeners.ToList();
+        if (all.Count == 0)
+        {
+            return;
+        }
+        for (var i = 0; i < merges.Count;)
+        {
+            var survivor = merges[i].Survivor;
+            var run = new List<CustomerId>();
+            for (; i < merges.Count && merges[i].Survivor == survivor; i++)
+            {
+                run.Add(merges[i].Merged);
+            }
+            foreach (var listener in all)
+            {
+                try
+                {
+                    await listener.OnMergedAsync(survivor, run, CancellationToken.None).ConfigureAwait(false);
+                }
+#pragma warning disable CA1031 // A listener's failure must not undo or hide a committed merge.
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    _metrics.ListenerFailures.Add(1, new KeyValuePair<string, object?>("listener", "profile_merge"));
+                    Log.MergeListenerFailed(_logger, listener.GetType().Name, ex);
+                }
             }
         }
     }
 
     /// <returns>The resolution, or <see langword="null"/> when a concurrent writer claimed an identity first (retry).</returns>
-    private async ValueTask<IdentityResolution?> TryResolveAsync(IReadOnlyList<Identity> identities, string? eventId, CancellationToken ct)
+    private async ValueTask<IdentityResolution?> TryResolveAsync(IReadOnlyList<Identity> identities, string? eventId, List<MergeRecord> committed, CancellationToken ct)
     {
         var (usable, guarded) = await ApplySharedGuardAsync(identities, ct).ConfigureAwait(false);
         var lookup = usable.Count > 0 ? usable : guarded;
@@ -149,7 +204,9 @@ internal sealed class IdentityResolver : IIdentityResolver, IDisposable
         var merges = new List<MergeRecord>();
         foreach (var (loser, link) in group.Where(g => g.Owner != survivor).OrderBy(g => g.Owner))
         {
-            merges.Add(await MergeAsync(survivor, loser, link, eventId, ct).ConfigureAwait(false));
+            var merge = await MergeAsync(survivor, loser, link, eventId, ct).ConfigureAwait(false);
+            merges.Add(merge);
+            committed.Add(merge);
         }
 
         // Link the identities nobody owns yet; an identity whose owner was refused stays where it is.
