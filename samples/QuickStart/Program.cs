@@ -24,5 +24,6 @@ await Step(LifecycleStep.RunAsync);        // 4. stages, BG/NBD + Gamma-Gamma CL
 await Step(AttributionStep.RunAsync);      // 5. paths, attribution models, funnel, KPIs, budget proposals
 await Step(ExperimentationStep.RunAsync);  // 6. subject-line A/B test and a bandit
 await Step(RecommendationsStep.RunAsync);  // 7. top-5 with reasons, similar items, offline SAR vs popularity
+await Step(ComplianceStep.RunAsync);       // 8. consent rates, copy review, access and erasure requests, audit chain
 
 Console.WriteLine($"Done in {times.Sum(t => t.TotalSeconds):0.0} s (steps: {string.Join(", ", times.Select((t, i) => $"{i + 1}: {t.TotalSeconds:0.0} s"))}).");

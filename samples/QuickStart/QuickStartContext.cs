@@ -108,6 +108,7 @@ internal sealed class QuickStartContext : IAsyncDisposable
             .AddLifecycle(LifecycleStep.ConfigureJourneys)
             .AddAttribution(AttributionStep.Configure)
             .AddRecommendations()
+            .AddCompliance()
             .AddExperimentation(ExperimentationStep.Configure).AddExposureSink<ExposureOutbox>());
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
         return new QuickStartContext(provider, new SyntheticShop(shopOptions), shopOptions, clock, actions, path, output);

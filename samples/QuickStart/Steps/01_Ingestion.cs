@@ -1,11 +1,12 @@
 using System.Diagnostics;
 using Marketing.Sdk;
+using Marketing.Sdk.Compliance.Consent;
 using Marketing.Sdk.Ingestion;
 using Marketing.Sdk.Lifecycle.Journeys;
 
 namespace QuickStart;
 
-internal sealed record IngestReport(int Sent, int Accepted, int Duplicates, int Dropped, int Rejected, int Bots, IReadOnlyDictionary<string, int> RejectedByReason, int JourneyWork, TimeSpan Elapsed);
+internal sealed record IngestReport(int Sent, int Accepted, int Duplicates, int Dropped, int Rejected, int Bots, IReadOnlyDictionary<string, int> RejectedByReason, int JourneyWork, int SignUps, int ConsentForms, TimeSpan Elapsed);
 
 /// <summary>
 /// Step 1: every event of the shop goes through the public collector, in time order, in batches of
@@ -45,9 +46,30 @@ internal static class IngestionStep
         }
     }
 
+    /// <summary>What the sign-up form's checkboxes say: most people accept messages, fewer also accept ad measurement and sharing with the ad platforms (separate consent).</summary>
+    public static readonly ConsentPurpose[] MessagingPurposes = [ConsentPurpose.Email, ConsentPurpose.Sms, ConsentPurpose.PrivateDomainMessaging, ConsentPurpose.Personalisation];
+
+    /// <summary>The ad purposes, including the separate consents PIPL asks for before data goes to a platform abroad.</summary>
+    public static readonly ConsentPurpose[] AdPurposes = [ConsentPurpose.AdMeasurement, ConsentPurpose.AdTargeting, ConsentPurpose.ThirdPartySharing, ConsentPurpose.CrossBorderTransfer];
+
+    /// <summary>Records the consent a sign-up form captured (deterministic per event: 85 % accept messages, 65 % also ads).</summary>
+    private static async Task<bool> RecordSignUpConsentAsync(ConsentLedger ledger, MarketingEvent signUp, CustomerId customer)
+    {
+        var bucket = (int)(System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(signUp.Id))) % 100);
+        if (bucket >= 85)
+        {
+            return false;
+        }
+        var capture = new ConsentCapture(ConsentSources.Web, "privacy-2026-09", ConsentLedger.ComputeProofHash($"signup-form:{signUp.Id}"), signUp.OccurredAt);
+        await ledger.RecordAsync(customer, bucket < 65 ? [.. MessagingPurposes, .. AdPurposes] : MessagingPurposes, granted: true, capture);
+        return true;
+    }
+
     public static async Task<IngestReport> RunAsync(QuickStartContext run)
     {
         var collector = run.Get<IEventCollector>();
+        var ledger = run.Get<ConsentLedger>();
+        int signUps = 0, consentForms = 0;
         var journeys = run.Get<JourneyEngine>();
         var byReason = new SortedDictionary<string, int>(StringComparer.Ordinal);
         int sent = 0, accepted = 0, duplicates = 0, dropped = 0, rejected = 0, bots = 0, journeyWork = 0;
@@ -69,6 +91,14 @@ internal static class IngestionStep
             duplicates += result.Duplicates;
             dropped += result.Dropped;
             rejected += result.Rejected;
+            for (var i = 0; i < batch.Length; i++)
+            {
+                if (batch[i].Type == EventType.SignUp && result.Results[i] is { Status: TrackStatus.Accepted, CustomerId: { } customer })
+                {
+                    signUps++;
+                    consentForms += await RecordSignUpConsentAsync(ledger, batch[i], customer) ? 1 : 0;
+                }
+            }
             foreach (var r in result.Results)
             {
                 if (r.Error is { } e)
@@ -96,8 +126,9 @@ internal static class IngestionStep
         {
             run.Line($"  - {reason,-38} {count,6:N0}");
         }
+        run.Line($"sign-ups               {signUps,10:N0}   consent forms recorded: {consentForms:N0} (messages; ads and sharing for about three in four of them)");
         run.Line($"clock now              {run.Clock.GetUtcNow().ToOffset(run.ShopEnd.Offset):yyyy-MM-dd HH:mm zzz}   (journey enrollments started or advanced: {journeyWork:N0})");
         run.Line();
-        return new IngestReport(sent, accepted, duplicates, dropped, rejected, bots, byReason, journeyWork, watch.Elapsed);
+        return new IngestReport(sent, accepted, duplicates, dropped, rejected, bots, byReason, journeyWork, signUps, consentForms, watch.Elapsed);
     }
 }
