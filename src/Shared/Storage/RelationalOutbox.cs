@@ -300,7 +300,8 @@ internal sealed class RelationalUnitOfWork(
     RelationalEventStore events,
     RelationalIdentityGraphStore identities,
     RelationalConsentStore consents,
-    RelationalOutboxStore outbox) : ITransactionalOutbox, ICustomerDataEraser
+    RelationalOutboxStore outbox,
+    RelationalStateStore state) : ITransactionalOutbox, ICustomerDataEraser
 {
     private const string Store = "unit_of_work";
     public async ValueTask<(AppendResult Events, OutboxEnqueueResult Messages)> AppendEventsAsync(IReadOnlyList<MarketingEvent> events1, IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken = default)
@@ -372,6 +373,7 @@ internal sealed class RelationalUnitOfWork(
             counts["profiles"] = await RelationalIdentityGraphStore.Exec(scope, $"DELETE FROM {db.Table("profiles")} WHERE id = @c", customerId, cancellationToken).ConfigureAwait(false);
             counts["consent_records"] = await RelationalIdentityGraphStore.Exec(scope, $"DELETE FROM {db.Table("consent_records")} WHERE customer_id = @c", customerId, cancellationToken).ConfigureAwait(false);
             counts["outbox_messages"] = await RelationalIdentityGraphStore.Exec(scope, $"DELETE FROM {db.Table("outbox_messages")} WHERE customer_id = @c", customerId, cancellationToken).ConfigureAwait(false);
+            counts["state_entries"] = await state.DeleteCustomerCoreAsync(scope, customerId, cancellationToken).ConfigureAwait(false);
             await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
             return new ErasureReport(customerId, counts);
         }
@@ -393,7 +395,8 @@ internal sealed class RelationalStoreSet
         Consents = new RelationalConsentStore(db);
         Audit = new RelationalAuditLogStore(db);
         Outbox = new RelationalOutboxStore(db);
-        UnitOfWork = new RelationalUnitOfWork(db, Profiles, Events, Identities, Consents, Outbox);
+        State = new RelationalStateStore(db);
+        UnitOfWork = new RelationalUnitOfWork(db, Profiles, Events, Identities, Consents, Outbox, State);
     }
 
     public RelationalProfileStore Profiles { get; }
@@ -402,5 +405,6 @@ internal sealed class RelationalStoreSet
     public RelationalConsentStore Consents { get; }
     public RelationalAuditLogStore Audit { get; }
     public RelationalOutboxStore Outbox { get; }
+    public RelationalStateStore State { get; }
     public RelationalUnitOfWork UnitOfWork { get; }
 }
