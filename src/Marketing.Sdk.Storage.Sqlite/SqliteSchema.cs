@@ -38,5 +38,9 @@ internal static class SqliteSchema
             CREATE TABLE state_entries (scope TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, version INTEGER NOT NULL, PRIMARY KEY (scope, key));
             CREATE INDEX ix_state_entries_key ON state_entries (key);
             """),
+        new(5, "events by type in (occurred_at, id) order", """
+            CREATE INDEX ix_events_type_time ON events (type, occurred_at, id);
+            DROP INDEX ix_events_type;
+            """),
     ];
 }

@@ -137,6 +137,7 @@ internal sealed class RelationalProfileStore(RelationalDatabase db) : IProfileSt
 
 internal sealed class RelationalEventStore(RelationalDatabase db) : IEventStore
 {
+    private RelationalDatabase Database => db;
     private const string Store = "event";
     private readonly string _t = db.Table("events");
 
@@ -201,38 +202,147 @@ internal sealed class RelationalEventStore(RelationalDatabase db) : IEventStore
     {
         ArgumentNullException.ThrowIfNull(query);
         long remaining = query.Limit ?? long.MaxValue;
-        long lastTicks = 0;
-        string? lastId = null;
-        while (remaining > 0)
+        var types = query.Types is { Count: > 0 } t ? t.Select(x => x.Value).Distinct(StringComparer.Ordinal).ToList() : null;
+        // Every page is a keyset range scan of an index in (occurred_at, id) order, so reading N events
+        // costs O(N): no type (ix_events_occurred), a customer (ix_events_customer, types as a residual
+        // filter) or one type (ix_events_type_time). Several types without a customer: one such cursor
+        // per type over ix_events_type_time, merged here (an IN list cannot be served in this order by
+        // one index scan, and would make every page sort all remaining matches).
+        if (types is null || types.Count == 1 || query.CustomerId is not null)
         {
-            var size = (int)Math.Min(db.PageSize, remaining);
-            var page = new List<(MarketingEvent Event, long Ticks)>(size);
-            await using (var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false))
+            var cursor = new EventCursor(this, query, types, (int)Math.Min(db.PageSize, remaining));
+            while (remaining > 0 && await cursor.MoveNextAsync(cancellationToken).ConfigureAwait(false))
             {
-                await using var cmd = conn.CreateCommand();
-                var where = Where(cmd, query);
-                if (lastId is not null)
+                remaining--;
+                yield return cursor.Current.Event;
+            }
+            yield break;
+        }
+        var pageSize = (int)Math.Min(Math.Max(db.PageSize / types.Count, 100), remaining);
+        var cursors = new List<EventCursor>(types.Count);
+        foreach (var type in types)
+        {
+            var c = new EventCursor(this, query, [type], pageSize);
+            if (await c.MoveNextAsync(cancellationToken).ConfigureAwait(false))
+            {
+                cursors.Add(c);
+            }
+        }
+        while (remaining > 0 && cursors.Count > 0)
+        {
+            var min = 0;
+            for (var i = 1; i < cursors.Count; i++)
+            {
+                if (CompareOrder(cursors[i].Current, cursors[min].Current) < 0)
                 {
-                    where.Append(where.Length == 0 ? " WHERE " : " AND ").Append("(occurred_at > @lt OR (occurred_at = @lt AND id > @lid))");
-                    cmd.P("@lt", lastTicks).P("@lid", lastId);
+                    min = i;
                 }
-                cmd.CommandText = $"SELECT id, customer_id, occurred_at, data FROM {_t}{where} ORDER BY occurred_at, id LIMIT {size}";
-                await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+            }
+            remaining--;
+            yield return cursors[min].Current.Event;
+            if (!await cursors[min].MoveNextAsync(cancellationToken).ConfigureAwait(false))
+            {
+                cursors.RemoveAt(min);
+            }
+        }
+    }
+
+    /// <summary>The databases' (occurred_at, id) order: ids compare by UTF-8 bytes, i.e. by code point.</summary>
+    internal static int CompareOrder((MarketingEvent Event, long Ticks) a, (MarketingEvent Event, long Ticks) b)
+    {
+        var byTime = a.Ticks.CompareTo(b.Ticks);
+        return byTime != 0 ? byTime : CompareCodePoints(a.Event.Id, b.Event.Id);
+    }
+
+    /// <summary>Compares strings in Unicode code point order (the order of their UTF-8 bytes).</summary>
+    internal static int CompareCodePoints(string a, string b)
+    {
+        var n = Math.Min(a.Length, b.Length);
+        for (var i = 0; i < n; i++)
+        {
+            int x = a[i], y = b[i];
+            if (x != y)
+            {
+                // UTF-16 code units sort surrogates (supplementary code points) below U+E000..U+FFFF; shift them above.
+                if (x >= 0xD800 && y >= 0xD800)
                 {
-                    page.Add((StoreJson.DeserializeEvent(r.GetString(3), r.GetString(1)), r.GetInt64(2)));
+                    x += x >= 0xE000 ? -0x800 : 0x2000;
+                    y += y >= 0xE000 ? -0x800 : 0x2000;
+                }
+                return x - y;
+            }
+        }
+        return a.Length - b.Length;
+    }
+
+    /// <summary>The SELECT of one page of events after (<paramref name="lastTicks"/>, <paramref name="lastId"/>) in (occurred_at, id) order.</summary>
+    internal DbCommand PageCommand(DbConnection conn, EventQuery query, IReadOnlyList<string>? types, long lastTicks, string? lastId, int size)
+    {
+        var cmd = conn.CreateCommand();
+        var where = Where(cmd, query with { Types = null });
+        if (types is { Count: > 0 })
+        {
+            where.Append(where.Length == 0 ? " WHERE " : " AND ");
+            if (types.Count == 1)
+            {
+                where.Append("type = @t0");
+                cmd.P("@t0", types[0]);
+            }
+            else
+            {
+                where.Append("type IN (").AppendJoin(", ", types.Select((_, i) => $"@t{i}")).Append(')');
+                for (var i = 0; i < types.Count; i++)
+                {
+                    cmd.P($"@t{i}", types[i]);
                 }
             }
-            foreach (var (e, _) in page)
+        }
+        if (lastId is not null)
+        {
+            where.Append(where.Length == 0 ? " WHERE " : " AND ").Append("(occurred_at, id) > (@lt, @lid)");
+            cmd.P("@lt", lastTicks).P("@lid", lastId);
+        }
+        cmd.CommandText = $"SELECT id, customer_id, occurred_at, data FROM {_t}{where} ORDER BY occurred_at, id LIMIT {size}";
+        return cmd;
+    }
+
+    /// <summary>Keyset pages of one filtered event sequence.</summary>
+    private sealed class EventCursor(RelationalEventStore store, EventQuery query, IReadOnlyList<string>? types, int pageSize)
+    {
+        private readonly List<(MarketingEvent Event, long Ticks)> _page = new(pageSize);
+        private int _next;
+        private bool _last;
+
+        public (MarketingEvent Event, long Ticks) Current { get; private set; }
+
+        public async ValueTask<bool> MoveNextAsync(CancellationToken cancellationToken)
+        {
+            if (_next == _page.Count)
             {
-                yield return e;
+                if (_last)
+                {
+                    return false;
+                }
+                var after = _page.Count > 0 ? _page[^1] : default;
+                _page.Clear();
+                _next = 0;
+                await using (var conn = await store.Database.OpenAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    await using var cmd = store.PageCommand(conn, query, types, after.Ticks, after.Event?.Id, pageSize);
+                    await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                    while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        _page.Add((StoreJson.DeserializeEvent(r.GetString(3), r.GetString(1)), r.GetInt64(2)));
+                    }
+                }
+                _last = _page.Count < pageSize;
+                if (_page.Count == 0)
+                {
+                    return false;
+                }
             }
-            remaining -= page.Count;
-            if (page.Count < size)
-            {
-                yield break;
-            }
-            (lastTicks, lastId) = (page[^1].Ticks, page[^1].Event.Id);
+            Current = _page[_next++];
+            return true;
         }
     }
 
