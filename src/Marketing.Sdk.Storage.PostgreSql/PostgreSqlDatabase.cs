@@ -45,6 +45,8 @@ internal sealed class PostgreSqlDatabase : RelationalDatabase, IStorageMigrator,
 
     public override bool SkipLocked => true;
 
+    public override string ProviderName => "postgresql";
+
     private long LockKey(string purpose) =>
         BinaryPrimitives.ReadInt64BigEndian(SHA256.HashData(Encoding.UTF8.GetBytes($"Marketing.Sdk:{_schema}:{purpose}")));
 
@@ -167,15 +169,31 @@ internal sealed class PostgreSqlDatabase : RelationalDatabase, IStorageMigrator,
 
     public async ValueTask<MigrationResult> MigrateAsync(CancellationToken cancellationToken = default)
     {
-        var result = await MigrateCoreAsync(cancellationToken).ConfigureAwait(false);
-        Volatile.Write(ref _migration, Task.FromResult(result));
-        return result;
+        using var call = this.Call("schema", "migrate");
+        try
+        {
+            var result = await MigrateCoreAsync(cancellationToken).ConfigureAwait(false);
+            Volatile.Write(ref _migration, Task.FromResult(result));
+            return result;
+        }
+        catch (Exception ex) when (call.Fail(ex))
+        {
+            throw call.Wrap(ex);
+        }
     }
 
     public async ValueTask<int> GetVersionAsync(CancellationToken cancellationToken = default)
     {
-        await using var conn = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        return await ReadVersionAsync(conn, cancellationToken).ConfigureAwait(false);
+        using var call = this.Call("schema", "get_version");
+        try
+        {
+            await using var conn = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            return await ReadVersionAsync(conn, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (call.Fail(ex))
+        {
+            throw call.Wrap(ex);
+        }
     }
 
     private async Task<int> ReadVersionAsync(NpgsqlConnection conn, CancellationToken cancellationToken)

@@ -14,7 +14,8 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class PostgreSqlMarketingBuilderExtensions
 {
     /// <summary>
-    /// Stores profiles, events, the identity graph, consent records, the audit log and the outbox in
+    /// Stores profiles, events, the identity graph, consent records, the audit log, the outbox and
+    /// state documents (<see cref="IStateStore"/>, which wins over process-local fallbacks) in
     /// PostgreSQL (replacing the in-memory defaults); any number of hosts may share the database.
     /// Migrations run when the host starts unless <see cref="PostgreSqlStorageOptions.MigrateOnStart"/> is off.
     /// </summary>

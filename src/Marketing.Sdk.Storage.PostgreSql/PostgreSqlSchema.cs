@@ -36,5 +36,13 @@ internal static class PostgreSqlSchema
             CREATE INDEX ix_outbox_state ON {0}.outbox_messages (state);
             CREATE INDEX ix_outbox_customer ON {0}.outbox_messages (customer_id);
             """),
+        new(4, "state documents", """
+            CREATE TABLE {0}.state_entries (scope text COLLATE "C" NOT NULL, key text COLLATE "C" NOT NULL, value text NOT NULL, version bigint NOT NULL, PRIMARY KEY (scope, key));
+            CREATE INDEX ix_state_entries_key ON {0}.state_entries (key);
+            """),
+        new(5, "events by type in (occurred_at, id) order", """
+            CREATE INDEX ix_events_type_time ON {0}.events (type, occurred_at, id);
+            DROP INDEX {0}.ix_events_type;
+            """),
     ];
 }

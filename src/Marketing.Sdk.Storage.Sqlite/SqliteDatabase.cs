@@ -24,7 +24,12 @@ internal sealed class SqliteDatabase : RelationalDatabase, IStorageMigrator, IDi
     public SqliteDatabase(SqliteStorageOptions options, TimeProvider timeProvider, ILogger? logger = null)
         : base(timeProvider, string.Empty)
     {
-        var builder = new SqliteConnectionStringBuilder(options.ConnectionString) { Pooling = true };
+        var builder = new SqliteConnectionStringBuilder(options.ConnectionString)
+        {
+            Pooling = true,
+            // Microsoft.Data.Sqlite retries busy statements until the command timeout (whole seconds), on top of busy_timeout.
+            DefaultTimeout = Math.Max(1, (int)Math.Ceiling(options.BusyTimeout.TotalSeconds)),
+        };
         _connectionString = builder.ToString();
         _pragmas = $"PRAGMA busy_timeout = {(int)options.BusyTimeout.TotalMilliseconds}; PRAGMA synchronous = NORMAL;";
         _logger = logger ?? NullLogger.Instance;
@@ -38,6 +43,15 @@ internal sealed class SqliteDatabase : RelationalDatabase, IStorageMigrator, IDi
     }
 
     public override bool SkipLocked => false;
+
+    public override string ProviderName => "sqlite";
+
+    // SQLITE_BUSY (5) and SQLITE_LOCKED (6): another writer held the lock past the busy timeout.
+    public override bool IsTransient(DbException exception) =>
+        exception is SqliteException { SqliteErrorCode: 5 or 6 } || exception.IsTransient;
+
+    public override string? ErrorCode(DbException exception) =>
+        exception is SqliteException e ? e.SqliteErrorCode.ToString(CultureInfo.InvariantCulture) : exception.SqlState;
 
     public override async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {
@@ -147,15 +161,31 @@ internal sealed class SqliteDatabase : RelationalDatabase, IStorageMigrator, IDi
 
     public async ValueTask<MigrationResult> MigrateAsync(CancellationToken cancellationToken = default)
     {
-        var result = await MigrateCoreAsync(cancellationToken).ConfigureAwait(false);
-        Volatile.Write(ref _migration, Task.FromResult(result));
-        return result;
+        using var call = this.Call("schema", "migrate");
+        try
+        {
+            var result = await MigrateCoreAsync(cancellationToken).ConfigureAwait(false);
+            Volatile.Write(ref _migration, Task.FromResult(result));
+            return result;
+        }
+        catch (Exception ex) when (call.Fail(ex))
+        {
+            throw call.Wrap(ex);
+        }
     }
 
     public async ValueTask<int> GetVersionAsync(CancellationToken cancellationToken = default)
     {
-        await using var conn = await OpenRawAsync(cancellationToken).ConfigureAwait(false);
-        return await ReadVersionAsync(conn, null, cancellationToken).ConfigureAwait(false);
+        using var call = this.Call("schema", "get_version");
+        try
+        {
+            await using var conn = await OpenRawAsync(cancellationToken).ConfigureAwait(false);
+            return await ReadVersionAsync(conn, null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (call.Fail(ex))
+        {
+            throw call.Wrap(ex);
+        }
     }
 
     private static async Task<int> ReadVersionAsync(SqliteConnection conn, SqliteTransaction? tx, CancellationToken cancellationToken)

@@ -13,7 +13,8 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class SqliteMarketingBuilderExtensions
 {
     /// <summary>
-    /// Stores profiles, events, the identity graph, consent records, the audit log and the outbox in
+    /// Stores profiles, events, the identity graph, consent records, the audit log, the outbox and
+    /// state documents (<see cref="IStateStore"/>, which wins over process-local fallbacks) in
     /// one SQLite database (replacing the in-memory defaults). Migrations run when the host starts
     /// unless <see cref="SqliteStorageOptions.MigrateOnStart"/> is off; <see cref="IStorageMigrator"/>
     /// runs them explicitly.

@@ -34,5 +34,13 @@ internal static class SqliteSchema
             CREATE INDEX ix_outbox_lease ON outbox_messages (state, lease_expires_at);
             CREATE INDEX ix_outbox_customer ON outbox_messages (customer_id);
             """),
+        new(4, "state documents", """
+            CREATE TABLE state_entries (scope TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, version INTEGER NOT NULL, PRIMARY KEY (scope, key));
+            CREATE INDEX ix_state_entries_key ON state_entries (key);
+            """),
+        new(5, "events by type in (occurred_at, id) order", """
+            CREATE INDEX ix_events_type_time ON events (type, occurred_at, id);
+            DROP INDEX ix_events_type;
+            """),
     ];
 }

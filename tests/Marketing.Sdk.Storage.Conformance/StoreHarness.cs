@@ -14,6 +14,10 @@ public interface IStoreHarness : IAsyncDisposable
     IOutboxStore Outbox { get; }
     ITransactionalOutbox Transactions { get; }
     ICustomerDataEraser Eraser { get; }
+    IStateStore State { get; }
+
+    /// <summary>Whether <see cref="Eraser"/> also deletes the customer's state documents (keys starting with its id and '|').</summary>
+    bool EraserCoversState { get; }
 
     /// <summary>The migrator, for providers with a schema (null for in-memory stores).</summary>
     IStorageMigrator? Migrator { get; }
@@ -44,6 +48,8 @@ public class ServiceProviderHarness : IStoreHarness
     public IOutboxStore Outbox => Provider.GetRequiredService<IOutboxStore>();
     public ITransactionalOutbox Transactions => Provider.GetRequiredService<ITransactionalOutbox>();
     public ICustomerDataEraser Eraser => Provider.GetRequiredService<ICustomerDataEraser>();
+    public IStateStore State => Provider.GetRequiredService<IStateStore>();
+    public bool EraserCoversState => true;
     public IStorageMigrator? Migrator => Provider.GetService<IStorageMigrator>();
 
     public ValueTask<long> CountCustomerRowsAsync(CustomerId customerId, IReadOnlyList<Identity> identities) => _count(customerId, identities);

@@ -1,4 +1,5 @@
 using Marketing.Sdk.Storage.Conformance;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Marketing.Sdk.Storage.InMemory.Tests;
 
@@ -18,7 +19,14 @@ internal sealed class InMemoryHarness : IStoreHarness
         Outbox = outbox;
         Audit = new InMemoryAuditLogStore();
         _unitOfWork = new InMemoryTransactionalOutbox(Profiles, Events, Identities, consents, outbox);
+        // The process-local state store the lifecycle package falls back to.
+        var services = new ServiceCollection();
+        new TestMarketingBuilder(services).AddLifecycle();
+        _state = services.BuildServiceProvider();
+        State = _state.GetRequiredService<IStateStore>();
     }
+
+    private readonly ServiceProvider _state;
 
     public static ValueTask<IStoreHarness> CreateAsync(TimeProvider time) => ValueTask.FromResult<IStoreHarness>(new InMemoryHarness(time));
 
@@ -31,6 +39,8 @@ internal sealed class InMemoryHarness : IStoreHarness
     public ITransactionalOutbox Transactions => _unitOfWork;
     public ICustomerDataEraser Eraser => _unitOfWork;
     public IStorageMigrator? Migrator => null;
+    public IStateStore State { get; }
+    public bool EraserCoversState => false;
 
     public async ValueTask<long> CountCustomerRowsAsync(CustomerId customerId, IReadOnlyList<Identity> identities)
     {
@@ -59,10 +69,10 @@ internal sealed class InMemoryHarness : IStoreHarness
         return total;
     }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         _unitOfWork.Dispose();
-        return ValueTask.CompletedTask;
+        await _state.DisposeAsync();
     }
 }
 
@@ -107,6 +117,11 @@ public sealed class InMemoryErasureTests : ErasureConformance
 }
 
 public sealed class InMemoryBadInputTests : BadInputConformance
+{
+    protected override ValueTask<IStoreHarness> CreateHarnessAsync(TimeProvider timeProvider) => InMemoryHarness.CreateAsync(timeProvider);
+}
+
+public sealed class InMemoryStateStoreTests : StateStoreConformance
 {
     protected override ValueTask<IStoreHarness> CreateHarnessAsync(TimeProvider timeProvider) => InMemoryHarness.CreateAsync(timeProvider);
 }

@@ -43,6 +43,7 @@ internal static class SqliteHarness
             "SELECT COUNT(*) FROM identity_merges WHERE survivor = @c OR merged = @c",
             "SELECT COUNT(*) FROM consent_records WHERE customer_id = @c",
             "SELECT COUNT(*) FROM outbox_messages WHERE customer_id = @c",
+            "SELECT COUNT(*) FROM state_entries WHERE substr(key, 1, length(@c) + 1) = @c || '|'",
         })
         {
             await using var cmd = conn.CreateCommand();
@@ -99,6 +100,11 @@ public sealed class SqliteTransactionalOutboxTests : TransactionalOutboxConforma
 }
 
 public sealed class SqliteErasureTests : ErasureConformance
+{
+    protected override ValueTask<IStoreHarness> CreateHarnessAsync(TimeProvider timeProvider) => SqliteHarness.CreateAsync(timeProvider);
+}
+
+public sealed class SqliteStateStoreTests : StateStoreConformance
 {
     protected override ValueTask<IStoreHarness> CreateHarnessAsync(TimeProvider timeProvider) => SqliteHarness.CreateAsync(timeProvider);
 }

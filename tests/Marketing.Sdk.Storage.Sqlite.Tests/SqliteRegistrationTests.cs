@@ -63,7 +63,7 @@ public sealed class SqliteRegistrationTests
         using (var host = builder.Build())
         {
             await host.StartAsync();
-            Assert.Equal(3, await host.Services.GetRequiredService<IStorageMigrator>().GetVersionAsync());
+            Assert.Equal(SqliteSchema.Migrations.Count, await host.Services.GetRequiredService<IStorageMigrator>().GetVersionAsync());
             await host.StopAsync();
         }
 

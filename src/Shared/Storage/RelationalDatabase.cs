@@ -20,6 +20,15 @@ internal abstract class RelationalDatabase
     /// <summary>Rows per page of streaming reads.</summary>
     public int PageSize { get; init; } = 1000;
 
+    /// <summary>The provider's name in exceptions and telemetry (e.g. <c>sqlite</c>).</summary>
+    public abstract string ProviderName { get; }
+
+    /// <summary>Whether retrying after <paramref name="exception"/> may succeed.</summary>
+    public virtual bool IsTransient(DbException exception) => exception.IsTransient;
+
+    /// <summary>The provider's error code of <paramref name="exception"/>, if any.</summary>
+    public virtual string? ErrorCode(DbException exception) => exception.SqlState;
+
     /// <summary>Whether claim queries lock rows with <c>FOR UPDATE SKIP LOCKED</c>.</summary>
     public abstract bool SkipLocked { get; }
 

@@ -6,20 +6,29 @@ namespace Marketing.Sdk.Storage.Relational;
 
 internal sealed class RelationalOutboxStore(RelationalDatabase db) : IOutboxStore
 {
+    private const string Store = "outbox";
     private readonly string _t = db.Table("outbox_messages");
     private const string Columns = "id, destination, idempotency_key, customer_id, payload, meta, state, attempts, enqueued_at, next_attempt_at, lease_owner, lease_token, lease_expires_at, last_error, completed_at";
 
     public async ValueTask<OutboxEnqueueResult> EnqueueAsync(IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken = default)
     {
-        Validate(messages);
-        if (messages.Count == 0)
+        using var call = db.Call(Store, "enqueue");
+        try
         {
-            return new OutboxEnqueueResult(0, []);
+            Validate(messages);
+            if (messages.Count == 0)
+            {
+                return new OutboxEnqueueResult(0, []);
+            }
+            await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+            var result = await EnqueueCoreAsync(scope, messages, cancellationToken).ConfigureAwait(false);
+            await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return result;
         }
-        await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
-        var result = await EnqueueCoreAsync(scope, messages, cancellationToken).ConfigureAwait(false);
-        await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return result;
+        catch (Exception ex) when (call.Fail(ex))
+        {
+            throw call.Wrap(ex);
+        }
     }
 
     internal static void Validate(IReadOnlyList<OutboxMessage> messages)
@@ -72,103 +81,146 @@ internal sealed class RelationalOutboxStore(RelationalDatabase db) : IOutboxStor
 
     public async ValueTask<IReadOnlyList<OutboxEntry>> ClaimAsync(string workerId, int maxCount, TimeSpan leaseDuration, string? destination = null, CancellationToken cancellationToken = default)
     {
-        StoreChecks.Claim(workerId, maxCount, leaseDuration);
-        if (destination is not null)
+        using var call = db.Call(Store, "claim");
+        try
         {
-            StoreLimits.EnsureKey(destination, "destination");
-        }
-        var now = db.NowTicks();
-        var token = Guid.NewGuid();
-        var filter = destination is null ? "" : " AND destination = @d";
-        var due = $"SELECT id FROM {_t} WHERE ((state = 0 AND next_attempt_at <= @now) OR (state = 1 AND lease_expires_at <= @now)){filter} ORDER BY next_attempt_at, id LIMIT {maxCount}{(db.SkipLocked ? " FOR UPDATE SKIP LOCKED" : "")}";
-        var sql = $"UPDATE {_t} SET state = 1, attempts = attempts + 1, lease_owner = @w, lease_token = @tok, lease_expires_at = @exp WHERE id IN ({due}) RETURNING {Columns}";
-        var claimed = new List<OutboxEntry>(maxCount);
-        await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
-        await using (var cmd = scope.Command(sql).P("@now", now).P("@w", workerId).P("@tok", token.ToString("N")).P("@exp", now + leaseDuration.Ticks))
-        {
+            StoreChecks.Claim(workerId, maxCount, leaseDuration);
             if (destination is not null)
             {
-                cmd.P("@d", destination);
+                StoreLimits.EnsureKey(destination, "destination");
             }
-            await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+            var now = db.NowTicks();
+            var token = Guid.NewGuid();
+            var filter = destination is null ? "" : " AND destination = @d";
+            var due = $"SELECT id FROM {_t} WHERE ((state = 0 AND next_attempt_at <= @now) OR (state = 1 AND lease_expires_at <= @now)){filter} ORDER BY next_attempt_at, id LIMIT {maxCount}{(db.SkipLocked ? " FOR UPDATE SKIP LOCKED" : "")}";
+            var sql = $"UPDATE {_t} SET state = 1, attempts = attempts + 1, lease_owner = @w, lease_token = @tok, lease_expires_at = @exp WHERE id IN ({due}) RETURNING {Columns}";
+            var claimed = new List<OutboxEntry>(maxCount);
+            await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+            await using (var cmd = scope.Command(sql).P("@now", now).P("@w", workerId).P("@tok", token.ToString("N")).P("@exp", now + leaseDuration.Ticks))
             {
-                claimed.Add(Read(r));
+                if (destination is not null)
+                {
+                    cmd.P("@d", destination);
+                }
+                await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    claimed.Add(Read(r));
+                }
             }
+            await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+            claimed.Sort((a, b) => a.Id.CompareTo(b.Id));
+            return claimed;
         }
-        await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
-        claimed.Sort((a, b) => a.Id.CompareTo(b.Id));
-        return claimed;
+        catch (Exception ex) when (call.Fail(ex))
+        {
+            throw call.Wrap(ex);
+        }
     }
 
     public ValueTask<bool> AckAsync(long id, Guid leaseToken, CancellationToken cancellationToken = default) =>
-        CompleteAsync($"UPDATE {_t} SET state = 2, completed_at = @now, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL WHERE id = @id AND state = 1 AND lease_token = @tok", id, leaseToken, null, null, cancellationToken);
+        CompleteAsync("ack", $"UPDATE {_t} SET state = 2, completed_at = @now, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL WHERE id = @id AND state = 1 AND lease_token = @tok", id, leaseToken, null, null, cancellationToken);
 
     public ValueTask<bool> RetryAsync(long id, Guid leaseToken, DateTimeOffset nextAttemptAt, string reason, CancellationToken cancellationToken = default)
     {
         StoreChecks.ColumnText(reason, "reason");
-        return CompleteAsync($"UPDATE {_t} SET state = 0, next_attempt_at = @next, last_error = @reason, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL WHERE id = @id AND state = 1 AND lease_token = @tok", id, leaseToken, nextAttemptAt.UtcTicks, reason, cancellationToken);
+        return CompleteAsync("retry", $"UPDATE {_t} SET state = 0, next_attempt_at = @next, last_error = @reason, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL WHERE id = @id AND state = 1 AND lease_token = @tok", id, leaseToken, nextAttemptAt.UtcTicks, reason, cancellationToken);
     }
 
     public ValueTask<bool> DeadLetterAsync(long id, Guid leaseToken, string reason, CancellationToken cancellationToken = default)
     {
         StoreChecks.ColumnText(reason, "reason");
-        return CompleteAsync($"UPDATE {_t} SET state = 3, completed_at = @now, last_error = @reason, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL WHERE id = @id AND state = 1 AND lease_token = @tok", id, leaseToken, null, reason, cancellationToken);
+        return CompleteAsync("dead_letter", $"UPDATE {_t} SET state = 3, completed_at = @now, last_error = @reason, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL WHERE id = @id AND state = 1 AND lease_token = @tok", id, leaseToken, null, reason, cancellationToken);
     }
 
-    private async ValueTask<bool> CompleteAsync(string sql, long id, Guid token, long? next, string? reason, CancellationToken cancellationToken)
+    private async ValueTask<bool> CompleteAsync(string operation, string sql, long id, Guid token, long? next, string? reason, CancellationToken cancellationToken)
     {
-        await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
-        await using var cmd = scope.Command(sql).P("@id", id).P("@tok", token.ToString("N"));
-        if (sql.Contains("@now", StringComparison.Ordinal))
+        using var call = db.Call(Store, operation);
+        try
         {
-            cmd.P("@now", db.NowTicks());
+            await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+            await using var cmd = scope.Command(sql).P("@id", id).P("@tok", token.ToString("N"));
+            if (sql.Contains("@now", StringComparison.Ordinal))
+            {
+                cmd.P("@now", db.NowTicks());
+            }
+            if (next is not null)
+            {
+                cmd.P("@next", next.Value);
+            }
+            if (reason is not null)
+            {
+                cmd.P("@reason", reason);
+            }
+            var n = await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return n == 1;
         }
-        if (next is not null)
+        catch (Exception ex) when (call.Fail(ex))
         {
-            cmd.P("@next", next.Value);
+            throw call.Wrap(ex);
         }
-        if (reason is not null)
-        {
-            cmd.P("@reason", reason);
-        }
-        var n = await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return n == 1;
     }
 
     public async ValueTask<long> ReclaimExpiredAsync(CancellationToken cancellationToken = default)
     {
-        await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
-        await using var cmd = scope.Command($"UPDATE {_t} SET state = 0, next_attempt_at = @now, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL WHERE state = 1 AND lease_expires_at <= @now")
-            .P("@now", db.NowTicks());
-        var n = await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return n;
+        using var call = db.Call(Store, "reclaim_expired");
+        try
+        {
+            await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+            await using var cmd = scope.Command($"UPDATE {_t} SET state = 0, next_attempt_at = @now, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL WHERE state = 1 AND lease_expires_at <= @now")
+                .P("@now", db.NowTicks());
+            var n = await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return n;
+        }
+        catch (Exception ex) when (call.Fail(ex))
+        {
+            throw call.Wrap(ex);
+        }
     }
 
     public async ValueTask<OutboxCounts> CountAsync(CancellationToken cancellationToken = default)
     {
-        var counts = new long[4];
-        await using var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var cmd = conn.Command($"SELECT state, COUNT(*) FROM {_t} GROUP BY state");
-        await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+        using var call = db.Call(Store, "count");
+        try
         {
-            counts[r.GetInt32(0)] = Convert.ToInt64(r.GetValue(1), CultureInfo.InvariantCulture);
+            var counts = new long[4];
+            await using var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var cmd = conn.Command($"SELECT state, COUNT(*) FROM {_t} GROUP BY state");
+            await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                counts[r.GetInt32(0)] = Convert.ToInt64(r.GetValue(1), CultureInfo.InvariantCulture);
+            }
+            return new OutboxCounts(counts[0], counts[1], counts[2], counts[3]);
         }
-        return new OutboxCounts(counts[0], counts[1], counts[2], counts[3]);
+        catch (Exception ex) when (call.Fail(ex))
+        {
+            throw call.Wrap(ex);
+        }
     }
 
     public async ValueTask<OutboxEntry?> GetAsync(long id, CancellationToken cancellationToken = default)
     {
-        await using var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var cmd = conn.Command($"SELECT {Columns} FROM {_t} WHERE id = @id").P("@id", id);
-        await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        return await r.ReadAsync(cancellationToken).ConfigureAwait(false) ? Read(r) : null;
+        using var call = db.Call(Store, "get");
+        try
+        {
+            await using var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var cmd = conn.Command($"SELECT {Columns} FROM {_t} WHERE id = @id").P("@id", id);
+            await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            return await r.ReadAsync(cancellationToken).ConfigureAwait(false) ? Read(r) : null;
+        }
+        catch (Exception ex) when (call.Fail(ex))
+        {
+            throw call.Wrap(ex);
+        }
     }
 
-    public async IAsyncEnumerable<OutboxEntry> ReadAsync(OutboxState state, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<OutboxEntry> ReadAsync(OutboxState state, CancellationToken cancellationToken = default) =>
+        db.Stream(Store, "read", ReadCoreAsync(state, cancellationToken), cancellationToken);
+
+    private async IAsyncEnumerable<OutboxEntry> ReadCoreAsync(OutboxState state, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         long last = 0;
         while (true)
@@ -197,11 +249,19 @@ internal sealed class RelationalOutboxStore(RelationalDatabase db) : IOutboxStor
 
     public async ValueTask<long> PurgeDeliveredAsync(DateTimeOffset completedBefore, CancellationToken cancellationToken = default)
     {
-        await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
-        await using var cmd = scope.Command($"DELETE FROM {_t} WHERE state = 2 AND completed_at < @cut").P("@cut", completedBefore.UtcTicks);
-        var n = await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return n;
+        using var call = db.Call(Store, "purge_delivered");
+        try
+        {
+            await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+            await using var cmd = scope.Command($"DELETE FROM {_t} WHERE state = 2 AND completed_at < @cut").P("@cut", completedBefore.UtcTicks);
+            var n = await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return n;
+        }
+        catch (Exception ex) when (call.Fail(ex))
+        {
+            throw call.Wrap(ex);
+        }
     }
 
     private static OutboxEntry Read(DbDataReader r)
@@ -240,52 +300,87 @@ internal sealed class RelationalUnitOfWork(
     RelationalEventStore events,
     RelationalIdentityGraphStore identities,
     RelationalConsentStore consents,
-    RelationalOutboxStore outbox) : ITransactionalOutbox, ICustomerDataEraser
+    RelationalOutboxStore outbox,
+    RelationalStateStore state) : ITransactionalOutbox, ICustomerDataEraser
 {
+    private const string Store = "unit_of_work";
     public async ValueTask<(AppendResult Events, OutboxEnqueueResult Messages)> AppendEventsAsync(IReadOnlyList<MarketingEvent> events1, IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(events1);
-        RelationalEventStore.Validate(events1);
-        RelationalOutboxStore.Validate(messages);
-        await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
-        var appended = events1.Count == 0 ? new AppendResult(0, []) : await events.AppendCoreAsync(scope, events1, cancellationToken).ConfigureAwait(false);
-        var enqueued = await outbox.EnqueueCoreAsync(scope, messages, cancellationToken).ConfigureAwait(false);
-        await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return (appended, enqueued);
+        using var call = db.Call(Store, "append_events");
+        try
+        {
+            ArgumentNullException.ThrowIfNull(events1);
+            RelationalEventStore.Validate(events1);
+            RelationalOutboxStore.Validate(messages);
+            await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+            var appended = events1.Count == 0 ? new AppendResult(0, []) : await events.AppendCoreAsync(scope, events1, cancellationToken).ConfigureAwait(false);
+            var enqueued = await outbox.EnqueueCoreAsync(scope, messages, cancellationToken).ConfigureAwait(false);
+            await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return (appended, enqueued);
+        }
+        catch (Exception ex) when (call.Fail(ex))
+        {
+            throw call.Wrap(ex);
+        }
     }
 
     public async ValueTask<(CustomerProfile Profile, OutboxEnqueueResult Messages)> SaveProfileAsync(CustomerProfile profile, IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken = default)
     {
-        StoreChecks.Profile(profile);
-        RelationalOutboxStore.Validate(messages);
-        await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
-        var saved = await profiles.SaveCoreAsync(scope, profile, cancellationToken).ConfigureAwait(false);
-        var enqueued = await outbox.EnqueueCoreAsync(scope, messages, cancellationToken).ConfigureAwait(false);
-        await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return (saved, enqueued);
+        using var call = db.Call(Store, "save_profile");
+        try
+        {
+            StoreChecks.Profile(profile);
+            RelationalOutboxStore.Validate(messages);
+            await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+            var saved = await profiles.SaveCoreAsync(scope, profile, cancellationToken).ConfigureAwait(false);
+            var enqueued = await outbox.EnqueueCoreAsync(scope, messages, cancellationToken).ConfigureAwait(false);
+            await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return (saved, enqueued);
+        }
+        catch (Exception ex) when (call.Fail(ex))
+        {
+            throw call.Wrap(ex);
+        }
     }
 
     public async ValueTask<(ConsentRecord Record, OutboxEnqueueResult Messages)> AppendConsentAsync(ConsentRecord record, IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken = default)
     {
-        StoreChecks.Consent(record);
-        RelationalOutboxStore.Validate(messages);
-        await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
-        var stored = await consents.AppendCoreAsync(scope, record, cancellationToken).ConfigureAwait(false);
-        var enqueued = await outbox.EnqueueCoreAsync(scope, messages, cancellationToken).ConfigureAwait(false);
-        await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return (stored, enqueued);
+        using var call = db.Call(Store, "append_consent");
+        try
+        {
+            StoreChecks.Consent(record);
+            RelationalOutboxStore.Validate(messages);
+            await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+            var stored = await consents.AppendCoreAsync(scope, record, cancellationToken).ConfigureAwait(false);
+            var enqueued = await outbox.EnqueueCoreAsync(scope, messages, cancellationToken).ConfigureAwait(false);
+            await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return (stored, enqueued);
+        }
+        catch (Exception ex) when (call.Fail(ex))
+        {
+            throw call.Wrap(ex);
+        }
     }
 
     public async ValueTask<ErasureReport> EraseAsync(CustomerId customerId, CancellationToken cancellationToken = default)
     {
-        await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
-        var counts = await identities.DeleteCoreAsync(scope, customerId, cancellationToken).ConfigureAwait(false);
-        counts["events"] = await RelationalIdentityGraphStore.Exec(scope, $"DELETE FROM {db.Table("events")} WHERE customer_id = @c", customerId, cancellationToken).ConfigureAwait(false);
-        counts["profiles"] = await RelationalIdentityGraphStore.Exec(scope, $"DELETE FROM {db.Table("profiles")} WHERE id = @c", customerId, cancellationToken).ConfigureAwait(false);
-        counts["consent_records"] = await RelationalIdentityGraphStore.Exec(scope, $"DELETE FROM {db.Table("consent_records")} WHERE customer_id = @c", customerId, cancellationToken).ConfigureAwait(false);
-        counts["outbox_messages"] = await RelationalIdentityGraphStore.Exec(scope, $"DELETE FROM {db.Table("outbox_messages")} WHERE customer_id = @c", customerId, cancellationToken).ConfigureAwait(false);
-        await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return new ErasureReport(customerId, counts);
+        using var call = db.Call(Store, "erase");
+        try
+        {
+            await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+            var counts = await identities.DeleteCoreAsync(scope, customerId, cancellationToken).ConfigureAwait(false);
+            counts["events"] = await RelationalIdentityGraphStore.Exec(scope, $"DELETE FROM {db.Table("events")} WHERE customer_id = @c", customerId, cancellationToken).ConfigureAwait(false);
+            counts["profiles"] = await RelationalIdentityGraphStore.Exec(scope, $"DELETE FROM {db.Table("profiles")} WHERE id = @c", customerId, cancellationToken).ConfigureAwait(false);
+            counts["consent_records"] = await RelationalIdentityGraphStore.Exec(scope, $"DELETE FROM {db.Table("consent_records")} WHERE customer_id = @c", customerId, cancellationToken).ConfigureAwait(false);
+            counts["outbox_messages"] = await RelationalIdentityGraphStore.Exec(scope, $"DELETE FROM {db.Table("outbox_messages")} WHERE customer_id = @c", customerId, cancellationToken).ConfigureAwait(false);
+            counts["state_entries"] = await state.DeleteCustomerCoreAsync(scope, customerId, cancellationToken).ConfigureAwait(false);
+            await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return new ErasureReport(customerId, counts);
+        }
+        catch (Exception ex) when (call.Fail(ex))
+        {
+            throw call.Wrap(ex);
+        }
     }
 }
 
@@ -300,7 +395,8 @@ internal sealed class RelationalStoreSet
         Consents = new RelationalConsentStore(db);
         Audit = new RelationalAuditLogStore(db);
         Outbox = new RelationalOutboxStore(db);
-        UnitOfWork = new RelationalUnitOfWork(db, Profiles, Events, Identities, Consents, Outbox);
+        State = new RelationalStateStore(db);
+        UnitOfWork = new RelationalUnitOfWork(db, Profiles, Events, Identities, Consents, Outbox, State);
     }
 
     public RelationalProfileStore Profiles { get; }
@@ -309,5 +405,6 @@ internal sealed class RelationalStoreSet
     public RelationalConsentStore Consents { get; }
     public RelationalAuditLogStore Audit { get; }
     public RelationalOutboxStore Outbox { get; }
+    public RelationalStateStore State { get; }
     public RelationalUnitOfWork UnitOfWork { get; }
 }

@@ -6,25 +6,42 @@ namespace Marketing.Sdk.Storage.Relational;
 
 internal sealed class RelationalProfileStore(RelationalDatabase db) : IProfileStore
 {
+    private const string Store = "profile";
     private readonly string _t = db.Table("profiles");
 
     public async ValueTask<CustomerProfile?> GetAsync(CustomerId id, CancellationToken cancellationToken = default)
     {
-        await using var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var cmd = conn.Command($"SELECT version, data FROM {_t} WHERE id = @id").P("@id", id.Value);
-        await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        return await r.ReadAsync(cancellationToken).ConfigureAwait(false)
-            ? StoreJson.DeserializeProfile(r.GetString(1), id.Value, r.GetInt64(0))
-            : null;
+        using var call = db.Call(Store, "get");
+        try
+        {
+            await using var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var cmd = conn.Command($"SELECT version, data FROM {_t} WHERE id = @id").P("@id", id.Value);
+            await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            return await r.ReadAsync(cancellationToken).ConfigureAwait(false)
+                ? StoreJson.DeserializeProfile(r.GetString(1), id.Value, r.GetInt64(0))
+                : null;
+        }
+        catch (Exception ex) when (call.Fail(ex))
+        {
+            throw call.Wrap(ex);
+        }
     }
 
     public async ValueTask<CustomerProfile> SaveAsync(CustomerProfile profile, CancellationToken cancellationToken = default)
     {
-        StoreChecks.Profile(profile);
-        await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
-        var saved = await SaveCoreAsync(scope, profile, cancellationToken).ConfigureAwait(false);
-        await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return saved;
+        using var call = db.Call(Store, "save");
+        try
+        {
+            StoreChecks.Profile(profile);
+            await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+            var saved = await SaveCoreAsync(scope, profile, cancellationToken).ConfigureAwait(false);
+            await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return saved;
+        }
+        catch (Exception ex) when (call.Fail(ex))
+        {
+            throw call.Wrap(ex);
+        }
     }
 
     internal async ValueTask<CustomerProfile> SaveCoreAsync(WriteScope scope, CustomerProfile profile, CancellationToken cancellationToken)
@@ -51,14 +68,25 @@ internal sealed class RelationalProfileStore(RelationalDatabase db) : IProfileSt
 
     public async ValueTask<bool> DeleteAsync(CustomerId id, CancellationToken cancellationToken = default)
     {
-        await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
-        await using var cmd = scope.Command($"DELETE FROM {_t} WHERE id = @id").P("@id", id.Value);
-        var affected = await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return affected > 0;
+        using var call = db.Call(Store, "delete");
+        try
+        {
+            await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+            await using var cmd = scope.Command($"DELETE FROM {_t} WHERE id = @id").P("@id", id.Value);
+            var affected = await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return affected > 0;
+        }
+        catch (Exception ex) when (call.Fail(ex))
+        {
+            throw call.Wrap(ex);
+        }
     }
 
-    public async IAsyncEnumerable<CustomerProfile> StreamAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<CustomerProfile> StreamAsync(CancellationToken cancellationToken = default) =>
+        db.Stream(Store, "stream", StreamCoreAsync(cancellationToken), cancellationToken);
+
+    private async IAsyncEnumerable<CustomerProfile> StreamCoreAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         string? last = null;
         while (true)
@@ -93,28 +121,46 @@ internal sealed class RelationalProfileStore(RelationalDatabase db) : IProfileSt
 
     public async ValueTask<long> CountAsync(CancellationToken cancellationToken = default)
     {
-        await using var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var cmd = conn.Command($"SELECT COUNT(*) FROM {_t}");
-        return Convert.ToInt64(await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+        using var call = db.Call(Store, "count");
+        try
+        {
+            await using var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var cmd = conn.Command($"SELECT COUNT(*) FROM {_t}");
+            return Convert.ToInt64(await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception ex) when (call.Fail(ex))
+        {
+            throw call.Wrap(ex);
+        }
     }
 }
 
 internal sealed class RelationalEventStore(RelationalDatabase db) : IEventStore
 {
+    private RelationalDatabase Database => db;
+    private const string Store = "event";
     private readonly string _t = db.Table("events");
 
     public async ValueTask<AppendResult> AppendAsync(IReadOnlyList<MarketingEvent> events, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(events);
-        Validate(events);
-        if (events.Count == 0)
+        using var call = db.Call(Store, "append");
+        try
         {
-            return new AppendResult(0, []);
+            ArgumentNullException.ThrowIfNull(events);
+            Validate(events);
+            if (events.Count == 0)
+            {
+                return new AppendResult(0, []);
+            }
+            await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+            var result = await AppendCoreAsync(scope, events, cancellationToken).ConfigureAwait(false);
+            await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return result;
         }
-        await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
-        var result = await AppendCoreAsync(scope, events, cancellationToken).ConfigureAwait(false);
-        await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return result;
+        catch (Exception ex) when (call.Fail(ex))
+        {
+            throw call.Wrap(ex);
+        }
     }
 
     internal static void Validate(IReadOnlyList<MarketingEvent> events)
@@ -149,52 +195,172 @@ internal sealed class RelationalEventStore(RelationalDatabase db) : IEventStore
         return new AppendResult(inserted.Count, duplicates);
     }
 
-    public async IAsyncEnumerable<MarketingEvent> ReadAsync(EventQuery query, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<MarketingEvent> ReadAsync(EventQuery query, CancellationToken cancellationToken = default) =>
+        db.Stream(Store, "read", ReadCoreAsync(query, cancellationToken), cancellationToken);
+
+    private async IAsyncEnumerable<MarketingEvent> ReadCoreAsync(EventQuery query, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
         long remaining = query.Limit ?? long.MaxValue;
-        long lastTicks = 0;
-        string? lastId = null;
-        while (remaining > 0)
+        var types = query.Types is { Count: > 0 } t ? t.Select(x => x.Value).Distinct(StringComparer.Ordinal).ToList() : null;
+        // Every page is a keyset range scan of an index in (occurred_at, id) order, so reading N events
+        // costs O(N): no type (ix_events_occurred), a customer (ix_events_customer, types as a residual
+        // filter) or one type (ix_events_type_time). Several types without a customer: one such cursor
+        // per type over ix_events_type_time, merged here (an IN list cannot be served in this order by
+        // one index scan, and would make every page sort all remaining matches).
+        if (types is null || types.Count == 1 || query.CustomerId is not null)
         {
-            var size = (int)Math.Min(db.PageSize, remaining);
-            var page = new List<(MarketingEvent Event, long Ticks)>(size);
-            await using (var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false))
+            var cursor = new EventCursor(this, query, types, (int)Math.Min(db.PageSize, remaining));
+            while (remaining > 0 && await cursor.MoveNextAsync(cancellationToken).ConfigureAwait(false))
             {
-                await using var cmd = conn.CreateCommand();
-                var where = Where(cmd, query);
-                if (lastId is not null)
+                remaining--;
+                yield return cursor.Current.Event;
+            }
+            yield break;
+        }
+        var pageSize = (int)Math.Min(Math.Max(db.PageSize / types.Count, 100), remaining);
+        var cursors = new List<EventCursor>(types.Count);
+        foreach (var type in types)
+        {
+            var c = new EventCursor(this, query, [type], pageSize);
+            if (await c.MoveNextAsync(cancellationToken).ConfigureAwait(false))
+            {
+                cursors.Add(c);
+            }
+        }
+        while (remaining > 0 && cursors.Count > 0)
+        {
+            var min = 0;
+            for (var i = 1; i < cursors.Count; i++)
+            {
+                if (CompareOrder(cursors[i].Current, cursors[min].Current) < 0)
                 {
-                    where.Append(where.Length == 0 ? " WHERE " : " AND ").Append("(occurred_at > @lt OR (occurred_at = @lt AND id > @lid))");
-                    cmd.P("@lt", lastTicks).P("@lid", lastId);
+                    min = i;
                 }
-                cmd.CommandText = $"SELECT id, customer_id, occurred_at, data FROM {_t}{where} ORDER BY occurred_at, id LIMIT {size}";
-                await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+            }
+            remaining--;
+            yield return cursors[min].Current.Event;
+            if (!await cursors[min].MoveNextAsync(cancellationToken).ConfigureAwait(false))
+            {
+                cursors.RemoveAt(min);
+            }
+        }
+    }
+
+    /// <summary>The databases' (occurred_at, id) order: ids compare by UTF-8 bytes, i.e. by code point.</summary>
+    internal static int CompareOrder((MarketingEvent Event, long Ticks) a, (MarketingEvent Event, long Ticks) b)
+    {
+        var byTime = a.Ticks.CompareTo(b.Ticks);
+        return byTime != 0 ? byTime : CompareCodePoints(a.Event.Id, b.Event.Id);
+    }
+
+    /// <summary>Compares strings in Unicode code point order (the order of their UTF-8 bytes).</summary>
+    internal static int CompareCodePoints(string a, string b)
+    {
+        var n = Math.Min(a.Length, b.Length);
+        for (var i = 0; i < n; i++)
+        {
+            int x = a[i], y = b[i];
+            if (x != y)
+            {
+                // UTF-16 code units sort surrogates (supplementary code points) below U+E000..U+FFFF; shift them above.
+                if (x >= 0xD800 && y >= 0xD800)
                 {
-                    page.Add((StoreJson.DeserializeEvent(r.GetString(3), r.GetString(1)), r.GetInt64(2)));
+                    x += x >= 0xE000 ? -0x800 : 0x2000;
+                    y += y >= 0xE000 ? -0x800 : 0x2000;
+                }
+                return x - y;
+            }
+        }
+        return a.Length - b.Length;
+    }
+
+    /// <summary>The SELECT of one page of events after (<paramref name="lastTicks"/>, <paramref name="lastId"/>) in (occurred_at, id) order.</summary>
+    internal DbCommand PageCommand(DbConnection conn, EventQuery query, IReadOnlyList<string>? types, long lastTicks, string? lastId, int size)
+    {
+        var cmd = conn.CreateCommand();
+        var where = Where(cmd, query with { Types = null });
+        if (types is { Count: > 0 })
+        {
+            where.Append(where.Length == 0 ? " WHERE " : " AND ");
+            if (types.Count == 1)
+            {
+                where.Append("type = @t0");
+                cmd.P("@t0", types[0]);
+            }
+            else
+            {
+                where.Append("type IN (").AppendJoin(", ", types.Select((_, i) => $"@t{i}")).Append(')');
+                for (var i = 0; i < types.Count; i++)
+                {
+                    cmd.P($"@t{i}", types[i]);
                 }
             }
-            foreach (var (e, _) in page)
+        }
+        if (lastId is not null)
+        {
+            where.Append(where.Length == 0 ? " WHERE " : " AND ").Append("(occurred_at, id) > (@lt, @lid)");
+            cmd.P("@lt", lastTicks).P("@lid", lastId);
+        }
+        cmd.CommandText = $"SELECT id, customer_id, occurred_at, data FROM {_t}{where} ORDER BY occurred_at, id LIMIT {size}";
+        return cmd;
+    }
+
+    /// <summary>Keyset pages of one filtered event sequence.</summary>
+    private sealed class EventCursor(RelationalEventStore store, EventQuery query, IReadOnlyList<string>? types, int pageSize)
+    {
+        private readonly List<(MarketingEvent Event, long Ticks)> _page = new(pageSize);
+        private int _next;
+        private bool _last;
+
+        public (MarketingEvent Event, long Ticks) Current { get; private set; }
+
+        public async ValueTask<bool> MoveNextAsync(CancellationToken cancellationToken)
+        {
+            if (_next == _page.Count)
             {
-                yield return e;
+                if (_last)
+                {
+                    return false;
+                }
+                var after = _page.Count > 0 ? _page[^1] : default;
+                _page.Clear();
+                _next = 0;
+                await using (var conn = await store.Database.OpenAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    await using var cmd = store.PageCommand(conn, query, types, after.Ticks, after.Event?.Id, pageSize);
+                    await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                    while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        _page.Add((StoreJson.DeserializeEvent(r.GetString(3), r.GetString(1)), r.GetInt64(2)));
+                    }
+                }
+                _last = _page.Count < pageSize;
+                if (_page.Count == 0)
+                {
+                    return false;
+                }
             }
-            remaining -= page.Count;
-            if (page.Count < size)
-            {
-                yield break;
-            }
-            (lastTicks, lastId) = (page[^1].Ticks, page[^1].Event.Id);
+            Current = _page[_next++];
+            return true;
         }
     }
 
     public async ValueTask<long> CountAsync(EventQuery query, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(query);
-        await using var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var cmd = conn.CreateCommand();
-        cmd.CommandText = $"SELECT COUNT(*) FROM {_t}{Where(cmd, query)}";
-        return Convert.ToInt64(await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+        using var call = db.Call(Store, "count");
+        try
+        {
+            ArgumentNullException.ThrowIfNull(query);
+            await using var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var cmd = conn.CreateCommand();
+            cmd.CommandText = $"SELECT COUNT(*) FROM {_t}{Where(cmd, query)}";
+            return Convert.ToInt64(await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception ex) when (call.Fail(ex))
+        {
+            throw call.Wrap(ex);
+        }
     }
 
     private static StringBuilder Where(DbCommand cmd, EventQuery query)
@@ -237,116 +403,176 @@ internal sealed class RelationalEventStore(RelationalDatabase db) : IEventStore
 
     public async ValueTask<long> ReassignAsync(CustomerId source, CustomerId target, CancellationToken cancellationToken = default)
     {
-        await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
-        await using var cmd = scope.Command($"UPDATE {_t} SET customer_id = @t WHERE customer_id = @s").P("@t", target.Value).P("@s", source.Value);
-        var n = await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return n;
+        using var call = db.Call(Store, "reassign");
+        try
+        {
+            await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+            await using var cmd = scope.Command($"UPDATE {_t} SET customer_id = @t WHERE customer_id = @s").P("@t", target.Value).P("@s", source.Value);
+            var n = await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return n;
+        }
+        catch (Exception ex) when (call.Fail(ex))
+        {
+            throw call.Wrap(ex);
+        }
     }
 
     public async ValueTask<long> DeleteCustomerAsync(CustomerId customerId, CancellationToken cancellationToken = default)
     {
-        await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
-        await using var cmd = scope.Command($"DELETE FROM {_t} WHERE customer_id = @c").P("@c", customerId.Value);
-        var n = await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return n;
+        using var call = db.Call(Store, "delete_customer");
+        try
+        {
+            await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+            await using var cmd = scope.Command($"DELETE FROM {_t} WHERE customer_id = @c").P("@c", customerId.Value);
+            var n = await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return n;
+        }
+        catch (Exception ex) when (call.Fail(ex))
+        {
+            throw call.Wrap(ex);
+        }
     }
 }
 
 internal sealed class RelationalIdentityGraphStore(RelationalDatabase db) : IIdentityGraphStore
 {
+    private const string Store = "identity_graph";
     private readonly string _ids = db.Table("identities");
     private readonly string _obs = db.Table("identity_observations");
     private readonly string _merges = db.Table("identity_merges");
 
     public async ValueTask<IReadOnlyDictionary<Identity, CustomerId>> FindAsync(IReadOnlyCollection<Identity> identities, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(identities);
-        var result = new Dictionary<Identity, CustomerId>();
-        var distinct = identities.Distinct().ToList();
-        if (distinct.Count == 0)
+        using var call = db.Call(Store, "find");
+        try
         {
+            ArgumentNullException.ThrowIfNull(identities);
+            var result = new Dictionary<Identity, CustomerId>();
+            var distinct = identities.Distinct().ToList();
+            if (distinct.Count == 0)
+            {
+                return result;
+            }
+            foreach (var i in distinct)
+            {
+                StoreChecks.Identity(i);
+            }
+            await using var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var chunk in distinct.Chunk(100))
+            {
+                await using var cmd = conn.CreateCommand();
+                var conditions = new List<string>(chunk.Length);
+                for (var i = 0; i < chunk.Length; i++)
+                {
+                    conditions.Add($"(kind = @k{i} AND value = @v{i})");
+                    cmd.P($"@k{i}", (int)chunk[i].Kind).P($"@v{i}", chunk[i].Value);
+                }
+                cmd.CommandText = $"SELECT kind, value, customer_id FROM {_ids} WHERE {string.Join(" OR ", conditions)}";
+                await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    result[new Identity((IdentityKind)r.GetInt32(0), r.GetString(1))] = new CustomerId(r.GetString(2));
+                }
+            }
             return result;
         }
-        foreach (var i in distinct)
+        catch (Exception ex) when (call.Fail(ex))
         {
-            StoreChecks.Identity(i);
+            throw call.Wrap(ex);
         }
-        await using var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var chunk in distinct.Chunk(100))
-        {
-            await using var cmd = conn.CreateCommand();
-            var conditions = new List<string>(chunk.Length);
-            for (var i = 0; i < chunk.Length; i++)
-            {
-                conditions.Add($"(kind = @k{i} AND value = @v{i})");
-                cmd.P($"@k{i}", (int)chunk[i].Kind).P($"@v{i}", chunk[i].Value);
-            }
-            cmd.CommandText = $"SELECT kind, value, customer_id FROM {_ids} WHERE {string.Join(" OR ", conditions)}";
-            await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                result[new Identity((IdentityKind)r.GetInt32(0), r.GetString(1))] = new CustomerId(r.GetString(2));
-            }
-        }
-        return result;
     }
 
     public async ValueTask<CustomerId> ClaimAsync(Identity identity, CustomerId candidate, CancellationToken cancellationToken = default)
     {
-        StoreChecks.Identity(identity);
-        await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
-        await using (var insert = scope.Command($"INSERT INTO {_ids} (kind, value, customer_id) VALUES (@k, @v, @c) ON CONFLICT (kind, value) DO NOTHING")
-            .P("@k", (int)identity.Kind).P("@v", identity.Value).P("@c", candidate.Value))
+        using var call = db.Call(Store, "claim");
+        try
         {
-            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            StoreChecks.Identity(identity);
+            await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+            await using (var insert = scope.Command($"INSERT INTO {_ids} (kind, value, customer_id) VALUES (@k, @v, @c) ON CONFLICT (kind, value) DO NOTHING")
+                .P("@k", (int)identity.Kind).P("@v", identity.Value).P("@c", candidate.Value))
+            {
+                await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            await using var select = scope.Command($"SELECT customer_id FROM {_ids} WHERE kind = @k AND value = @v")
+                .P("@k", (int)identity.Kind).P("@v", identity.Value);
+            var owner = (string)(await select.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+            await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return new CustomerId(owner);
         }
-        await using var select = scope.Command($"SELECT customer_id FROM {_ids} WHERE kind = @k AND value = @v")
-            .P("@k", (int)identity.Kind).P("@v", identity.Value);
-        var owner = (string)(await select.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
-        await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return new CustomerId(owner);
+        catch (Exception ex) when (call.Fail(ex))
+        {
+            throw call.Wrap(ex);
+        }
     }
 
     public async ValueTask<IReadOnlyList<Identity>> GetIdentitiesAsync(CustomerId customerId, CancellationToken cancellationToken = default)
     {
-        await using var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var cmd = conn.Command($"SELECT kind, value FROM {_ids} WHERE customer_id = @c ORDER BY kind, value").P("@c", customerId.Value);
-        await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var list = new List<Identity>();
-        while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+        using var call = db.Call(Store, "get_identities");
+        try
         {
-            list.Add(new Identity((IdentityKind)r.GetInt32(0), r.GetString(1)));
+            await using var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var cmd = conn.Command($"SELECT kind, value FROM {_ids} WHERE customer_id = @c ORDER BY kind, value").P("@c", customerId.Value);
+            await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var list = new List<Identity>();
+            while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                list.Add(new Identity((IdentityKind)r.GetInt32(0), r.GetString(1)));
+            }
+            return list;
         }
-        return list;
+        catch (Exception ex) when (call.Fail(ex))
+        {
+            throw call.Wrap(ex);
+        }
     }
 
     public async ValueTask<long> ReassignAsync(CustomerId source, CustomerId target, CancellationToken cancellationToken = default)
     {
-        await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
-        await using var cmd = scope.Command($"UPDATE {_ids} SET customer_id = @t WHERE customer_id = @s").P("@t", target.Value).P("@s", source.Value);
-        var n = await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return n;
+        using var call = db.Call(Store, "reassign");
+        try
+        {
+            await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+            await using var cmd = scope.Command($"UPDATE {_ids} SET customer_id = @t WHERE customer_id = @s").P("@t", target.Value).P("@s", source.Value);
+            var n = await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return n;
+        }
+        catch (Exception ex) when (call.Fail(ex))
+        {
+            throw call.Wrap(ex);
+        }
     }
 
     public async ValueTask RecordMergeAsync(MergeRecord merge, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(merge);
-        if (merge.EventId is not null)
+        using var call = db.Call(Store, "record_merge");
+        try
         {
-            StoreLimits.EnsureKey(merge.EventId, "eventId");
+            ArgumentNullException.ThrowIfNull(merge);
+            if (merge.EventId is not null)
+            {
+                StoreLimits.EnsureKey(merge.EventId, "eventId");
+            }
+            await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+            await using var cmd = scope.Command($"INSERT INTO {_merges} (survivor, merged, merged_at, merged_offset, link_kind, event_id) VALUES (@s, @m, @at, @off, @k, @e)")
+                .P("@s", merge.Survivor.Value).P("@m", merge.Merged.Value).P("@at", merge.MergedAt.UtcTicks).P("@off", Db.Offset(merge.MergedAt))
+                .P("@k", (int)merge.LinkKind).P("@e", merge.EventId);
+            await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
-        await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
-        await using var cmd = scope.Command($"INSERT INTO {_merges} (survivor, merged, merged_at, merged_offset, link_kind, event_id) VALUES (@s, @m, @at, @off, @k, @e)")
-            .P("@s", merge.Survivor.Value).P("@m", merge.Merged.Value).P("@at", merge.MergedAt.UtcTicks).P("@off", Db.Offset(merge.MergedAt))
-            .P("@k", (int)merge.LinkKind).P("@e", merge.EventId);
-        await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+        catch (Exception ex) when (call.Fail(ex))
+        {
+            throw call.Wrap(ex);
+        }
     }
 
-    public async IAsyncEnumerable<MergeRecord> ReadMergesAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<MergeRecord> ReadMergesAsync(CancellationToken cancellationToken = default) =>
+        db.Stream(Store, "read_merges", ReadMergesCoreAsync(cancellationToken), cancellationToken);
+
+    private async IAsyncEnumerable<MergeRecord> ReadMergesCoreAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         long last = 0;
         while (true)
@@ -376,32 +602,48 @@ internal sealed class RelationalIdentityGraphStore(RelationalDatabase db) : IIde
 
     public async ValueTask<int> ObserveAsync(Identity identity, string? anchor, CancellationToken cancellationToken = default)
     {
-        StoreChecks.Identity(identity);
-        if (anchor is null)
+        using var call = db.Call(Store, "observe");
+        try
         {
-            await using var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
-            await using var read = conn.Command($"SELECT COUNT(*) FROM {_obs} WHERE kind = @k AND value = @v").P("@k", (int)identity.Kind).P("@v", identity.Value);
-            return Convert.ToInt32(await read.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+            StoreChecks.Identity(identity);
+            if (anchor is null)
+            {
+                await using var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
+                await using var read = conn.Command($"SELECT COUNT(*) FROM {_obs} WHERE kind = @k AND value = @v").P("@k", (int)identity.Kind).P("@v", identity.Value);
+                return Convert.ToInt32(await read.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+            }
+            StoreLimits.EnsureKey(anchor, "anchor");
+            await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+            await using (var insert = scope.Command($"INSERT INTO {_obs} (kind, value, anchor) VALUES (@k, @v, @a) ON CONFLICT (kind, value, anchor) DO NOTHING")
+                .P("@k", (int)identity.Kind).P("@v", identity.Value).P("@a", anchor))
+            {
+                await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            await using var count = scope.Command($"SELECT COUNT(*) FROM {_obs} WHERE kind = @k AND value = @v").P("@k", (int)identity.Kind).P("@v", identity.Value);
+            var n = Convert.ToInt32(await count.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+            await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return n;
         }
-        StoreLimits.EnsureKey(anchor, "anchor");
-        await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
-        await using (var insert = scope.Command($"INSERT INTO {_obs} (kind, value, anchor) VALUES (@k, @v, @a) ON CONFLICT (kind, value, anchor) DO NOTHING")
-            .P("@k", (int)identity.Kind).P("@v", identity.Value).P("@a", anchor))
+        catch (Exception ex) when (call.Fail(ex))
         {
-            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            throw call.Wrap(ex);
         }
-        await using var count = scope.Command($"SELECT COUNT(*) FROM {_obs} WHERE kind = @k AND value = @v").P("@k", (int)identity.Kind).P("@v", identity.Value);
-        var n = Convert.ToInt32(await count.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
-        await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return n;
     }
 
     public async ValueTask<long> DeleteCustomerAsync(CustomerId customerId, CancellationToken cancellationToken = default)
     {
-        await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
-        var counts = await DeleteCoreAsync(scope, customerId, cancellationToken).ConfigureAwait(false);
-        await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return counts.Sum(c => c.Value);
+        using var call = db.Call(Store, "delete_customer");
+        try
+        {
+            await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+            var counts = await DeleteCoreAsync(scope, customerId, cancellationToken).ConfigureAwait(false);
+            await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return counts.Sum(c => c.Value);
+        }
+        catch (Exception ex) when (call.Fail(ex))
+        {
+            throw call.Wrap(ex);
+        }
     }
 
     internal async ValueTask<Dictionary<string, long>> DeleteCoreAsync(WriteScope scope, CustomerId customerId, CancellationToken cancellationToken)
@@ -442,15 +684,24 @@ internal sealed class RelationalIdentityGraphStore(RelationalDatabase db) : IIde
 
 internal sealed class RelationalConsentStore(RelationalDatabase db) : IConsentStore
 {
+    private const string Store = "consent";
     private readonly string _t = db.Table("consent_records");
 
     public async ValueTask<ConsentRecord> AppendAsync(ConsentRecord record, CancellationToken cancellationToken = default)
     {
-        StoreChecks.Consent(record);
-        await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
-        var stored = await AppendCoreAsync(scope, record, cancellationToken).ConfigureAwait(false);
-        await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return stored;
+        using var call = db.Call(Store, "append");
+        try
+        {
+            StoreChecks.Consent(record);
+            await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+            var stored = await AppendCoreAsync(scope, record, cancellationToken).ConfigureAwait(false);
+            await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return stored;
+        }
+        catch (Exception ex) when (call.Fail(ex))
+        {
+            throw call.Wrap(ex);
+        }
     }
 
     internal async ValueTask<ConsentRecord> AppendCoreAsync(WriteScope scope, ConsentRecord record, CancellationToken cancellationToken)
@@ -465,18 +716,29 @@ internal sealed class RelationalConsentStore(RelationalDatabase db) : IConsentSt
 
     public async ValueTask<IReadOnlyDictionary<ConsentPurpose, ConsentRecord>> GetCurrentAsync(CustomerId customerId, CancellationToken cancellationToken = default)
     {
-        var current = new Dictionary<ConsentPurpose, ConsentRecord>();
-        await foreach (var r in ReadHistoryAsync(customerId, null, cancellationToken).ConfigureAwait(false))
+        using var call = db.Call(Store, "get_current");
+        try
         {
-            if (!current.TryGetValue(r.Purpose, out var existing) || r.RecordedAt >= existing.RecordedAt)
+            var current = new Dictionary<ConsentPurpose, ConsentRecord>();
+            await foreach (var r in ReadHistoryCoreAsync(customerId, null, cancellationToken).ConfigureAwait(false))
             {
-                current[r.Purpose] = r;
+                if (!current.TryGetValue(r.Purpose, out var existing) || r.RecordedAt >= existing.RecordedAt)
+                {
+                    current[r.Purpose] = r;
+                }
             }
+            return current;
         }
-        return current;
+        catch (Exception ex) when (call.Fail(ex))
+        {
+            throw call.Wrap(ex);
+        }
     }
 
-    public async IAsyncEnumerable<ConsentRecord> ReadHistoryAsync(CustomerId customerId, ConsentPurpose? purpose = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<ConsentRecord> ReadHistoryAsync(CustomerId customerId, ConsentPurpose? purpose = null, CancellationToken cancellationToken = default) =>
+        db.Stream(Store, "read_history", ReadHistoryCoreAsync(customerId, purpose, cancellationToken), cancellationToken);
+
+    private async IAsyncEnumerable<ConsentRecord> ReadHistoryCoreAsync(CustomerId customerId, ConsentPurpose? purpose, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var list = new List<ConsentRecord>();
         await using (var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false))
@@ -511,55 +773,83 @@ internal sealed class RelationalConsentStore(RelationalDatabase db) : IConsentSt
 
     public async ValueTask<long> ReassignAsync(CustomerId source, CustomerId target, CancellationToken cancellationToken = default)
     {
-        await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
-        await using var cmd = scope.Command($"UPDATE {_t} SET customer_id = @t WHERE customer_id = @s").P("@t", target.Value).P("@s", source.Value);
-        var n = await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return n;
+        using var call = db.Call(Store, "reassign");
+        try
+        {
+            await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+            await using var cmd = scope.Command($"UPDATE {_t} SET customer_id = @t WHERE customer_id = @s").P("@t", target.Value).P("@s", source.Value);
+            var n = await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return n;
+        }
+        catch (Exception ex) when (call.Fail(ex))
+        {
+            throw call.Wrap(ex);
+        }
     }
 }
 
 internal sealed class RelationalAuditLogStore(RelationalDatabase db) : IAuditLogStore
 {
+    private const string Store = "audit_log";
     private readonly string _t = db.Table("audit_log");
     private const string Columns = "seq, recorded_at, recorded_offset, actor, action, subject, details, previous_hash, hash";
 
     public async ValueTask<AuditEntry> AppendAsync(AuditRecord record, CancellationToken cancellationToken = default)
     {
-        StoreChecks.Audit(record);
-        await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
-        await db.LockAuditChainAsync(scope, cancellationToken).ConfigureAwait(false);
-        long lastSeq = 0;
-        var lastHash = AuditChain.GenesisHash;
-        await using (var last = scope.Command($"SELECT seq, hash FROM {_t} ORDER BY seq DESC LIMIT 1"))
-        await using (var r = await last.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        using var call = db.Call(Store, "append");
+        try
         {
-            if (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+            StoreChecks.Audit(record);
+            await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+            await db.LockAuditChainAsync(scope, cancellationToken).ConfigureAwait(false);
+            long lastSeq = 0;
+            var lastHash = AuditChain.GenesisHash;
+            await using (var last = scope.Command($"SELECT seq, hash FROM {_t} ORDER BY seq DESC LIMIT 1"))
+            await using (var r = await last.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
             {
-                (lastSeq, lastHash) = (r.GetInt64(0), r.GetString(1));
+                if (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    (lastSeq, lastHash) = (r.GetInt64(0), r.GetString(1));
+                }
             }
+            var seq = lastSeq + 1;
+            var entry = new AuditEntry(seq, record, lastHash, AuditChain.ComputeHash(lastHash, seq, record));
+            await using (var insert = scope.Command($"INSERT INTO {_t} ({Columns}) VALUES (@s, @at, @off, @actor, @action, @subject, @details, @prev, @hash)")
+                .P("@s", seq).P("@at", record.RecordedAt.UtcTicks).P("@off", Db.Offset(record.RecordedAt)).P("@actor", record.Actor)
+                .P("@action", record.Action).P("@subject", record.Subject?.Value).P("@details", record.Details).P("@prev", lastHash).P("@hash", entry.Hash))
+            {
+                await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return entry;
         }
-        var seq = lastSeq + 1;
-        var entry = new AuditEntry(seq, record, lastHash, AuditChain.ComputeHash(lastHash, seq, record));
-        await using (var insert = scope.Command($"INSERT INTO {_t} ({Columns}) VALUES (@s, @at, @off, @actor, @action, @subject, @details, @prev, @hash)")
-            .P("@s", seq).P("@at", record.RecordedAt.UtcTicks).P("@off", Db.Offset(record.RecordedAt)).P("@actor", record.Actor)
-            .P("@action", record.Action).P("@subject", record.Subject?.Value).P("@details", record.Details).P("@prev", lastHash).P("@hash", entry.Hash))
+        catch (Exception ex) when (call.Fail(ex))
         {
-            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            throw call.Wrap(ex);
         }
-        await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return entry;
     }
 
     public async ValueTask<AuditEntry?> GetLastAsync(CancellationToken cancellationToken = default)
     {
-        await using var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var cmd = conn.Command($"SELECT {Columns} FROM {_t} ORDER BY seq DESC LIMIT 1");
-        await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        return await r.ReadAsync(cancellationToken).ConfigureAwait(false) ? Read(r) : null;
+        using var call = db.Call(Store, "get_last");
+        try
+        {
+            await using var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var cmd = conn.Command($"SELECT {Columns} FROM {_t} ORDER BY seq DESC LIMIT 1");
+            await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            return await r.ReadAsync(cancellationToken).ConfigureAwait(false) ? Read(r) : null;
+        }
+        catch (Exception ex) when (call.Fail(ex))
+        {
+            throw call.Wrap(ex);
+        }
     }
 
-    public async IAsyncEnumerable<AuditEntry> ReadAsync(long fromSequence = 1, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<AuditEntry> ReadAsync(long fromSequence = 1, CancellationToken cancellationToken = default) =>
+        db.Stream(Store, "read", ReadCoreAsync(fromSequence, cancellationToken), cancellationToken);
+
+    private async IAsyncEnumerable<AuditEntry> ReadCoreAsync(long fromSequence, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var next = fromSequence;
         while (true)

@@ -49,6 +49,9 @@ internal static class RelationalRegistration
         services.Replace(ServiceDescriptor.Singleton<IConsentStore>(sp => sp.GetRequiredService<RelationalStoreSet>().Consents));
         services.Replace(ServiceDescriptor.Singleton<IAuditLogStore>(sp => sp.GetRequiredService<RelationalStoreSet>().Audit));
         services.Replace(ServiceDescriptor.Singleton<IOutboxStore>(sp => sp.GetRequiredService<RelationalStoreSet>().Outbox));
+        // Replace, not TryAdd: packages that fall back to a process-local state store register it with TryAdd,
+        // and the durable one must win whichever order the host calls them in.
+        services.Replace(ServiceDescriptor.Singleton<IStateStore>(sp => sp.GetRequiredService<RelationalStoreSet>().State));
         services.Replace(ServiceDescriptor.Singleton<ITransactionalOutbox>(sp => sp.GetRequiredService<RelationalStoreSet>().UnitOfWork));
         services.Replace(ServiceDescriptor.Singleton<ICustomerDataEraser>(sp => sp.GetRequiredService<RelationalStoreSet>().UnitOfWork));
         services.Replace(ServiceDescriptor.Singleton<IStorageMigrator>(sp => sp.GetRequiredService<TDatabase>()));

@@ -1,0 +1,56 @@
+using Marketing.Sdk.Storage.Relational;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Marketing.Sdk.Storage.Sqlite.Tests;
+
+/// <summary>
+/// Every page query of an event read is an index range scan in (occurred_at, id) order: no sort of
+/// the remaining matches per page, so reading all N matching events costs O(N) rows, not O(N²/page).
+/// </summary>
+public sealed class SqliteEventQueryPlanTests
+{
+    public static TheoryData<string, string?, string[]> Queries => new()
+    {
+        { "no filter", null, [] },
+        { "one type", null, ["purchase"] },
+        { "customer and several types", "c_1", ["purchase", "search"] },
+        { "customer", "c_1", [] },
+    };
+
+    [Theory]
+    [MemberData(nameof(Queries))]
+    public async Task Page_queries_scan_an_index_in_order_without_a_sort(string name, string? customer, string[] types)
+    {
+        var path = SqliteHarness.NewDatabasePath();
+        using var db = new SqliteDatabase(new SqliteStorageOptions { ConnectionString = $"Data Source={path}" }, new FakeTimeProvider());
+        await db.MigrateAsync();
+        var store = new RelationalStoreSet(db).Events;
+        var query = new EventQuery
+        {
+            CustomerId = customer is null ? null : new CustomerId(customer),
+            From = DateTimeOffset.UnixEpoch,
+            To = DateTimeOffset.UnixEpoch.AddDays(1),
+        };
+        await using var conn = (SqliteConnection)await db.OpenAsync(default);
+        foreach (var (lastTicks, lastId) in new[] { (0L, (string?)null), (42L, "e-1") })
+        {
+            await using var cmd = store.PageCommand(conn, query, types, lastTicks, lastId, 1000);
+            cmd.CommandText = "EXPLAIN QUERY PLAN " + cmd.CommandText;
+            var plan = new List<string>();
+            await using (var r = await cmd.ExecuteReaderAsync())
+            {
+                while (await r.ReadAsync())
+                {
+                    plan.Add(r.GetString(3));
+                }
+            }
+            var text = string.Join(" | ", plan);
+            Assert.DoesNotContain("TEMP B-TREE", text, StringComparison.Ordinal);
+            Assert.Contains(types.Length == 0 && customer is null ? "ix_events_occurred" : customer is null ? "ix_events_type_time" : "ix_events_customer", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("SCAN events", text.Replace("SCAN events USING INDEX", "", StringComparison.Ordinal), StringComparison.Ordinal);
+            _ = name;
+        }
+        SqliteConnection.ClearAllPools();
+    }
+}
