@@ -55,7 +55,7 @@ internal static class ComplianceStep
         foreach (var review in reviews)
         {
             copyTable.Add(review.Text, review.Passed ? "ok" : $"blocked ({review.MaxSeverity})",
-                string.Join("; ", review.Findings.Select(f => f.Suggestion is null ? $"{f.Matched} ({f.Category})" : $"{f.Matched} → {f.Suggestion}")));
+                string.Join("; ", review.Findings.Select(f => string.IsNullOrEmpty(f.Suggestion) ? $"{f.Matched} (remove)" : $"{f.Matched} → {f.Suggestion}")));
         }
         copyTable.WriteTo(run.Out);
         run.Line();
