@@ -542,7 +542,7 @@ public sealed class TikTokEmulator : PlatformEmulator
             }
             list.Add((JsonNode)new JsonObject
             {
-                ["dimensions"] = new JsonObject { [idKey] = idKey == "campaign_id" ? r.CampaignId : r.AdGroupId, ["stat_time_day"] = r.Date.ToString("yyyy-MM-dd 00:00:00", CultureInfo.InvariantCulture) },
+                ["dimensions"] = new JsonObject { [idKey] = idKey == "campaign_id" ? r.CampaignId : r.AdGroupId, ["stat_time_day"] = r.Date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + " 00:00:00" },
                 ["metrics"] = m,
             });
         }
