@@ -170,24 +170,16 @@ public sealed partial class TikTokPlatformClient
         {
             return (null, default, "no customer identifier (email, phone, external_id, ttclid, ttp, or ip with user agent)");
         }
-        string? currency = null;
-        if (c.Value is { } value)
+        if (c.Value < 0)
         {
-            if (value < 0)
-            {
-                return (null, default, "properties.value cannot be negative");
-            }
-            if (!Currencies.IsKnown(c.Currency))
-            {
-                return (null, default, "properties.currency must be an ISO 4217 code when a value is sent");
-            }
-            currency = c.Currency.ToUpperInvariant();
+            return (null, default, "properties.value cannot be negative");
         }
-        else if (c.Currency is not null)
+        string? currency = null;
+        if (c.Value is not null || c.Currency is not null)
         {
             if (!Currencies.IsKnown(c.Currency))
             {
-                return (null, default, "properties.currency must be an ISO 4217 code");
+                return (null, default, "properties.currency must be an ISO 4217 code (required with a value)");
             }
             currency = c.Currency.ToUpperInvariant();
         }
