@@ -90,7 +90,7 @@ public sealed partial class ConversionPublisher : IConversionPublisher
         return new PublishResult(result.Enqueued, result.Duplicates.Count, dropped);
     }
 
-    /// <summary>Prepares a conversion for one platform: every customer-information field normalised and hashed per the profile; fields that cannot be normalised are dropped and counted.</summary>
+    /// <summary>Prepares a conversion for one platform: a national-format phone completed with the customer's country, every customer-information field normalised and hashed per the profile; fields that cannot be normalised are dropped and counted.</summary>
     /// <param name="conversion">The conversion.</param>
     /// <param name="profile">The platform's hashing profile.</param>
     /// <param name="dropped">Counts dropped fields, if given.</param>
@@ -99,7 +99,7 @@ public sealed partial class ConversionPublisher : IConversionPublisher
         ArgumentNullException.ThrowIfNull(conversion);
         ArgumentNullException.ThrowIfNull(profile);
         var match = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (field, value) in conversion.Customer.Fields())
+        foreach (var (field, value) in MatchDataNormalization.WithE164Phone(conversion.Customer).Fields())
         {
             try
             {
