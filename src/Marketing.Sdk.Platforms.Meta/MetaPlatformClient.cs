@@ -321,6 +321,10 @@ public sealed partial class MetaPlatformClient : PlatformApiClient, IConversionS
         {
             return ("user_data has no customer information parameter Meta can match on", "no_customer_information");
         }
+        if ((c.Value is null || string.IsNullOrEmpty(c.Currency)) && MetaMatching.EventName(c.EventType) == "Purchase")
+        {
+            return ("Purchase events need a value and a currency", "missing_value");
+        }
         if (c.Source == ConversionSource.Website)
         {
             if (string.IsNullOrEmpty(c.Clicks.UserAgent))
