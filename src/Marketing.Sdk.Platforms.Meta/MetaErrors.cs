@@ -66,6 +66,7 @@ internal static class MetaErrors
     /// The class of a Meta error code: 1, 2 (or <c>is_transient</c>) transient; 4, 17, 32, 613 and
     /// 80000–80014 rate limited; 190, 102 expired or invalid token; 10 and 200–299 missing permission;
     /// everything else (100 invalid parameter…) permanent. An <c>OAuthException</c> without a code is an expired token.
+    /// (<see cref="Classify"/> further treats code 100 with subcode 33, an unreachable object, as unauthorized.)
     /// </summary>
     public static PlatformErrorClass ClassifyCode(int code, string? type, bool? isTransient) => code switch
     {
@@ -117,11 +118,35 @@ internal static class MetaErrors
             // An unknown code on a server error: the server failed, not the request.
             errorClass = PlatformErrorClass.Transient;
         }
+        if (code == 100 && error.ErrorSubcode == UnknownObjectSubcode)
+        {
+            // "Object does not exist, cannot be loaded due to missing permissions": a pixel, audience or
+            // account the token cannot reach is a setup problem to fix, not a reason to drop data.
+            errorClass = PlatformErrorClass.Unauthorized;
+        }
         TimeSpan? retryAfter = errorClass == PlatformErrorClass.RateLimited ? WaitHint(response, usage, appUsageWait) : null;
         var message = string.IsNullOrWhiteSpace(error.ErrorUserTitle) ? error.Message ?? "no message" : $"{error.Message} ({error.ErrorUserTitle})";
-        return new PlatformApiException(MetaPlatformClient.PlatformId, errorClass, response.StatusCode, message,
+        var exception = new PlatformApiException(MetaPlatformClient.PlatformId, errorClass, response.StatusCode, message,
             error.Code?.ToString(CultureInfo.InvariantCulture), error.ErrorSubcode?.ToString(CultureInfo.InvariantCulture), error.FbtraceId, retryAfter);
+        exception.Data[ErrorTypeKey] = error.Type;
+        return exception;
     }
+
+    /// <summary>The error subcode of an object that does not exist or cannot be loaded with the token's permissions.</summary>
+    public const int UnknownObjectSubcode = 33;
+
+    /// <summary>The key under which the Graph error <c>type</c> is kept in <see cref="Exception.Data"/>.</summary>
+    public const string ErrorTypeKey = "meta.error_type";
+
+    /// <summary>
+    /// Whether a permanent error of a Conversions API request concerns the events (an invalid parameter
+    /// of some event, reported as <c>OAuthException</c> code 100) rather than the request itself (a
+    /// <c>GraphMethodException</c> such as a missing <c>appsecret_proof</c>).
+    /// </summary>
+    public static bool IsAboutTheEvents(PlatformApiException exception) =>
+        exception.ErrorClass == PlatformErrorClass.Permanent
+        && exception.StatusCode is not null
+        && !string.Equals(exception.Data[ErrorTypeKey] as string, "GraphMethodException", StringComparison.Ordinal);
 
     private static PlatformErrorClass ClassifyStatusCode(HttpStatusCode status) => (int)status switch
     {

@@ -256,8 +256,8 @@ public sealed partial class MetaPlatformClient : PlatformApiClient, IConversionS
 
     /// <summary>
     /// Sends a set of events. Meta rejects the whole request for one invalid event, so a permanent
-    /// rejection of several events is narrowed down by halving until the invalid ones stand alone; the
-    /// valid ones go through. Other failures fail the call when nothing has been decided yet (the
+    /// rejection of the events (not of the request itself) is narrowed down by halving until the
+    /// invalid ones stand alone; the valid ones go through. Other failures fail the call when nothing has been decided yet (the
     /// delivery worker retries the batch) and otherwise mark the remaining events for retry.
     /// </summary>
     private async Task SendEventsAsync(int[] indices, SendState state, CancellationToken cancellationToken)
@@ -286,7 +286,7 @@ public sealed partial class MetaPlatformClient : PlatformApiClient, IConversionS
                     : new ItemResult(i, DeliveryOutcome.Retry, $"Meta acknowledged {response.EventsReceived} of {indices.Length} events", "events_received");
             }
         }
-        catch (PlatformApiException ex) when (ex.ErrorClass == PlatformErrorClass.Permanent)
+        catch (PlatformApiException ex) when (MetaErrors.IsAboutTheEvents(ex))
         {
             state.TraceId = ex.RequestId ?? state.TraceId;
             if (indices.Length == 1)
