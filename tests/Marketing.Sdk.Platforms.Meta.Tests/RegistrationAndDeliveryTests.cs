@@ -141,4 +141,57 @@ public sealed class RegistrationAndDeliveryTests
         Assert.Equal(1, emulator.InjectedFaults[FaultKind.Malformed]);
         Assert.Empty(await outbox.ClaimAsync("probe", 100, TimeSpan.FromSeconds(1), "meta.conversions"));
     }
+
+    [Fact]
+    public async Task Through_the_resilient_pipeline_server_errors_are_retried_in_call_and_throttling_is_not()
+    {
+        await using var emulator = new MetaEmulator();
+        emulator.AddPixel(MetaScope.Pixel);
+        await emulator.StartAsync();
+        await using var provider = Build(emulator, o => { o.MaxRetryAttempts = 2; o.EnableCircuitBreaker = false; });
+        var client = provider.GetRequiredService<MetaPlatformClient>();
+        var batch = new[] { Conversions.Prepared(Conversions.Purchase("r1", DateTimeOffset.UtcNow)) };
+
+        emulator.Faults = new FaultOptions { ServerErrorRate = 1 };
+        var server = await Assert.ThrowsAsync<PlatformApiException>(async () => await client.SendAsync(batch));
+        Assert.Equal(PlatformErrorClass.Transient, server.ErrorClass);
+        Assert.Equal(3, emulator.RequestCount); // one attempt and two retries
+
+        emulator.Faults = new FaultOptions { ThrottleRate = 1 };
+        emulator.ThrottleRegainMinutes = 0;
+        var throttled = await Assert.ThrowsAsync<PlatformApiException>(async () => await client.SendAsync(batch));
+        Assert.Equal(PlatformErrorClass.RateLimited, throttled.ErrorClass);
+        Assert.Equal(4, emulator.RequestCount); // Meta throttles with HTTP 400: left to the caller's backoff
+
+        emulator.Faults = FaultOptions.None;
+        Assert.Equal(1, (await client.SendAsync(batch)).Delivered);
+    }
+
+    [Fact]
+    public async Task A_timed_out_request_that_Meta_processed_is_not_counted_twice_when_resent()
+    {
+        await using var emulator = new MetaEmulator();
+        emulator.AddPixel(MetaScope.Pixel);
+        await emulator.StartAsync();
+        await using var provider = Build(emulator, o =>
+        {
+            o.MaxRetryAttempts = 0;
+            o.AttemptTimeout = TimeSpan.FromMilliseconds(200);
+            o.TotalTimeout = TimeSpan.FromSeconds(5);
+            o.EnableCircuitBreaker = false;
+        });
+        var client = provider.GetRequiredService<MetaPlatformClient>();
+        var batch = new[] { Conversions.Prepared(Conversions.Purchase("slow-1", DateTimeOffset.UtcNow)) };
+
+        emulator.Faults = new FaultOptions { TimeoutRate = 1, SlowResponse = TimeSpan.FromSeconds(2) };
+        var timedOut = await Assert.ThrowsAsync<PlatformApiException>(async () => await client.SendAsync(batch));
+        emulator.Faults = FaultOptions.None;
+        var resent = await client.SendAsync(batch);
+
+        Assert.Equal(PlatformErrorClass.Transient, timedOut.ErrorClass);
+        Assert.Null(timedOut.StatusCode);
+        Assert.Equal(1, resent.Delivered);
+        Assert.Single(emulator.AcceptedEvents);
+        Assert.Equal(1, emulator.DuplicatesSuppressed);
+    }
 }
