@@ -60,24 +60,9 @@ public static class GoogleMatchData
 
     /// <summary>
     /// Returns the data with its phone rewritten to E.164 using its <see cref="CustomerMatchData.Country"/>,
-    /// so every platform's hashing sees the country code. Use it on <see cref="ConversionRequest.Customer"/>
-    /// before publishing when phones are stored in national format.
+    /// so every platform's hashing sees the country code (the conversion publisher applies it to every
+    /// conversion; see <see cref="MatchDataNormalization.WithE164Phone"/>).
     /// </summary>
     /// <param name="data">The customer information.</param>
-    public static CustomerMatchData WithE164Phone(CustomerMatchData data)
-    {
-        ArgumentNullException.ThrowIfNull(data);
-        if (string.IsNullOrWhiteSpace(data.Phone) || PlatformHasher.IsSha256Hex(data.Phone.AsSpan().Trim()))
-        {
-            return data;
-        }
-        try
-        {
-            return data with { Phone = NormalizePhone(data.Phone, data.Country) };
-        }
-        catch (MatchNormalizationException)
-        {
-            return data;
-        }
-    }
+    public static CustomerMatchData WithE164Phone(CustomerMatchData data) => MatchDataNormalization.WithE164Phone(data);
 }
