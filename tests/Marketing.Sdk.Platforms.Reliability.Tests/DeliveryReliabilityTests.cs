@@ -1,0 +1,291 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Marketing.Sdk.Compliance.Consent;
+using Marketing.Sdk.Platforms.Delivery;
+using Marketing.Sdk.Storage;
+using Marketing.Sdk.Testing.Emulators;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Xunit.Abstractions;
+
+namespace Marketing.Sdk.Platforms.Reliability.Tests;
+
+/// <summary>
+/// 100 000 conversions to Meta, Google and TikTok through the SQLite outbox while the emulators
+/// inject 20 % server errors, 10 % throttling, 5 % timeouts (processed, answered too late) and a
+/// token expiry, and the delivery worker is killed and restarted twice: every consenting
+/// customer's conversion must be accepted by each platform exactly once (after the platform's
+/// deduplication), none lost, none of the 10 % withdrawn customers' sent.
+/// </summary>
+public sealed class DeliveryReliabilityTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private const int Customers = 10_000;
+    private const string Pixel = "880000000000001";
+    private const string Advertiser = "7000000001";
+    private const string TikTokPixel = "PIXELRELIABILITY";
+    private const string GoogleAction = "555000111";
+
+    /// <summary>The run size; <c>MARKETING_SDK_RELIABILITY_CONVERSIONS</c> shrinks it for local iterations.</summary>
+    private static readonly int Conversions = int.TryParse(Environment.GetEnvironmentVariable("MARKETING_SDK_RELIABILITY_CONVERSIONS"), out var n) && n > 0 ? n : 100_000;
+
+    private static readonly FaultOptions Faults = new()
+    {
+        ServerErrorRate = 0.20,
+        ThrottleRate = 0.10,
+        TimeoutRate = 0.05,
+        SlowResponse = TimeSpan.FromSeconds(4),
+        Seed = 2026,
+    };
+
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "reliability-" + Guid.NewGuid().ToString("N"));
+    private readonly MetaEmulator _meta = new("meta-reliability-token");
+    private readonly GoogleEmulator _google = new() { ThrottleRetryDelay = TimeSpan.FromMilliseconds(200) };
+    private readonly TikTokEmulator _tiktok = new(new TikTokEmulatorOptions { AccessTokens = ["tiktok-reliability-token"], AdvertiserIds = [Advertiser] });
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(_directory);
+        _meta.ThrottleRegainMinutes = 0;
+        _meta.AddPixel(Pixel);
+        await Task.WhenAll(_meta.StartAsync(), _google.StartAsync(), _tiktok.StartAsync());
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _meta.DisposeAsync();
+        await _google.DisposeAsync();
+        await _tiktok.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // a leftover temp file is harmless
+        }
+    }
+
+    private ServiceProvider Host(string workerId)
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddMarketingSdk(m => m
+            .UseSqlite($"Data Source={Path.Combine(_directory, "marketing.db")}")
+            .AddCompliance()
+            .AddPlatforms(o =>
+            {
+                o.WorkerId = workerId;
+                o.LeaseDuration = TimeSpan.FromSeconds(15);
+                o.PollInterval = TimeSpan.FromMilliseconds(50);
+                o.RetryBaseDelay = TimeSpan.FromMilliseconds(100);
+                o.RetryMaxDelay = TimeSpan.FromSeconds(2);
+                o.MaxAttempts = 200;
+            })
+            .AddMetaPlatform(o =>
+            {
+                Tune(o);
+                o.AccessToken = _meta.AccessToken;
+                o.PixelId = Pixel;
+                o.BaseAddress = _meta.BaseAddress;
+            })
+            .AddGooglePlatform(o =>
+            {
+                Tune(o);
+                o.BaseAddress = _google.BaseAddress;
+                o.TokenEndpoint = _google.TokenEndpoint;
+                o.ClientId = _google.ClientId;
+                o.ClientSecret = _google.ClientSecret;
+                o.RefreshToken = _google.RefreshToken;
+                o.OperatingAccountId = "123-456-7890";
+                o.ConversionActions["purchase"] = GoogleAction;
+            })
+            .AddTikTokPlatform(o =>
+            {
+                Tune(o);
+                o.BaseAddress = _tiktok.BaseAddress;
+                o.AccessToken = "tiktok-reliability-token";
+                o.AdvertiserId = Advertiser;
+                o.PixelCode = TikTokPixel;
+                o.ThrottleRetryAfter = TimeSpan.FromMilliseconds(200);
+            }));
+        return services.BuildServiceProvider();
+    }
+
+    private static void Tune(Http.PlatformClientOptions o)
+    {
+        o.AttemptTimeout = TimeSpan.FromSeconds(2);
+        o.TotalTimeout = TimeSpan.FromSeconds(10);
+        o.MaxRetryAttempts = 2;
+        o.RetryBaseDelay = TimeSpan.FromMilliseconds(50);
+        o.EnableCircuitBreaker = false;
+        o.RequestsPerSecond = 0;
+    }
+
+    private static bool Withdrawn(int customer) => customer % 10 == 0;
+
+    [Fact]
+    public async Task Every_consented_conversion_arrives_exactly_once_through_faults_token_expiry_and_two_worker_crashes()
+    {
+        var watch = Stopwatch.StartNew();
+        using var retried = new CounterTotal("marketing.platform.delivery.retried");
+        using var refreshed = new CounterTotal("marketing.platform.token.refreshes");
+        var customerIds = new CustomerId[Customers];
+        var now = DateTimeOffset.UtcNow;
+
+        // Publish: consent as the shop records it (10 % withdraw after granting), then the conversions.
+        var publishHost = Host("publisher");
+        {
+            await publishHost.GetRequiredService<IStorageMigrator>().MigrateAsync();
+            var ledger = publishHost.GetRequiredService<ConsentLedger>();
+            var capture = new ConsentCapture(ConsentSources.Web, "privacy-2026-09");
+            for (var c = 0; c < Customers; c++)
+            {
+                customerIds[c] = CustomerId.New();
+                await ledger.RecordAsync(customerIds[c], [ConsentPurpose.AdMeasurement, ConsentPurpose.ThirdPartySharing, ConsentPurpose.CrossBorderTransfer], granted: true, capture);
+                if (Withdrawn(c))
+                {
+                    await ledger.WithdrawAsync(customerIds[c], ConsentPurpose.AdMeasurement, capture);
+                }
+            }
+            var publisher = publishHost.GetRequiredService<IConversionPublisher>();
+            foreach (var chunk in Enumerable.Range(0, Conversions).Chunk(5_000))
+            {
+                var result = await publisher.PublishAsync([.. chunk.Select(i => Conversion(i, customerIds[i % Customers], now))]);
+                Assert.Equal(chunk.Length * 3, result.Enqueued);
+            }
+        }
+        var published = watch.Elapsed;
+        _meta.Faults = Faults;
+        _google.Faults = Faults;
+        _tiktok.Faults = Faults;
+
+        // Deliver with the hosted worker; kill it twice mid-run (no graceful stop: its leases stay
+        // held until they expire) and start a fresh one over the same database.
+        var expected = Enumerable.Range(0, Conversions).Count(i => !Withdrawn(i % Customers));
+        var deadline = DateTime.UtcNow.AddMinutes(20);
+        await publishHost.DisposeAsync();
+        var tokenExpired = false;
+        for (var life = 0; life < 3; life++)
+        {
+            var host = Host($"worker-{life}");
+            var service = host.GetServices<IHostedService>().OfType<PlatformDeliveryService>().Single();
+            var googleTokens = _google.TokensIssued;
+            await service.StartAsync(CancellationToken.None);
+            var killAt = life switch { 0 => expected / 3, 1 => expected * 2 / 3, _ => int.MaxValue };
+            while (DateTime.UtcNow < deadline)
+            {
+                var progress = Math.Min(_meta.AcceptedEvents.Count, Math.Min(_google.AcceptedEvents.Count, _tiktok.AcceptedEvents.Count));
+                if (life == 1 && !tokenExpired && _google.TokensIssued > googleTokens)
+                {
+                    // Once the second worker holds tokens, every platform's token expires: the next call of each client is refused.
+                    _meta.ExpireTokenOnce();
+                    _google.ExpireTokenOnce();
+                    _tiktok.ExpireTokenOnce();
+                    tokenExpired = true;
+                }
+                if (progress >= killAt)
+                {
+                    break;
+                }
+                if (life == 2 && (await host.GetRequiredService<IOutboxStore>().CountAsync()) is { Pending: 0, Leased: 0 })
+                {
+                    break;
+                }
+                await Task.Delay(200);
+            }
+            if (life < 2)
+            {
+                await host.DisposeAsync(); // the crash: in-flight requests are abandoned mid-batch
+                output.WriteLine($"worker {life} killed after {watch.Elapsed.TotalSeconds:0} s");
+            }
+            else
+            {
+                await service.StopAsync(CancellationToken.None);
+                await host.DisposeAsync();
+            }
+        }
+        Assert.True(DateTime.UtcNow < deadline, "Delivery did not finish within the time limit.");
+
+        // Verify against what each platform accepted.
+        var consented = Enumerable.Range(0, Conversions).Where(i => !Withdrawn(i % Customers)).Select(EventId).ToHashSet(StringComparer.Ordinal);
+        AssertExactlyOnce("meta", consented, [.. _meta.AcceptedEvents.Select(e => e.EventId!)]);
+        AssertExactlyOnce("tiktok", consented, [.. _tiktok.AcceptedEvents.Select(e => e.EventId!)]);
+        AssertExactlyOnce("google", consented, [.. _google.AcceptedEvents.Select(e => e.TransactionId!.Replace("order-", "evt-", StringComparison.Ordinal))]);
+        Assert.All(_google.AcceptedEvents, e => Assert.Equal("CONSENT_GRANTED", e.AdUserDataConsent));
+
+        await using (var check = Host("checker"))
+        {
+            var outbox = check.GetRequiredService<IOutboxStore>();
+            var counts = await outbox.CountAsync();
+            Assert.Equal(new OutboxCounts(0, 0, expected * 3L, (Conversions - expected) * 3L), counts);
+            await foreach (var dead in outbox.ReadAsync(OutboxState.DeadLettered))
+            {
+                Assert.StartsWith(PlatformDeliveryWorker.ConsentWithheldPrefix, dead.LastError, StringComparison.Ordinal);
+            }
+        }
+        Assert.True(tokenExpired);
+        Assert.True(refreshed.Total >= 3, $"every platform's client refreshes its token after the expiry ({refreshed.Total} refreshes)");
+        Assert.All(new PlatformEmulator[] { _meta, _google, _tiktok }, e => Assert.Equal(1, e.InjectedFaults.GetValueOrDefault(FaultKind.TokenExpired, 1)));
+
+        output.WriteLine($"{Conversions:N0} conversions × 3 platforms; {expected:N0} consented, {Conversions - expected:N0} withheld by consent");
+        output.WriteLine($"published in {published.TotalSeconds:0.0} s; delivered in {(watch.Elapsed - published).TotalSeconds:0.0} s; outbox retries scheduled: {retried.Total:N0}; token refreshes: {refreshed.Total}");
+        foreach (var emulator in new PlatformEmulator[] { _meta, _google, _tiktok })
+        {
+            output.WriteLine($"{emulator.Platform}: {emulator.RequestCount:N0} HTTP requests; injected {string.Join(", ", emulator.InjectedFaults.OrderBy(f => f.Key).Select(f => $"{f.Key} {f.Value}"))}");
+        }
+        output.WriteLine($"HTTP attempts that failed and were retried (in-call or through the outbox): {new PlatformEmulator[] { _meta, _google, _tiktok }.Sum(e => e.InjectedFaults.Values.Sum()):N0}");
+        output.WriteLine($"duplicates suppressed by the platforms: meta {_meta.DuplicatesSuppressed}, google {_google.DuplicateEvents}, tiktok {_tiktok.DuplicateEvents}");
+    }
+
+    private static void AssertExactlyOnce(string platform, HashSet<string> expected, IReadOnlyList<string> accepted)
+    {
+        var distinct = accepted.ToHashSet(StringComparer.Ordinal);
+        Assert.True(accepted.Count == distinct.Count, $"{platform} recorded {accepted.Count - distinct.Count} conversions twice");
+        var missing = expected.Except(distinct).Count();
+        var unconsented = distinct.Except(expected).Count();
+        Assert.True(missing == 0, $"{platform} never received {missing} consented conversions");
+        Assert.True(unconsented == 0, $"{platform} received {unconsented} conversions of customers without consent");
+    }
+
+    private static string EventId(int i) => $"evt-{i:D7}";
+
+    private static ConversionRequest Conversion(int i, CustomerId customer, DateTimeOffset now) => new()
+    {
+        EventId = EventId(i),
+        EventType = EventType.Purchase,
+        OccurredAt = now.AddMinutes(-(i % 600)),
+        CustomerId = customer,
+        Value = new Money(10m + (i % 90), "USD"),
+        OrderId = $"order-{i:D7}",
+        Items = [new ConversionItem($"sku-{i % 240:D5}", 1 + (i % 3), 10m)],
+        Customer = new CustomerMatchData { Email = $"shopper{i % Customers}@example.com", Phone = $"+1650555{i % Customers:D4}", Country = "US" },
+        Clicks = new ClickIdentifiers { ClientIpAddress = "203.0.113.7", UserAgent = "Mozilla/5.0 (reliability)", Gclid = $"gclid-{i}" },
+        SourceUrl = new Uri("https://shop.example/checkout/done"),
+    };
+
+    /// <summary>Sums a counter of the platform meter while alive.</summary>
+    private sealed class CounterTotal : IDisposable
+    {
+        private readonly MeterListener _listener = new();
+        private long _total;
+
+        public CounterTotal(string instrument)
+        {
+            _listener.InstrumentPublished = (i, l) =>
+            {
+                if (i.Meter.Name == PlatformTelemetry.Name && i.Name == instrument)
+                {
+                    l.EnableMeasurementEvents(i);
+                }
+            };
+            _listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref _total, value));
+            _listener.Start();
+        }
+
+        public long Total => Interlocked.Read(ref _total);
+
+        public void Dispose() => _listener.Dispose();
+    }
+}
