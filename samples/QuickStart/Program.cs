@@ -4,7 +4,7 @@ using System.Diagnostics;
 using QuickStart;
 
 var settings = QuickStartSettings.FromArgs(args);
-await using var run = QuickStartContext.Create(settings, Console.Out);
+await using var run = await QuickStartContext.CreateAsync(settings, Console.Out);
 Console.WriteLine($"Marketing.Sdk QuickStart — synthetic shop: {run.Shop.People.Count:N0} people, {run.Shop.Products.Count} products, "
     + $"{run.ShopOptions.Start:yyyy-MM-dd} + {run.ShopOptions.Days} days; store: SQLite ({run.DatabasePath})");
 Console.WriteLine();
@@ -25,5 +25,6 @@ await Step(AttributionStep.RunAsync);      // 5. paths, attribution models, funn
 await Step(ExperimentationStep.RunAsync);  // 6. subject-line A/B test and a bandit
 await Step(RecommendationsStep.RunAsync);  // 7. top-5 with reasons, similar items, offline SAR vs popularity
 await Step(ComplianceStep.RunAsync);       // 8. consent rates, copy review, access and erasure requests, audit chain
+await Step(PlatformsStep.RunAsync);        // 9. orders to Meta, Google and TikTok (emulators) through the outbox
 
 Console.WriteLine($"Done in {times.Sum(t => t.TotalSeconds):0.0} s (steps: {string.Join(", ", times.Select((t, i) => $"{i + 1}: {t.TotalSeconds:0.0} s"))}).");

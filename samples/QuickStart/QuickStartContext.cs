@@ -55,8 +55,9 @@ internal sealed class QuickStartContext : IAsyncDisposable
 
     private IReadOnlyList<MarketingEvent>? _events;
 
-    private QuickStartContext(ServiceProvider services, SyntheticShop shop, SyntheticShopOptions shopOptions, SampleClock clock, SampleActionHandler actions, string databasePath, TextWriter output)
+    private QuickStartContext(ServiceProvider services, SyntheticShop shop, SyntheticShopOptions shopOptions, SampleClock clock, SampleActionHandler actions, SampleEmulators emulators, string databasePath, TextWriter output)
     {
+        Emulators = emulators;
         Services = services;
         Shop = shop;
         ShopOptions = shopOptions;
@@ -79,13 +80,16 @@ internal sealed class QuickStartContext : IAsyncDisposable
 
     public string DatabasePath { get; }
 
+    /// <summary>The Meta, Google and TikTok emulators step 9 sends to.</summary>
+    public SampleEmulators Emulators { get; }
+
     public TextWriter Out { get; }
 
     /// <summary>The morning after the shop's last day (08:00 shop time): "now" once the replay is over.</summary>
     public DateTimeOffset ShopEnd => ShopOptions.Start.AddDays(ShopOptions.Days).AddHours(8);
 
-    /// <summary>Builds the shop and a service provider with every package on the embedded SQLite store (file recreated).</summary>
-    public static QuickStartContext Create(QuickStartSettings settings, TextWriter output)
+    /// <summary>Builds the shop, starts the platform emulators and a service provider with every package on the embedded SQLite store (file recreated).</summary>
+    public static async Task<QuickStartContext> CreateAsync(QuickStartSettings settings, TextWriter output)
     {
         ArgumentNullException.ThrowIfNull(settings);
         var path = Path.GetFullPath(settings.DatabaseFile);
@@ -96,6 +100,7 @@ internal sealed class QuickStartContext : IAsyncDisposable
         var shopOptions = new SyntheticShopOptions { Customers = settings.Customers };
         var clock = new SampleClock(shopOptions.Start);
         var actions = new SampleActionHandler();
+        var emulators = await SampleEmulators.StartAsync(clock);
 
         var services = new ServiceCollection()
             .AddLogging(l => l.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning))
@@ -109,9 +114,33 @@ internal sealed class QuickStartContext : IAsyncDisposable
             .AddAttribution(AttributionStep.Configure)
             .AddRecommendations()
             .AddCompliance()
+            .AddPlatforms(o => o.RunInBackground = false) // step 9 drains the outbox itself, on the sample clock
+            .AddMetaPlatform(o =>
+            {
+                o.BaseAddress = emulators.Meta.BaseAddress;
+                o.AccessToken = emulators.Meta.AccessToken;
+                o.PixelId = SampleEmulators.MetaPixel;
+            })
+            .AddGooglePlatform(o =>
+            {
+                o.BaseAddress = emulators.Google.BaseAddress;
+                o.TokenEndpoint = emulators.Google.TokenEndpoint;
+                o.ClientId = emulators.Google.ClientId;
+                o.ClientSecret = emulators.Google.ClientSecret;
+                o.RefreshToken = emulators.Google.RefreshToken;
+                o.OperatingAccountId = SampleEmulators.GoogleAccount;
+                o.ConversionActions["purchase"] = SampleEmulators.GooglePurchaseAction;
+            })
+            .AddTikTokPlatform(o =>
+            {
+                o.BaseAddress = emulators.TikTok.BaseAddress;
+                o.AccessToken = emulators.TikTok.AccessToken;
+                o.AdvertiserId = SampleEmulators.TikTokAdvertiser;
+                o.PixelCode = SampleEmulators.TikTokPixel;
+            })
             .AddExperimentation(ExperimentationStep.Configure).AddExposureSink<ExposureOutbox>());
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
-        return new QuickStartContext(provider, new SyntheticShop(shopOptions), shopOptions, clock, actions, path, output);
+        return new QuickStartContext(provider, new SyntheticShop(shopOptions), shopOptions, clock, actions, emulators, path, output);
     }
 
     public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
@@ -137,5 +166,9 @@ internal sealed class QuickStartContext : IAsyncDisposable
     /// <summary>Writes one indented line.</summary>
     public void Line(string text = "") => Out.WriteLine(text.Length == 0 ? string.Empty : "   " + text);
 
-    public ValueTask DisposeAsync() => Services.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await Services.DisposeAsync();
+        await Emulators.DisposeAsync();
+    }
 }

@@ -33,10 +33,12 @@ public sealed class QuickStartRun : IAsyncLifetime
 
     internal ComplianceReport Compliance { get; private set; } = null!;
 
+    internal PlatformsReport Platforms { get; private set; } = null!;
+
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(_directory);
-        _context = QuickStartContext.Create(new QuickStartSettings { Customers = 200, DatabaseFile = Path.Combine(_directory, "marketing.db") }, Output);
+        _context = await QuickStartContext.CreateAsync(new QuickStartSettings { Customers = 200, DatabaseFile = Path.Combine(_directory, "marketing.db") }, Output);
         Ingest = await IngestionStep.RunAsync(_context);
         Profiles = await ProfilesStep.RunAsync(_context);
         Segmentation = await SegmentationStep.RunAsync(_context);
@@ -45,6 +47,7 @@ public sealed class QuickStartRun : IAsyncLifetime
         Experimentation = await ExperimentationStep.RunAsync(_context);
         Recommendations = await RecommendationsStep.RunAsync(_context);
         Compliance = await ComplianceStep.RunAsync(_context);
+        Platforms = await PlatformsStep.RunAsync(_context);
     }
 
     public async Task DisposeAsync()
@@ -261,5 +264,24 @@ public sealed class QuickStartSmokeTests(QuickStartRun run) : IClassFixture<Quic
         Assert.True(c.ProfileGoneAfterErasure);
         Assert.True(c.Audit.Intact);
         Assert.True(c.Audit.EntriesChecked > run.Ingest.ConsentForms);
+    }
+
+    [Fact]
+    public void Orders_reach_each_platform_once_and_consent_withholds_the_rest()
+    {
+        var p = run.Platforms;
+        Assert.True(p.Orders > 0);
+        Assert.Equal(p.Orders * 3, p.Published.Enqueued);
+        Assert.Equal(3, p.Outcomes.Count);
+        foreach (var o in p.Outcomes)
+        {
+            Assert.Equal(p.Orders, o.Accepted + o.Withheld + o.Rejected.Values.Sum());
+            Assert.True(o.Withheld > 0, $"{o.Destination}: customers without ad consent are withheld");
+        }
+        var google = p.Outcomes.Single(o => o.Destination == "google.conversions");
+        Assert.True(google.Accepted > 0);
+        // Every platform sees the same consenting customers; only the age rules differ.
+        Assert.All(p.Outcomes, o => Assert.Equal(google.Withheld, o.Withheld));
+        Assert.Equal(run.Context.Emulators.Meta.AcceptedEvents.Count, run.Context.Emulators.Meta.AcceptedEvents.Select(e => e.EventId).Distinct().Count());
     }
 }
