@@ -116,7 +116,7 @@ internal static class PlatformsStep
             EventType = EventType.Purchase,
             OccurredAt = purchase.OccurredAt,
             CustomerId = purchase.CustomerId!.Value,
-            Value = order.Total,
+            Value = order.Total ?? order.Lines.Select(l => l.UnitPrice * l.Quantity).Aggregate((a, b) => a + b),
             OrderId = order.OrderId,
             Items = [.. order.Lines.Select(l => new ConversionItem(l.ProductId, l.Quantity, l.UnitPrice.Amount))],
             Customer = new CustomerMatchData { Email = Find(IdentityKind.Email), Phone = Find(IdentityKind.Phone), ExternalId = Find(IdentityKind.MemberId), Country = "CN" },
