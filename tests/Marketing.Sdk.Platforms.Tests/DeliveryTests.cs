@@ -261,4 +261,28 @@ public sealed class DeliveryTests : IAsyncDisposable
         var ex = Assert.Throws<InvalidOperationException>(() => provider.GetRequiredService<PlatformDeliveryWorker>());
         Assert.Contains("AddCompliance", ex.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Batches_are_split_by_bytes_as_well_as_by_count()
+    {
+        var services = new ServiceCollection();
+        var sink = new ScriptedSink("meta.conversions", Channel.Meta, maxBatch: 10);
+        services.AddSingleton<TimeProvider>(_time);
+        services.AddLogging();
+        services.AddSingleton<IConversionSink>(sink);
+        services.AddMarketingSdk(m => m.AddCompliance().AddPlatforms(o => { o.RunInBackground = false; o.MaxBatchBytes = 1024; }));
+        await using var provider = services.BuildServiceProvider();
+        var customer = CustomerId.New(_time);
+        foreach (var purpose in Needed)
+        {
+            await provider.GetRequiredService<ConsentLedger>().GrantAsync(customer, purpose, new ConsentCapture("web"));
+        }
+        var batches = new List<int>();
+        sink.Answer = b => { batches.Add(b.Count); return BatchResult.AllAccepted(b.Count); };
+        await provider.GetRequiredService<IConversionPublisher>().PublishAsync([.. Enumerable.Range(0, 6).Select(i => Conversion(customer, $"e{i}"))]);
+        var round = await provider.GetRequiredService<PlatformDeliveryWorker>().DeliverOnceAsync("meta.conversions");
+        Assert.Equal(6, round.Delivered);
+        Assert.True(batches.Count > 1, "a 1 KiB limit splits six ~500-byte conversions");
+        Assert.Equal(6, batches.Sum());
+    }
 }

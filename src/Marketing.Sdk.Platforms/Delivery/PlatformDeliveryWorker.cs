@@ -32,6 +32,13 @@ public sealed class PlatformDeliveryOptions
     /// <summary>Longest retry delay (default 1 hour).</summary>
     public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// Largest sum of stored payload sizes sent in one platform request (default 2 MiB): a claimed
+    /// batch is split by bytes as well as by the platform's count limit, so a batch of unusually
+    /// large conversions (many order lines) does not exceed a platform's request size.
+    /// </summary>
+    public int MaxBatchBytes { get; set; } = 2 * 1024 * 1024;
+
     /// <summary>The consent purpose conversions are checked against at delivery time (default <see cref="ConsentPurpose.AdMeasurement"/>).</summary>
     public ConsentPurpose ConversionPurpose { get; set; } = ConsentPurpose.AdMeasurement;
 }
@@ -142,9 +149,9 @@ public sealed partial class PlatformDeliveryWorker
                 batch.Add(item);
             }
         }
-        if (batch.Count > 0)
+        foreach (var part in SplitByBytes(batch, _options.MaxBatchBytes))
         {
-            await SendAsync(sink, batch, tally, cancellationToken).ConfigureAwait(false);
+            await SendAsync(sink, part, tally, cancellationToken).ConfigureAwait(false);
         }
         var round = tally.ToRound(claimed.Count);
         LogRound(_logger, destination, round.Claimed, round.Delivered, round.Retried, round.DeadLettered, round.Withheld);
@@ -212,6 +219,29 @@ public sealed partial class PlatformDeliveryWorker
                     await RetryAsync(entry, $"retry: {item.Code} {item.Reason}".TrimEnd(), item.RetryAfter, tally, cancellationToken).ConfigureAwait(false);
                     break;
             }
+        }
+    }
+
+    /// <summary>Consecutive runs of the batch whose payload sizes sum to at most <paramref name="maxBytes"/> (an item larger than that goes alone).</summary>
+    internal static IEnumerable<List<(OutboxEntry Entry, PreparedConversion Conversion)>> SplitByBytes(List<(OutboxEntry Entry, PreparedConversion Conversion)> batch, int maxBytes)
+    {
+        var part = new List<(OutboxEntry Entry, PreparedConversion Conversion)>();
+        long bytes = 0;
+        foreach (var item in batch)
+        {
+            var size = item.Entry.Message.Payload.Length;
+            if (part.Count > 0 && bytes + size > maxBytes)
+            {
+                yield return part;
+                part = [];
+                bytes = 0;
+            }
+            part.Add(item);
+            bytes += size;
+        }
+        if (part.Count > 0)
+        {
+            yield return part;
         }
     }
 
