@@ -69,10 +69,7 @@ public static class GooglePlatformMarketingBuilderExtensions
                 sp.GetRequiredService<TimeProvider>(),
                 sp.GetService<ILogger<GooglePlatformClient>>());
         });
-        services.AddSingleton<IConversionSink>(sp => sp.GetRequiredService<GooglePlatformClient>());
-        services.AddKeyedSingleton<IAudienceSync>(GooglePlatformClient.ServiceKey, (sp, _) => sp.GetRequiredService<GooglePlatformClient>());
-        services.AddKeyedSingleton<IAdReporting>(GooglePlatformClient.ServiceKey, (sp, _) => sp.GetRequiredService<GooglePlatformClient>());
-        services.AddKeyedSingleton<ICampaignControl>(GooglePlatformClient.ServiceKey, (sp, _) => sp.GetRequiredService<GooglePlatformClient>());
+        services.AddPlatformCapabilities<GooglePlatformClient>(GooglePlatformClient.ServiceKey);
         return builder;
     }
 }

@@ -52,10 +52,7 @@ public static class MetaMarketingBuilderExtensions
                 sp.GetRequiredService<TimeProvider>(),
                 sp.GetService<ILogger<MetaPlatformClient>>());
         });
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConversionSink, MetaPlatformClient>(sp => sp.GetRequiredService<MetaPlatformClient>()));
-        services.TryAddKeyedSingleton<IAudienceSync>(MetaPlatformClient.PlatformId, (sp, _) => sp.GetRequiredService<MetaPlatformClient>());
-        services.TryAddKeyedSingleton<IAdReporting>(MetaPlatformClient.PlatformId, (sp, _) => sp.GetRequiredService<MetaPlatformClient>());
-        services.TryAddKeyedSingleton<ICampaignControl>(MetaPlatformClient.PlatformId, (sp, _) => sp.GetRequiredService<MetaPlatformClient>());
+        services.AddPlatformCapabilities<MetaPlatformClient>(MetaPlatformClient.PlatformId);
         return builder;
     }
 }

@@ -47,10 +47,7 @@ public static class TikTokPlatformMarketingBuilderExtensions
             return new TikTokPlatformClient(() => factory.CreateClient(HttpClientName), tokens, monitor.CurrentValue,
                 sp.GetService<IConsentGate>(), sp.GetService<TimeProvider>(), sp.GetService<ILogger<TikTokPlatformClient>>());
         });
-        services.AddSingleton<IConversionSink>(sp => sp.GetRequiredService<TikTokPlatformClient>());
-        services.AddKeyedSingleton<IAudienceSync>(TikTokPlatformClient.Name, (sp, _) => sp.GetRequiredService<TikTokPlatformClient>());
-        services.AddKeyedSingleton<IAdReporting>(TikTokPlatformClient.Name, (sp, _) => sp.GetRequiredService<TikTokPlatformClient>());
-        services.AddKeyedSingleton<ICampaignControl>(TikTokPlatformClient.Name, (sp, _) => sp.GetRequiredService<TikTokPlatformClient>());
+        services.AddPlatformCapabilities<TikTokPlatformClient>(TikTokPlatformClient.Name);
         return builder;
     }
 }

@@ -120,6 +120,25 @@ public static class PlatformHttpClientRegistration
             sp.GetRequiredService<IOptions<TOptions>>().Value.ApplyTo(o));
         return builder;
     }
+
+    /// <summary>
+    /// Exposes a registered platform client (a singleton of <typeparamref name="TClient"/>) as an
+    /// <see cref="IConversionSink"/> and as the keyed <see cref="IAudienceSync"/>,
+    /// <see cref="IAdReporting"/> and <see cref="ICampaignControl"/> under <paramref name="key"/>.
+    /// </summary>
+    /// <typeparam name="TClient">The client type.</typeparam>
+    /// <param name="services">The services.</param>
+    /// <param name="key">The platform key (e.g. <c>meta</c>).</param>
+    /// <returns>The services.</returns>
+    public static IServiceCollection AddPlatformCapabilities<TClient>(this IServiceCollection services, string key)
+        where TClient : class, IConversionSink, IAudienceSync, IAdReporting, ICampaignControl
+    {
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConversionSink, TClient>(sp => sp.GetRequiredService<TClient>()));
+        services.TryAddKeyedSingleton<IAudienceSync>(key, (sp, _) => sp.GetRequiredService<TClient>());
+        services.TryAddKeyedSingleton<IAdReporting>(key, (sp, _) => sp.GetRequiredService<TClient>());
+        services.TryAddKeyedSingleton<ICampaignControl>(key, (sp, _) => sp.GetRequiredService<TClient>());
+        return services;
+    }
 }
 
 /// <summary>Validates platform client options on start with <see cref="PlatformClientOptions.GetValidationErrors"/>.</summary>
