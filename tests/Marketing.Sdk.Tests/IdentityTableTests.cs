@@ -155,6 +155,25 @@ public class IdentityGraphBatchTests
             && groups.All(grp => grp.All(i => g.Representative(i) == grp.OrderBy(m => m.Kind).ThenBy(m => m.Value, StringComparer.Ordinal).First()));
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(31)]
+    [InlineData(32)]
+    [InlineData(70)]
+    public void Batch_rejects_an_invalid_identity_in_turn_after_applying_the_links_before_it(int at)
+    {
+        var links = Enumerable.Range(0, 100).Select(i => (Identity.Phone($"p{i}"), Identity.Email($"e{i}"))).ToArray();
+        links[at] = (Identity.Phone($"p{at}"), new Identity((IdentityKind)99, "x"));
+        var g = new IdentityGraph();
+        Assert.Throws<ArgumentOutOfRangeException>(() => g.UnionAll(links));
+        Assert.Equal(at, g.ComponentCount - 1);
+        Assert.Equal((2 * at) + 1, g.Count);
+        links[at] = (Identity.Phone($"p{at}"), new Identity(IdentityKind.Email, null!));
+        var h = new IdentityGraph();
+        Assert.Throws<ArgumentNullException>(() => h.UnionAll(links));
+        Assert.Equal((2 * at) + 1, h.Count);
+    }
+
     [Fact]
     public void Errors_keep_their_types_and_leak_no_values()
     {

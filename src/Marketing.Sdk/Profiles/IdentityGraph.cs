@@ -72,15 +72,63 @@ public sealed class IdentityGraph
     /// <param name="links">The pairs of identities seen together.</param>
     public int UnionAll(ReadOnlySpan<(Identity A, Identity B)> links)
     {
+        // Blocks of links in two passes. The first pass only hashes each identity of the block and
+        // reads the table slot its lookup starts at: a short loop of independent loads, so the
+        // processor keeps many of those cache misses in flight at once instead of one per link.
+        // The second pass does the real lookups, inserts and unions in order (a lookup always
+        // probes again, so an identity inserted earlier in the block is found), reusing the hashes.
+        const int Block = 32;
+        Span<uint> tags = stackalloc uint[2 * Block];
         var joined = 0;
-        foreach (ref readonly var link in links)
+        uint warm = 0;
+        for (var from = 0; from < links.Length; from += Block)
         {
-            if (UnionIndex(Add(link.A), Add(link.B)))
+            var block = links.Slice(from, Math.Min(Block, links.Length - from));
+            for (var k = 0; k < block.Length; k++)
             {
-                joined++;
+                warm ^= Warm(block[k].A, out tags[2 * k]) ^ Warm(block[k].B, out tags[(2 * k) + 1]);
+            }
+            for (var k = 0; k < block.Length; k++)
+            {
+                ref readonly var link = ref block[k];
+                var i = tags[2 * k] != 0 ? AddTagged(tags[2 * k], link.A.Value) : Add(link.A);
+                var j = tags[(2 * k) + 1] != 0 ? AddTagged(tags[(2 * k) + 1], link.B.Value) : Add(link.B);
+                if (UnionIndex(i, j))
+                {
+                    joined++;
+                }
             }
         }
+        _warm = warm;
         return joined;
+    }
+
+    // Keeps the first pass's reads observable, so that they are not optimised away.
+    private uint _warm;
+
+    /// <summary>
+    /// The tag of a valid identity and a read of the slot its lookup starts at; tag 0 for an
+    /// invalid one, which <see cref="Add"/> then rejects in its turn.
+    /// </summary>
+    private uint Warm(Identity identity, out uint tag)
+    {
+        var k = (int)identity.Kind;
+        if (k > 0 && k < KindSlots && IdentityTable.TryTag(identity.Kind, identity.Value, out tag))
+        {
+            return _table.PeekSlot(tag);
+        }
+        tag = 0;
+        return 0;
+    }
+
+    private int AddTagged(uint tag, string value)
+    {
+        var i = _table.GetOrAddTagged(tag, value, -1, out var added);
+        if (added)
+        {
+            ComponentCount++;
+        }
+        return i;
     }
 
     /// <summary>Whether two identities belong to one component.</summary>

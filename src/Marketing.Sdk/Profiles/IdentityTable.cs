@@ -87,9 +87,10 @@ internal sealed class IdentityTable
     /// <param name="payload">The payload of a new entry.</param>
     /// <param name="added">Whether it was added.</param>
     public int GetOrAdd(IdentityKind kind, string value, int payload, out bool added) =>
-        GetOrAdd(Tag(kind, value), value, payload, out added);
+        GetOrAddTagged(Tag(kind, value), value, payload, out added);
 
-    private int GetOrAdd(uint tag, string value, int payload, out bool added)
+    /// <summary>The same as <see cref="GetOrAdd(IdentityKind, string, int, out bool)"/> with a tag from <see cref="TryTag"/>.</summary>
+    public int GetOrAddTagged(uint tag, string value, int payload, out bool added)
     {
         var slots = _slots;
         var mask = slots.Length - 1;
@@ -157,6 +158,27 @@ internal sealed class IdentityTable
         }
         _pages[page] = new Entry[PageSize];
     }
+
+    /// <summary>The tag of (kind, value), or <see langword="false"/> when the kind is out of range or the value is null.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool TryTag(IdentityKind kind, string? value, out uint tag)
+    {
+        var k = (uint)kind;
+        if (k - 1 >= (1u << KindBits) - 1 || value is null)
+        {
+            tag = 0;
+            return false;
+        }
+        tag = (k << (32 - KindBits)) | ((uint)Hash(value) & HashMask);
+        return true;
+    }
+
+    /// <summary>
+    /// Reads the slot a lookup of <paramref name="tag"/> starts at and returns its tag, so that a
+    /// batch can bring the slots of its coming lookups into cache together; the value means nothing.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public uint PeekSlot(uint tag) => _slots[Bucket(tag)].Tag;
 
     /// <summary>
     /// The tag of (kind, value): kind in the top bits, so it is never 0 for a valid kind and two
