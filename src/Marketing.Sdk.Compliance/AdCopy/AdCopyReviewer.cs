@@ -49,8 +49,9 @@ public sealed record AdCopyBatchReport(IReadOnlyList<AdCopyReview> Reviews, int 
 /// <summary>
 /// Lexicon-driven review of marketing copy in Chinese and English. The text is folded (full-width
 /// to half-width, lower case, traditional to simplified, spaces/punctuation/symbols/zero-width
-/// characters dropped) with a map back to the original offsets, and every lexicon term is found in
-/// one Aho–Corasick pass. Latin-script terms must stand as whole words in the original text; a term's
+/// characters dropped) while one Aho–Corasick pass finds every lexicon term, and each match is
+/// mapped back to its span in the original text (folding happens on the fly: no folded copy is
+/// made). Latin-script terms must stand as whole words in the original text; a term's
 /// exceptions (第一次 for 第一) suppress matches inside them. Thread-safe once built.
 /// </summary>
 public sealed class AdCopyReviewer

@@ -6,16 +6,17 @@ namespace Marketing.Sdk.Profiles;
 
 /// <summary>
 /// A purpose-built hash table from identity (kind, ordinal value) to a dense index 0, 1, 2, … in
-/// order of first insertion, with one integer payload per entry. Two flat arrays: the slots (open
+/// order of first insertion, with one integer payload per entry. The slots are one flat array (open
 /// addressing, linear probing, 8 bytes each: a 32-bit tag — the kind in the top four bits and 28
-/// bits of the value's hash below — and the entry index) and the entries in insertion order (value,
-/// kind, payload). A probe compares tags only; strings are compared on a tag match, and growing
+/// bits of the value's hash below — and the entry index); the entries (value, kind, payload) are in
+/// insertion order in pages of 65 536, so growing never copies them (the first page starts at the
+/// expected size, so small tables stay small). A probe compares tags only; strings are compared on a tag match, and growing
 /// re-places slots from their tags without hashing any string again. Identities that arrive close
 /// together in time sit close together in the entry array, so the follow-up reads of a just-found
 /// entry (its payload) stay in cache. Values are hashed with a keyed multiply-fold hash over their
 /// UTF-16 code units (the wyhash construction: 128-bit products folded to 64 bits, 16 bytes per
-/// step) whose two 64-bit keys are drawn at random per process, so identity values chosen by an
-/// outsider cannot be made to collide on purpose. Entries are never removed.
+/// step) whose two 64-bit keys are drawn at random per process, so colliding identity values cannot
+/// be prepared in advance. Entries are never removed.
 /// Not thread-safe.
 /// </summary>
 internal sealed class IdentityTable
@@ -28,8 +29,8 @@ internal sealed class IdentityTable
     private const int PageSize = 1 << PageBits;
 
     private Slot[] _slots;
-    // Entries in pages of 65 536, allocated as needed: growing never copies them, and no more than
-    // one page is allocated ahead of use.
+    // Entries in pages of 65 536 allocated as needed (the first one may be smaller and doubles up
+    // to a full page): growing never copies more than the first page.
     private Entry[][] _pages;
     private int _shift;    // 32 - log2(slot count): the bucket is the top bits of the scrambled tag
     private int _limit;    // grow the slots when Count reaches this (load factor 3/4)
@@ -50,6 +51,7 @@ internal sealed class IdentityTable
         }
         _slots = new Slot[slots];
         _pages = new Entry[Math.Max(1, (capacity + PageSize - 1) >> PageBits)][];
+        _pages[0] = new Entry[Math.Clamp(capacity, 4, PageSize)];
         SetSize(slots);
     }
 
@@ -121,9 +123,10 @@ internal sealed class IdentityTable
                 i = (i + 1) & mask;
             }
         }
-        if ((index & (PageSize - 1)) == 0)
+        var page = index >> PageBits;
+        if (page >= _pages.Length || _pages[page] is not { } entries || (index & (PageSize - 1)) >= entries.Length)
         {
-            AddPage(index >> PageBits);
+            AddRoom(page);
         }
         EntryAt(index) = new Entry(value, (IdentityKind)(tag >> (32 - KindBits)), payload);
         slots[i] = new Slot(tag, index);
@@ -150,13 +153,21 @@ internal sealed class IdentityTable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ref Entry EntryAt(int index) => ref _pages[index >> PageBits][index & (PageSize - 1)];
 
-    private void AddPage(int page)
+    private void AddRoom(int page)
     {
         if (page == _pages.Length)
         {
             Array.Resize(ref _pages, page * 2);
         }
-        _pages[page] = new Entry[PageSize];
+        if (_pages[page] is null)
+        {
+            _pages[page] = new Entry[PageSize];
+        }
+        else
+        {
+            // Only the first page can be short.
+            Array.Resize(ref _pages[page], Math.Min(PageSize, _pages[page].Length * 2));
+        }
     }
 
     /// <summary>The tag of (kind, value), or <see langword="false"/> when the kind is out of range or the value is null.</summary>
@@ -178,7 +189,13 @@ internal sealed class IdentityTable
     /// batch can bring the slots of its coming lookups into cache together; the value means nothing.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public uint PeekSlot(uint tag) => _slots[Bucket(tag)].Tag;
+    public uint PeekSlot(uint tag)
+    {
+        // The first slot and the one seven on: a probe of up to eight slots may cross into the next cache line.
+        var slots = _slots;
+        var i = Bucket(tag);
+        return slots[i].Tag ^ slots[(i + 7) & (slots.Length - 1)].Tag;
+    }
 
     /// <summary>
     /// The tag of (kind, value): kind in the top bits, so it is never 0 for a valid kind and two
