@@ -49,14 +49,16 @@ public sealed record AdCopyBatchReport(IReadOnlyList<AdCopyReview> Reviews, int 
 /// <summary>
 /// Lexicon-driven review of marketing copy in Chinese and English. The text is folded (full-width
 /// to half-width, lower case, traditional to simplified, spaces/punctuation/symbols/zero-width
-/// characters dropped) with a map back to the original offsets, and every lexicon term is found in
-/// one Aho–Corasick pass. Latin-script terms must stand as whole words in the original text; a term's
+/// characters dropped) while one Aho–Corasick pass finds every lexicon term, and each match is
+/// mapped back to its span in the original text (folding happens on the fly: no folded copy is
+/// made). Latin-script terms must stand as whole words in the original text; a term's
 /// exceptions (第一次 for 第一) suppress matches inside them. Thread-safe once built.
 /// </summary>
 public sealed class AdCopyReviewer
 {
     private readonly AhoCorasick _automaton;
     private readonly Pattern[] _patterns;
+    private readonly bool _hasExceptions;
 
     /// <summary>Creates a reviewer with the built-in Chinese and English lexicons plus any others.</summary>
     /// <param name="additional">Further lexicons (e.g. industry or brand terms).</param>
@@ -101,7 +103,8 @@ public sealed class AdCopyReviewer
             throw new ArgumentException("The lexicons hold no terms.", nameof(lexicons));
         }
         _patterns = [.. patterns];
-        _automaton = new AhoCorasick(texts);
+        _hasExceptions = _patterns.Any(p => p.ExceptionOf >= 0);
+        _automaton = new AhoCorasick(texts, TextNormalizer.FoldMap);
         TermCount = index.Count;
     }
 
@@ -113,48 +116,105 @@ public sealed class AdCopyReviewer
     public AdCopyReview Review(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var folded = text.Length <= 4096 ? new char[text.Length] : GC.AllocateUninitializedArray<char>(text.Length);
-        var map = text.Length <= 4096 ? new int[text.Length] : GC.AllocateUninitializedArray<int>(text.Length);
-        var n = TextNormalizer.Normalize(text, folded, map);
-        var state = new SearchState(new List<RawMatch>(), new List<RawMatch>());
-        _automaton.Search(folded.AsSpan(0, n), ref state, static (ref SearchState s, int pattern, int start, int end) =>
-            (s.Matches).Add(new RawMatch(pattern, start, end)));
-        if (state.Matches.Count == 0)
+        var matches = new MatchList(64);
+        try
         {
-            return new AdCopyReview(text, []);
+            _automaton.ScanFolded(text, ref matches);
+            return matches.Count == 0 ? new AdCopyReview(text, []) : new AdCopyReview(text, BuildFindings(text, matches.Items));
         }
-        var exceptions = state.Matches.Where(m => _patterns[m.Pattern].ExceptionOf >= 0).ToList();
-        var candidates = new List<AdCopyFinding>();
-        foreach (var m in state.Matches)
+        finally
         {
-            var p = _patterns[m.Pattern];
-            if (p.ExceptionOf >= 0)
-            {
-                continue;
-            }
-            if (exceptions.Any(e => _patterns[e.Pattern].ExceptionOf == m.Pattern && e.Start <= m.Start && e.End >= m.End))
-            {
-                continue;
-            }
-            var start = map[m.Start];
-            var end = map[m.End - 1] + 1;
-            if (p.WholeWord && ((start > 0 && TextNormalizer.IsWordChar(text[start - 1])) || (end < text.Length && TextNormalizer.IsWordChar(text[end]))))
-            {
-                continue;
-            }
-            candidates.Add(new AdCopyFinding(start, end - start, text[start..end], p.Term.Term, p.Term.Category, p.Term.Severity, p.Term.Suggestion, p.Lexicon));
+            matches.Dispose();
         }
-        // Keep the longest of overlapping findings, leftmost first.
-        var findings = new List<AdCopyFinding>();
-        foreach (var f in candidates.OrderBy(f => f.Start).ThenByDescending(f => f.Length))
+    }
+
+    /// <summary>
+    /// Drops occurrences inside an allowed exception and Latin terms that do not stand as whole
+    /// words, keeps the longest of overlapping occurrences (leftmost first), and only then creates
+    /// the findings (the matched text reuses the term's own string when the span is written exactly so).
+    /// </summary>
+    private AdCopyFinding[] BuildFindings(string text, ReadOnlySpan<RawMatch> matches)
+    {
+        var exceptions = _hasExceptions ? CollectExceptions(matches) : [];
+        var candidates = System.Buffers.ArrayPool<RawMatch>.Shared.Rent(matches.Length);
+        try
         {
-            if (findings.Count > 0 && f.Start < findings[^1].Start + findings[^1].Length)
+            var n = 0;
+            foreach (ref readonly var m in matches)
             {
-                continue;
+                var p = _patterns[m.Pattern];
+                if (p.ExceptionOf >= 0 || (exceptions.Length > 0 && IsExcepted(m, exceptions)))
+                {
+                    continue;
+                }
+                var start = m.OriginalStart;
+                var end = m.OriginalEnd;
+                if (p.WholeWord && ((start > 0 && TextNormalizer.IsWordChar(text[start - 1])) || (end < text.Length && TextNormalizer.IsWordChar(text[end]))))
+                {
+                    continue;
+                }
+                // Occurrences arrive by end position; insertion sort by (start, longest first) moves
+                // each one back at most past the few that end within one pattern length.
+                var j = n;
+                while (j > 0 && (candidates[j - 1].Start > m.Start || (candidates[j - 1].Start == m.Start && candidates[j - 1].End < m.End)))
+                {
+                    candidates[j] = candidates[j - 1];
+                    j--;
+                }
+                candidates[j] = m;
+                n++;
             }
-            findings.Add(f);
+            var kept = 0;
+            var keptEnd = -1;
+            for (var i = 0; i < n; i++)
+            {
+                if (candidates[i].Start >= keptEnd)
+                {
+                    keptEnd = candidates[i].End;
+                    candidates[kept++] = candidates[i];
+                }
+            }
+            var findings = new AdCopyFinding[kept];
+            for (var i = 0; i < kept; i++)
+            {
+                var m = candidates[i];
+                var term = _patterns[m.Pattern].Term;
+                var span = text.AsSpan(m.OriginalStart, m.OriginalEnd - m.OriginalStart);
+                var matched = span.SequenceEqual(term.Term) ? term.Term : span.ToString();
+                findings[i] = new AdCopyFinding(m.OriginalStart, span.Length, matched, term.Term, term.Category, term.Severity, term.Suggestion, _patterns[m.Pattern].Lexicon);
+            }
+            return findings;
         }
-        return new AdCopyReview(text, findings);
+        finally
+        {
+            System.Buffers.ArrayPool<RawMatch>.Shared.Return(candidates);
+        }
+    }
+
+    private RawMatch[] CollectExceptions(ReadOnlySpan<RawMatch> matches)
+    {
+        List<RawMatch>? list = null;
+        foreach (ref readonly var m in matches)
+        {
+            if (_patterns[m.Pattern].ExceptionOf >= 0)
+            {
+                (list ??= []).Add(m);
+            }
+        }
+        return list is null ? [] : [.. list];
+    }
+
+    /// <summary>Whether an exception of the match's term covers it (in folded positions).</summary>
+    private bool IsExcepted(in RawMatch m, RawMatch[] exceptions)
+    {
+        foreach (var e in exceptions)
+        {
+            if (_patterns[e.Pattern].ExceptionOf == m.Pattern && e.Start <= m.Start && e.End >= m.End)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>Reviews many texts and reports the violation rate.</summary>
@@ -167,10 +227,6 @@ public sealed class AdCopyReviewer
             .ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
         return new AdCopyBatchReport(reviews, reviews.Count(r => !r.Passed), byCategory);
     }
-
-    private readonly record struct RawMatch(int Pattern, int Start, int End);
-
-    private readonly record struct SearchState(List<RawMatch> Matches, List<RawMatch> Unused);
 
     private sealed record Pattern(AdCopyTerm Term, string Lexicon, int ExceptionOf, bool WholeWord);
 }

@@ -11,6 +11,9 @@ namespace Marketing.Sdk.Compliance.AdCopy;
 /// </summary>
 internal static class TextNormalizer
 {
+    /// <summary>The fold of every UTF-16 code unit ('\0' = dropped); shared, never to be written.</summary>
+    public static char[] FoldMap => FoldTable.Value;
+
     /// <summary>Folds one character; returns '\0' when it is to be dropped.</summary>
     public static char Fold(char c) => FoldTable.Value[c];
 

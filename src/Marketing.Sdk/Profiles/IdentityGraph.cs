@@ -1,40 +1,31 @@
-using System.Runtime.InteropServices;
-
 namespace Marketing.Sdk.Profiles;
 
 /// <summary>
-/// An in-memory identity graph: a disjoint-set forest (union-find with union by rank and path
+/// An in-memory identity graph: a disjoint-set forest (union-find with union by size and path
 /// halving, near-constant amortised time per operation) over identities. Use it to resolve large
 /// histories offline — imports, backfills, what-if runs of the rules — before loading profiles; the
 /// online resolver applies the same rules against the stores event by event.
+/// Identities are interned once into a flat open-addressing table (one probe sequence per lookup,
+/// cached hash tags, no per-identity allocation), and each identity's parent pointer lives beside
+/// it in the table's entry.
 /// Not thread-safe.
 /// </summary>
 public sealed class IdentityGraph
 {
-    // One string-keyed index per kind: string keys use the runtime's fast non-randomised hashing
-    // (falling back to randomised hashing only under collision attacks).
-    private readonly Dictionary<string, int>[] _index;
-    private readonly List<Identity> _items;
-    private int[] _parent;
-    private byte[] _rank;
+    // Each identity's payload is its parent in the forest: >= 0 the parent's index; < 0 the
+    // identity is a root and the negation is its component's size.
+    private readonly IdentityTable _table;
 
     /// <summary>Creates an empty graph.</summary>
     /// <param name="capacity">Expected number of distinct identities.</param>
     public IdentityGraph(int capacity = 16)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(capacity);
-        _index = new Dictionary<string, int>[KindSlots];
-        for (var k = 0; k < KindSlots; k++)
-        {
-            _index[k] = new Dictionary<string, int>(k == (int)IdentityKind.Phone || k == (int)IdentityKind.Email ? capacity / 4 : capacity / 8, StringComparer.Ordinal);
-        }
-        _items = new List<Identity>(capacity);
-        _parent = new int[Math.Max(capacity, 4)];
-        _rank = new byte[_parent.Length];
+        _table = new IdentityTable(capacity);
     }
 
     /// <summary>Number of distinct identities.</summary>
-    public int Count => _items.Count;
+    public int Count => _table.Count;
 
     /// <summary>Number of connected components (people).</summary>
     public int ComponentCount { get; private set; }
@@ -44,21 +35,12 @@ public sealed class IdentityGraph
     /// <exception cref="ArgumentOutOfRangeException">The identity kind is not defined.</exception>
     public int Add(Identity identity)
     {
-        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(Index(identity.Kind), identity.Value, out var exists);
-        if (exists)
+        CheckKind(identity.Kind);
+        var i = _table.GetOrAdd(identity.Kind, identity.Value, -1, out var added);
+        if (added)
         {
-            return slot;
+            ComponentCount++;
         }
-        var i = _items.Count;
-        slot = i;
-        _items.Add(identity);
-        if (i == _parent.Length)
-        {
-            Array.Resize(ref _parent, i * 2);
-            Array.Resize(ref _rank, i * 2);
-        }
-        _parent[i] = i;
-        ComponentCount++;
         return i;
     }
 
@@ -83,11 +65,77 @@ public sealed class IdentityGraph
         }
     }
 
+    /// <summary>
+    /// Links each pair of a batch (e.g. a history of identity links), in order; the same as calling
+    /// <see cref="Union"/> for each, without per-call overhead. Returns how many components were joined.
+    /// </summary>
+    /// <param name="links">The pairs of identities seen together.</param>
+    public int UnionAll(ReadOnlySpan<(Identity A, Identity B)> links)
+    {
+        // Blocks of links in two passes. The first pass only hashes each identity of the block and
+        // reads the table slot its lookup starts at: a short loop of independent loads, so the
+        // processor keeps many of those cache misses in flight at once instead of one per link.
+        // The second pass does the real lookups, inserts and unions in order (a lookup always
+        // probes again, so an identity inserted earlier in the block is found), reusing the hashes.
+        const int Block = 32;
+        Span<uint> tags = stackalloc uint[2 * Block];
+        var joined = 0;
+        uint warm = 0;
+        for (var from = 0; from < links.Length; from += Block)
+        {
+            var block = links.Slice(from, Math.Min(Block, links.Length - from));
+            for (var k = 0; k < block.Length; k++)
+            {
+                warm ^= Warm(block[k].A, out tags[2 * k]) ^ Warm(block[k].B, out tags[(2 * k) + 1]);
+            }
+            for (var k = 0; k < block.Length; k++)
+            {
+                ref readonly var link = ref block[k];
+                var i = tags[2 * k] != 0 ? AddTagged(tags[2 * k], link.A.Value) : Add(link.A);
+                var j = tags[(2 * k) + 1] != 0 ? AddTagged(tags[(2 * k) + 1], link.B.Value) : Add(link.B);
+                if (UnionIndex(i, j))
+                {
+                    joined++;
+                }
+            }
+        }
+        _warm = warm;
+        return joined;
+    }
+
+    // Keeps the first pass's reads observable, so that they are not optimised away.
+    private uint _warm;
+
+    /// <summary>
+    /// The tag of a valid identity and a read of the slot its lookup starts at; tag 0 for an
+    /// invalid one, which <see cref="Add"/> then rejects in its turn.
+    /// </summary>
+    private uint Warm(Identity identity, out uint tag)
+    {
+        var k = (int)identity.Kind;
+        if (k > 0 && k < KindSlots && IdentityTable.TryTag(identity.Kind, identity.Value, out tag))
+        {
+            return _table.PeekSlot(tag);
+        }
+        tag = 0;
+        return 0;
+    }
+
+    private int AddTagged(uint tag, string value)
+    {
+        var i = _table.GetOrAddTagged(tag, value, -1, out var added);
+        if (added)
+        {
+            ComponentCount++;
+        }
+        return i;
+    }
+
     /// <summary>Whether two identities belong to one component.</summary>
     /// <param name="a">One identity.</param>
     /// <param name="b">The other identity.</param>
     public bool AreLinked(Identity a, Identity b) =>
-        Index(a.Kind).TryGetValue(a.Value, out var i) && Index(b.Kind).TryGetValue(b.Value, out var j) && FindIndex(i) == FindIndex(j);
+        TryIndex(a, out var i) && TryIndex(b, out var j) && FindIndex(i) == FindIndex(j);
 
     /// <summary>
     /// The canonical representative of the identity's component: the smallest identity of the
@@ -97,16 +145,24 @@ public sealed class IdentityGraph
     /// <exception cref="KeyNotFoundException">The identity is not in the graph.</exception>
     public Identity Representative(Identity identity)
     {
-        var root = FindIndex(Index(identity.Kind)[identity.Value]);
-        Identity? best = null;
-        for (var i = 0; i < _items.Count; i++)
+        if (!TryIndex(identity, out var index))
         {
-            if (FindIndex(i) == root && (best is null || Compare(_items[i], best.Value) < 0))
+            throw new KeyNotFoundException("The identity is not in the graph.");
+        }
+        var root = FindIndex(index);
+        var best = identity;
+        for (var i = 0; i < _table.Count; i++)
+        {
+            if (FindIndex(i) == root)
             {
-                best = _items[i];
+                var candidate = _table[i];
+                if (Compare(candidate, best) < 0)
+                {
+                    best = candidate;
+                }
             }
         }
-        return best!.Value;
+        return best;
     }
 
     /// <summary>
@@ -115,17 +171,36 @@ public sealed class IdentityGraph
     /// </summary>
     public IReadOnlyList<IReadOnlyList<Identity>> GetComponents()
     {
-        var groups = new Dictionary<int, List<Identity>>();
-        for (var i = 0; i < _items.Count; i++)
+        // Lay members out by component (a counting sort by root), then sort each component.
+        var count = Count;
+        var start = new int[count + 1];
+        var roots = new int[count];
+        var members = new Identity[count];
+        for (var i = 0; i < count; i++)
         {
-            var root = FindIndex(i);
-            if (!groups.TryGetValue(root, out var list))
-            {
-                groups[root] = list = [];
-            }
-            list.Add(_items[i]);
+            roots[i] = FindIndex(i);
+            start[roots[i] + 1]++;
         }
-        var result = groups.Values.Select(g => { g.Sort(Compare); return (IReadOnlyList<Identity>)g; }).ToList();
+        for (var i = 0; i < count; i++)
+        {
+            start[i + 1] += start[i];
+        }
+        var at = start.AsSpan(0, count).ToArray();
+        for (var i = 0; i < count; i++)
+        {
+            members[at[roots[i]]++] = _table[i];
+        }
+        var result = new List<IReadOnlyList<Identity>>(ComponentCount);
+        for (var r = 0; r < count; r++)
+        {
+            var size = start[r + 1] - start[r];
+            if (size > 0)
+            {
+                var component = members.AsSpan(start[r], size).ToArray();
+                Array.Sort(component, Compare);
+                result.Add(component);
+            }
+        }
         result.Sort((x, y) => Compare(x[0], y[0]));
         return result;
     }
@@ -192,14 +267,19 @@ public sealed class IdentityGraph
 
     private const int KindSlots = (int)IdentityKind.CookieId + 1;
 
-    private Dictionary<string, int> Index(IdentityKind kind)
+    private static void CheckKind(IdentityKind kind)
     {
         var k = (int)kind;
         if (k <= 0 || k >= KindSlots)
         {
             throw new ArgumentOutOfRangeException(nameof(kind), kind, "Not a defined identity kind.");
         }
-        return _index[k];
+    }
+
+    private bool TryIndex(Identity identity, out int index)
+    {
+        CheckKind(identity.Kind);
+        return _table.TryGetIndex(identity.Kind, identity.Value, out index);
     }
 
     internal static int Compare(Identity x, Identity y)
@@ -210,13 +290,23 @@ public sealed class IdentityGraph
 
     private int FindIndex(int i)
     {
-        var parent = _parent;
-        while (parent[i] != i)
+        // Path halving: every visited node is pointed at its grandparent.
+        var table = _table;
+        while (true)
         {
-            parent[i] = parent[parent[i]];
-            i = parent[i];
+            ref var p = ref table.Payload(i);
+            if (p < 0)
+            {
+                return i;
+            }
+            var g = table.Payload(p);
+            if (g < 0)
+            {
+                return p;
+            }
+            p = g;
+            i = g;
         }
-        return i;
     }
 
     private bool UnionIndex(int i, int j)
@@ -227,14 +317,18 @@ public sealed class IdentityGraph
         {
             return false;
         }
-        if (_rank[ri] < _rank[rj])
+        // Union by size: the larger component (more negative) absorbs the smaller.
+        ref var si = ref _table.Payload(ri);
+        ref var sj = ref _table.Payload(rj);
+        if (si <= sj)
         {
-            (ri, rj) = (rj, ri);
+            si += sj;
+            sj = ri;
         }
-        _parent[rj] = ri;
-        if (_rank[ri] == _rank[rj])
+        else
         {
-            _rank[ri]++;
+            sj += si;
+            si = rj;
         }
         ComponentCount--;
         return true;

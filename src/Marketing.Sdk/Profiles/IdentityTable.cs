@@ -1,0 +1,322 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Marketing.Sdk.Profiles;
+
+/// <summary>
+/// A purpose-built hash table from identity (kind, ordinal value) to a dense index 0, 1, 2, … in
+/// order of first insertion, with one integer payload per entry. The slots are one flat array (open
+/// addressing, linear probing, 8 bytes each: a 32-bit tag — the kind in the top four bits and 28
+/// bits of the value's hash below — and the entry index); the entries (value, kind, payload) are in
+/// insertion order in pages of 65 536, so growing never copies them (the first page starts at the
+/// expected size, so small tables stay small). A probe compares tags only; strings are compared on a tag match, and growing
+/// re-places slots from their tags without hashing any string again. Identities that arrive close
+/// together in time sit close together in the entry array, so the follow-up reads of a just-found
+/// entry (its payload) stay in cache. Values are hashed with a keyed multiply-fold hash over their
+/// UTF-16 code units (the wyhash construction: 128-bit products folded to 64 bits, 16 bytes per
+/// step) whose two 64-bit keys are drawn at random per process, so colliding identity values cannot
+/// be prepared in advance. Entries are never removed.
+/// Not thread-safe.
+/// </summary>
+internal sealed class IdentityTable
+{
+    private const int KindBits = 4;
+    private const uint HashMask = (1u << (32 - KindBits)) - 1;
+    private const int MinSlots = 8;
+
+    private const int PageBits = 16;
+    private const int PageSize = 1 << PageBits;
+
+    private Slot[] _slots;
+    // Entries in pages of 65 536 allocated as needed (the first one may be smaller and doubles up
+    // to a full page): growing never copies more than the first page.
+    private Entry[][] _pages;
+    private int _shift;    // 32 - log2(slot count): the bucket is the top bits of the scrambled tag
+    private int _limit;    // grow the slots when Count reaches this (load factor 3/4)
+
+    /// <summary>Creates a table sized for <paramref name="capacity"/> entries without growing.</summary>
+    /// <param name="capacity">Expected number of entries.</param>
+    public IdentityTable(int capacity = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(capacity);
+        var slots = MinSlots;
+        while (slots - (slots >> 2) < capacity)
+        {
+            slots <<= 1;
+            if (slots <= 0)
+            {
+                throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "The capacity is too large.");
+            }
+        }
+        _slots = new Slot[slots];
+        _pages = new Entry[Math.Max(1, (capacity + PageSize - 1) >> PageBits)][];
+        _pages[0] = new Entry[Math.Clamp(capacity, 4, PageSize)];
+        SetSize(slots);
+    }
+
+    /// <summary>Number of entries.</summary>
+    public int Count { get; private set; }
+
+    /// <summary>Whether (kind, value) is in the table, and its index.</summary>
+    public bool TryGetIndex(IdentityKind kind, string value, out int index)
+    {
+        var tag = Tag(kind, value);
+        var slots = _slots;
+        var mask = slots.Length - 1;
+        for (var i = Bucket(tag); ; i = (i + 1) & mask)
+        {
+            var slot = slots[i];
+            if (slot.Tag == tag && string.Equals(EntryAt(slot.Index).Value, value))
+            {
+                index = slot.Index;
+                return true;
+            }
+            if (slot.Tag == 0)
+            {
+                index = -1;
+                return false;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The index of (kind, value), adding it with the next index (<see cref="Count"/>) and payload
+    /// <paramref name="payload"/> when absent.
+    /// </summary>
+    /// <param name="kind">The kind (1–15).</param>
+    /// <param name="value">The value (compared ordinally).</param>
+    /// <param name="payload">The payload of a new entry.</param>
+    /// <param name="added">Whether it was added.</param>
+    public int GetOrAdd(IdentityKind kind, string value, int payload, out bool added) =>
+        GetOrAddTagged(Tag(kind, value), value, payload, out added);
+
+    /// <summary>The same as <see cref="GetOrAdd(IdentityKind, string, int, out bool)"/> with a tag from <see cref="TryTag"/>.</summary>
+    public int GetOrAddTagged(uint tag, string value, int payload, out bool added)
+    {
+        var slots = _slots;
+        var mask = slots.Length - 1;
+        var i = Bucket(tag);
+        while (true)
+        {
+            var slot = slots[i];
+            if (slot.Tag == tag && string.Equals(EntryAt(slot.Index).Value, value))
+            {
+                added = false;
+                return slot.Index;
+            }
+            if (slot.Tag == 0)
+            {
+                break;
+            }
+            i = (i + 1) & mask;
+        }
+        var index = Count;
+        if (index >= _limit)
+        {
+            GrowSlots();
+            slots = _slots;
+            mask = slots.Length - 1;
+            i = Bucket(tag);
+            while (slots[i].Tag != 0)
+            {
+                i = (i + 1) & mask;
+            }
+        }
+        var page = index >> PageBits;
+        if (page >= _pages.Length || _pages[page] is not { } entries || (index & (PageSize - 1)) >= entries.Length)
+        {
+            AddRoom(page);
+        }
+        EntryAt(index) = new Entry(value, (IdentityKind)(tag >> (32 - KindBits)), payload);
+        slots[i] = new Slot(tag, index);
+        Count = index + 1;
+        added = true;
+        return index;
+    }
+
+    /// <summary>The identity of entry <paramref name="index"/> (0 ≤ index &lt; <see cref="Count"/>).</summary>
+    public Identity this[int index]
+    {
+        get
+        {
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)Count, nameof(index));
+            ref readonly var e = ref EntryAt(index);
+            return new Identity(e.Kind, e.Value);
+        }
+    }
+
+    /// <summary>The payload of entry <paramref name="index"/> (0 ≤ index &lt; <see cref="Count"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ref int Payload(int index) => ref EntryAt(index).Payload;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ref Entry EntryAt(int index) => ref _pages[index >> PageBits][index & (PageSize - 1)];
+
+    private void AddRoom(int page)
+    {
+        if (page == _pages.Length)
+        {
+            Array.Resize(ref _pages, page * 2);
+        }
+        if (_pages[page] is null)
+        {
+            _pages[page] = new Entry[PageSize];
+        }
+        else
+        {
+            // Only the first page can be short.
+            Array.Resize(ref _pages[page], Math.Min(PageSize, _pages[page].Length * 2));
+        }
+    }
+
+    /// <summary>The tag of (kind, value), or <see langword="false"/> when the kind is out of range or the value is null.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool TryTag(IdentityKind kind, string? value, out uint tag)
+    {
+        var k = (uint)kind;
+        if (k - 1 >= (1u << KindBits) - 1 || value is null)
+        {
+            tag = 0;
+            return false;
+        }
+        tag = (k << (32 - KindBits)) | ((uint)Hash(value) & HashMask);
+        return true;
+    }
+
+    /// <summary>
+    /// Reads the slot a lookup of <paramref name="tag"/> starts at and returns its tag, so that a
+    /// batch can bring the slots of its coming lookups into cache together; the value means nothing.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public uint PeekSlot(uint tag)
+    {
+        // The first slot and the one seven on: a probe of up to eight slots may cross into the next cache line.
+        var slots = _slots;
+        var i = Bucket(tag);
+        return slots[i].Tag ^ slots[(i + 7) & (slots.Length - 1)].Tag;
+    }
+
+    /// <summary>
+    /// The tag of (kind, value): kind in the top bits, so it is never 0 for a valid kind and two
+    /// kinds never share a tag; two equal tags still need the strings compared.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint Tag(IdentityKind kind, string value)
+    {
+        var k = (uint)kind;
+        if (k - 1 >= (1u << KindBits) - 1)
+        {
+            ThrowKind(kind);
+        }
+        ArgumentNullException.ThrowIfNull(value);
+        return (k << (32 - KindBits)) | ((uint)Hash(value) & HashMask);
+    }
+
+    private static readonly ulong Key0 = NewKey();
+    private static readonly ulong Key1 = NewKey();
+
+    private static ulong NewKey()
+    {
+        Span<byte> bytes = stackalloc byte[8];
+        System.Security.Cryptography.RandomNumberGenerator.Fill(bytes);
+        return BinaryPrimitives.ReadUInt64LittleEndian(bytes) | 1;
+    }
+
+    /// <summary>The keyed hash of a string's UTF-16 code units (any length; 16 bytes per multiply).</summary>
+    internal static ulong Hash(ReadOnlySpan<char> value)
+    {
+        var bytes = MemoryMarshal.AsBytes(value);
+        var n = bytes.Length;
+        var seed = Key0 ^ ((ulong)n * 0x9E3779B97F4A7C15UL);
+        var i = 0;
+        for (; n - i > 16; i += 16)
+        {
+            seed = Fold(Read64(bytes, i) ^ Key1, Read64(bytes, i + 8) ^ seed);
+        }
+        ulong a, b;
+        var rest = n - i;
+        if (rest >= 8)
+        {
+            // 8–16 bytes left: two reads that overlap when fewer than 16 remain.
+            a = Read64(bytes, i);
+            b = Read64(bytes, n - 8);
+        }
+        else if (rest >= 4)
+        {
+            a = MemoryMarshal.Read<uint>(bytes[i..]);
+            b = MemoryMarshal.Read<uint>(bytes[(n - 4)..]);
+        }
+        else if (rest > 0)
+        {
+            // Two bytes (one code unit), as UTF-16 has an even byte count.
+            a = MemoryMarshal.Read<ushort>(bytes[i..]);
+            b = 0;
+        }
+        else
+        {
+            a = b = 0;
+        }
+        return Fold(Fold(a ^ Key1, b ^ seed) ^ Key0, (ulong)n ^ Key1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Read64(ReadOnlySpan<byte> bytes, int at) => MemoryMarshal.Read<ulong>(bytes[at..]);
+
+    /// <summary>The 128-bit product of two words folded to 64 bits (high xor low).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Fold(ulong x, ulong y)
+    {
+        var high = Math.BigMul(x, y, out var low);
+        return high ^ low;
+    }
+
+    /// <summary>Fibonacci hashing of the whole tag (kind and hash bits), taking the top bits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int Bucket(uint tag) => (int)((tag * 0x9E3779B9u) >> _shift);
+
+    private void SetSize(int slots)
+    {
+        _shift = 32 - System.Numerics.BitOperations.Log2((uint)slots);
+        _limit = slots - (slots >> 2);
+    }
+
+    private void GrowSlots()
+    {
+        var old = _slots;
+        var size = old.Length * 2;
+        if (size <= 0)
+        {
+            throw new InvalidOperationException("The identity table cannot grow further.");
+        }
+        var slots = new Slot[size];
+        SetSize(size);
+        var mask = size - 1;
+        foreach (var slot in old)
+        {
+            if (slot.Tag == 0)
+            {
+                continue;
+            }
+            var i = Bucket(slot.Tag);
+            while (slots[i].Tag != 0)
+            {
+                i = (i + 1) & mask;
+            }
+            slots[i] = slot;
+        }
+        _slots = slots;
+    }
+
+    private static void ThrowKind(IdentityKind kind) =>
+        throw new ArgumentOutOfRangeException(nameof(kind), kind, "Not a defined identity kind.");
+
+    private readonly record struct Slot(uint Tag, int Index);
+
+    private struct Entry(string value, IdentityKind kind, int payload)
+    {
+        public readonly string Value = value;
+        public readonly IdentityKind Kind = kind;
+        public int Payload = payload;
+    }
+}
