@@ -43,6 +43,7 @@ public sealed partial class MetaPlatformClient : PlatformApiClient, IConversionS
     public static Uri DefaultBaseAddress { get; } = new("https://graph.facebook.com/");
 
     private static readonly HttpRequestOptionsKey<List<KeyValuePair<string, string>>> FormKey = new("Marketing.Sdk.Meta.Form");
+    private static readonly HttpRequestOptionsKey<Action<Utf8JsonWriter>> JsonBodyKey = new("Marketing.Sdk.Meta.JsonBody");
 
     private readonly MetaPlatformOptions _options;
     private readonly IConsentGate _consent;
@@ -144,7 +145,24 @@ public sealed partial class MetaPlatformClient : PlatformApiClient, IConversionS
         {
             auth.Add(new("appsecret_proof", ComputeAppSecretProof(token.Value, _options.AppSecret)));
         }
-        if (request.Options.TryGetValue(FormKey, out var form))
+        if (request.Options.TryGetValue(JsonBodyKey, out var writeBody))
+        {
+            // A JSON body (the Conversions API's large event batches): written once, with the token inside, never in the URL.
+            var buffer = new ArrayBufferWriter<byte>(64 * 1024);
+            using (var writer = new Utf8JsonWriter(buffer))
+            {
+                writer.WriteStartObject();
+                writeBody(writer);
+                foreach (var (key, value) in auth)
+                {
+                    writer.WriteString(key, value);
+                }
+                writer.WriteEndObject();
+            }
+            request.Content = new ReadOnlyMemoryContent(buffer.WrittenMemory);
+            request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+        }
+        else if (request.Options.TryGetValue(FormKey, out var form))
         {
             // POST/DELETE: parameters as a form, so the token never appears in a URL.
             request.Content = new FormUrlEncodedContent([.. form, .. auth]);
@@ -208,6 +226,13 @@ public sealed partial class MetaPlatformClient : PlatformApiClient, IConversionS
     private string Path(string objectId, string? edge = null) =>
         edge is null ? $"{_options.ApiVersion}/{objectId}" : $"{_options.ApiVersion}/{objectId}/{edge}";
 
+    private static HttpRequestMessage JsonBody(string path, Action<Utf8JsonWriter> writeBody)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(path, UriKind.Relative));
+        request.Options.Set(JsonBodyKey, writeBody);
+        return request;
+    }
+
     private static HttpRequestMessage Form(HttpMethod method, string path, List<KeyValuePair<string, string>> fields)
     {
         var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative));
@@ -267,16 +292,20 @@ public sealed partial class MetaPlatformClient : PlatformApiClient, IConversionS
         {
             data.Add(state.Events[i]!);
         }
-        var json = JsonSerializer.Serialize(data, MetaJsonContext.Default.ListCapiEvent);
-        var fields = new List<KeyValuePair<string, string>>(2) { new("data", json) };
-        if (!string.IsNullOrEmpty(_options.TestEventCode))
+        var testEventCode = _options.TestEventCode;
+        void WriteBody(Utf8JsonWriter writer)
         {
-            fields.Add(new("test_event_code", _options.TestEventCode));
+            writer.WritePropertyName("data");
+            JsonSerializer.Serialize(writer, data, MetaJsonContext.Default.ListCapiEvent);
+            if (!string.IsNullOrEmpty(testEventCode))
+            {
+                writer.WriteString("test_event_code", testEventCode);
+            }
         }
         var path = Path(_options.PixelId, "events");
         try
         {
-            var response = await SendAsync("conversions.send", () => Form(HttpMethod.Post, path, fields), MetaJsonContext.Default.CapiResponse, cancellationToken).ConfigureAwait(false);
+            var response = await SendAsync("conversions.send", () => JsonBody(path, WriteBody), MetaJsonContext.Default.CapiResponse, cancellationToken).ConfigureAwait(false);
             state.TraceId = response.FbtraceId ?? state.TraceId;
             var complete = response.EventsReceived == indices.Length;
             foreach (var i in indices)

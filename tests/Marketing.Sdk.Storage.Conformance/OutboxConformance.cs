@@ -74,6 +74,19 @@ public abstract class OutboxConformance : StoreConformanceBase
     }
 
     [SkippableFact]
+    public async Task Ack_many_completes_current_claims_in_one_call_and_skips_stale_ones()
+    {
+        await Store.Outbox.EnqueueAsync([Message("d", "a"), Message("d", "b"), Message("d", "c")]);
+        var batch = await Store.Outbox.ClaimAsync("w1", 3, Lease);
+        Assert.Equal(0, await Store.Outbox.AckManyAsync([]));
+        var acked = await Store.Outbox.AckManyAsync([(batch[0].Id, batch[0].LeaseToken), (batch[1].Id, Guid.NewGuid()), (batch[2].Id, batch[2].LeaseToken), (987654, Guid.NewGuid())]);
+        Assert.Equal(2, acked);
+        Assert.Equal(new OutboxCounts(0, 1, 2, 0), await Store.Outbox.CountAsync());
+        Assert.Equal(OutboxState.Leased, (await Store.Outbox.GetAsync(batch[1].Id))!.State);
+        Assert.Equal(0, await Store.Outbox.AckManyAsync([(batch[0].Id, batch[0].LeaseToken)]));
+    }
+
+    [SkippableFact]
     public async Task Retry_waits_for_the_next_attempt_time_and_dead_letter_keeps_the_reason()
     {
         await Store.Outbox.EnqueueAsync([Message("d", "r")]);

@@ -126,6 +126,24 @@ public interface IOutboxStore
     /// <param name="cancellationToken">Cancels the call.</param>
     ValueTask<bool> AckAsync(long id, Guid leaseToken, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Marks many claimed messages delivered in one operation (one transaction in the relational
+    /// stores) and returns how many of the claims were still current; a stale claim is skipped, as
+    /// <see cref="AckAsync"/> would refuse it.
+    /// </summary>
+    /// <param name="claims">The message ids with the tokens of their claims.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    async ValueTask<int> AckManyAsync(IReadOnlyList<(long Id, Guid LeaseToken)> claims, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(claims);
+        var acknowledged = 0;
+        foreach (var (id, token) in claims)
+        {
+            acknowledged += await AckAsync(id, token, cancellationToken).ConfigureAwait(false) ? 1 : 0;
+        }
+        return acknowledged;
+    }
+
     /// <summary>Releases a claimed message for another attempt at <paramref name="nextAttemptAt"/>. Returns <see langword="false"/> when the claim is no longer current.</summary>
     /// <param name="id">The message id.</param>
     /// <param name="leaseToken">The token of the claim.</param>

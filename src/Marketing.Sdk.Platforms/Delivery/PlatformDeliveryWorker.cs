@@ -195,22 +195,14 @@ public sealed partial class PlatformDeliveryWorker
         {
             throw new InvalidOperationException($"The {tally.Destination} sink returned {result.Items.Count} results for {batch.Count} items.");
         }
+        var delivered = new List<(OutboxEntry Entry, DeliveryOutcome Outcome)>(result.Items.Count);
         foreach (var item in result.Items)
         {
             var entry = batch[item.Index].Entry;
             switch (item.Outcome)
             {
                 case DeliveryOutcome.Accepted or DeliveryOutcome.Duplicate:
-                    if (await _outbox.AckAsync(entry.Id, entry.LeaseToken, cancellationToken).ConfigureAwait(false))
-                    {
-                        tally.Delivered++;
-                        PlatformTelemetry.Sent.Add(1, new KeyValuePair<string, object?>("marketing.destination", tally.Destination), new KeyValuePair<string, object?>("marketing.outcome", item.Outcome.ToString()));
-                        PlatformTelemetry.DeliveryLatency.Record((_time.GetUtcNow() - entry.EnqueuedAt).TotalSeconds, new KeyValuePair<string, object?>("marketing.destination", tally.Destination));
-                    }
-                    else
-                    {
-                        tally.LeasesLost++;
-                    }
+                    delivered.Add((entry, item.Outcome));
                     break;
                 case DeliveryOutcome.Rejected:
                     await DeadLetterAsync(entry, $"rejected: {item.Code} {item.Reason}".TrimEnd(), tally, cancellationToken).ConfigureAwait(false);
@@ -219,6 +211,21 @@ public sealed partial class PlatformDeliveryWorker
                     await RetryAsync(entry, $"retry: {item.Code} {item.Reason}".TrimEnd(), item.RetryAfter, tally, cancellationToken).ConfigureAwait(false);
                     break;
             }
+        }
+        if (delivered.Count == 0)
+        {
+            return;
+        }
+        // One acknowledgement for the whole batch; claims reclaimed meanwhile by another worker are skipped.
+        var acknowledged = await _outbox.AckManyAsync([.. delivered.Select(d => (d.Entry.Id, d.Entry.LeaseToken))], cancellationToken).ConfigureAwait(false);
+        tally.Delivered += acknowledged;
+        tally.LeasesLost += delivered.Count - acknowledged;
+        var now = _time.GetUtcNow();
+        var destinationTag = new KeyValuePair<string, object?>("marketing.destination", tally.Destination);
+        foreach (var (entry, outcome) in delivered)
+        {
+            PlatformTelemetry.Sent.Add(1, destinationTag, new KeyValuePair<string, object?>("marketing.outcome", outcome.ToString()));
+            PlatformTelemetry.DeliveryLatency.Record((now - entry.EnqueuedAt).TotalSeconds, destinationTag);
         }
     }
 

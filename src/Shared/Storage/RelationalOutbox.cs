@@ -119,7 +119,37 @@ internal sealed class RelationalOutboxStore(RelationalDatabase db) : IOutboxStor
     }
 
     public ValueTask<bool> AckAsync(long id, Guid leaseToken, CancellationToken cancellationToken = default) =>
-        CompleteAsync("ack", $"UPDATE {_t} SET state = 2, completed_at = @now, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL WHERE id = @id AND state = 1 AND lease_token = @tok", id, leaseToken, null, null, cancellationToken);
+        CompleteAsync("ack", AckSql, id, leaseToken, null, null, cancellationToken);
+
+    private string AckSql => $"UPDATE {_t} SET state = 2, completed_at = @now, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL WHERE id = @id AND state = 1 AND lease_token = @tok";
+
+    public async ValueTask<int> AckManyAsync(IReadOnlyList<(long Id, Guid LeaseToken)> claims, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(claims);
+        if (claims.Count == 0)
+        {
+            return 0;
+        }
+        using var call = db.Call(Store, "ack_many");
+        try
+        {
+            await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+            await using var cmd = scope.Command(AckSql).P("@id", 0L).P("@tok", string.Empty).P("@now", db.NowTicks());
+            var acknowledged = 0;
+            foreach (var (id, token) in claims)
+            {
+                cmd.Parameters["@id"].Value = id;
+                cmd.Parameters["@tok"].Value = token.ToString("N");
+                acknowledged += await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return acknowledged;
+        }
+        catch (Exception ex) when (call.Fail(ex))
+        {
+            throw call.Wrap(ex);
+        }
+    }
 
     public ValueTask<bool> RetryAsync(long id, Guid leaseToken, DateTimeOffset nextAttemptAt, string reason, CancellationToken cancellationToken = default)
     {

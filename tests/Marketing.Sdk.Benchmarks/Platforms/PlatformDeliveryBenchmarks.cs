@@ -60,12 +60,20 @@ public class PlatformDeliveryBenchmarks
             Clicks = new ClickIdentifiers { ClientIpAddress = "203.0.113.7", UserAgent = "Mozilla/5.0 (bench)" },
             SourceUrl = new Uri("https://shop.example/checkout/done"),
         })];
-        // The raw loop's batches: the same events, already hashed and serialised as Meta's form body.
+        // The raw loop's batches: the same events, already hashed and serialised as the client's JSON body.
         _rawBatches = [.. _conversions.Chunk(MetaPlatformClient.MaxEventsPerRequest).Select(chunk =>
         {
             var events = chunk.Select(c => MetaPlatformClient.ToEvent(ConversionPublisher.Prepare(c, HashingProfile.Meta))).ToList();
-            using var form = new FormUrlEncodedContent([new("data", JsonSerializer.Serialize(events, MetaJsonContext.Default.ListCapiEvent)), new("access_token", Token)]);
-            return form.ReadAsByteArrayAsync().GetAwaiter().GetResult();
+            var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+            using (var writer = new Utf8JsonWriter(buffer))
+            {
+                writer.WriteStartObject();
+                writer.WritePropertyName("data");
+                JsonSerializer.Serialize(writer, events, MetaJsonContext.Default.ListCapiEvent);
+                writer.WriteString("access_token", Token);
+                writer.WriteEndObject();
+            }
+            return buffer.WrittenSpan.ToArray();
         })];
     }
 
@@ -113,7 +121,7 @@ public class PlatformDeliveryBenchmarks
         foreach (var body in _rawBatches)
         {
             using var content = new ByteArrayContent(body);
-            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/x-www-form-urlencoded");
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
             using var response = await _raw.PostAsync($"v25.0/{Pixel}/events", content);
             response.EnsureSuccessStatusCode();
             using var doc = JsonDocument.Parse(await response.Content.ReadAsByteArrayAsync());
