@@ -267,7 +267,7 @@ public sealed class QuickStartSmokeTests(QuickStartRun run) : IClassFixture<Quic
     }
 
     [Fact]
-    public void Orders_reach_each_platform_once_and_consent_withholds_the_rest()
+    public async Task Orders_reach_each_platform_once_and_consent_withholds_the_rest()
     {
         var p = run.Platforms;
         Assert.True(p.Orders > 0);
@@ -283,5 +283,13 @@ public sealed class QuickStartSmokeTests(QuickStartRun run) : IClassFixture<Quic
         // Every platform sees the same consenting customers; only the age rules differ.
         Assert.All(p.Outcomes, o => Assert.Equal(google.Withheld, o.Withheld));
         Assert.Equal(run.Context.Emulators.Meta.AcceptedEvents.Count, run.Context.Emulators.Meta.AcceptedEvents.Select(e => e.EventId).Distinct().Count());
+        // Buyers who turned off personalised ads after ordering reach no platform.
+        Assert.NotEmpty(p.TurnedOffAds);
+        var withdrawnOrders = (await run.Context.GetEventsAsync())
+            .Where(e => e.Type == EventType.Purchase && e.CustomerId is { } c && p.TurnedOffAds.Contains(c) && e.OccurredAt >= run.Context.ShopEnd - PlatformsStep.UploadWindow)
+            .Select(e => e.Id).ToHashSet();
+        Assert.NotEmpty(withdrawnOrders);
+        Assert.DoesNotContain(run.Context.Emulators.Meta.AcceptedEvents, e => withdrawnOrders.Contains(e.EventId!));
+        Assert.DoesNotContain(run.Context.Emulators.TikTok.AcceptedEvents, e => withdrawnOrders.Contains(e.EventId!));
     }
 }

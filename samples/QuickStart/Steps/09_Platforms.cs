@@ -1,4 +1,5 @@
 using Marketing.Sdk;
+using Marketing.Sdk.Compliance.Consent;
 using Marketing.Sdk.Platforms;
 using Marketing.Sdk.Platforms.Delivery;
 using Marketing.Sdk.Storage;
@@ -9,7 +10,7 @@ namespace QuickStart;
 /// <summary>What one platform did with the shop's conversions.</summary>
 internal sealed record PlatformOutcome(string Destination, int Accepted, int Withheld, IReadOnlyDictionary<string, int> Rejected);
 
-internal sealed record PlatformsReport(int Orders, PublishResult Published, IReadOnlyList<PlatformOutcome> Outcomes);
+internal sealed record PlatformsReport(int Orders, PublishResult Published, IReadOnlyList<PlatformOutcome> Outcomes, IReadOnlyList<CustomerId> TurnedOffAds);
 
 /// <summary>The three platform emulators the sample sends to (real HTTP on loopback, on the sample clock).</summary>
 internal sealed class SampleEmulators : IAsyncDisposable
@@ -67,6 +68,23 @@ internal static class PlatformsStep
         var orders = events.Where(e => e.Type == EventType.Purchase && e.Order is not null && e.CustomerId is not null && e.OccurredAt >= since).ToList();
         var conversions = orders.Select(ToConversion).ToList();
         var published = await run.Get<IConversionPublisher>().PublishAsync(conversions);
+
+        // Before the worker runs, three buyers who had accepted ads switch off personalised ads in
+        // their account settings: the withdrawal reaches the gate, which re-checks at delivery time.
+        var ledger = run.Get<ConsentLedger>();
+        var turnedOff = new List<CustomerId>();
+        foreach (var customer in orders.Select(o => o.CustomerId!.Value).Distinct().Order())
+        {
+            if (turnedOff.Count == 3)
+            {
+                break;
+            }
+            if ((await ledger.GetCurrentAsync(customer)).TryGetValue(ConsentPurpose.AdMeasurement, out var record) && record.Granted)
+            {
+                await ledger.TurnOffPersonalisedAdsAsync(customer, new ConsentCapture(ConsentSources.App, "privacy-2026-09"));
+                turnedOff.Add(customer);
+            }
+        }
         run.Line($"{orders.Count:N0} orders since {since.ToOffset(run.ShopEnd.Offset):yyyy-MM-dd} published: {published.Enqueued:N0} outbox messages (one per order and platform), customer data hashed before storage");
 
         var worker = run.Get<PlatformDeliveryWorker>();
@@ -101,9 +119,9 @@ internal static class PlatformsStep
                 string.Join("; ", rejected.OrderByDescending(r => r.Value).Select(r => $"{r.Value} × {r.Key}")));
         }
         table.WriteTo(run.Out);
-        run.Line("(Meta and TikTok take events of the last 7 days only, so older orders are refused before sending; Google takes 90 days.)");
+        run.Line($"(withheld: buyers without ad consent, and {turnedOff.Count} who turned off personalised ads after ordering; Meta and TikTok take events of the last 7 days only, so older orders are refused before sending; Google takes 90 days)");
         run.Line();
-        return new PlatformsReport(orders.Count, published, outcomes);
+        return new PlatformsReport(orders.Count, published, outcomes, turnedOff);
     }
 
     private static ConversionRequest ToConversion(MarketingEvent purchase)
