@@ -31,7 +31,9 @@ internal sealed class SqliteDatabase : RelationalDatabase, IStorageMigrator, IDi
             DefaultTimeout = Math.Max(1, (int)Math.Ceiling(options.BusyTimeout.TotalSeconds)),
         };
         _connectionString = builder.ToString();
-        _pragmas = $"PRAGMA busy_timeout = {(int)options.BusyTimeout.TotalMilliseconds}; PRAGMA synchronous = NORMAL;";
+        // A 16 MiB page cache per connection (SQLite's default is 2 MiB): bulk appends touch pages of three
+        // secondary indexes of the events table in time and customer order, which a 2 MiB cache keeps evicting.
+        _pragmas = $"PRAGMA busy_timeout = {(int)options.BusyTimeout.TotalMilliseconds}; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16384;";
         _logger = logger ?? NullLogger.Instance;
         _autoMigrate = options.MigrateOnStart;
         if (builder.Mode == SqliteOpenMode.Memory)
