@@ -80,74 +80,114 @@ internal sealed class PostgreSqlDatabase : RelationalDatabase, IStorageMigrator,
         await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    public override async ValueTask<HashSet<string>> InsertEventsAsync(WriteScope scope, IReadOnlyList<MarketingEvent> events, CancellationToken cancellationToken)
+    private const string EventColumns = "id, customer_id, type, occurred_at, occurred_offset, received_at, data";
+
+    public override async ValueTask<HashSet<string>?> InsertEventsAsync(WriteScope scope, IReadOnlyList<MarketingEvent> events, CancellationToken cancellationToken)
     {
-        var inserted = new HashSet<string>(events.Count, StringComparer.Ordinal);
-        var table = Table("events");
-        const string columns = "id, customer_id, type, occurred_at, occurred_offset, received_at, data";
-        DbCommand insert;
+        using var json = new EventJsonBuffer();
         if (events.Count < _copyThreshold)
         {
-            insert = scope.Command(string.Empty);
+            await using var insert = scope.Command(string.Empty);
             var rows = new StringBuilder();
             for (var i = 0; i < events.Count; i++)
             {
                 var e = events[i];
                 rows.Append(i == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"(@i{i}, @c{i}, @t{i}, @a{i}, @o{i}, @r{i}, @d{i})");
                 insert.P($"@i{i}", e.Id).P($"@c{i}", e.CustomerId!.Value.Value).P($"@t{i}", e.Type.Value).P($"@a{i}", e.OccurredAt.UtcTicks)
-                    .P($"@o{i}", Db.Offset(e.OccurredAt)).P($"@d{i}", StoreJson.SerializeEvent(e));
+                    .P($"@o{i}", Db.Offset(e.OccurredAt)).P($"@d{i}", json.String(e));
                 var received = new NpgsqlParameter($"@r{i}", NpgsqlDbType.Bigint) { Value = e.ReceivedAt is { } r ? r.UtcTicks : DBNull.Value };
                 insert.Parameters.Add(received);
             }
-            insert.CommandText = $"INSERT INTO {table} ({columns}) VALUES {rows} ON CONFLICT (id) DO NOTHING RETURNING id";
+            insert.CommandText = $"INSERT INTO {Table("events")} ({EventColumns}) VALUES {rows} ON CONFLICT (id) DO NOTHING RETURNING id";
+            return await SkippedAsync(insert, events, cancellationToken).ConfigureAwait(false);
         }
-        else
+        // Binary COPY straight into the table under a savepoint: the unique index on id detects stored ids
+        // without a look-up query. Only when it reports one is the batch rolled back to the savepoint and
+        // copied through a staging table with INSERT … ON CONFLICT (id) DO NOTHING.
+        const string savepoint = "marketing_events_copy";
+        var conn = (NpgsqlConnection)scope.Connection;
+        await scope.Transaction.SaveAsync(savepoint, cancellationToken).ConfigureAwait(false);
+        try
         {
-            var conn = (NpgsqlConnection)scope.Connection;
-            await using (var create = scope.Command("CREATE TEMP TABLE IF NOT EXISTS marketing_events_staging (ord integer NOT NULL, id text NOT NULL, customer_id text NOT NULL, type text NOT NULL, occurred_at bigint NOT NULL, occurred_offset integer NOT NULL, received_at bigint NULL, data text NOT NULL) ON COMMIT DELETE ROWS"))
-            {
-                await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-            await using (var copy = await conn.BeginBinaryImportAsync($"COPY pg_temp.marketing_events_staging (ord, {columns}) FROM STDIN (FORMAT BINARY)", cancellationToken).ConfigureAwait(false))
-            {
-                for (var i = 0; i < events.Count; i++)
-                {
-                    var e = events[i];
-                    await copy.StartRowAsync(cancellationToken).ConfigureAwait(false);
-                    await copy.WriteAsync(i, NpgsqlDbType.Integer, cancellationToken).ConfigureAwait(false);
-                    await copy.WriteAsync(e.Id, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-                    await copy.WriteAsync(e.CustomerId!.Value.Value, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-                    await copy.WriteAsync(e.Type.Value, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-                    await copy.WriteAsync(e.OccurredAt.UtcTicks, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
-                    await copy.WriteAsync(Db.Offset(e.OccurredAt), NpgsqlDbType.Integer, cancellationToken).ConfigureAwait(false);
-                    if (e.ReceivedAt is { } r)
-                    {
-                        await copy.WriteAsync(r.UtcTicks, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
-                    }
-                    else
-                    {
-                        await copy.WriteNullAsync(cancellationToken).ConfigureAwait(false);
-                    }
-                    await copy.WriteAsync(StoreJson.SerializeEvent(e), NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-                }
-                await copy.CompleteAsync(cancellationToken).ConfigureAwait(false);
-            }
-            insert = scope.Command($"INSERT INTO {table} ({columns}) SELECT {columns} FROM pg_temp.marketing_events_staging ORDER BY ord ON CONFLICT (id) DO NOTHING RETURNING id");
+            await CopyAsync(conn, $"COPY {Table("events")} ({EventColumns}) FROM STDIN (FORMAT BINARY)", events, json, staging: false, cancellationToken).ConfigureAwait(false);
+            await scope.Transaction.ReleaseAsync(savepoint, cancellationToken).ConfigureAwait(false);
+            return null;
         }
-        await using (insert)
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
         {
-            await using var reader = await insert.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await scope.Transaction.RollbackAsync(savepoint, cancellationToken).ConfigureAwait(false);
+        }
+        await using (var create = scope.Command("CREATE TEMP TABLE IF NOT EXISTS marketing_events_staging (ord integer NOT NULL, id text NOT NULL, customer_id text NOT NULL, type text NOT NULL, occurred_at bigint NOT NULL, occurred_offset integer NOT NULL, received_at bigint NULL, data text NOT NULL) ON COMMIT DELETE ROWS"))
+        {
+            await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        await CopyAsync(conn, $"COPY pg_temp.marketing_events_staging (ord, {EventColumns}) FROM STDIN (FORMAT BINARY)", events, json, staging: true, cancellationToken).ConfigureAwait(false);
+        HashSet<string>? skipped;
+        await using (var insert = scope.Command($"INSERT INTO {Table("events")} ({EventColumns}) SELECT {EventColumns} FROM pg_temp.marketing_events_staging ORDER BY ord ON CONFLICT (id) DO NOTHING RETURNING id"))
+        {
+            skipped = await SkippedAsync(insert, events, cancellationToken).ConfigureAwait(false);
+        }
+        await using (var clear = scope.Command("TRUNCATE pg_temp.marketing_events_staging"))
+        {
+            await clear.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        return skipped;
+    }
+
+    private static async Task CopyAsync(NpgsqlConnection conn, string copySql, IReadOnlyList<MarketingEvent> events, EventJsonBuffer json, bool staging, CancellationToken cancellationToken)
+    {
+        await using var copy = await conn.BeginBinaryImportAsync(copySql, cancellationToken).ConfigureAwait(false);
+        for (var i = 0; i < events.Count; i++)
+        {
+            var e = events[i];
+            await copy.StartRowAsync(cancellationToken).ConfigureAwait(false);
+            if (staging)
+            {
+                await copy.WriteAsync(i, NpgsqlDbType.Integer, cancellationToken).ConfigureAwait(false);
+            }
+            await copy.WriteAsync(e.Id, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+            await copy.WriteAsync(e.CustomerId!.Value.Value, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+            await copy.WriteAsync(e.Type.Value, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+            await copy.WriteAsync(e.OccurredAt.UtcTicks, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
+            await copy.WriteAsync(Db.Offset(e.OccurredAt), NpgsqlDbType.Integer, cancellationToken).ConfigureAwait(false);
+            if (e.ReceivedAt is { } r)
+            {
+                await copy.WriteAsync(r.UtcTicks, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await copy.WriteNullAsync(cancellationToken).ConfigureAwait(false);
+            }
+            // The document is written from a reused buffer: no string per event.
+            await copy.WriteAsync(json.Chars(e), NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+        }
+        await copy.CompleteAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs an <c>INSERT … RETURNING id</c> and returns the ids of <paramref name="events"/> it did not insert (null when none).</summary>
+    private static async Task<HashSet<string>?> SkippedAsync(DbCommand insert, IReadOnlyList<MarketingEvent> events, CancellationToken cancellationToken)
+    {
+        var inserted = new HashSet<string>(events.Count, StringComparer.Ordinal);
+        await using (var reader = await insert.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 inserted.Add(reader.GetString(0));
             }
         }
-        if (events.Count >= _copyThreshold)
+        if (inserted.Count == events.Count)
         {
-            await using var clear = scope.Command("TRUNCATE pg_temp.marketing_events_staging");
-            await clear.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            return null;
         }
-        return inserted;
+        var skipped = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var e in events)
+        {
+            if (!inserted.Contains(e.Id))
+            {
+                skipped.Add(e.Id);
+            }
+        }
+        return skipped;
     }
 
     private Task<MigrationResult> EnsureMigratedAsync(CancellationToken cancellationToken)

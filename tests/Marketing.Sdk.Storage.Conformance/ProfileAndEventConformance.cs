@@ -144,6 +144,33 @@ public abstract class EventStoreConformance : StoreConformanceBase
     }
 
     [SkippableFact]
+    public async Task Large_batches_report_stored_ids_and_repeats_in_batch_order()
+    {
+        // Large enough for the bulk paths (multi-row chunks, binary COPY), with stored ids spread across chunks.
+        var c = Customer("bulk");
+        var stored = Enumerable.Range(0, 300).Where(i => i % 97 == 5).Select(i => Event($"b{i:D4}", c, Start.AddSeconds(i))).ToList();
+        await Store.Events.AppendAsync(stored);
+        var batch = Enumerable.Range(0, 300).Select(i => RichEvent($"b{i:D4}", c, Start.AddSeconds(i).ToOffset(TimeSpan.FromHours(8)))).ToList();
+        batch.Insert(200, batch[10]);
+        batch.Add(batch[299]);
+        var result = await Store.Events.AppendAsync(batch);
+        Assert.Equal(300 - stored.Count, result.Inserted);
+        Assert.Equal(["b0005", "b0102", "b0199", "b0010", "b0296", "b0298"], result.DuplicateIds);
+        Assert.Equal(300, await Store.Events.CountAsync(EventQuery.All));
+        var read = await Store.Events.ReadAsync(EventQuery.All).ToListAsync();
+        Assert.Equal(Json(batch[0]), Json(read[0]));
+        Assert.Equal(Json(stored[0]), Json(read[5]));
+
+        // A large batch of new ids only is stored whole and reads back exactly.
+        var fresh = Enumerable.Range(0, 300).Select(i => RichEvent($"f{i:D4}", c, Start.AddDays(1).AddSeconds(i))).ToList();
+        var all = await Store.Events.AppendAsync(fresh);
+        Assert.Equal(300, all.Inserted);
+        Assert.Empty(all.DuplicateIds);
+        var back = await Store.Events.ReadAsync(new EventQuery { From = Start.AddDays(1) }).ToListAsync();
+        Assert.Equal(fresh.Select(e => Json(e)), back.Select(e => Json(e)));
+    }
+
+    [SkippableFact]
     public async Task A_batch_with_an_invalid_event_stores_nothing()
     {
         var c = Customer("e3");

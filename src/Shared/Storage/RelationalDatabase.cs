@@ -41,8 +41,11 @@ internal abstract class RelationalDatabase
     /// <summary>Opens a connection and begins a write transaction.</summary>
     public abstract ValueTask<WriteScope> BeginWriteAsync(CancellationToken cancellationToken);
 
-    /// <summary>Inserts events whose ids are unique within the batch, skipping stored ids; returns the ids inserted.</summary>
-    public abstract ValueTask<HashSet<string>> InsertEventsAsync(WriteScope scope, IReadOnlyList<MarketingEvent> events, CancellationToken cancellationToken);
+    /// <summary>
+    /// Inserts events whose ids are unique within the batch, skipping ids already stored; returns the ids
+    /// skipped, or <see langword="null"/> when every event was inserted.
+    /// </summary>
+    public abstract ValueTask<HashSet<string>?> InsertEventsAsync(WriteScope scope, IReadOnlyList<MarketingEvent> events, CancellationToken cancellationToken);
 
     /// <summary>Serialises audit-log appends within the transaction (no-op where the transaction already excludes other writers).</summary>
     public abstract ValueTask LockAuditChainAsync(WriteScope scope, CancellationToken cancellationToken);

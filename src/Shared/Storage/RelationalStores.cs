@@ -173,26 +173,50 @@ internal sealed class RelationalEventStore(RelationalDatabase db) : IEventStore
 
     internal async ValueTask<AppendResult> AppendCoreAsync(WriteScope scope, IReadOnlyList<MarketingEvent> events, CancellationToken cancellationToken)
     {
+        // Repeats within the batch are reported without touching the database; ids already stored are
+        // found by the unique index during the insert itself (no separate look-up query).
         var seen = new HashSet<string>(events.Count, StringComparer.Ordinal);
-        var unique = new List<MarketingEvent>(events.Count);
-        foreach (var e in events)
+        IReadOnlyList<MarketingEvent> unique = events;
+        List<MarketingEvent>? filtered = null;
+        bool[]? repeat = null;
+        for (var i = 0; i < events.Count; i++)
         {
+            var e = events[i];
             if (seen.Add(e.Id))
             {
-                unique.Add(e);
+                filtered?.Add(e);
+                continue;
             }
-        }
-        var inserted = unique.Count == 0 ? [] : await db.InsertEventsAsync(scope, unique, cancellationToken).ConfigureAwait(false);
-        var duplicates = new List<string>();
-        var firstSeen = new HashSet<string>(events.Count, StringComparer.Ordinal);
-        foreach (var e in events)
-        {
-            if (!firstSeen.Add(e.Id) || !inserted.Contains(e.Id))
+            if (filtered is null)
             {
-                duplicates.Add(e.Id);
+                filtered = new List<MarketingEvent>(events.Count);
+                for (var j = 0; j < i; j++)
+                {
+                    filtered.Add(events[j]);
+                }
+                repeat = new bool[events.Count];
+            }
+            repeat![i] = true;
+        }
+        if (filtered is not null)
+        {
+            unique = filtered;
+        }
+        var skipped = unique.Count == 0 ? null : await db.InsertEventsAsync(scope, unique, cancellationToken).ConfigureAwait(false);
+        if (repeat is null && skipped is null)
+        {
+            return new AppendResult(unique.Count, []);
+        }
+        var duplicates = new List<string>();
+        for (var i = 0; i < events.Count; i++)
+        {
+            var id = events[i].Id;
+            if ((repeat is not null && repeat[i]) || (skipped is not null && skipped.Contains(id)))
+            {
+                duplicates.Add(id);
             }
         }
-        return new AppendResult(inserted.Count, duplicates);
+        return new AppendResult(unique.Count - (skipped?.Count ?? 0), duplicates);
     }
 
     public IAsyncEnumerable<MarketingEvent> ReadAsync(EventQuery query, CancellationToken cancellationToken = default) =>

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -67,6 +69,14 @@ internal static class StoreJson
 
     public static string SerializeEvent(MarketingEvent e) =>
         JsonSerializer.Serialize(e with { CustomerId = null }, Context.MarketingEvent);
+
+    /// <summary>Writer options equal to those <see cref="JsonSerializer"/> uses with <see cref="Context"/>, so documents are byte-identical.</summary>
+    internal static JsonWriterOptions WriterOptions { get; } = new()
+    {
+        Encoder = Context.Options.Encoder,
+        Indented = Context.Options.WriteIndented,
+        MaxDepth = Context.Options.MaxDepth,
+    };
 
     public static MarketingEvent DeserializeEvent(string json, string customerId) =>
         (JsonSerializer.Deserialize(json, Context.MarketingEvent)
@@ -264,5 +274,52 @@ internal static class StoreChecks
             StoreLimits.EnsureText(k, field, index);
             StoreLimits.EnsureText(v.AsString(), field, index);
         }
+    }
+}
+
+/// <summary>
+/// Serialises the stored form of events (<see cref="StoreJson.SerializeEvent"/>, byte-identical) into one
+/// reused UTF-8 buffer, for bulk paths: no intermediate string per event. One instance per batch; not thread-safe.
+/// </summary>
+internal sealed class EventJsonBuffer : IDisposable
+{
+    private readonly ArrayBufferWriter<byte> _bytes = new(1024);
+    private readonly Utf8JsonWriter _writer;
+    private char[] _chars = ArrayPool<char>.Shared.Rent(1024);
+
+    public EventJsonBuffer() => _writer = new Utf8JsonWriter(_bytes, StoreJson.WriterOptions);
+
+    /// <summary>The event's document as UTF-8; valid until the next call.</summary>
+    public ReadOnlySpan<byte> Utf8(MarketingEvent e)
+    {
+        _bytes.ResetWrittenCount();
+        _writer.Reset();
+        JsonSerializer.Serialize(_writer, e with { CustomerId = null }, StoreJson.Context.MarketingEvent);
+        _writer.Flush();
+        return _bytes.WrittenSpan;
+    }
+
+    /// <summary>The event's document as UTF-16 in a reused buffer; valid until the next call.</summary>
+    public ReadOnlyMemory<char> Chars(MarketingEvent e)
+    {
+        var utf8 = Utf8(e);
+        var max = Encoding.UTF8.GetMaxCharCount(utf8.Length);
+        if (_chars.Length < max)
+        {
+            ArrayPool<char>.Shared.Return(_chars);
+            _chars = ArrayPool<char>.Shared.Rent(max);
+        }
+        var n = Encoding.UTF8.GetChars(utf8, _chars);
+        return _chars.AsMemory(0, n);
+    }
+
+    /// <summary>The event's document as a string.</summary>
+    public string String(MarketingEvent e) => Encoding.UTF8.GetString(Utf8(e));
+
+    public void Dispose()
+    {
+        _writer.Dispose();
+        ArrayPool<char>.Shared.Return(_chars);
+        _chars = [];
     }
 }
