@@ -192,23 +192,13 @@ internal sealed class RelationalOutboxStore(RelationalDatabase db) : IOutboxStor
         }
     }
 
-    public async ValueTask<long> ReclaimExpiredAsync(CancellationToken cancellationToken = default)
-    {
-        using var call = db.Call(Store, "reclaim_expired");
-        try
+    public ValueTask<long> ReclaimExpiredAsync(CancellationToken cancellationToken = default) =>
+        db.WriteAsync<long>(Store, "reclaim_expired", async scope =>
         {
-            await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
             await using var cmd = scope.Command($"UPDATE {_t} SET state = 0, next_attempt_at = @now, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL WHERE state = 1 AND lease_expires_at <= @now")
                 .P("@now", db.NowTicks());
-            var n = await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
-            return n;
-        }
-        catch (Exception ex) when (call.Fail(ex))
-        {
-            throw call.Wrap(ex);
-        }
-    }
+            return await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
 
     public async ValueTask<OutboxCounts> CountAsync(CancellationToken cancellationToken = default)
     {
@@ -277,22 +267,12 @@ internal sealed class RelationalOutboxStore(RelationalDatabase db) : IOutboxStor
         }
     }
 
-    public async ValueTask<long> PurgeDeliveredAsync(DateTimeOffset completedBefore, CancellationToken cancellationToken = default)
-    {
-        using var call = db.Call(Store, "purge_delivered");
-        try
+    public ValueTask<long> PurgeDeliveredAsync(DateTimeOffset completedBefore, CancellationToken cancellationToken = default) =>
+        db.WriteAsync<long>(Store, "purge_delivered", async scope =>
         {
-            await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
             await using var cmd = scope.Command($"DELETE FROM {_t} WHERE state = 2 AND completed_at < @cut").P("@cut", completedBefore.UtcTicks);
-            var n = await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
-            return n;
-        }
-        catch (Exception ex) when (call.Fail(ex))
-        {
-            throw call.Wrap(ex);
-        }
-    }
+            return await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
 
     private static OutboxEntry Read(DbDataReader r)
     {
@@ -334,84 +314,48 @@ internal sealed class RelationalUnitOfWork(
     RelationalStateStore state) : ITransactionalOutbox, ICustomerDataEraser
 {
     private const string Store = "unit_of_work";
-    public async ValueTask<(AppendResult Events, OutboxEnqueueResult Messages)> AppendEventsAsync(IReadOnlyList<MarketingEvent> events1, IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken = default)
-    {
-        using var call = db.Call(Store, "append_events");
-        try
+    public ValueTask<(AppendResult Events, OutboxEnqueueResult Messages)> AppendEventsAsync(IReadOnlyList<MarketingEvent> events1, IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken = default) =>
+        db.WriteAsync(Store, "append_events", async scope =>
         {
             ArgumentNullException.ThrowIfNull(events1);
             RelationalEventStore.Validate(events1);
             RelationalOutboxStore.Validate(messages);
-            await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
             var appended = events1.Count == 0 ? new AppendResult(0, []) : await events.AppendCoreAsync(scope, events1, cancellationToken).ConfigureAwait(false);
             var enqueued = await outbox.EnqueueCoreAsync(scope, messages, cancellationToken).ConfigureAwait(false);
-            await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
             return (appended, enqueued);
-        }
-        catch (Exception ex) when (call.Fail(ex))
-        {
-            throw call.Wrap(ex);
-        }
-    }
+        }, cancellationToken);
 
-    public async ValueTask<(CustomerProfile Profile, OutboxEnqueueResult Messages)> SaveProfileAsync(CustomerProfile profile, IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken = default)
-    {
-        using var call = db.Call(Store, "save_profile");
-        try
+    public ValueTask<(CustomerProfile Profile, OutboxEnqueueResult Messages)> SaveProfileAsync(CustomerProfile profile, IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken = default) =>
+        db.WriteAsync(Store, "save_profile", async scope =>
         {
             StoreChecks.Profile(profile);
             RelationalOutboxStore.Validate(messages);
-            await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
             var saved = await profiles.SaveCoreAsync(scope, profile, cancellationToken).ConfigureAwait(false);
             var enqueued = await outbox.EnqueueCoreAsync(scope, messages, cancellationToken).ConfigureAwait(false);
-            await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
             return (saved, enqueued);
-        }
-        catch (Exception ex) when (call.Fail(ex))
-        {
-            throw call.Wrap(ex);
-        }
-    }
+        }, cancellationToken);
 
-    public async ValueTask<(ConsentRecord Record, OutboxEnqueueResult Messages)> AppendConsentAsync(ConsentRecord record, IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken = default)
-    {
-        using var call = db.Call(Store, "append_consent");
-        try
+    public ValueTask<(ConsentRecord Record, OutboxEnqueueResult Messages)> AppendConsentAsync(ConsentRecord record, IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken = default) =>
+        db.WriteAsync(Store, "append_consent", async scope =>
         {
             StoreChecks.Consent(record);
             RelationalOutboxStore.Validate(messages);
-            await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
             var stored = await consents.AppendCoreAsync(scope, record, cancellationToken).ConfigureAwait(false);
             var enqueued = await outbox.EnqueueCoreAsync(scope, messages, cancellationToken).ConfigureAwait(false);
-            await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
             return (stored, enqueued);
-        }
-        catch (Exception ex) when (call.Fail(ex))
-        {
-            throw call.Wrap(ex);
-        }
-    }
+        }, cancellationToken);
 
-    public async ValueTask<ErasureReport> EraseAsync(CustomerId customerId, CancellationToken cancellationToken = default)
-    {
-        using var call = db.Call(Store, "erase");
-        try
+    public ValueTask<ErasureReport> EraseAsync(CustomerId customerId, CancellationToken cancellationToken = default) =>
+        db.WriteAsync(Store, "erase", async scope =>
         {
-            await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
             var counts = await identities.DeleteCoreAsync(scope, customerId, cancellationToken).ConfigureAwait(false);
             counts["events"] = await RelationalIdentityGraphStore.Exec(scope, $"DELETE FROM {db.Table("events")} WHERE customer_id = @c", customerId, cancellationToken).ConfigureAwait(false);
             counts["profiles"] = await RelationalIdentityGraphStore.Exec(scope, $"DELETE FROM {db.Table("profiles")} WHERE id = @c", customerId, cancellationToken).ConfigureAwait(false);
             counts["consent_records"] = await RelationalIdentityGraphStore.Exec(scope, $"DELETE FROM {db.Table("consent_records")} WHERE customer_id = @c", customerId, cancellationToken).ConfigureAwait(false);
             counts["outbox_messages"] = await RelationalIdentityGraphStore.Exec(scope, $"DELETE FROM {db.Table("outbox_messages")} WHERE customer_id = @c", customerId, cancellationToken).ConfigureAwait(false);
             counts["state_entries"] = await state.DeleteCustomerCoreAsync(scope, customerId, cancellationToken).ConfigureAwait(false);
-            await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
             return new ErasureReport(customerId, counts);
-        }
-        catch (Exception ex) when (call.Fail(ex))
-        {
-            throw call.Wrap(ex);
-        }
-    }
+        }, cancellationToken);
 }
 
 /// <summary>Every store over one database, built once.</summary>

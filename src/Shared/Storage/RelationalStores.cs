@@ -27,22 +27,12 @@ internal sealed class RelationalProfileStore(RelationalDatabase db) : IProfileSt
         }
     }
 
-    public async ValueTask<CustomerProfile> SaveAsync(CustomerProfile profile, CancellationToken cancellationToken = default)
-    {
-        using var call = db.Call(Store, "save");
-        try
+    public ValueTask<CustomerProfile> SaveAsync(CustomerProfile profile, CancellationToken cancellationToken = default) =>
+        db.WriteAsync(Store, "save", async scope =>
         {
             StoreChecks.Profile(profile);
-            await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
-            var saved = await SaveCoreAsync(scope, profile, cancellationToken).ConfigureAwait(false);
-            await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
-            return saved;
-        }
-        catch (Exception ex) when (call.Fail(ex))
-        {
-            throw call.Wrap(ex);
-        }
-    }
+            return await SaveCoreAsync(scope, profile, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
 
     internal async ValueTask<CustomerProfile> SaveCoreAsync(WriteScope scope, CustomerProfile profile, CancellationToken cancellationToken)
     {
@@ -66,22 +56,13 @@ internal sealed class RelationalProfileStore(RelationalDatabase db) : IProfileSt
         return next;
     }
 
-    public async ValueTask<bool> DeleteAsync(CustomerId id, CancellationToken cancellationToken = default)
-    {
-        using var call = db.Call(Store, "delete");
-        try
+    public ValueTask<bool> DeleteAsync(CustomerId id, CancellationToken cancellationToken = default) =>
+        db.WriteAsync(Store, "delete", async scope =>
         {
-            await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
             await using var cmd = scope.Command($"DELETE FROM {_t} WHERE id = @id").P("@id", id.Value);
             var affected = await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
             return affected > 0;
-        }
-        catch (Exception ex) when (call.Fail(ex))
-        {
-            throw call.Wrap(ex);
-        }
-    }
+        }, cancellationToken);
 
     public IAsyncEnumerable<CustomerProfile> StreamAsync(CancellationToken cancellationToken = default) =>
         db.Stream(Store, "stream", StreamCoreAsync(cancellationToken), cancellationToken);
@@ -425,39 +406,19 @@ internal sealed class RelationalEventStore(RelationalDatabase db) : IEventStore
         return sb;
     }
 
-    public async ValueTask<long> ReassignAsync(CustomerId source, CustomerId target, CancellationToken cancellationToken = default)
-    {
-        using var call = db.Call(Store, "reassign");
-        try
+    public ValueTask<long> ReassignAsync(CustomerId source, CustomerId target, CancellationToken cancellationToken = default) =>
+        db.WriteAsync<long>(Store, "reassign", async scope =>
         {
-            await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
             await using var cmd = scope.Command($"UPDATE {_t} SET customer_id = @t WHERE customer_id = @s").P("@t", target.Value).P("@s", source.Value);
-            var n = await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
-            return n;
-        }
-        catch (Exception ex) when (call.Fail(ex))
-        {
-            throw call.Wrap(ex);
-        }
-    }
+            return await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
 
-    public async ValueTask<long> DeleteCustomerAsync(CustomerId customerId, CancellationToken cancellationToken = default)
-    {
-        using var call = db.Call(Store, "delete_customer");
-        try
+    public ValueTask<long> DeleteCustomerAsync(CustomerId customerId, CancellationToken cancellationToken = default) =>
+        db.WriteAsync<long>(Store, "delete_customer", async scope =>
         {
-            await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
             await using var cmd = scope.Command($"DELETE FROM {_t} WHERE customer_id = @c").P("@c", customerId.Value);
-            var n = await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
-            return n;
-        }
-        catch (Exception ex) when (call.Fail(ex))
-        {
-            throw call.Wrap(ex);
-        }
-    }
+            return await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
 }
 
 internal sealed class RelationalIdentityGraphStore(RelationalDatabase db) : IIdentityGraphStore
@@ -508,13 +469,10 @@ internal sealed class RelationalIdentityGraphStore(RelationalDatabase db) : IIde
         }
     }
 
-    public async ValueTask<CustomerId> ClaimAsync(Identity identity, CustomerId candidate, CancellationToken cancellationToken = default)
-    {
-        using var call = db.Call(Store, "claim");
-        try
+    public ValueTask<CustomerId> ClaimAsync(Identity identity, CustomerId candidate, CancellationToken cancellationToken = default) =>
+        db.WriteAsync(Store, "claim", async scope =>
         {
             StoreChecks.Identity(identity);
-            await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
             await using (var insert = scope.Command($"INSERT INTO {_ids} (kind, value, customer_id) VALUES (@k, @v, @c) ON CONFLICT (kind, value) DO NOTHING")
                 .P("@k", (int)identity.Kind).P("@v", identity.Value).P("@c", candidate.Value))
             {
@@ -523,14 +481,8 @@ internal sealed class RelationalIdentityGraphStore(RelationalDatabase db) : IIde
             await using var select = scope.Command($"SELECT customer_id FROM {_ids} WHERE kind = @k AND value = @v")
                 .P("@k", (int)identity.Kind).P("@v", identity.Value);
             var owner = (string)(await select.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
-            await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
             return new CustomerId(owner);
-        }
-        catch (Exception ex) when (call.Fail(ex))
-        {
-            throw call.Wrap(ex);
-        }
-    }
+        }, cancellationToken);
 
     public async ValueTask<IReadOnlyList<Identity>> GetIdentitiesAsync(CustomerId customerId, CancellationToken cancellationToken = default)
     {
@@ -553,22 +505,12 @@ internal sealed class RelationalIdentityGraphStore(RelationalDatabase db) : IIde
         }
     }
 
-    public async ValueTask<long> ReassignAsync(CustomerId source, CustomerId target, CancellationToken cancellationToken = default)
-    {
-        using var call = db.Call(Store, "reassign");
-        try
+    public ValueTask<long> ReassignAsync(CustomerId source, CustomerId target, CancellationToken cancellationToken = default) =>
+        db.WriteAsync<long>(Store, "reassign", async scope =>
         {
-            await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
             await using var cmd = scope.Command($"UPDATE {_ids} SET customer_id = @t WHERE customer_id = @s").P("@t", target.Value).P("@s", source.Value);
-            var n = await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
-            return n;
-        }
-        catch (Exception ex) when (call.Fail(ex))
-        {
-            throw call.Wrap(ex);
-        }
-    }
+            return await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
 
     public async ValueTask RecordMergeAsync(MergeRecord merge, CancellationToken cancellationToken = default)
     {
@@ -654,21 +596,12 @@ internal sealed class RelationalIdentityGraphStore(RelationalDatabase db) : IIde
         }
     }
 
-    public async ValueTask<long> DeleteCustomerAsync(CustomerId customerId, CancellationToken cancellationToken = default)
-    {
-        using var call = db.Call(Store, "delete_customer");
-        try
+    public ValueTask<long> DeleteCustomerAsync(CustomerId customerId, CancellationToken cancellationToken = default) =>
+        db.WriteAsync<long>(Store, "delete_customer", async scope =>
         {
-            await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
             var counts = await DeleteCoreAsync(scope, customerId, cancellationToken).ConfigureAwait(false);
-            await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
             return counts.Sum(c => c.Value);
-        }
-        catch (Exception ex) when (call.Fail(ex))
-        {
-            throw call.Wrap(ex);
-        }
-    }
+        }, cancellationToken);
 
     internal async ValueTask<Dictionary<string, long>> DeleteCoreAsync(WriteScope scope, CustomerId customerId, CancellationToken cancellationToken)
     {
@@ -711,22 +644,12 @@ internal sealed class RelationalConsentStore(RelationalDatabase db) : IConsentSt
     private const string Store = "consent";
     private readonly string _t = db.Table("consent_records");
 
-    public async ValueTask<ConsentRecord> AppendAsync(ConsentRecord record, CancellationToken cancellationToken = default)
-    {
-        using var call = db.Call(Store, "append");
-        try
+    public ValueTask<ConsentRecord> AppendAsync(ConsentRecord record, CancellationToken cancellationToken = default) =>
+        db.WriteAsync(Store, "append", async scope =>
         {
             StoreChecks.Consent(record);
-            await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
-            var stored = await AppendCoreAsync(scope, record, cancellationToken).ConfigureAwait(false);
-            await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
-            return stored;
-        }
-        catch (Exception ex) when (call.Fail(ex))
-        {
-            throw call.Wrap(ex);
-        }
-    }
+            return await AppendCoreAsync(scope, record, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
 
     internal async ValueTask<ConsentRecord> AppendCoreAsync(WriteScope scope, ConsentRecord record, CancellationToken cancellationToken)
     {
@@ -795,22 +718,12 @@ internal sealed class RelationalConsentStore(RelationalDatabase db) : IConsentSt
         }
     }
 
-    public async ValueTask<long> ReassignAsync(CustomerId source, CustomerId target, CancellationToken cancellationToken = default)
-    {
-        using var call = db.Call(Store, "reassign");
-        try
+    public ValueTask<long> ReassignAsync(CustomerId source, CustomerId target, CancellationToken cancellationToken = default) =>
+        db.WriteAsync<long>(Store, "reassign", async scope =>
         {
-            await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
             await using var cmd = scope.Command($"UPDATE {_t} SET customer_id = @t WHERE customer_id = @s").P("@t", target.Value).P("@s", source.Value);
-            var n = await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
-            return n;
-        }
-        catch (Exception ex) when (call.Fail(ex))
-        {
-            throw call.Wrap(ex);
-        }
-    }
+            return await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
 }
 
 internal sealed class RelationalAuditLogStore(RelationalDatabase db) : IAuditLogStore
@@ -819,13 +732,10 @@ internal sealed class RelationalAuditLogStore(RelationalDatabase db) : IAuditLog
     private readonly string _t = db.Table("audit_log");
     private const string Columns = "seq, recorded_at, recorded_offset, actor, action, subject, details, previous_hash, hash";
 
-    public async ValueTask<AuditEntry> AppendAsync(AuditRecord record, CancellationToken cancellationToken = default)
-    {
-        using var call = db.Call(Store, "append");
-        try
+    public ValueTask<AuditEntry> AppendAsync(AuditRecord record, CancellationToken cancellationToken = default) =>
+        db.WriteAsync(Store, "append", async scope =>
         {
             StoreChecks.Audit(record);
-            await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
             await db.LockAuditChainAsync(scope, cancellationToken).ConfigureAwait(false);
             long lastSeq = 0;
             var lastHash = AuditChain.GenesisHash;
@@ -845,14 +755,8 @@ internal sealed class RelationalAuditLogStore(RelationalDatabase db) : IAuditLog
             {
                 await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
-            await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
             return entry;
-        }
-        catch (Exception ex) when (call.Fail(ex))
-        {
-            throw call.Wrap(ex);
-        }
-    }
+        }, cancellationToken);
 
     public async ValueTask<AuditEntry?> GetLastAsync(CancellationToken cancellationToken = default)
     {

@@ -94,6 +94,26 @@ internal static class StoreCalls
 {
     public static StoreCall Call(this RelationalDatabase db, string store, string operation) => new(db, store, operation);
 
+    /// <summary>
+    /// Runs <paramref name="work"/> in one write transaction as a measured store call: commits when it
+    /// returns, rolls back when it throws, and wraps a provider exception in <see cref="StoreProviderException"/>.
+    /// </summary>
+    public static async ValueTask<T> WriteAsync<T>(this RelationalDatabase db, string store, string operation, Func<WriteScope, ValueTask<T>> work, CancellationToken cancellationToken)
+    {
+        using var call = db.Call(store, operation);
+        try
+        {
+            await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+            var result = await work(scope).ConfigureAwait(false);
+            await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return result;
+        }
+        catch (Exception ex) when (call.Fail(ex))
+        {
+            throw call.Wrap(ex);
+        }
+    }
+
     /// <summary>Streams <paramref name="source"/> as one store call.</summary>
     public static async IAsyncEnumerable<T> Stream<T>(this RelationalDatabase db, string store, string operation, IAsyncEnumerable<T> source, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
