@@ -19,7 +19,8 @@ public static class LifecycleMarketingBuilderExtensions
     /// <summary>
     /// Adds lifecycle stages (<see cref="LifecycleStageTracker"/>) and journeys (<see cref="JourneyEngine"/>),
     /// both as event listeners and profile-merge listeners, the engine also as a segment-membership listener; the built-in consent
-    /// and quiet-hours gates; a background scheduler; and a process-local state store when the host
+    /// and quiet-hours gates; a background scheduler; an <see cref="IPersonalDataEraser"/> that removes a
+    /// customer's lifecycle state on a data-subject erasure; and a process-local state store when the host
     /// registered no <see cref="IStateStore"/>. Calling it again only adds configuration.
     /// </summary>
     /// <param name="builder">The SDK builder.</param>
@@ -43,6 +44,7 @@ public static class LifecycleMarketingBuilderExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IJourneyActionGate, ConsentSummaryGate>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IJourneyActionGate, QuietHoursGate>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, JourneySchedulerService>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPersonalDataEraser, LifecycleDataEraser>());
         return builder;
     }
 }
