@@ -115,7 +115,7 @@ public sealed class IdentityGraph
         var k = (int)identity.Kind;
         if (k > 0 && k < KindSlots && IdentityTable.TryTag(identity.Kind, identity.Value, out tag))
         {
-            return _table.PeekSlot(tag);
+            return _table.Prefetch(tag);
         }
         tag = 0;
         return 0;

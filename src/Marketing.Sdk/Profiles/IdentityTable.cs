@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace Marketing.Sdk.Profiles;
 
@@ -17,6 +18,15 @@ namespace Marketing.Sdk.Profiles;
 /// UTF-16 code units (the wyhash construction: 128-bit products folded to 64 bits, 16 bytes per
 /// step) whose two 64-bit keys are drawn at random per process, so colliding identity values cannot
 /// be prepared in advance. Entries are never removed.
+/// <para>
+/// A large slot array does not fit in cache, so placing a new identity in it costs a wait for
+/// memory. New identities therefore go first into a small pending table that stays in cache, and
+/// are moved into the slot array in groups (<see cref="PendingMax"/>), with the slots of the next
+/// few requested ahead so that those memory waits overlap. A lookup probes the pending table first
+/// and then the slot array, except when a compact filter of the tags (a blocked Bloom filter, 4
+/// bits per slot, two bits per tag) says the identity was never added: most lookups of a new
+/// identity never touch the slot array at all.
+/// </para>
 /// Not thread-safe.
 /// </summary>
 internal sealed class IdentityTable
@@ -28,12 +38,30 @@ internal sealed class IdentityTable
     private const int PageBits = 16;
     private const int PageSize = 1 << PageBits;
 
+    // Pending identities moved into the slot array together; the pending table has twice as many
+    // slots (load factor at most 1/2), 8 KiB.
+    private const int PendingMax = 512;
+    private const int PendingBits = 10;
+
+    // Filter words (64 bits) per slot: 4 bits per slot.
+    private const int SlotsPerFilterWord = 16;
+
     private Slot[] _slots;
     // Entries in pages of 65 536 allocated as needed (the first one may be smaller and doubles up
     // to a full page): growing never copies more than the first page.
     private Entry[][] _pages;
     private int _shift;    // 32 - log2(slot count): the bucket is the top bits of the scrambled tag
     private int _limit;    // grow the slots when Count reaches this (load factor 3/4)
+
+    // Identities added since the last move into the slot array: their slots (a small open-addressing
+    // table of the same layout, allocated on the first add) and the same slots in order of addition.
+    private Slot[]? _pendingSlots;
+    private Slot[]? _pending;
+    private int _pendingCount;
+
+    // The filter: for every tag in the table (slot array or pending), two bits of one word are set.
+    private ulong[] _filter;
+    private int _filterShift; // 32 - log2(filter words)
 
     /// <summary>Creates a table sized for <paramref name="capacity"/> entries without growing.</summary>
     /// <param name="capacity">Expected number of entries.</param>
@@ -53,6 +81,7 @@ internal sealed class IdentityTable
         _pages = new Entry[Math.Max(1, (capacity + PageSize - 1) >> PageBits)][];
         _pages[0] = new Entry[Math.Clamp(capacity, 4, PageSize)];
         SetSize(slots);
+        _filter = NewFilter(slots, out _filterShift);
     }
 
     /// <summary>Number of entries.</summary>
@@ -62,22 +91,8 @@ internal sealed class IdentityTable
     public bool TryGetIndex(IdentityKind kind, string value, out int index)
     {
         var tag = Tag(kind, value);
-        var slots = _slots;
-        var mask = slots.Length - 1;
-        for (var i = Bucket(tag); ; i = (i + 1) & mask)
-        {
-            var slot = slots[i];
-            if (slot.Tag == tag && string.Equals(EntryAt(slot.Index).Value, value))
-            {
-                index = slot.Index;
-                return true;
-            }
-            if (slot.Tag == 0)
-            {
-                index = -1;
-                return false;
-            }
-        }
+        index = Find(tag, value);
+        return index >= 0;
     }
 
     /// <summary>
@@ -94,34 +109,65 @@ internal sealed class IdentityTable
     /// <summary>The same as <see cref="GetOrAdd(IdentityKind, string, int, out bool)"/> with a tag from <see cref="TryTag"/>.</summary>
     public int GetOrAddTagged(uint tag, string value, int payload, out bool added)
     {
+        var found = Find(tag, value);
+        if (found >= 0)
+        {
+            added = false;
+            return found;
+        }
+        added = true;
+        return Add(tag, value, payload);
+    }
+
+    /// <summary>The index of the entry with this tag and value, or -1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int Find(uint tag, string value)
+    {
+        if (_pendingCount != 0)
+        {
+            var pending = _pendingSlots!;
+            for (var i = (int)((tag * 0x9E3779B9u) >> (32 - PendingBits)); ; i = (i + 1) & ((1 << PendingBits) - 1))
+            {
+                var slot = pending[i];
+                if (slot.Tag == tag && string.Equals(EntryAt(slot.Index).Value, value))
+                {
+                    return slot.Index;
+                }
+                if (slot.Tag == 0)
+                {
+                    break;
+                }
+            }
+        }
+        return MayContain(tag) ? FindInSlots(tag, value) : -1;
+    }
+
+    private int FindInSlots(uint tag, string value)
+    {
         var slots = _slots;
         var mask = slots.Length - 1;
-        var i = Bucket(tag);
-        while (true)
+        for (var i = Bucket(tag); ; i = (i + 1) & mask)
         {
             var slot = slots[i];
             if (slot.Tag == tag && string.Equals(EntryAt(slot.Index).Value, value))
             {
-                added = false;
                 return slot.Index;
             }
             if (slot.Tag == 0)
             {
-                break;
+                return -1;
             }
-            i = (i + 1) & mask;
         }
+    }
+
+    /// <summary>Adds an entry known to be absent; returns its index.</summary>
+    private unsafe int Add(uint tag, string value, int payload)
+    {
         var index = Count;
         if (index >= _limit)
         {
+            MovePending();
             GrowSlots();
-            slots = _slots;
-            mask = slots.Length - 1;
-            i = Bucket(tag);
-            while (slots[i].Tag != 0)
-            {
-                i = (i + 1) & mask;
-            }
         }
         var page = index >> PageBits;
         if (page >= _pages.Length || _pages[page] is not { } entries || (index & (PageSize - 1)) >= entries.Length)
@@ -129,12 +175,67 @@ internal sealed class IdentityTable
             AddRoom(page);
         }
         EntryAt(index) = new Entry(value, (IdentityKind)(tag >> (32 - KindBits)), payload);
-        slots[i] = new Slot(tag, index);
+        var pendingSlots = _pendingSlots ??= new Slot[1 << PendingBits];
+        var pending = _pending ??= new Slot[PendingMax];
+        var i = (int)((tag * 0x9E3779B9u) >> (32 - PendingBits));
+        while (pendingSlots[i].Tag != 0)
+        {
+            i = (i + 1) & ((1 << PendingBits) - 1);
+        }
+        pendingSlots[i] = pending[_pendingCount] = new Slot(tag, index);
+        if (Sse.IsSupported)
+        {
+            // Requested now, the slot is in cache when the group moves into the slot array (a stale
+            // address after the GC moved the array only costs a useless prefetch).
+            Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_slots), Bucket(tag))));
+        }
+        SetFilter(_filter, _filterShift, tag);
         Count = index + 1;
-        added = true;
+        if (++_pendingCount == PendingMax)
+        {
+            MovePending();
+        }
         return index;
     }
 
+    /// <summary>Moves the pending identities into the slot array, requesting each slot a few moves ahead.</summary>
+    private unsafe void MovePending()
+    {
+        const int Ahead = 8;
+        var count = _pendingCount;
+        if (count == 0)
+        {
+            return;
+        }
+        var pending = _pending!;
+        var slots = _slots;
+        var mask = slots.Length - 1;
+        ref var first = ref MemoryMarshal.GetArrayDataReference(slots);
+        if (Sse.IsSupported)
+        {
+            for (var k = 0; k < Math.Min(Ahead, count); k++)
+            {
+                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref first, Bucket(pending[k].Tag))));
+            }
+        }
+        for (var k = 0; k < count; k++)
+        {
+            if (Sse.IsSupported && k + Ahead < count)
+            {
+                // A stale address after the GC moved the array only costs a useless prefetch.
+                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref first, Bucket(pending[k + Ahead].Tag))));
+            }
+            var slot = pending[k];
+            var i = Bucket(slot.Tag);
+            while (slots[i].Tag != 0)
+            {
+                i = (i + 1) & mask;
+            }
+            slots[i] = slot;
+        }
+        Array.Clear(_pendingSlots!);
+        _pendingCount = 0;
+    }
     /// <summary>The identity of entry <paramref name="index"/> (0 ≤ index &lt; <see cref="Count"/>).</summary>
     public Identity this[int index]
     {
@@ -185,16 +286,22 @@ internal sealed class IdentityTable
     }
 
     /// <summary>
-    /// Reads the slot a lookup of <paramref name="tag"/> starts at and returns its tag, so that a
-    /// batch can bring the slots of its coming lookups into cache together; the value means nothing.
+    /// Asks the processor to bring the slots a lookup of <paramref name="tag"/> starts at into
+    /// cache, so that a batch can have the memory waits of its coming lookups overlap. A prefetch
+    /// instruction where the processor has one (it neither waits nor faults); elsewhere a read
+    /// whose value means nothing.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public uint PeekSlot(uint tag)
+    public unsafe uint Prefetch(uint tag)
     {
-        // The first slot and the one seven on: a probe of up to eight slots may cross into the next cache line.
-        var slots = _slots;
-        var i = Bucket(tag);
-        return slots[i].Tag ^ slots[(i + 7) & (slots.Length - 1)].Tag;
+        ref var word = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_filter), FilterWord(tag, _filterShift));
+        if (Sse.IsSupported)
+        {
+            // A stale address after the GC moved the array only costs a useless prefetch.
+            Sse.Prefetch0(Unsafe.AsPointer(ref word));
+            return 0;
+        }
+        return (uint)word;
     }
 
     /// <summary>
@@ -226,42 +333,44 @@ internal sealed class IdentityTable
     /// <summary>The keyed hash of a string's UTF-16 code units (any length; 16 bytes per multiply).</summary>
     internal static ulong Hash(ReadOnlySpan<char> value)
     {
-        var bytes = MemoryMarshal.AsBytes(value);
-        var n = bytes.Length;
+        // Unaligned reads straight from the characters: every read below stays inside the
+        // value's n bytes (the loop leaves 1–16 bytes, read as one or two overlapping words).
+        ref var start = ref Unsafe.As<char, byte>(ref MemoryMarshal.GetReference(value));
+        var n = (nuint)value.Length * 2;
         var seed = Key0 ^ ((ulong)n * 0x9E3779B97F4A7C15UL);
-        var i = 0;
+        nuint i = 0;
         for (; n - i > 16; i += 16)
         {
-            seed = Fold(Read64(bytes, i) ^ Key1, Read64(bytes, i + 8) ^ seed);
+            seed = Fold(Read64(ref start, i) ^ Key1, Read64(ref start, i + 8) ^ seed);
         }
         ulong a, b;
         var rest = n - i;
         if (rest >= 8)
         {
             // 8–16 bytes left: two reads that overlap when fewer than 16 remain.
-            a = Read64(bytes, i);
-            b = Read64(bytes, n - 8);
+            a = Read64(ref start, i);
+            b = Read64(ref start, n - 8);
         }
         else if (rest >= 4)
         {
-            a = MemoryMarshal.Read<uint>(bytes[i..]);
-            b = MemoryMarshal.Read<uint>(bytes[(n - 4)..]);
+            a = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref start, i));
+            b = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref start, n - 4));
         }
         else if (rest > 0)
         {
             // Two bytes (one code unit), as UTF-16 has an even byte count.
-            a = MemoryMarshal.Read<ushort>(bytes[i..]);
+            a = Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref start, i));
             b = 0;
         }
         else
         {
             a = b = 0;
         }
-        return Fold(Fold(a ^ Key1, b ^ seed) ^ Key0, (ulong)n ^ Key1);
+        return Fold(Fold(a ^ Key1, b ^ seed) ^ Key0, n ^ Key1);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong Read64(ReadOnlySpan<byte> bytes, int at) => MemoryMarshal.Read<ulong>(bytes[at..]);
+    private static ulong Read64(ref byte start, nuint at) => Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref start, at));
 
     /// <summary>The 128-bit product of two words folded to 64 bits (high xor low).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -291,6 +400,7 @@ internal sealed class IdentityTable
         }
         var slots = new Slot[size];
         SetSize(size);
+        var filter = NewFilter(size, out var filterShift);
         var mask = size - 1;
         foreach (var slot in old)
         {
@@ -298,6 +408,7 @@ internal sealed class IdentityTable
             {
                 continue;
             }
+            SetFilter(filter, filterShift, slot.Tag);
             var i = Bucket(slot.Tag);
             while (slots[i].Tag != 0)
             {
@@ -306,6 +417,38 @@ internal sealed class IdentityTable
             slots[i] = slot;
         }
         _slots = slots;
+        _filter = filter;
+        _filterShift = filterShift;
+    }
+
+    private static ulong[] NewFilter(int slots, out int shift)
+    {
+        var words = Math.Max(1, slots / SlotsPerFilterWord);
+        shift = 32 - System.Numerics.BitOperations.Log2((uint)words);
+        return new ulong[words];
+    }
+
+    /// <summary>Whether the filter allows that an entry with this tag exists (never false when one does).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool MayContain(uint tag)
+    {
+        var mask = FilterBits(tag);
+        return (Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_filter), FilterWord(tag, _filterShift)) & mask) == mask;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SetFilter(ulong[] filter, int shift, uint tag) =>
+        filter[FilterWord(tag, shift)] |= FilterBits(tag);
+
+    // The word from one scramble of the tag, the two bits from another; a shift of 32 (one word) gives word 0.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int FilterWord(uint tag, int shift) => (int)((ulong)(tag * 0x85EBCA77u) >> shift);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong FilterBits(uint tag)
+    {
+        var h = tag * 0xC2B2AE3Du;
+        return (1UL << (int)(h >> 26)) | (1UL << (int)((h >> 20) & 63));
     }
 
     private static void ThrowKind(IdentityKind kind) =>
