@@ -7,17 +7,19 @@ namespace Marketing.Sdk.Profiles;
 
 /// <summary>
 /// A purpose-built hash table from identity (kind, ordinal value) to a dense index 0, 1, 2, … in
-/// order of first insertion, with one integer payload per entry. The slots are one flat array (open
-/// addressing, linear probing, 8 bytes each: a 32-bit tag — the kind in the top four bits and 28
-/// bits of the value's hash below — and the entry index); the entries (value, kind, payload) are in
-/// insertion order in pages of 65 536, so growing never copies them (the first page starts at the
-/// expected size, so small tables stay small). A probe compares tags only; strings are compared on a tag match, and growing
-/// re-places slots from their tags without hashing any string again. Identities that arrive close
-/// together in time sit close together in the entry array, so the follow-up reads of a just-found
-/// entry (its payload) stay in cache. Values are hashed with a keyed multiply-fold hash over their
-/// UTF-16 code units (the wyhash construction: 128-bit products folded to 64 bits, 16 bytes per
-/// step) whose two 64-bit keys are drawn at random per process, so colliding identity values cannot
-/// be prepared in advance. Entries are never removed.
+/// order of first insertion, with one integer payload per entry. Each identity has a 32-bit tag:
+/// the kind in the top four bits and 28 bits of the value's hash below. The slots are one flat
+/// array (open addressing, linear probing, 4 bytes each: the entry index + 1 in the low log2(slot
+/// count) bits and a fingerprint of the tag in the bits above, so a probe rarely touches an entry
+/// that does not match); the entries (value, tag, payload) are in insertion order in pages of
+/// 65 536, so growing never copies them (the first page starts at the expected size, so small
+/// tables stay small). Strings are compared only when the fingerprint and the full tag match, and
+/// growing re-places the slots from the entries' tags without hashing any string again.
+/// Identities that arrive close together in time sit close together in the entry array, so the
+/// follow-up reads of a just-found entry (its payload) stay in cache. Values are hashed with a
+/// keyed multiply-fold hash over their UTF-16 code units (the wyhash construction: 128-bit products
+/// folded to 64 bits, 16 bytes per step) whose two 64-bit keys are drawn at random per process, so
+/// colliding identity values cannot be prepared in advance. Entries are never removed.
 /// <para>
 /// A large slot array does not fit in cache, so placing a new identity in it costs a wait for
 /// memory. New identities therefore go first into a small pending table that stays in cache, and
@@ -46,11 +48,14 @@ internal sealed class IdentityTable
     // Filter words (64 bits) per slot: 4 bits per slot.
     private const int SlotsPerFilterWord = 16;
 
-    private Slot[] _slots;
+    // The slot array: 0 is empty, otherwise the entry index + 1 in the low log2(slot count) bits and
+    // a fingerprint (the scrambled tag's bits below the bucket bits) above; see Place.
+    private uint[] _slots;
     // Entries in pages of 65 536 allocated as needed (the first one may be smaller and doubles up
     // to a full page): growing never copies more than the first page.
     private Entry[][] _pages;
     private int _shift;    // 32 - log2(slot count): the bucket is the top bits of the scrambled tag
+    private int _indexBits; // log2(slot count)
     private int _limit;    // grow the slots when Count reaches this (load factor 3/4)
 
     // Identities added since the last move into the slot array: their slots (a small open-addressing
@@ -77,7 +82,7 @@ internal sealed class IdentityTable
                 throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "The capacity is too large.");
             }
         }
-        _slots = new Slot[slots];
+        _slots = new uint[slots];
         _pages = new Entry[Math.Max(1, (capacity + PageSize - 1) >> PageBits)][];
         _pages[0] = new Entry[Math.Clamp(capacity, 4, PageSize)];
         SetSize(slots);
@@ -146,16 +151,24 @@ internal sealed class IdentityTable
     {
         var slots = _slots;
         var mask = slots.Length - 1;
-        for (var i = Bucket(tag); ; i = (i + 1) & mask)
+        var bits = _indexBits;
+        var scrambled = tag * 0x9E3779B9u;
+        var fingerprint = scrambled & ~(uint.MaxValue << _shift); // the low 32 - bits bits
+        for (var i = (int)(scrambled >> _shift); ; i = (i + 1) & mask)
         {
             var slot = slots[i];
-            if (slot.Tag == tag && string.Equals(EntryAt(slot.Index).Value, value))
-            {
-                return slot.Index;
-            }
-            if (slot.Tag == 0)
+            if (slot == 0)
             {
                 return -1;
+            }
+            if (slot >> bits == fingerprint)
+            {
+                var index = (int)(slot & ~(uint.MaxValue << bits)) - 1;
+                ref readonly var e = ref EntryAt(index);
+                if (e.Tag == tag && string.Equals(e.Value, value))
+                {
+                    return index;
+                }
             }
         }
     }
@@ -174,7 +187,7 @@ internal sealed class IdentityTable
         {
             AddRoom(page);
         }
-        EntryAt(index) = new Entry(value, (IdentityKind)(tag >> (32 - KindBits)), payload);
+        EntryAt(index) = new Entry(value, tag, payload);
         var pendingSlots = _pendingSlots ??= new Slot[1 << PendingBits];
         var pending = _pending ??= new Slot[PendingMax];
         var i = (int)((tag * 0x9E3779B9u) >> (32 - PendingBits));
@@ -209,7 +222,6 @@ internal sealed class IdentityTable
         }
         var pending = _pending!;
         var slots = _slots;
-        var mask = slots.Length - 1;
         ref var first = ref MemoryMarshal.GetArrayDataReference(slots);
         if (Sse.IsSupported)
         {
@@ -225,13 +237,7 @@ internal sealed class IdentityTable
                 // A stale address after the GC moved the array only costs a useless prefetch.
                 Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref first, Bucket(pending[k + Ahead].Tag))));
             }
-            var slot = pending[k];
-            var i = Bucket(slot.Tag);
-            while (slots[i].Tag != 0)
-            {
-                i = (i + 1) & mask;
-            }
-            slots[i] = slot;
+            Place(slots, pending[k].Tag, pending[k].Index);
         }
         Array.Clear(_pendingSlots!);
         _pendingCount = 0;
@@ -243,7 +249,7 @@ internal sealed class IdentityTable
         {
             ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)Count, nameof(index));
             ref readonly var e = ref EntryAt(index);
-            return new Identity(e.Kind, e.Value);
+            return new Identity((IdentityKind)(e.Tag >> (32 - KindBits)), e.Value);
         }
     }
 
@@ -384,9 +390,25 @@ internal sealed class IdentityTable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int Bucket(uint tag) => (int)((tag * 0x9E3779B9u) >> _shift);
 
+    /// <summary>Puts entry <paramref name="index"/> with <paramref name="tag"/> into the first free slot of its probe sequence.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Place(uint[] slots, uint tag, int index)
+    {
+        var scrambled = tag * 0x9E3779B9u;
+        var mask = slots.Length - 1;
+        var i = (int)(scrambled >> _shift);
+        while (slots[i] != 0)
+        {
+            i = (i + 1) & mask;
+        }
+        // index + 1 < slot count (load factor below 1), so it fits below the fingerprint.
+        slots[i] = ((scrambled & ~(uint.MaxValue << _shift)) << _indexBits) | (uint)(index + 1);
+    }
+
     private void SetSize(int slots)
     {
-        _shift = 32 - System.Numerics.BitOperations.Log2((uint)slots);
+        _indexBits = System.Numerics.BitOperations.Log2((uint)slots);
+        _shift = 32 - _indexBits;
         _limit = slots - (slots >> 2);
     }
 
@@ -398,23 +420,15 @@ internal sealed class IdentityTable
         {
             throw new InvalidOperationException("The identity table cannot grow further.");
         }
-        var slots = new Slot[size];
+        var slots = new uint[size];
         SetSize(size);
         var filter = NewFilter(size, out var filterShift);
-        var mask = size - 1;
-        foreach (var slot in old)
+        // Re-placed from the tags kept in the entries, in index order (no string is hashed again).
+        for (var index = 0; index < Count; index++)
         {
-            if (slot.Tag == 0)
-            {
-                continue;
-            }
-            SetFilter(filter, filterShift, slot.Tag);
-            var i = Bucket(slot.Tag);
-            while (slots[i].Tag != 0)
-            {
-                i = (i + 1) & mask;
-            }
-            slots[i] = slot;
+            var tag = EntryAt(index).Tag;
+            SetFilter(filter, filterShift, tag);
+            Place(slots, tag, index);
         }
         _slots = slots;
         _filter = filter;
@@ -456,10 +470,10 @@ internal sealed class IdentityTable
 
     private readonly record struct Slot(uint Tag, int Index);
 
-    private struct Entry(string value, IdentityKind kind, int payload)
+    private struct Entry(string value, uint tag, int payload)
     {
         public readonly string Value = value;
-        public readonly IdentityKind Kind = kind;
+        public readonly uint Tag = tag;  // the kind is its top four bits
         public int Payload = payload;
     }
 }
