@@ -11,10 +11,12 @@ namespace Marketing.Sdk.Profiles;
 /// the kind in the top four bits and 28 bits of the value's hash below. The slots are one flat
 /// array (open addressing, linear probing, 4 bytes each: the entry index + 1 in the low log2(slot
 /// count) bits and a fingerprint of the tag in the bits above, so a probe rarely touches an entry
-/// that does not match); the entries (value, tag, payload) are in insertion order in pages of
+/// that does not match); the entries (value, kind, payload) are in insertion order in pages of
 /// 65 536, so growing never copies them (the first page starts at the expected size, so small
-/// tables stay small). Strings are compared only when the fingerprint and the full tag match, and
-/// growing re-places the slots from the entries' tags without hashing any string again.
+/// tables stay small). Strings are compared only when the fingerprint and the kind match; growing
+/// re-places the slots in index order, hashing each value again (cheaper than keeping every tag:
+/// a table sized from its expected count never grows, and 4 bytes less per entry is less fresh
+/// memory to fault in).
 /// Identities that arrive close together in time sit close together in the entry array, so the
 /// follow-up reads of a just-found entry (its payload) stay in cache. Values are hashed with a
 /// keyed multiply-fold hash over their UTF-16 code units (the wyhash construction: 128-bit products
@@ -52,8 +54,12 @@ internal sealed class IdentityTable
     // a fingerprint (the scrambled tag's bits below the bucket bits) above; see Place.
     private uint[] _slots;
     // Entries in pages of 65 536 allocated as needed (the first one may be smaller and doubles up
-    // to a full page): growing never copies more than the first page.
-    private Entry[][] _pages;
+    // to a full page): growing never copies more than the first page. An entry is its value, kind
+    // and payload, each in its own page array (13 bytes an entry, and the payloads — the parent
+    // pointers of union-find — packed densely).
+    private string[][] _values;
+    private byte[][] _kinds;
+    private int[][] _payloads;
     private int _shift;    // 32 - log2(slot count): the bucket is the top bits of the scrambled tag
     private int _indexBits; // log2(slot count)
     private int _limit;    // grow the slots when Count reaches this (load factor 3/4)
@@ -83,8 +89,14 @@ internal sealed class IdentityTable
             }
         }
         _slots = new uint[slots];
-        _pages = new Entry[Math.Max(1, (capacity + PageSize - 1) >> PageBits)][];
-        _pages[0] = new Entry[Math.Clamp(capacity, 4, PageSize)];
+        var pages = Math.Max(1, (capacity + PageSize - 1) >> PageBits);
+        var first = Math.Clamp(capacity, 4, PageSize);
+        _values = new string[pages][];
+        _kinds = new byte[pages][];
+        _payloads = new int[pages][];
+        _values[0] = new string[first];
+        _kinds[0] = new byte[first];
+        _payloads[0] = new int[first];
         SetSize(slots);
         _filter = NewFilter(slots, out _filterShift);
     }
@@ -134,7 +146,7 @@ internal sealed class IdentityTable
             for (var i = (int)((tag * 0x9E3779B9u) >> (32 - PendingBits)); ; i = (i + 1) & ((1 << PendingBits) - 1))
             {
                 var slot = pending[i];
-                if (slot.Tag == tag && string.Equals(EntryAt(slot.Index).Value, value))
+                if (slot.Tag == tag && string.Equals(ValueAt(slot.Index), value))
                 {
                     return slot.Index;
                 }
@@ -164,8 +176,7 @@ internal sealed class IdentityTable
             if (slot >> bits == fingerprint)
             {
                 var index = (int)(slot & ~(uint.MaxValue << bits)) - 1;
-                ref readonly var e = ref EntryAt(index);
-                if (e.Tag == tag && string.Equals(e.Value, value))
+                if (KindAt(index) == (byte)(tag >> (32 - KindBits)) && string.Equals(ValueAt(index), value))
                 {
                     return index;
                 }
@@ -183,11 +194,14 @@ internal sealed class IdentityTable
             GrowSlots();
         }
         var page = index >> PageBits;
-        if (page >= _pages.Length || _pages[page] is not { } entries || (index & (PageSize - 1)) >= entries.Length)
+        if (page >= _payloads.Length || _payloads[page] is not { } entries || (index & (PageSize - 1)) >= entries.Length)
         {
             AddRoom(page);
         }
-        EntryAt(index) = new Entry(value, tag, payload);
+        var at = index & (PageSize - 1);
+        _values[page][at] = value;
+        _kinds[page][at] = (byte)(tag >> (32 - KindBits));
+        _payloads[page][at] = payload;
         var pendingSlots = _pendingSlots ??= new Slot[1 << PendingBits];
         var pending = _pending ??= new Slot[PendingMax];
         var i = (int)((tag * 0x9E3779B9u) >> (32 - PendingBits));
@@ -248,32 +262,41 @@ internal sealed class IdentityTable
         get
         {
             ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)Count, nameof(index));
-            ref readonly var e = ref EntryAt(index);
-            return new Identity((IdentityKind)(e.Tag >> (32 - KindBits)), e.Value);
+            return new Identity((IdentityKind)KindAt(index), ValueAt(index));
         }
     }
 
     /// <summary>The payload of entry <paramref name="index"/> (0 ≤ index &lt; <see cref="Count"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public ref int Payload(int index) => ref EntryAt(index).Payload;
+    public ref int Payload(int index) => ref _payloads[index >> PageBits][index & (PageSize - 1)];
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ref Entry EntryAt(int index) => ref _pages[index >> PageBits][index & (PageSize - 1)];
+    private string ValueAt(int index) => _values[index >> PageBits][index & (PageSize - 1)];
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private byte KindAt(int index) => _kinds[index >> PageBits][index & (PageSize - 1)];
 
     private void AddRoom(int page)
     {
-        if (page == _pages.Length)
+        if (page == _payloads.Length)
         {
-            Array.Resize(ref _pages, page * 2);
+            Array.Resize(ref _values, page * 2);
+            Array.Resize(ref _kinds, page * 2);
+            Array.Resize(ref _payloads, page * 2);
         }
-        if (_pages[page] is null)
+        if (_payloads[page] is null)
         {
-            _pages[page] = new Entry[PageSize];
+            _values[page] = new string[PageSize];
+            _kinds[page] = new byte[PageSize];
+            _payloads[page] = new int[PageSize];
         }
         else
         {
             // Only the first page can be short.
-            Array.Resize(ref _pages[page], Math.Min(PageSize, _pages[page].Length * 2));
+            var size = Math.Min(PageSize, _payloads[page].Length * 2);
+            Array.Resize(ref _values[page], size);
+            Array.Resize(ref _kinds[page], size);
+            Array.Resize(ref _payloads[page], size);
         }
     }
 
@@ -423,10 +446,10 @@ internal sealed class IdentityTable
         var slots = new uint[size];
         SetSize(size);
         var filter = NewFilter(size, out var filterShift);
-        // Re-placed from the tags kept in the entries, in index order (no string is hashed again).
+        // Re-placed in index order, each tag computed again from the entry's kind and value.
         for (var index = 0; index < Count; index++)
         {
-            var tag = EntryAt(index).Tag;
+            var tag = Tag((IdentityKind)KindAt(index), ValueAt(index));
             SetFilter(filter, filterShift, tag);
             Place(slots, tag, index);
         }
@@ -469,11 +492,4 @@ internal sealed class IdentityTable
         throw new ArgumentOutOfRangeException(nameof(kind), kind, "Not a defined identity kind.");
 
     private readonly record struct Slot(uint Tag, int Index);
-
-    private struct Entry(string value, uint tag, int payload)
-    {
-        public readonly string Value = value;
-        public readonly uint Tag = tag;  // the kind is its top four bits
-        public int Payload = payload;
-    }
 }
