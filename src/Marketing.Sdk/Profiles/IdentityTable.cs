@@ -25,8 +25,8 @@ namespace Marketing.Sdk.Profiles;
 /// <para>
 /// A large slot array does not fit in cache, so placing a new identity in it costs a wait for
 /// memory. New identities therefore go first into a small pending table that stays in cache, and
-/// are moved into the slot array in groups (<see cref="PendingMax"/>), with the slots of the next
-/// few requested ahead so that those memory waits overlap. A lookup probes the pending table first
+/// are moved into the slot array in groups (<see cref="PendingMax"/>): all slots of a group are
+/// requested first (prefetch instructions), then filled, so that those memory waits overlap. A lookup probes the pending table first
 /// and then the slot array, except when a compact filter of the tags (a blocked Bloom filter, 4
 /// bits per slot, two bits per tag) says the identity was never added: most lookups of a new
 /// identity never touch the slot array at all.
@@ -185,7 +185,7 @@ internal sealed class IdentityTable
     }
 
     /// <summary>Adds an entry known to be absent; returns its index.</summary>
-    private unsafe int Add(uint tag, string value, int payload)
+    private int Add(uint tag, string value, int payload)
     {
         var index = Count;
         if (index >= _limit)
@@ -210,12 +210,6 @@ internal sealed class IdentityTable
             i = (i + 1) & ((1 << PendingBits) - 1);
         }
         pendingSlots[i] = pending[_pendingCount] = new Slot(tag, index);
-        if (Sse.IsSupported)
-        {
-            // Requested now, the slot is in cache when the group moves into the slot array (a stale
-            // address after the GC moved the array only costs a useless prefetch).
-            Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_slots), Bucket(tag))));
-        }
         SetFilter(_filter, _filterShift, tag);
         Count = index + 1;
         if (++_pendingCount == PendingMax)
@@ -225,10 +219,12 @@ internal sealed class IdentityTable
         return index;
     }
 
-    /// <summary>Moves the pending identities into the slot array, requesting each slot a few moves ahead.</summary>
+    /// <summary>
+    /// Moves the pending identities into the slot array: first all their slots are requested (the
+    /// memory waits overlap), then they are placed.
+    /// </summary>
     private unsafe void MovePending()
     {
-        const int Ahead = 8;
         var count = _pendingCount;
         if (count == 0)
         {
@@ -236,26 +232,23 @@ internal sealed class IdentityTable
         }
         var pending = _pending!;
         var slots = _slots;
-        ref var first = ref MemoryMarshal.GetArrayDataReference(slots);
         if (Sse.IsSupported)
         {
-            for (var k = 0; k < Math.Min(Ahead, count); k++)
+            ref var first = ref MemoryMarshal.GetArrayDataReference(slots);
+            for (var k = 0; k < count; k++)
             {
+                // A stale address after the GC moved the array only costs a useless prefetch.
                 Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref first, Bucket(pending[k].Tag))));
             }
         }
         for (var k = 0; k < count; k++)
         {
-            if (Sse.IsSupported && k + Ahead < count)
-            {
-                // A stale address after the GC moved the array only costs a useless prefetch.
-                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref first, Bucket(pending[k + Ahead].Tag))));
-            }
             Place(slots, pending[k].Tag, pending[k].Index);
         }
         Array.Clear(_pendingSlots!);
         _pendingCount = 0;
     }
+
     /// <summary>The identity of entry <paramref name="index"/> (0 ≤ index &lt; <see cref="Count"/>).</summary>
     public Identity this[int index]
     {
@@ -315,8 +308,8 @@ internal sealed class IdentityTable
     }
 
     /// <summary>
-    /// Asks the processor to bring the slots a lookup of <paramref name="tag"/> starts at into
-    /// cache, so that a batch can have the memory waits of its coming lookups overlap. A prefetch
+    /// Asks the processor to bring the filter word a lookup of <paramref name="tag"/> reads first
+    /// into cache, so that a batch can have the memory waits of its coming lookups overlap. A prefetch
     /// instruction where the processor has one (it neither waits nor faults); elsewhere a read
     /// whose value means nothing.
     /// </summary>
