@@ -5,9 +5,9 @@ namespace Marketing.Sdk.Profiles;
 /// halving, near-constant amortised time per operation) over identities. Use it to resolve large
 /// histories offline — imports, backfills, what-if runs of the rules — before loading profiles; the
 /// online resolver applies the same rules against the stores event by event.
-/// Identities are interned once into a flat open-addressing table (one probe sequence per lookup,
-/// cached hash tags, no per-identity allocation), and each identity's parent pointer lives beside
-/// it in the table's entry.
+/// Identities are interned once into a flat open-addressing table (4-byte slots with a tag
+/// fingerprint, new identities staged in a small cached table behind a filter, no per-identity
+/// allocation), and each identity's parent pointer is the table entry's payload (a dense array).
 /// Not thread-safe.
 /// </summary>
 public sealed class IdentityGraph
