@@ -66,6 +66,47 @@ public class IdentityTableTests
         Assert.Equal(200_000, table.Count);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(100_000)]
+    public void Finds_identities_before_and_after_they_move_from_the_pending_table_into_the_slots(int capacity)
+    {
+        // New identities wait in a small pending table and move into the slot array in groups (and
+        // on growth); interleaved repeats, lookups of earlier identities, and the same values under
+        // another kind must behave like a dictionary at every point of that cycle.
+        var table = new IdentityTable(capacity);
+        var model = new Dictionary<(IdentityKind, string), int>();
+        var random = new Random(7);
+        for (var step = 0; step < 60_000; step++)
+        {
+            var n = random.Next(3) == 0 && model.Count > 0 ? random.Next(model.Count) : step;
+            var kind = (IdentityKind)(1 + (n % 3));
+            var value = $"v{n}";
+            var index = table.GetOrAdd(kind, value, n, out var added);
+            Assert.Equal(!model.ContainsKey((kind, value)), added);
+            if (added)
+            {
+                model[(kind, value)] = model.Count;
+            }
+            Assert.Equal(model[(kind, value)], index);
+            if (step % 97 == 0)
+            {
+                var probe = random.Next(step + 1);
+                var probeKind = (IdentityKind)(1 + random.Next(4));
+                Assert.Equal(model.TryGetValue((probeKind, $"v{probe}"), out var expected), table.TryGetIndex(probeKind, $"v{probe}", out var actual));
+                Assert.Equal(model.ContainsKey((probeKind, $"v{probe}")) ? expected : -1, actual);
+            }
+        }
+        Assert.Equal(model.Count, table.Count);
+        foreach (var ((kind, value), index) in model)
+        {
+            Assert.True(table.TryGetIndex(kind, value, out var found));
+            Assert.Equal(index, found);
+            Assert.Equal(new Identity(kind, value), table[index]);
+            Assert.False(table.TryGetIndex(IdentityKind.CookieId, value, out _));
+        }
+    }
+
     [Fact]
     public void Hash_spreads_similar_values_evenly()
     {

@@ -5,9 +5,9 @@ namespace Marketing.Sdk.Profiles;
 /// halving, near-constant amortised time per operation) over identities. Use it to resolve large
 /// histories offline — imports, backfills, what-if runs of the rules — before loading profiles; the
 /// online resolver applies the same rules against the stores event by event.
-/// Identities are interned once into a flat open-addressing table (one probe sequence per lookup,
-/// cached hash tags, no per-identity allocation), and each identity's parent pointer lives beside
-/// it in the table's entry.
+/// Identities are interned once into a flat open-addressing table (4-byte slots with a tag
+/// fingerprint, new identities staged in a small cached table behind a filter, no per-identity
+/// allocation), and each identity's parent pointer is the table entry's payload (a dense array).
 /// Not thread-safe.
 /// </summary>
 public sealed class IdentityGraph
@@ -47,7 +47,29 @@ public sealed class IdentityGraph
     /// <summary>Links two identities (adding them if absent); returns whether two components were joined.</summary>
     /// <param name="a">One identity.</param>
     /// <param name="b">The other identity.</param>
-    public bool Union(Identity a, Identity b) => UnionIndex(Add(a), Add(b));
+    public bool Union(Identity a, Identity b)
+    {
+        if (Tagged(a, out var ta) && Tagged(b, out var tb))
+        {
+            // Both hashed first, so that b's filter word is on its way while a is looked up.
+            _warm = _table.Prefetch(tb);
+            return UnionIndex(AddTagged(ta, a.Value), AddTagged(tb, b.Value));
+        }
+        return UnionIndex(Add(a), Add(b));
+    }
+
+    /// <summary>The tag of a valid identity; <see langword="false"/> for an invalid one, which <see cref="Add"/> then rejects.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static bool Tagged(Identity identity, out uint tag)
+    {
+        var k = (int)identity.Kind;
+        if (k > 0 && k < KindSlots)
+        {
+            return IdentityTable.TryTag(identity.Kind, identity.Value, out tag);
+        }
+        tag = 0;
+        return false;
+    }
 
     /// <summary>Links every identity of an observation (e.g. the identities of one event) with each other.</summary>
     /// <param name="identities">The identities seen together.</param>
@@ -112,13 +134,7 @@ public sealed class IdentityGraph
     /// </summary>
     private uint Warm(Identity identity, out uint tag)
     {
-        var k = (int)identity.Kind;
-        if (k > 0 && k < KindSlots && IdentityTable.TryTag(identity.Kind, identity.Value, out tag))
-        {
-            return _table.PeekSlot(tag);
-        }
-        tag = 0;
-        return 0;
+        return Tagged(identity, out tag) ? _table.Prefetch(tag) : 0;
     }
 
     private int AddTagged(uint tag, string value)
