@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Engines;
 using Marketing.Sdk.Recommendations;
 
 namespace Marketing.Sdk.Benchmarks.Recommendations;
@@ -12,6 +13,7 @@ namespace Marketing.Sdk.Benchmarks.Recommendations;
 /// heap for the top 10). Both run on one thread.
 /// </summary>
 [MemoryDiagnoser]
+[SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 0, iterationCount: 3)]
 public class SarFitBenchmarks
 {
     private const int Users = 200_000;
@@ -91,7 +93,7 @@ public class SarFitBenchmarks
             CollectionsMarshal.GetValueRefOrAddDefault(affinity[u], i, out _) += x.Weight;
         }
         var counts = new int[items.Count];
-        var pairs = new Dictionary<long, int>();
+        var pairs = new Dictionary<(int A, int B), int>();
         foreach (var row in affinity)
         {
             var list = row.Keys.ToArray();
@@ -102,7 +104,7 @@ public class SarFitBenchmarks
                 {
                     if (a != b)
                     {
-                        CollectionsMarshal.GetValueRefOrAddDefault(pairs, ((long)a << 32) | (uint)b, out _)++;
+                        CollectionsMarshal.GetValueRefOrAddDefault(pairs, (a, b), out _)++;
                     }
                 }
             }
@@ -112,10 +114,8 @@ public class SarFitBenchmarks
         {
             neighbours[i] = [];
         }
-        foreach (var (key, c) in pairs)
+        foreach (var ((a, b), c) in pairs)
         {
-            var a = (int)(key >> 32);
-            var b = (int)(key & 0xffffffff);
             neighbours[a].Add((b, c / (double)(counts[a] + counts[b] - c)));
         }
         for (var i = 0; i < neighbours.Length; i++)
