@@ -87,6 +87,43 @@ public abstract class OutboxConformance : StoreConformanceBase
     }
 
     [SkippableFact]
+    public async Task Ack_many_handles_claims_of_several_leases_and_large_batches()
+    {
+        await Store.Outbox.EnqueueAsync([.. Enumerable.Range(0, 1_200).Select(i => Message("d", $"m{i}"))]);
+        var first = await Store.Outbox.ClaimAsync("w1", 1_000, Lease);
+        var second = await Store.Outbox.ClaimAsync("w2", 1_000, Lease);
+        Assert.Equal(200, second.Count);
+        var claims = first.Concat(second).Select(e => (e.Id, e.LeaseToken)).ToList();
+        claims.Add(claims[0]);
+        claims.Add((second[0].Id, first[0].LeaseToken));
+        Assert.Equal(1_200, await Store.Outbox.AckManyAsync(claims));
+        Assert.Equal(new OutboxCounts(0, 0, 1_200, 0), await Store.Outbox.CountAsync());
+    }
+
+    [SkippableFact]
+    public async Task Claim_takes_pending_and_expired_leases_oldest_due_first()
+    {
+        await Store.Outbox.EnqueueAsync([Message("d", "retried")]);
+        var retried = (await Store.Outbox.ClaimAsync("w1", 1, Lease)).Single();
+        Assert.True(await Store.Outbox.RetryAsync(retried.Id, retried.LeaseToken, Start.AddMinutes(1), "HTTP 503"));
+        await Store.Outbox.EnqueueAsync([Message("d", "abandoned"), Message("d", "waiting"), Message("other", "elsewhere")]);
+        var abandoned = (await Store.Outbox.ClaimAsync("crashes", 1, TimeSpan.FromSeconds(30), "d")).Single();
+        Assert.Equal("abandoned", abandoned.Message.IdempotencyKey);
+        Time.Advance(TimeSpan.FromMinutes(2));
+        await Store.Outbox.EnqueueAsync([Message("d", "newest")]);
+
+        // Due by next attempt time: abandoned and waiting (enqueued at the start), retried (+1 min), newest (+2 min).
+        var firstTwo = await Store.Outbox.ClaimAsync("w2", 2, Lease, "d");
+        Assert.Equal(["abandoned", "waiting"], firstTwo.Select(e => e.Message.IdempotencyKey));
+        Assert.Equal(2, firstTwo[0].AttemptCount);
+        Assert.All(firstTwo, e => Assert.Equal(("w2", OutboxState.Leased, Start.AddMinutes(2) + Lease, "d"), (e.LeaseOwner, e.State, e.LeaseExpiresAt, e.Message.Destination)));
+        var rest = await Store.Outbox.ClaimAsync("w2", 10, Lease, "d");
+        Assert.Equal(["retried", "newest"], rest.Select(e => e.Message.IdempotencyKey));
+        Assert.Equal("HTTP 503", rest[0].LastError);
+        Assert.Equal("elsewhere", (await Store.Outbox.ClaimAsync("w3", 10, Lease)).Single().Message.IdempotencyKey);
+    }
+
+    [SkippableFact]
     public async Task Retry_waits_for_the_next_attempt_time_and_dead_letter_keeps_the_reason()
     {
         await Store.Outbox.EnqueueAsync([Message("d", "r")]);
