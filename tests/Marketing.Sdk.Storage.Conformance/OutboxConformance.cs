@@ -45,6 +45,17 @@ public abstract class OutboxConformance : StoreConformanceBase
     }
 
     [SkippableFact]
+    public async Task A_payload_that_is_part_of_an_array_stores_only_that_part()
+    {
+        var array = new byte[] { 1, 2, 3, 4, 5, 6 };
+        await Store.Outbox.EnqueueAsync([Message("d", "slice") with { Payload = new ReadOnlyMemory<byte>(array, 2, 3) }, Message("d", "whole", null, array)]);
+        var claimed = await Store.Outbox.ClaimAsync("w1", 10, Lease);
+        Assert.Equal(2, claimed.Count);
+        Assert.Equal([3, 4, 5], claimed[0].Message.Payload.ToArray());
+        Assert.Equal([1, 2, 3, 4, 5, 6], claimed[1].Message.Payload.ToArray());
+    }
+
+    [SkippableFact]
     public async Task Claim_leases_then_ack_completes_and_stale_tokens_are_refused()
     {
         await Store.Outbox.EnqueueAsync([Message("d", "a"), Message("d", "b"), Message("d", "c")]);

@@ -63,7 +63,10 @@ internal sealed class RelationalOutboxStore(RelationalDatabase db) : IOutboxStor
             d.Value = message.Destination;
             k.Value = message.IdempotencyKey;
             c.Value = message.CustomerId is { } id ? id.Value : DBNull.Value;
-            p.Value = message.Payload.ToArray();
+            // A payload that is a whole array is bound as it is (no copy per message).
+            p.Value = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(message.Payload, out var whole) && whole.Offset == 0 && whole.Count == whole.Array!.Length
+                ? whole.Array
+                : message.Payload.ToArray();
             m.Value = StoreJson.SerializeMeta(message);
             nowP.Value = now;
             next.Value = message.NotBefore?.UtcTicks ?? now;
