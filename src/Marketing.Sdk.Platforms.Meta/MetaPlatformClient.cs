@@ -44,6 +44,10 @@ public sealed partial class MetaPlatformClient : PlatformApiClient, IConversionS
 
     private static readonly HttpRequestOptionsKey<List<KeyValuePair<string, string>>> FormKey = new("Marketing.Sdk.Meta.Form");
     private static readonly HttpRequestOptionsKey<Action<Utf8JsonWriter>> JsonBodyKey = new("Marketing.Sdk.Meta.JsonBody");
+    private static readonly HttpRequestOptionsKey<int> JsonBodySizeKey = new("Marketing.Sdk.Meta.JsonBodySize");
+
+    /// <summary>A typical serialised Conversions API event with hashed customer information and one order line, in bytes (sizes the request buffer).</summary>
+    private const int ExpectedEventBytes = 768;
 
     private readonly MetaPlatformOptions _options;
     private readonly IConsentGate _consent;
@@ -148,7 +152,8 @@ public sealed partial class MetaPlatformClient : PlatformApiClient, IConversionS
         if (request.Options.TryGetValue(JsonBodyKey, out var writeBody))
         {
             // A JSON body (the Conversions API's large event batches): written once, with the token inside, never in the URL.
-            var buffer = new ArrayBufferWriter<byte>(64 * 1024);
+            // Sized for the expected body, so a batch of 1 000 events is not copied through every doubling of a small buffer.
+            var buffer = new ArrayBufferWriter<byte>(Math.Max(4 * 1024, request.Options.TryGetValue(JsonBodySizeKey, out var size) ? size : 64 * 1024));
             using (var writer = new Utf8JsonWriter(buffer))
             {
                 writer.WriteStartObject();
@@ -226,10 +231,11 @@ public sealed partial class MetaPlatformClient : PlatformApiClient, IConversionS
     private string Path(string objectId, string? edge = null) =>
         edge is null ? $"{_options.ApiVersion}/{objectId}" : $"{_options.ApiVersion}/{objectId}/{edge}";
 
-    private static HttpRequestMessage JsonBody(string path, Action<Utf8JsonWriter> writeBody)
+    private static HttpRequestMessage JsonBody(string path, Action<Utf8JsonWriter> writeBody, int expectedBytes)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, new Uri(path, UriKind.Relative));
         request.Options.Set(JsonBodyKey, writeBody);
+        request.Options.Set(JsonBodySizeKey, expectedBytes);
         return request;
     }
 
@@ -305,7 +311,7 @@ public sealed partial class MetaPlatformClient : PlatformApiClient, IConversionS
         var path = Path(_options.PixelId, "events");
         try
         {
-            var response = await SendAsync("conversions.send", () => JsonBody(path, WriteBody), MetaJsonContext.Default.CapiResponse, cancellationToken).ConfigureAwait(false);
+            var response = await SendAsync("conversions.send", () => JsonBody(path, WriteBody, (indices.Length * ExpectedEventBytes) + 1024), MetaJsonContext.Default.CapiResponse, cancellationToken).ConfigureAwait(false);
             state.TraceId = response.FbtraceId ?? state.TraceId;
             var complete = response.EventsReceived == indices.Length;
             foreach (var i in indices)

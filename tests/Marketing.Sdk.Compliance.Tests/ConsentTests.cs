@@ -71,6 +71,64 @@ public sealed class ConsentTests
         Assert.False((await host.Get<IConsentGate>().CheckAsync(Alice, ConsentPurpose.Sms)).Allowed);
     }
 
+    /// <summary>A store that answers only the per-customer reads, so the gate goes through the interface's default batched read.</summary>
+    private sealed class PerCustomerStore(IConsentStore inner) : IConsentStore
+    {
+        public ValueTask<ConsentRecord> AppendAsync(ConsentRecord record, CancellationToken cancellationToken = default) => inner.AppendAsync(record, cancellationToken);
+        public ValueTask<IReadOnlyDictionary<ConsentPurpose, ConsentRecord>> GetCurrentAsync(CustomerId customerId, CancellationToken cancellationToken = default) => inner.GetCurrentAsync(customerId, cancellationToken);
+        public IAsyncEnumerable<ConsentRecord> ReadHistoryAsync(CustomerId customerId, ConsentPurpose? purpose = null, CancellationToken cancellationToken = default) => inner.ReadHistoryAsync(customerId, purpose, cancellationToken);
+        public ValueTask<long> ReassignAsync(CustomerId source, CustomerId target, CancellationToken cancellationToken = default) => inner.ReassignAsync(source, target, cancellationToken);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Batched_gate_decides_exactly_as_per_customer_reads(bool sqlite)
+    {
+        await using var host = await Host.CreateAsync(sqlite);
+        var ledger = host.Get<ConsentLedger>();
+        var at = host.Time.GetUtcNow();
+        var meta = new[] { ConsentPurpose.AdMeasurement, ConsentPurpose.ThirdPartySharing, ConsentPurpose.CrossBorderTransfer };
+        var ids = Enumerable.Range(0, 9).Select(i => new CustomerId($"c_gate{i}")).ToArray();
+        await ledger.RecordAsync(ids[0], meta, true, Web);                                        // granted
+        await ledger.RecordAsync(ids[1], meta, true, Web);
+        await ledger.WithdrawAsync(ids[1], ConsentPurpose.AdMeasurement, Web with { At = at.AddMinutes(1) }); // withdrawn later
+        await ledger.WithdrawAsync(ids[2], ConsentPurpose.AdMeasurement, Web with { At = at });  // withdrawal and grant at one instant
+        await ledger.RecordAsync(ids[2], meta, true, Web with { At = at, Source = ConsentSources.App });
+        await ledger.RecordAsync(ids[3], [ConsentPurpose.AdMeasurement, ConsentPurpose.CrossBorderTransfer], true, Web); // separate consent never given
+        await ledger.RecordAsync(ids[4], meta, true, Web);                                        // tie on a separate consent
+        await ledger.WithdrawAsync(ids[4], ConsentPurpose.ThirdPartySharing, Web);
+        await ledger.RecordAsync(ids[5], meta, true, Web);                                        // restricted
+        await ledger.RecordAsync(ids[5], [ConsentLedger.RestrictionPurpose], true, new ConsentCapture(ConsentSources.DataSubjectRequest));
+        await ledger.RecordAsync(ids[6], meta, true, Web);                                        // restriction lifted at its own instant
+        await ledger.RecordAsync(ids[6], [ConsentLedger.RestrictionPurpose], false, new ConsentCapture(ConsentSources.DataSubjectRequest, At: at.AddMinutes(2)));
+        await ledger.RecordAsync(ids[6], [ConsentLedger.RestrictionPurpose], true, new ConsentCapture(ConsentSources.DataSubjectRequest, At: at.AddMinutes(2)));
+        await ledger.RecordAsync(ids[7], [ConsentPurpose.Email], true, Web);                      // no record for the purpose
+        // ids[8]: nothing at all.
+
+        var batched = host.Get<IConsentGate>();
+        var perCustomer = new ConsentGate(new PerCustomerStore(host.Get<IConsentStore>()), host.Get<Microsoft.Extensions.Options.IOptions<ComplianceOptions>>());
+        var input = ids.Concat(ids.Reverse()).ToArray();
+        foreach (var (purpose, destination) in new (ConsentPurpose, Channel?)[] { (ConsentPurpose.AdMeasurement, Channel.Meta), (ConsentPurpose.AdMeasurement, null), (ConsentPurpose.Email, Channel.Meta) })
+        {
+            var expected = await perCustomer.FilterAsync(input, purpose, destination);
+            var actual = await batched.FilterAsync(input, purpose, destination);
+            Assert.Equal(expected.Allowed, actual.Allowed);
+            Assert.Equal(expected.Denied, actual.Denied);
+            foreach (var id in ids)
+            {
+                Assert.Equal(await perCustomer.CheckAsync(id, purpose, destination), await batched.CheckAsync(id, purpose, destination));
+            }
+        }
+        var toMeta = await batched.FilterAsync(input, ConsentPurpose.AdMeasurement, Channel.Meta);
+        Assert.Equal([ids[0]], toMeta.Allowed);
+        Assert.Equal(
+            [ConsentDecisionReason.Withdrawn, ConsentDecisionReason.Withdrawn, ConsentDecisionReason.SeparateConsentMissing, ConsentDecisionReason.SeparateConsentMissing,
+             ConsentDecisionReason.Restricted, ConsentDecisionReason.Restricted, ConsentDecisionReason.NoRecord, ConsentDecisionReason.NoRecord],
+            toMeta.Denied.Select(d => d.Reason));
+        Assert.Contains("(source app)", toMeta.Denied[1].Explanation);
+    }
+
     [Fact]
     public async Task Third_party_and_cross_border_destinations_need_separate_consent()
     {

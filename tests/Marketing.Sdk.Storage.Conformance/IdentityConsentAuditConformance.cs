@@ -96,6 +96,71 @@ public abstract class ConsentStoreConformance : StoreConformanceBase
     }
 
     [SkippableFact]
+    public async Task Current_many_reads_many_customers_at_once_like_get_current()
+    {
+        var a = Customer("m1");
+        var b = Customer("m2");
+        var none = Customer("m3");
+        // a: email withdrawn later; ad targeting granted; analytics granted then (offline import) an older withdrawal.
+        await Store.Consents.AppendAsync(Record(a, ConsentPurpose.Email, true, Start));
+        var aEmail = await Store.Consents.AppendAsync(Record(a, ConsentPurpose.Email, false, Start.AddDays(1)));
+        var aAds = await Store.Consents.AppendAsync(Record(a, ConsentPurpose.AdTargeting, true, Start.ToOffset(TimeSpan.FromHours(8))));
+        var aAnalytics = await Store.Consents.AppendAsync(Record(a, ConsentPurpose.Analytics, true, Start.AddHours(2)));
+        await Store.Consents.AppendAsync(Record(a, ConsentPurpose.Analytics, false, Start.AddHours(1), "import"));
+        // b: SMS granted and withdrawn at the same instant, the grant appended last (the withdrawal wins);
+        // email withdrawn and granted at the same instant, the withdrawal appended last (it is current).
+        await Store.Consents.AppendAsync(Record(b, ConsentPurpose.Sms, false, Start));
+        var bSms = await Store.Consents.AppendAsync(Record(b, ConsentPurpose.Sms, true, Start, "app"));
+        await Store.Consents.AppendAsync(Record(b, ConsentPurpose.Email, true, Start));
+        var bEmail = await Store.Consents.AppendAsync(Record(b, ConsentPurpose.Email, false, Start));
+        // A grant at a later instant than an earlier same-instant pair is not tied.
+        await Store.Consents.AppendAsync(Record(b, ConsentPurpose.AdTargeting, false, Start));
+        await Store.Consents.AppendAsync(Record(b, ConsentPurpose.AdTargeting, true, Start));
+        var bAds = await Store.Consents.AppendAsync(Record(b, ConsentPurpose.AdTargeting, true, Start.AddMinutes(1)));
+        await Store.Consents.AppendAsync(Record(Customer("m4"), ConsentPurpose.Email, true, Start));
+
+        var all = await Store.Consents.GetCurrentManyAsync([a, b, none, a]);
+        var expected = new[]
+        {
+            new CurrentConsent(aEmail, false), new CurrentConsent(aAds, false), new CurrentConsent(aAnalytics, false),
+            new CurrentConsent(bSms, true), new CurrentConsent(bEmail, false), new CurrentConsent(bAds, false),
+        };
+        Assert.Equal(expected.OrderBy(e => e.Record.Sequence), all.OrderBy(e => e.Record.Sequence));
+        Assert.Equal(TimeSpan.FromHours(8), all.Single(e => e.Record.Sequence == aAds.Sequence).Record.RecordedAt.Offset);
+        Assert.False(all.Single(e => e.Record.Sequence == bSms.Sequence).IsGranted);
+        Assert.True(all.Single(e => e.Record.Sequence == bAds.Sequence).IsGranted);
+
+        // The same answers as GetCurrentAsync, customer by customer.
+        foreach (var customer in new[] { a, b, none })
+        {
+            var single = await Store.Consents.GetCurrentAsync(customer);
+            Assert.Equal(single.Values.OrderBy(r => r.Sequence), all.Where(e => e.Record.CustomerId == customer).Select(e => e.Record).OrderBy(r => r.Sequence));
+        }
+
+        var some = await Store.Consents.GetCurrentManyAsync([a, b], [ConsentPurpose.Sms, ConsentPurpose.Analytics, ConsentPurpose.Personalisation]);
+        Assert.Equal([aAnalytics.Sequence, bSms.Sequence], some.Select(e => e.Record.Sequence).Order());
+        Assert.Empty(await Store.Consents.GetCurrentManyAsync([none]));
+        Assert.Empty(await Store.Consents.GetCurrentManyAsync([]));
+        Assert.Empty(await Store.Consents.GetCurrentManyAsync([a], []));
+    }
+
+    [SkippableFact]
+    public async Task Current_many_reads_more_customers_than_one_query_binds()
+    {
+        var customers = Enumerable.Range(0, 640).Select(i => Customer($"n{i}")).ToList();
+        for (var i = 0; i < customers.Count; i++)
+        {
+            if (i % 3 != 0)
+            {
+                await Store.Consents.AppendAsync(Record(customers[i], ConsentPurpose.AdMeasurement, i % 3 == 1, Start.AddSeconds(i)));
+            }
+        }
+        var current = await Store.Consents.GetCurrentManyAsync(customers, [ConsentPurpose.AdMeasurement]);
+        Assert.Equal(customers.Where((_, i) => i % 3 != 0).Order(), current.Select(e => e.Record.CustomerId).Order());
+        Assert.All(current, e => Assert.Equal(int.Parse(e.Record.CustomerId.Value[3..], System.Globalization.CultureInfo.InvariantCulture) % 3 == 1, e.IsGranted));
+    }
+
+    [SkippableFact]
     public async Task Reassign_moves_history_to_the_survivor()
     {
         await Store.Consents.AppendAsync(Record(Customer("k4"), ConsentPurpose.Email, true, Start));

@@ -45,6 +45,17 @@ public abstract class OutboxConformance : StoreConformanceBase
     }
 
     [SkippableFact]
+    public async Task A_payload_that_is_part_of_an_array_stores_only_that_part()
+    {
+        var array = new byte[] { 1, 2, 3, 4, 5, 6 };
+        await Store.Outbox.EnqueueAsync([Message("d", "slice") with { Payload = new ReadOnlyMemory<byte>(array, 2, 3) }, Message("d", "whole", null, array)]);
+        var claimed = await Store.Outbox.ClaimAsync("w1", 10, Lease);
+        Assert.Equal(2, claimed.Count);
+        Assert.Equal([3, 4, 5], claimed[0].Message.Payload.ToArray());
+        Assert.Equal([1, 2, 3, 4, 5, 6], claimed[1].Message.Payload.ToArray());
+    }
+
+    [SkippableFact]
     public async Task Claim_leases_then_ack_completes_and_stale_tokens_are_refused()
     {
         await Store.Outbox.EnqueueAsync([Message("d", "a"), Message("d", "b"), Message("d", "c")]);
@@ -84,6 +95,43 @@ public abstract class OutboxConformance : StoreConformanceBase
         Assert.Equal(new OutboxCounts(0, 1, 2, 0), await Store.Outbox.CountAsync());
         Assert.Equal(OutboxState.Leased, (await Store.Outbox.GetAsync(batch[1].Id))!.State);
         Assert.Equal(0, await Store.Outbox.AckManyAsync([(batch[0].Id, batch[0].LeaseToken)]));
+    }
+
+    [SkippableFact]
+    public async Task Ack_many_handles_claims_of_several_leases_and_large_batches()
+    {
+        await Store.Outbox.EnqueueAsync([.. Enumerable.Range(0, 1_200).Select(i => Message("d", $"m{i}"))]);
+        var first = await Store.Outbox.ClaimAsync("w1", 1_000, Lease);
+        var second = await Store.Outbox.ClaimAsync("w2", 1_000, Lease);
+        Assert.Equal(200, second.Count);
+        var claims = first.Concat(second).Select(e => (e.Id, e.LeaseToken)).ToList();
+        claims.Add(claims[0]);
+        claims.Add((second[0].Id, first[0].LeaseToken));
+        Assert.Equal(1_200, await Store.Outbox.AckManyAsync(claims));
+        Assert.Equal(new OutboxCounts(0, 0, 1_200, 0), await Store.Outbox.CountAsync());
+    }
+
+    [SkippableFact]
+    public async Task Claim_takes_pending_and_expired_leases_oldest_due_first()
+    {
+        await Store.Outbox.EnqueueAsync([Message("d", "retried")]);
+        var retried = (await Store.Outbox.ClaimAsync("w1", 1, Lease)).Single();
+        Assert.True(await Store.Outbox.RetryAsync(retried.Id, retried.LeaseToken, Start.AddMinutes(1), "HTTP 503"));
+        await Store.Outbox.EnqueueAsync([Message("d", "abandoned"), Message("d", "waiting"), Message("other", "elsewhere")]);
+        var abandoned = (await Store.Outbox.ClaimAsync("crashes", 1, TimeSpan.FromSeconds(30), "d")).Single();
+        Assert.Equal("abandoned", abandoned.Message.IdempotencyKey);
+        Time.Advance(TimeSpan.FromMinutes(2));
+        await Store.Outbox.EnqueueAsync([Message("d", "newest")]);
+
+        // Due by next attempt time: abandoned and waiting (enqueued at the start), retried (+1 min), newest (+2 min).
+        var firstTwo = await Store.Outbox.ClaimAsync("w2", 2, Lease, "d");
+        Assert.Equal(["abandoned", "waiting"], firstTwo.Select(e => e.Message.IdempotencyKey));
+        Assert.Equal(2, firstTwo[0].AttemptCount);
+        Assert.All(firstTwo, e => Assert.Equal(("w2", OutboxState.Leased, Start.AddMinutes(2) + Lease, "d"), (e.LeaseOwner, e.State, e.LeaseExpiresAt, e.Message.Destination)));
+        var rest = await Store.Outbox.ClaimAsync("w2", 10, Lease, "d");
+        Assert.Equal(["retried", "newest"], rest.Select(e => e.Message.IdempotencyKey));
+        Assert.Equal("HTTP 503", rest[0].LastError);
+        Assert.Equal("elsewhere", (await Store.Outbox.ClaimAsync("w3", 10, Lease)).Single().Message.IdempotencyKey);
     }
 
     [SkippableFact]

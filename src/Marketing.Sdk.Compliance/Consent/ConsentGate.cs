@@ -64,14 +64,10 @@ public sealed partial class ConsentGate : IConsentGate
     /// <inheritdoc />
     public async ValueTask<ConsentDecision> CheckAsync(CustomerId customerId, ConsentPurpose purpose, Channel? destination = null, CancellationToken cancellationToken = default)
     {
-        var current = await _store.GetCurrentAsync(customerId, cancellationToken).ConfigureAwait(false);
-        var history = await HasSameInstantWithdrawalAsync(customerId, current, cancellationToken).ConfigureAwait(false);
-        var decision = Decide(customerId, purpose, destination, current, history);
-        _decisions.Add(1, new KeyValuePair<string, object?>("allowed", decision.Allowed), new KeyValuePair<string, object?>("reason", decision.Reason.ToString()));
-        if (!decision.Allowed)
-        {
-            LogDenied(_logger, customerId, purpose.Value, destination?.Value ?? "internal", decision.Reason, decision.DecidingPurpose.Value);
-        }
+        var required = RequiredPurposesFor(purpose, destination);
+        var current = await _store.GetCurrentManyAsync([customerId], PurposesToRead(required), cancellationToken).ConfigureAwait(false);
+        var decision = Decide(customerId, purpose, destination, required, current, allowedExplanations: null);
+        Record(decision);
         return decision;
     }
 
@@ -80,15 +76,37 @@ public sealed partial class ConsentGate : IConsentGate
     {
         ArgumentNullException.ThrowIfNull(customerIds);
         var seen = new HashSet<CustomerId>();
-        var allowed = new List<CustomerId>();
-        var denied = new List<ConsentDecision>();
+        var ordered = new List<CustomerId>();
         foreach (var id in customerIds)
         {
-            if (!seen.Add(id))
+            if (seen.Add(id))
             {
-                continue;
+                ordered.Add(id);
             }
-            var decision = await CheckAsync(id, purpose, destination, cancellationToken).ConfigureAwait(false);
+        }
+        var allowed = new List<CustomerId>(ordered.Count);
+        var denied = new List<ConsentDecision>();
+        if (ordered.Count == 0)
+        {
+            return new ConsentFilterResult(allowed, denied);
+        }
+        // One batched read for every customer (the store resolves the same-instant withdrawal rule).
+        var required = RequiredPurposesFor(purpose, destination);
+        var entries = await _store.GetCurrentManyAsync(seen, PurposesToRead(required), cancellationToken).ConfigureAwait(false);
+        var byCustomer = new Dictionary<CustomerId, List<CurrentConsent>>(ordered.Count);
+        foreach (var entry in entries)
+        {
+            if (!byCustomer.TryGetValue(entry.Record.CustomerId, out var list))
+            {
+                byCustomer[entry.Record.CustomerId] = list = new List<CurrentConsent>(required.Count + 1);
+            }
+            list.Add(entry);
+        }
+        var explanations = new string?[3];
+        foreach (var id in ordered)
+        {
+            var decision = Decide(id, purpose, destination, required, byCustomer.GetValueOrDefault(id), explanations);
+            Record(decision);
             if (decision.Allowed)
             {
                 allowed.Add(id);
@@ -101,40 +119,62 @@ public sealed partial class ConsentGate : IConsentGate
         return new ConsentFilterResult(allowed, denied);
     }
 
-    /// <summary>Purposes whose current grant shares its instant with a withdrawal (the withdrawal wins).</summary>
-    private async ValueTask<HashSet<ConsentPurpose>> HasSameInstantWithdrawalAsync(CustomerId customerId, IReadOnlyDictionary<ConsentPurpose, ConsentRecord> current, CancellationToken cancellationToken)
+    /// <summary>The purposes a decision reads: the required ones and the restriction marker.</summary>
+    private static HashSet<ConsentPurpose> PurposesToRead(IReadOnlyList<ConsentPurpose> required) => [.. required, ConsentLedger.RestrictionPurpose];
+
+    private void Record(ConsentDecision decision)
     {
-        var result = new HashSet<ConsentPurpose>();
-        if (!current.Values.Any(r => r.Granted))
+        _decisions.Add(1, new KeyValuePair<string, object?>("allowed", decision.Allowed), new KeyValuePair<string, object?>("reason", decision.Reason.ToString()));
+        if (!decision.Allowed)
         {
-            return result;
+            LogDenied(_logger, decision.CustomerId, decision.Purpose.Value, decision.Destination?.Value ?? "internal", decision.Reason, decision.DecidingPurpose.Value);
         }
-        await foreach (var record in _store.ReadHistoryAsync(customerId, null, cancellationToken).ConfigureAwait(false))
-        {
-            if (!record.Granted && current.TryGetValue(record.Purpose, out var latest) && latest.Granted && latest.RecordedAt == record.RecordedAt)
-            {
-                result.Add(record.Purpose);
-            }
-        }
-        return result;
     }
 
-    private ConsentDecision Decide(CustomerId customerId, ConsentPurpose purpose, Channel? destination, IReadOnlyDictionary<ConsentPurpose, ConsentRecord> current, HashSet<ConsentPurpose> tiedWithdrawals)
+    private static CurrentConsent? Find(IReadOnlyList<CurrentConsent>? current, ConsentPurpose purpose)
     {
-        var where = destination is { } d ? $" to {d}" : "";
-        if (current.TryGetValue(ConsentLedger.RestrictionPurpose, out var restriction) && restriction.Granted)
+        if (current is not null)
+        {
+            for (var i = 0; i < current.Count; i++)
+            {
+                if (current[i].Record.Purpose == purpose)
+                {
+                    return current[i];
+                }
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Decides from the customer's current records of the purposes read (<see cref="PurposesToRead"/>).</summary>
+    /// <param name="customerId">The customer.</param>
+    /// <param name="purpose">The purpose of the use.</param>
+    /// <param name="destination">The destination, if any.</param>
+    /// <param name="required">The purposes the use needs (<see cref="RequiredPurposesFor"/>).</param>
+    /// <param name="current">The customer's current records, or <see langword="null"/> when there are none.</param>
+    /// <param name="allowedExplanations">Caches the two "allowed" explanations and the destination phrase across the customers of one filter call, if given.</param>
+    private ConsentDecision Decide(CustomerId customerId, ConsentPurpose purpose, Channel? destination, IReadOnlyList<ConsentPurpose> required, IReadOnlyList<CurrentConsent>? current, string?[]? allowedExplanations)
+    {
+        var where = destination is { } d ? (allowedExplanations?[2] ?? $" to {d}") : "";
+        if (allowedExplanations is not null)
+        {
+            allowedExplanations[2] = where;
+        }
+        if (Find(current, ConsentLedger.RestrictionPurpose) is { Record: { Granted: true } restriction })
         {
             return new(customerId, purpose, destination, false, ConsentDecisionReason.Restricted, ConsentLedger.RestrictionPurpose,
                 $"Denied: processing is restricted by a data-subject request since {restriction.RecordedAt:O}.");
         }
         var allGranted = true;
-        foreach (var needed in RequiredPurposesFor(purpose, destination))
+        for (var i = 0; i < required.Count; i++)
         {
+            var needed = required[i];
             var separate = needed != purpose;
-            if (current.TryGetValue(needed, out var record))
+            if (Find(current, needed) is { } entry)
             {
-                if (!record.Granted || tiedWithdrawals.Contains(needed))
+                if (!entry.IsGranted)
                 {
+                    var record = entry.Record;
                     return new(customerId, purpose, destination, false, separate ? ConsentDecisionReason.SeparateConsentMissing : ConsentDecisionReason.Withdrawn, needed,
                         $"Denied: consent for '{needed}' was withdrawn at {record.RecordedAt:O} (source {record.Source}); using data for '{purpose}'{where} needs it.");
                 }
@@ -149,9 +189,15 @@ public sealed partial class ConsentGate : IConsentGate
             }
             allGranted = false;
         }
-        return allGranted
-            ? new(customerId, purpose, destination, true, ConsentDecisionReason.Granted, purpose, $"Allowed: every consent needed for '{purpose}'{where} is granted.")
-            : new(customerId, purpose, destination, true, ConsentDecisionReason.NotRequired, purpose, $"Allowed: '{purpose}' does not need consent under the configured policy and was not withdrawn.");
+        var slot = allGranted ? 0 : 1;
+        var explanation = allowedExplanations?[slot] ?? (allGranted
+            ? $"Allowed: every consent needed for '{purpose}'{where} is granted."
+            : $"Allowed: '{purpose}' does not need consent under the configured policy and was not withdrawn.");
+        if (allowedExplanations is not null)
+        {
+            allowedExplanations[slot] = explanation;
+        }
+        return new(customerId, purpose, destination, true, allGranted ? ConsentDecisionReason.Granted : ConsentDecisionReason.NotRequired, purpose, explanation);
     }
 
     [LoggerMessage(EventId = 9010, Level = LogLevel.Debug, Message = "Consent gate denied customer {CustomerId} for purpose {Purpose} to {Destination}: {Reason} on {DecidingPurpose}.")]

@@ -58,6 +58,42 @@ public sealed class InMemoryConsentStore : IConsentStore
     }
 
     /// <inheritdoc />
+    public ValueTask<IReadOnlyList<CurrentConsent>> GetCurrentManyAsync(IReadOnlyCollection<CustomerId> customerIds, IReadOnlyCollection<ConsentPurpose>? purposes = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(customerIds);
+        var wanted = customerIds as ISet<CustomerId> ?? new HashSet<CustomerId>(customerIds);
+        var purposeSet = purposes is null ? null : purposes as ISet<ConsentPurpose> ?? new HashSet<ConsentPurpose>(purposes);
+        // Per customer and purpose: the current record and whether a withdrawal shares its instant.
+        var current = new Dictionary<(CustomerId, ConsentPurpose), (ConsentRecord Record, bool WithdrawalAtInstant)>();
+        lock (_lock)
+        {
+            foreach (var r in _records)
+            {
+                if (!wanted.Contains(r.CustomerId) || (purposeSet is not null && !purposeSet.Contains(r.Purpose)))
+                {
+                    continue;
+                }
+                var key = (r.CustomerId, r.Purpose);
+                if (!current.TryGetValue(key, out var existing) || r.RecordedAt > existing.Record.RecordedAt)
+                {
+                    current[key] = (r, !r.Granted);
+                }
+                else if (r.RecordedAt == existing.Record.RecordedAt)
+                {
+                    // Append order: the later record is current; a withdrawal at the instant is remembered.
+                    current[key] = (r, existing.WithdrawalAtInstant || !r.Granted);
+                }
+            }
+        }
+        var result = new List<CurrentConsent>(current.Count);
+        foreach (var (record, withdrawalAtInstant) in current.Values)
+        {
+            result.Add(new CurrentConsent(record, record.Granted && withdrawalAtInstant));
+        }
+        return ValueTask.FromResult<IReadOnlyList<CurrentConsent>>(result);
+    }
+
+    /// <inheritdoc />
     public async IAsyncEnumerable<ConsentRecord> ReadHistoryAsync(CustomerId customerId, ConsentPurpose? purpose = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         foreach (var r in Snapshot(customerId, purpose))

@@ -63,7 +63,10 @@ internal sealed class RelationalOutboxStore(RelationalDatabase db) : IOutboxStor
             d.Value = message.Destination;
             k.Value = message.IdempotencyKey;
             c.Value = message.CustomerId is { } id ? id.Value : DBNull.Value;
-            p.Value = message.Payload.ToArray();
+            // A payload that is a whole array is bound as it is (no copy per message).
+            p.Value = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(message.Payload, out var whole) && whole.Offset == 0 && whole.Count == whole.Array!.Length
+                ? whole.Array
+                : message.Payload.ToArray();
             m.Value = StoreJson.SerializeMeta(message);
             nowP.Value = now;
             next.Value = message.NotBefore?.UtcTicks ?? now;
@@ -92,20 +95,29 @@ internal sealed class RelationalOutboxStore(RelationalDatabase db) : IOutboxStor
             var now = db.NowTicks();
             var token = Guid.NewGuid();
             var filter = destination is null ? "" : " AND destination = @d";
-            var due = $"SELECT id FROM {_t} WHERE ((state = 0 AND next_attempt_at <= @now) OR (state = 1 AND lease_expires_at <= @now)){filter} ORDER BY next_attempt_at, id LIMIT {maxCount}{(db.SkipLocked ? " FOR UPDATE SKIP LOCKED" : "")}";
+            // Where rows are locked (PostgreSQL) one statement picks the due rows of both kinds. Elsewhere
+            // (SQLite) the OR would make the database collect and sort every due row on each claim, so each
+            // kind is read in the order of its index, stopping after maxCount rows, and the two are merged.
+            var due = db.SkipLocked
+                ? $"SELECT id FROM {_t} WHERE ((state = 0 AND next_attempt_at <= @now) OR (state = 1 AND lease_expires_at <= @now)){filter} ORDER BY next_attempt_at, id LIMIT {maxCount} FOR UPDATE SKIP LOCKED"
+                : $"SELECT id FROM (SELECT id, next_attempt_at FROM (SELECT id, next_attempt_at FROM {_t} WHERE state = 0 AND next_attempt_at <= @now{filter} ORDER BY next_attempt_at, id LIMIT {maxCount}) "
+                    + $"UNION ALL SELECT id, next_attempt_at FROM (SELECT id, next_attempt_at FROM {_t} WHERE state = 1 AND lease_expires_at <= @now{filter} ORDER BY next_attempt_at, id LIMIT {maxCount}) "
+                    + $"ORDER BY next_attempt_at, id LIMIT {maxCount})";
             var sql = $"UPDATE {_t} SET state = 1, attempts = attempts + 1, lease_owner = @w, lease_token = @tok, lease_expires_at = @exp WHERE id IN ({due}) RETURNING {Columns}";
             var claimed = new List<OutboxEntry>(maxCount);
+            var expires = now + leaseDuration.Ticks;
             await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
-            await using (var cmd = scope.Command(sql).P("@now", now).P("@w", workerId).P("@tok", token.ToString("N")).P("@exp", now + leaseDuration.Ticks))
+            await using (var cmd = scope.Command(sql).P("@now", now).P("@w", workerId).P("@tok", token.ToString("N")).P("@exp", expires))
             {
                 if (destination is not null)
                 {
                     cmd.P("@d", destination);
                 }
                 await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                var lease = new Lease(workerId, token, Db.Utc(expires), destination);
                 while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    claimed.Add(Read(r));
+                    claimed.Add(Read(r, lease));
                 }
             }
             await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -123,6 +135,9 @@ internal sealed class RelationalOutboxStore(RelationalDatabase db) : IOutboxStor
 
     private string AckSql => $"UPDATE {_t} SET state = 2, completed_at = @now, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL WHERE id = @id AND state = 1 AND lease_token = @tok";
 
+    /// <summary>Message ids per acknowledgement statement of <see cref="AckManyAsync"/>.</summary>
+    internal const int AckChunk = 500;
+
     public async ValueTask<int> AckManyAsync(IReadOnlyList<(long Id, Guid LeaseToken)> claims, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(claims);
@@ -133,14 +148,28 @@ internal sealed class RelationalOutboxStore(RelationalDatabase db) : IOutboxStor
         using var call = db.Call(Store, "ack_many");
         try
         {
+            // The claims of one batch share their lease token: one statement per token and few hundred ids.
+            var now = db.NowTicks();
+            var sql = new System.Text.StringBuilder();
             await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
-            await using var cmd = scope.Command(AckSql).P("@id", 0L).P("@tok", string.Empty).P("@now", db.NowTicks());
             var acknowledged = 0;
-            foreach (var (id, token) in claims)
+            foreach (var group in claims.GroupBy(c => c.LeaseToken))
             {
-                cmd.Parameters["@id"].Value = id;
-                cmd.Parameters["@tok"].Value = token.ToString("N");
-                acknowledged += await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                foreach (var chunk in group.Select(c => c.Id).Distinct().Chunk(AckChunk))
+                {
+                    sql.Clear().Append("UPDATE ").Append(_t)
+                        .Append(" SET state = 2, completed_at = @now, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL WHERE state = 1 AND lease_token = @tok AND id IN (");
+                    for (var i = 0; i < chunk.Length; i++)
+                    {
+                        sql.Append(i == 0 ? "@i0" : $", @i{i}");
+                    }
+                    await using var cmd = scope.Command(sql.Append(')').ToString()).P("@now", now).P("@tok", group.Key.ToString("N"));
+                    for (var i = 0; i < chunk.Length; i++)
+                    {
+                        cmd.P($"@i{i}", chunk[i]);
+                    }
+                    acknowledged += await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
             }
             await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
             return acknowledged;
@@ -274,29 +303,35 @@ internal sealed class RelationalOutboxStore(RelationalDatabase db) : IOutboxStor
             return await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }, cancellationToken);
 
-    private static OutboxEntry Read(DbDataReader r)
+    /// <summary>The lease a claim just wrote (the same for every row it returns), so those columns need not be read back.</summary>
+    private sealed record Lease(string Owner, Guid Token, DateTimeOffset ExpiresAt, string? Destination);
+
+    private static readonly IReadOnlyDictionary<string, string> NoHeaders = System.Collections.ObjectModel.ReadOnlyDictionary<string, string>.Empty;
+
+    private static OutboxEntry Read(DbDataReader r, Lease? lease = null)
     {
-        var meta = StoreJson.DeserializeMeta(r.GetString(5));
+        var metaJson = r.GetString(5);
+        var meta = metaJson == StoreJson.DefaultMetaJson ? null : StoreJson.DeserializeMeta(metaJson);
         return new OutboxEntry
         {
             Id = r.GetInt64(0),
             Message = new OutboxMessage
             {
-                Destination = r.GetString(1),
+                Destination = lease?.Destination ?? r.GetString(1),
                 IdempotencyKey = r.GetString(2),
                 CustomerId = r.NullableString(3) is { } c ? new CustomerId(c) : null,
                 Payload = r.IsDBNull(4) ? Array.Empty<byte>() : r.GetFieldValue<byte[]>(4),
-                ContentType = meta.ContentType,
-                Headers = meta.Headers,
-                NotBefore = meta.NotBefore,
+                ContentType = meta?.ContentType ?? "application/json",
+                Headers = meta?.Headers ?? NoHeaders,
+                NotBefore = meta?.NotBefore,
             },
-            State = (OutboxState)r.GetInt32(6),
+            State = lease is null ? (OutboxState)r.GetInt32(6) : OutboxState.Leased,
             AttemptCount = r.GetInt32(7),
             EnqueuedAt = Db.Utc(r.GetInt64(8)),
             NextAttemptAt = Db.Utc(r.GetInt64(9)),
-            LeaseOwner = r.NullableString(10),
-            LeaseToken = r.NullableString(11) is { } t ? Guid.ParseExact(t, "N") : Guid.Empty,
-            LeaseExpiresAt = r.NullableInt64(12) is { } e ? Db.Utc(e) : null,
+            LeaseOwner = lease is null ? r.NullableString(10) : lease.Owner,
+            LeaseToken = lease is not null ? lease.Token : r.NullableString(11) is { } t ? Guid.ParseExact(t, "N") : Guid.Empty,
+            LeaseExpiresAt = lease is not null ? lease.ExpiresAt : r.NullableInt64(12) is { } e ? Db.Utc(e) : null,
             LastError = r.NullableString(13),
             CompletedAt = r.NullableInt64(14) is { } done ? Db.Utc(done) : null,
         };

@@ -682,6 +682,94 @@ internal sealed class RelationalConsentStore(RelationalDatabase db) : IConsentSt
         }
     }
 
+    /// <summary>Customers per query of <see cref="GetCurrentManyAsync"/> (bound as parameters of an IN list).</summary>
+    internal const int CurrentManyChunk = 250;
+
+    public async ValueTask<IReadOnlyList<CurrentConsent>> GetCurrentManyAsync(IReadOnlyCollection<CustomerId> customerIds, IReadOnlyCollection<ConsentPurpose>? purposes = null, CancellationToken cancellationToken = default)
+    {
+        using var call = db.Call(Store, "get_current_many");
+        try
+        {
+            ArgumentNullException.ThrowIfNull(customerIds);
+            var result = new List<CurrentConsent>();
+            var distinct = customerIds is ISet<CustomerId> set ? [.. set] : customerIds.Distinct().ToArray();
+            if (distinct.Length == 0)
+            {
+                return result;
+            }
+            var purposeList = purposes?.Distinct().ToArray();
+            if (purposeList is { Length: 0 })
+            {
+                return result;
+            }
+            var purposeFilter = purposeList is null ? "" : $" AND c.purpose IN ({string.Join(", ", purposeList.Select((_, i) => $"@p{i}"))})";
+            // Per customer and purpose, the record no other record supersedes (a later instant, or the same
+            // instant appended later) and whether a withdrawal shares its instant: the same-instant rule is
+            // decided by the database from the (customer_id, purpose, seq) index, without reading history.
+            var select = new System.Text.StringBuilder();
+            await using var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var chunk in distinct.Chunk(CurrentManyChunk))
+            {
+                select.Clear()
+                    .Append("SELECT c.customer_id, c.seq, c.purpose, c.granted, c.recorded_at, c.recorded_offset, c.source, c.policy_version, c.proof_hash, ")
+                    .Append("CASE WHEN EXISTS (SELECT 1 FROM ").Append(_t).Append(" w WHERE w.customer_id = c.customer_id AND w.purpose = c.purpose AND w.recorded_at = c.recorded_at AND NOT w.granted) THEN 1 ELSE 0 END ")
+                    .Append("FROM ").Append(_t).Append(" c WHERE c.customer_id IN (");
+                for (var i = 0; i < chunk.Length; i++)
+                {
+                    select.Append(i == 0 ? "@c0" : $", @c{i}");
+                }
+                select.Append(')').Append(purposeFilter)
+                    .Append(" AND NOT EXISTS (SELECT 1 FROM ").Append(_t).Append(" n WHERE n.customer_id = c.customer_id AND n.purpose = c.purpose AND (n.recorded_at > c.recorded_at OR (n.recorded_at = c.recorded_at AND n.seq > c.seq)))");
+                await using var cmd = conn.Command(select.ToString());
+                for (var i = 0; i < chunk.Length; i++)
+                {
+                    cmd.P($"@c{i}", chunk[i].Value);
+                }
+                for (var i = 0; purposeList is not null && i < purposeList.Length; i++)
+                {
+                    cmd.P($"@p{i}", purposeList[i].Value);
+                }
+                await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    var record = new ConsentRecord
+                    {
+                        Sequence = r.GetInt64(1),
+                        CustomerId = new CustomerId(r.GetString(0)),
+                        Purpose = KnownPurpose(purposeList, r.GetString(2)),
+                        Granted = r.GetBoolean(3),
+                        RecordedAt = Db.Instant(r.GetInt64(4), r.GetInt32(5)),
+                        Source = r.GetString(6),
+                        PolicyVersion = r.NullableString(7),
+                        ProofHash = r.NullableString(8),
+                    };
+                    result.Add(new CurrentConsent(record, record.Granted && r.GetInt32(9) == 1));
+                }
+            }
+            return result;
+        }
+        catch (Exception ex) when (call.Fail(ex))
+        {
+            throw call.Wrap(ex);
+        }
+    }
+
+    /// <summary>The requested purpose with this value (no new instance per row), or a new one.</summary>
+    private static ConsentPurpose KnownPurpose(ConsentPurpose[]? requested, string value)
+    {
+        if (requested is not null)
+        {
+            foreach (var p in requested)
+            {
+                if (string.Equals(p.Value, value, StringComparison.Ordinal))
+                {
+                    return p;
+                }
+            }
+        }
+        return new ConsentPurpose(value);
+    }
+
     public IAsyncEnumerable<ConsentRecord> ReadHistoryAsync(CustomerId customerId, ConsentPurpose? purpose = null, CancellationToken cancellationToken = default) =>
         db.Stream(Store, "read_history", ReadHistoryCoreAsync(customerId, purpose, cancellationToken), cancellationToken);
 

@@ -133,12 +133,20 @@ internal static class StoreJson
         return set;
     }
 
-    public static string SerializeMeta(OutboxMessage m) => JsonSerializer.Serialize(new OutboxMeta
-    {
-        ContentType = m.ContentType,
-        Headers = new Dictionary<string, string>(m.Headers, StringComparer.Ordinal),
-        NotBefore = m.NotBefore,
-    }, StorageJsonContext.Default.OutboxMeta);
+    /// <summary>The stored meta of a message with the default content type, no headers and no not-before time (most messages).</summary>
+    public static readonly string DefaultMetaJson = JsonSerializer.Serialize(new OutboxMeta(), StorageJsonContext.Default.OutboxMeta);
+
+    private static readonly OutboxMeta DefaultMeta = new();
+
+    public static string SerializeMeta(OutboxMessage m) =>
+        m.Headers.Count == 0 && m.NotBefore is null && m.ContentType == DefaultMeta.ContentType
+            ? DefaultMetaJson
+            : JsonSerializer.Serialize(new OutboxMeta
+            {
+                ContentType = m.ContentType,
+                Headers = new Dictionary<string, string>(m.Headers, StringComparer.Ordinal),
+                NotBefore = m.NotBefore,
+            }, StorageJsonContext.Default.OutboxMeta);
 
     public static OutboxMeta DeserializeMeta(string json) =>
         JsonSerializer.Deserialize(json, StorageJsonContext.Default.OutboxMeta) ?? new OutboxMeta();
