@@ -1,9 +1,11 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Data;
 using System.Data.Common;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using Marketing.Sdk.Storage.Relational;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -84,9 +86,9 @@ internal sealed class PostgreSqlDatabase : RelationalDatabase, IStorageMigrator,
 
     public override async ValueTask<HashSet<string>?> InsertEventsAsync(WriteScope scope, IReadOnlyList<MarketingEvent> events, CancellationToken cancellationToken)
     {
-        using var json = new EventJsonBuffer();
         if (events.Count < _copyThreshold)
         {
+            using var json = new EventJsonBuffer();
             await using var insert = scope.Command(string.Empty);
             var rows = new StringBuilder();
             for (var i = 0; i < events.Count; i++)
@@ -109,7 +111,7 @@ internal sealed class PostgreSqlDatabase : RelationalDatabase, IStorageMigrator,
         await scope.Transaction.SaveAsync(savepoint, cancellationToken).ConfigureAwait(false);
         try
         {
-            await CopyAsync(conn, $"COPY {Table("events")} ({EventColumns}) FROM STDIN (FORMAT BINARY)", events, json, staging: false, cancellationToken).ConfigureAwait(false);
+            await CopyAsync(conn, $"COPY {Table("events")} ({EventColumns}) FROM STDIN (FORMAT BINARY)", events, staging: false, cancellationToken).ConfigureAwait(false);
             await scope.Transaction.ReleaseAsync(savepoint, cancellationToken).ConfigureAwait(false);
             return null;
         }
@@ -121,7 +123,7 @@ internal sealed class PostgreSqlDatabase : RelationalDatabase, IStorageMigrator,
         {
             await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
-        await CopyAsync(conn, $"COPY pg_temp.marketing_events_staging (ord, {EventColumns}) FROM STDIN (FORMAT BINARY)", events, json, staging: true, cancellationToken).ConfigureAwait(false);
+        await CopyAsync(conn, $"COPY pg_temp.marketing_events_staging (ord, {EventColumns}) FROM STDIN (FORMAT BINARY)", events, staging: true, cancellationToken).ConfigureAwait(false);
         HashSet<string>? skipped;
         await using (var insert = scope.Command($"INSERT INTO {Table("events")} ({EventColumns}) SELECT {EventColumns} FROM pg_temp.marketing_events_staging ORDER BY ord ON CONFLICT (id) DO NOTHING RETURNING id"))
         {
@@ -134,34 +136,154 @@ internal sealed class PostgreSqlDatabase : RelationalDatabase, IStorageMigrator,
         return skipped;
     }
 
-    private static async Task CopyAsync(NpgsqlConnection conn, string copySql, IReadOnlyList<MarketingEvent> events, EventJsonBuffer json, bool staging, CancellationToken cancellationToken)
+    /// <summary>Bytes of COPY data handed to Npgsql at a time.</summary>
+    private const int CopyChunk = 64 * 1024;
+
+    /// <summary>The signature, flags and header extension length that open PostgreSQL's binary COPY format.</summary>
+    private static ReadOnlySpan<byte> CopyHeader => [(byte)'P', (byte)'G', (byte)'C', (byte)'O', (byte)'P', (byte)'Y', (byte)'\n', 0xFF, (byte)'\r', (byte)'\n', 0, 0, 0, 0, 0, 0, 0, 0, 0];
+
+    /// <summary>
+    /// Streams the rows in PostgreSQL's binary COPY format, encoded here into one reused buffer: text as UTF-8
+    /// (the document straight from the serializer, never as a string), integers big-endian. This keeps the client
+    /// to a few hundred nanoseconds per row, where a typed importer spends more than the server on each row.
+    /// </summary>
+    private static async Task CopyAsync(NpgsqlConnection conn, string copySql, IReadOnlyList<MarketingEvent> events, bool staging, CancellationToken cancellationToken)
     {
-        await using var copy = await conn.BeginBinaryImportAsync(copySql, cancellationToken).ConfigureAwait(false);
-        for (var i = 0; i < events.Count; i++)
+        var buffer = new CopyBuffer(CopyChunk + 4096);
+        await using var json = new Utf8JsonWriter(buffer, StoreJson.WriterOptions);
+        var copy = await conn.BeginRawBinaryCopyAsync(copySql, cancellationToken).ConfigureAwait(false);
+        try
         {
-            var e = events[i];
-            await copy.StartRowAsync(cancellationToken).ConfigureAwait(false);
-            if (staging)
+            buffer.Write(CopyHeader);
+            for (var i = 0; i < events.Count; i++)
             {
-                await copy.WriteAsync(i, NpgsqlDbType.Integer, cancellationToken).ConfigureAwait(false);
+                var e = events[i];
+                buffer.Int16(staging ? (short)8 : (short)7);
+                if (staging)
+                {
+                    buffer.Int32(4);
+                    buffer.Int32(i);
+                }
+                buffer.Text(e.Id);
+                buffer.Text(e.CustomerId!.Value.Value);
+                buffer.Text(e.Type.Value);
+                buffer.Int32(8);
+                buffer.Int64(e.OccurredAt.UtcTicks);
+                buffer.Int32(4);
+                buffer.Int32(Db.Offset(e.OccurredAt));
+                if (e.ReceivedAt is { } r)
+                {
+                    buffer.Int32(8);
+                    buffer.Int64(r.UtcTicks);
+                }
+                else
+                {
+                    buffer.Int32(-1);
+                }
+                var length = buffer.Reserve(4);
+                json.Reset();
+                StoreJson.WriteEvent(json, e);
+                json.Flush();
+                buffer.Patch(length, buffer.Length - length - 4);
+                if (buffer.Length >= CopyChunk)
+                {
+                    await copy.WriteAsync(buffer.Written, cancellationToken).ConfigureAwait(false);
+                    buffer.Clear();
+                }
             }
-            await copy.WriteAsync(e.Id, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-            await copy.WriteAsync(e.CustomerId!.Value.Value, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-            await copy.WriteAsync(e.Type.Value, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-            await copy.WriteAsync(e.OccurredAt.UtcTicks, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
-            await copy.WriteAsync(Db.Offset(e.OccurredAt), NpgsqlDbType.Integer, cancellationToken).ConfigureAwait(false);
-            if (e.ReceivedAt is { } r)
-            {
-                await copy.WriteAsync(r.UtcTicks, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                await copy.WriteNullAsync(cancellationToken).ConfigureAwait(false);
-            }
-            // The document is written from a reused buffer: no string per event.
-            await copy.WriteAsync(json.Chars(e), NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+            buffer.Int16(-1);
+            await copy.WriteAsync(buffer.Written, cancellationToken).ConfigureAwait(false);
         }
-        await copy.CompleteAsync(cancellationToken).ConfigureAwait(false);
+        catch
+        {
+            // Abort the COPY (nothing of it is kept) and report the original failure, not the abort's.
+            try
+            {
+                await copy.CancelAsync().ConfigureAwait(false);
+            }
+            catch (NpgsqlException)
+            {
+            }
+            catch (InvalidOperationException)
+            {
+            }
+            await copy.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        // Ends the COPY; a row the server rejected (e.g. a stored id) surfaces here as a PostgresException.
+        await copy.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>A growable byte buffer that the JSON writer writes into and that big-endian fields are appended to.</summary>
+    private sealed class CopyBuffer(int capacity) : IBufferWriter<byte>
+    {
+        private byte[] _bytes = new byte[capacity];
+
+        public int Length { get; private set; }
+
+        public ReadOnlyMemory<byte> Written => _bytes.AsMemory(0, Length);
+
+        public void Clear() => Length = 0;
+
+        public void Advance(int count) => Length += count;
+
+        public Memory<byte> GetMemory(int sizeHint = 0) => _bytes.AsMemory(Ensure(sizeHint));
+
+        public Span<byte> GetSpan(int sizeHint = 0) => _bytes.AsSpan(Ensure(sizeHint));
+
+        private int Ensure(int sizeHint)
+        {
+            var need = Length + Math.Max(sizeHint, 256);
+            if (need > _bytes.Length)
+            {
+                Array.Resize(ref _bytes, Math.Max(need, _bytes.Length * 2));
+            }
+            return Length;
+        }
+
+        public void Write(ReadOnlySpan<byte> bytes)
+        {
+            bytes.CopyTo(GetSpan(bytes.Length));
+            Length += bytes.Length;
+        }
+
+        public void Int16(short value)
+        {
+            BinaryPrimitives.WriteInt16BigEndian(GetSpan(2), value);
+            Length += 2;
+        }
+
+        public void Int32(int value)
+        {
+            BinaryPrimitives.WriteInt32BigEndian(GetSpan(4), value);
+            Length += 4;
+        }
+
+        public void Int64(long value)
+        {
+            BinaryPrimitives.WriteInt64BigEndian(GetSpan(8), value);
+            Length += 8;
+        }
+
+        /// <summary>A text field: its UTF-8 length, then its UTF-8 bytes.</summary>
+        public void Text(string value)
+        {
+            var span = GetSpan(4 + Encoding.UTF8.GetMaxByteCount(value.Length));
+            var n = Encoding.UTF8.GetBytes(value, span[4..]);
+            BinaryPrimitives.WriteInt32BigEndian(span, n);
+            Length += 4 + n;
+        }
+
+        /// <summary>Skips <paramref name="count"/> bytes to be filled in by <see cref="Patch"/>; returns their position.</summary>
+        public int Reserve(int count)
+        {
+            GetSpan(count);
+            var at = Length;
+            Length += count;
+            return at;
+        }
+
+        public void Patch(int position, int value) => BinaryPrimitives.WriteInt32BigEndian(_bytes.AsSpan(position, 4), value);
     }
 
     /// <summary>Runs an <c>INSERT … RETURNING id</c> and returns the ids of <paramref name="events"/> it did not insert (null when none).</summary>

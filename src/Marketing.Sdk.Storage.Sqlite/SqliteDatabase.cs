@@ -1,9 +1,11 @@
 using System.Data.Common;
 using System.Globalization;
+using System.Text;
 using Marketing.Sdk.Storage.Relational;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using SQLitePCL;
 
 namespace Marketing.Sdk.Storage.Sqlite;
 
@@ -106,124 +108,82 @@ internal sealed class SqliteDatabase : RelationalDatabase, IStorageMigrator, IDi
         }
     }
 
-    /// <summary>
-    /// Rows per multi-row INSERT (7 bound parameters each, far under SQLite's variable limit). Kept small on
-    /// purpose: parameters are bound by name on every execution and SQLite finds a name by a linear scan of the
-    /// statement's parameters, so binding costs grow with the square of the chunk size while the per-statement
-    /// cost saved shrinks as its inverse.
-    /// </summary>
-    internal const int InsertChunk = 8;
-
     private const string EventColumns = "id, customer_id, type, occurred_at, occurred_offset, received_at, data";
 
-    public override async ValueTask<HashSet<string>?> InsertEventsAsync(WriteScope scope, IReadOnlyList<MarketingEvent> events, CancellationToken cancellationToken)
+    /// <summary>
+    /// Inserts the rows with one prepared single-row <c>INSERT … ON CONFLICT (id) DO NOTHING</c>, stepped once per
+    /// event through SQLite's own API: values are bound by position as UTF-8 (the document straight from the
+    /// serializer's buffer), so no parameter is looked up by name and no string is built per value. SQLite runs
+    /// in-process, so a multi-row statement saves nothing here; a row that changed nothing had a stored id.
+    /// </summary>
+    public override ValueTask<HashSet<string>?> InsertEventsAsync(WriteScope scope, IReadOnlyList<MarketingEvent> events, CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
+        var handle = ((SqliteConnection)scope.Connection).Handle!;
         HashSet<string>? skipped = null;
         using var json = new EventJsonBuffer();
-        // One prepared multi-row statement, reused for every full chunk; the tail gets its own.
-        ChunkInsert? full = null;
-        try
+        var text = new Utf8Text();
+        var rc = raw.sqlite3_prepare_v3(handle, $"INSERT INTO {Table("events")} ({EventColumns}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO NOTHING", raw.SQLITE_PREPARE_PERSISTENT, out var stmt);
+        using (stmt)
         {
-            for (var start = 0; start < events.Count; start += InsertChunk)
+            SqliteException.ThrowExceptionForRC(rc, handle);
+            for (var i = 0; i < events.Count; i++)
             {
-                var count = Math.Min(InsertChunk, events.Count - start);
-                if (count == InsertChunk)
+                if ((i & 1023) == 1023)
                 {
-                    full ??= new ChunkInsert(scope, Table("events"), InsertChunk);
-                    skipped = await full.RunAsync(events, start, json, skipped, cancellationToken).ConfigureAwait(false);
+                    cancellationToken.ThrowIfCancellationRequested();
                 }
-                else
+                var e = events[i];
+                BindText(stmt, 1, text.Get(e.Id), handle);
+                BindText(stmt, 2, text.Get(e.CustomerId!.Value.Value), handle);
+                BindText(stmt, 3, text.Get(e.Type.Value), handle);
+                Check(raw.sqlite3_bind_int64(stmt, 4, e.OccurredAt.UtcTicks), handle);
+                Check(raw.sqlite3_bind_int(stmt, 5, Db.Offset(e.OccurredAt)), handle);
+                Check(e.ReceivedAt is { } received ? raw.sqlite3_bind_int64(stmt, 6, received.UtcTicks) : raw.sqlite3_bind_null(stmt, 6), handle);
+                BindText(stmt, 7, json.Utf8(e), handle);
+                rc = raw.sqlite3_step(stmt);
+                if (rc != raw.SQLITE_DONE)
                 {
-                    using var tail = new ChunkInsert(scope, Table("events"), count);
-                    skipped = await tail.RunAsync(events, start, json, skipped, cancellationToken).ConfigureAwait(false);
+                    SqliteException.ThrowExceptionForRC(rc, handle);
                 }
+                if (raw.sqlite3_changes(handle) == 0)
+                {
+                    (skipped ??= new HashSet<string>(StringComparer.Ordinal)).Add(e.Id);
+                }
+                Check(raw.sqlite3_reset(stmt), handle);
             }
         }
-        finally
-        {
-            full?.Dispose();
-        }
-        return skipped;
+        return ValueTask.FromResult(skipped);
     }
 
-    /// <summary>A prepared <c>INSERT … VALUES (…), (…) … ON CONFLICT (id) DO NOTHING RETURNING id</c> for a fixed number of rows.</summary>
-    private sealed class ChunkInsert : IDisposable
+    /// <summary>Binds UTF-8 text (SQLite copies it); an empty value is bound as empty text, never as NULL.</summary>
+    private static void BindText(sqlite3_stmt stmt, int index, ReadOnlySpan<byte> utf8, sqlite3 handle) =>
+        Check(utf8.IsEmpty ? raw.sqlite3_bind_text(stmt, index, string.Empty) : raw.sqlite3_bind_text(stmt, index, utf8), handle);
+
+    private static void Check(int rc, sqlite3 handle)
     {
-        private readonly DbCommand _cmd;
-        private readonly SqliteParameter[] _p;
-        private readonly int _rows;
-        private readonly List<string> _returned = [];
-
-        public ChunkInsert(WriteScope scope, string table, int rows)
+        if (rc != raw.SQLITE_OK)
         {
-            _rows = rows;
-            var sql = new System.Text.StringBuilder(64 + (rows * 48));
-            sql.Append("INSERT INTO ").Append(table).Append(" (").Append(EventColumns).Append(") VALUES ");
-            _cmd = scope.Command(string.Empty);
-            _p = new SqliteParameter[rows * 7];
-            for (var r = 0; r < rows; r++)
-            {
-                sql.Append(r == 0 ? "(" : ", (");
-                for (var c = 0; c < 7; c++)
-                {
-                    var name = string.Create(CultureInfo.InvariantCulture, $"@p{(r * 7) + c}");
-                    sql.Append(c == 0 ? "" : ", ").Append(name);
-                    _p[(r * 7) + c] = Add(_cmd, name, c is 3 or 4 or 5 ? SqliteType.Integer : SqliteType.Text);
-                }
-                sql.Append(')');
-            }
-            sql.Append(" ON CONFLICT (id) DO NOTHING RETURNING id");
-            _cmd.CommandText = sql.ToString();
-            _cmd.Prepare();
+            SqliteException.ThrowExceptionForRC(rc, handle);
         }
-
-        public async ValueTask<HashSet<string>?> RunAsync(IReadOnlyList<MarketingEvent> events, int start, EventJsonBuffer json, HashSet<string>? skipped, CancellationToken cancellationToken)
-        {
-            for (var r = 0; r < _rows; r++)
-            {
-                var e = events[start + r];
-                var p = r * 7;
-                _p[p].Value = e.Id;
-                _p[p + 1].Value = e.CustomerId!.Value.Value;
-                _p[p + 2].Value = e.Type.Value;
-                _p[p + 3].Value = e.OccurredAt.UtcTicks;
-                _p[p + 4].Value = Db.Offset(e.OccurredAt);
-                _p[p + 5].Value = e.ReceivedAt is { } received ? received.UtcTicks : DBNull.Value;
-                _p[p + 6].Value = json.String(e);
-            }
-            _returned.Clear();
-            await using (var reader = await _cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-            {
-                // RETURNING yields the inserted rows in no guaranteed order: when all rows came back, nothing was skipped.
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    _returned.Add(reader.GetString(0));
-                }
-            }
-            if (_returned.Count == _rows)
-            {
-                return skipped;
-            }
-            var inserted = new HashSet<string>(_returned, StringComparer.Ordinal);
-            for (var r = 0; r < _rows; r++)
-            {
-                var id = events[start + r].Id;
-                if (!inserted.Contains(id))
-                {
-                    (skipped ??= new HashSet<string>(StringComparer.Ordinal)).Add(id);
-                }
-            }
-            return skipped;
-        }
-
-        public void Dispose() => _cmd.Dispose();
     }
 
-    private static SqliteParameter Add(DbCommand cmd, string name, SqliteType type)
+    /// <summary>A reused UTF-8 buffer for binding short strings (ids, customer ids, type names).</summary>
+    private sealed class Utf8Text
     {
-        var p = new SqliteParameter(name, type);
-        cmd.Parameters.Add(p);
-        return p;
+        private byte[] _bytes = new byte[256];
+
+        /// <summary><paramref name="value"/> as UTF-8; valid until the next call.</summary>
+        public ReadOnlySpan<byte> Get(string value)
+        {
+            var max = Encoding.UTF8.GetMaxByteCount(value.Length);
+            if (_bytes.Length < max)
+            {
+                _bytes = new byte[Math.Max(max, _bytes.Length * 2)];
+            }
+            var n = Encoding.UTF8.GetBytes(value, _bytes);
+            return _bytes.AsSpan(0, n);
+        }
     }
 
     public override ValueTask LockAuditChainAsync(WriteScope scope, CancellationToken cancellationToken) => ValueTask.CompletedTask;

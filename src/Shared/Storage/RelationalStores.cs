@@ -183,7 +183,7 @@ internal sealed class RelationalEventStore(RelationalDatabase db) : IEventStore
         {
             unique = filtered;
         }
-        var skipped = unique.Count == 0 ? null : await db.InsertEventsAsync(scope, unique, cancellationToken).ConfigureAwait(false);
+        var skipped = unique.Count == 0 ? null : await db.InsertEventsAsync(scope, InsertOrder(unique), cancellationToken).ConfigureAwait(false);
         if (repeat is null && skipped is null)
         {
             return new AppendResult(unique.Count, []);
@@ -198,6 +198,37 @@ internal sealed class RelationalEventStore(RelationalDatabase db) : IEventStore
             }
         }
         return new AppendResult(unique.Count - (skipped?.Count ?? 0), duplicates);
+    }
+
+    /// <summary>Batches at least this large are inserted in time order (see <see cref="InsertOrder"/>).</summary>
+    internal const int SortThreshold = 64;
+
+    /// <summary>
+    /// The order rows are inserted in: large batches by occurrence time. What is stored and reported does not
+    /// depend on it (ids are unique within <paramref name="unique"/>, duplicates are reported in batch order), but
+    /// the time-keyed indexes (<c>ix_events_occurred</c>, <c>ix_events_type_time</c>) then take their new entries
+    /// as a few ascending runs instead of one random page per row, which keeps their pages in cache.
+    /// </summary>
+    internal static IReadOnlyList<MarketingEvent> InsertOrder(IReadOnlyList<MarketingEvent> unique)
+    {
+        if (unique.Count < SortThreshold)
+        {
+            return unique;
+        }
+        var keys = new long[unique.Count];
+        var rows = new MarketingEvent[unique.Count];
+        var sorted = true;
+        for (var i = 0; i < rows.Length; i++)
+        {
+            rows[i] = unique[i];
+            keys[i] = rows[i].OccurredAt.UtcTicks;
+            sorted &= i == 0 || keys[i - 1] <= keys[i];
+        }
+        if (!sorted)
+        {
+            Array.Sort(keys, rows);
+        }
+        return rows;
     }
 
     public IAsyncEnumerable<MarketingEvent> ReadAsync(EventQuery query, CancellationToken cancellationToken = default) =>

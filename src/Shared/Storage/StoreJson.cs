@@ -56,6 +56,69 @@ internal sealed class StoredMoneyConverter : JsonConverter<Money>
     }
 }
 
+/// <summary>
+/// Reads and writes <see cref="Identity"/> in stored documents as <c>{"kind":…,"value":…}</c>. The domain
+/// context also writes the computed <see cref="Identity.Key"/> and <see cref="Identity.Fingerprint"/> (a SHA-256
+/// per identity, ≈ 100 bytes per row); both are derived from kind and value, so stores leave them out. Documents
+/// stored with them still read back: unknown properties are skipped.
+/// </summary>
+internal sealed class StoredIdentityConverter : JsonConverter<Identity>
+{
+    private static readonly JsonEncodedText KindName = JsonEncodedText.Encode("kind");
+    private static readonly JsonEncodedText ValueName = JsonEncodedText.Encode("value");
+    private static readonly JsonEncodedText[] KindValues = Enum.GetValues<IdentityKind>()
+        .Select(k => JsonEncodedText.Encode(k.ToString())).ToArray();
+    private static readonly IdentityKind[] Kinds = Enum.GetValues<IdentityKind>();
+
+    public override Identity Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw new JsonException("An identity is stored as an object.");
+        }
+        IdentityKind? kind = null;
+        string? value = null;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+        {
+            var isKind = reader.ValueTextEquals(KindName.EncodedUtf8Bytes);
+            var isValue = !isKind && reader.ValueTextEquals(ValueName.EncodedUtf8Bytes);
+            reader.Read();
+            if (isKind)
+            {
+                kind = reader.TokenType == JsonTokenType.Number
+                    ? (IdentityKind)reader.GetInt32()
+                    : Enum.TryParse<IdentityKind>(reader.GetString(), ignoreCase: true, out var k) ? k : throw new JsonException("An unknown identity kind.");
+            }
+            else if (isValue)
+            {
+                value = reader.GetString();
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+        return new Identity(kind ?? throw new JsonException("An identity without a kind."), value ?? throw new JsonException("An identity without a value."));
+    }
+
+    public override void Write(Utf8JsonWriter writer, Identity value, JsonSerializerOptions options)
+    {
+        writer.WriteStartObject();
+        var i = Array.IndexOf(Kinds, value.Kind);
+        if (i >= 0)
+        {
+            writer.WriteString(KindName, KindValues[i]);
+        }
+        else
+        {
+            // Unknown kinds are rejected before anything is stored; written as the enum converter would.
+            writer.WriteString(KindName, value.Kind.ToString());
+        }
+        writer.WriteString(ValueName, value.Value);
+        writer.WriteEndObject();
+    }
+}
+
 /// <summary>Serialisation of stored documents, and the checks that make round trips exact.</summary>
 internal static class StoreJson
 {
@@ -64,11 +127,15 @@ internal static class StoreJson
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Converters = { new StoredMoneyConverter() },
+        Converters = { new StoredMoneyConverter(), new StoredIdentityConverter() },
     });
 
     public static string SerializeEvent(MarketingEvent e) =>
         JsonSerializer.Serialize(e with { CustomerId = null }, Context.MarketingEvent);
+
+    /// <summary>Writes the document <see cref="SerializeEvent"/> returns (byte-identical with a writer made with <see cref="WriterOptions"/>).</summary>
+    public static void WriteEvent(Utf8JsonWriter writer, MarketingEvent e) =>
+        JsonSerializer.Serialize(writer, e with { CustomerId = null }, Context.MarketingEvent);
 
     /// <summary>Writer options equal to those <see cref="JsonSerializer"/> uses with <see cref="Context"/>, so documents are byte-identical.</summary>
     internal static JsonWriterOptions WriterOptions { get; } = new()
@@ -302,7 +369,7 @@ internal sealed class EventJsonBuffer : IDisposable
     {
         _bytes.ResetWrittenCount();
         _writer.Reset();
-        JsonSerializer.Serialize(_writer, e with { CustomerId = null }, StoreJson.Context.MarketingEvent);
+        StoreJson.WriteEvent(_writer, e);
         _writer.Flush();
         return _bytes.WrittenSpan;
     }
