@@ -44,5 +44,10 @@ internal static class PostgreSqlSchema
             CREATE INDEX ix_events_type_time ON {0}.events (type, occurred_at, id);
             DROP INDEX {0}.ix_events_type;
             """),
+        new(6, "outbox payloads in their own table", """
+            CREATE TABLE {0}.outbox_payloads (id bigint NOT NULL PRIMARY KEY, payload bytea NOT NULL);
+            INSERT INTO {0}.outbox_payloads (id, payload) SELECT id, payload FROM {0}.outbox_messages;
+            UPDATE {0}.outbox_messages SET payload = decode('', 'hex');
+            """),
     ];
 }

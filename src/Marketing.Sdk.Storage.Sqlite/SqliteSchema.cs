@@ -42,5 +42,10 @@ internal static class SqliteSchema
             CREATE INDEX ix_events_type_time ON events (type, occurred_at, id);
             DROP INDEX ix_events_type;
             """),
+        new(6, "outbox payloads in their own table", """
+            CREATE TABLE outbox_payloads (id INTEGER NOT NULL PRIMARY KEY, payload BLOB NOT NULL);
+            INSERT INTO outbox_payloads (id, payload) SELECT id, payload FROM outbox_messages;
+            UPDATE outbox_messages SET payload = X'';
+            """),
     ];
 }

@@ -63,6 +63,7 @@ internal static class PostgreSqlHarness
             "SELECT COUNT(*) FROM {0}.identity_merges WHERE survivor = @c OR merged = @c",
             "SELECT COUNT(*) FROM {0}.consent_records WHERE customer_id = @c",
             "SELECT COUNT(*) FROM {0}.outbox_messages WHERE customer_id = @c",
+            "SELECT COUNT(*) FROM {0}.outbox_payloads WHERE id NOT IN (SELECT id FROM {0}.outbox_messages) AND @c IS NOT NULL",
             "SELECT COUNT(*) FROM {0}.state_entries WHERE starts_with(key, @c || '|')",
         })
         {

@@ -43,6 +43,7 @@ internal static class SqliteHarness
             "SELECT COUNT(*) FROM identity_merges WHERE survivor = @c OR merged = @c",
             "SELECT COUNT(*) FROM consent_records WHERE customer_id = @c",
             "SELECT COUNT(*) FROM outbox_messages WHERE customer_id = @c",
+            "SELECT COUNT(*) FROM outbox_payloads WHERE id NOT IN (SELECT id FROM outbox_messages) AND @c IS NOT NULL",
             "SELECT COUNT(*) FROM state_entries WHERE substr(key, 1, length(@c) + 1) = @c || '|'",
         })
         {

@@ -8,7 +8,15 @@ internal sealed class RelationalOutboxStore(RelationalDatabase db) : IOutboxStor
 {
     private const string Store = "outbox";
     private readonly string _t = db.Table("outbox_messages");
-    private const string Columns = "id, destination, idempotency_key, customer_id, payload, meta, state, attempts, enqueued_at, next_attempt_at, lease_owner, lease_token, lease_expires_at, last_error, completed_at";
+
+    // Payloads live in their own table (keyed by the message id), so a claim, acknowledgement or retry
+    // rewrites only the small state row, never the payload beside it. The message row keeps an empty
+    // payload column from the first schema version.
+    private readonly string _payloads = db.Table("outbox_payloads");
+
+    private string Columns => $"id, destination, idempotency_key, customer_id, (SELECT p.payload FROM {_payloads} p WHERE p.id = outbox_messages.id), meta, state, attempts, enqueued_at, next_attempt_at, lease_owner, lease_token, lease_expires_at, last_error, completed_at";
+
+    private static readonly byte[] NoPayload = [];
 
     public async ValueTask<OutboxEnqueueResult> EnqueueAsync(IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken = default)
     {
@@ -47,15 +55,19 @@ internal sealed class RelationalOutboxStore(RelationalDatabase db) : IOutboxStor
             return new OutboxEnqueueResult(0, []);
         }
         var now = db.NowTicks();
-        await using var cmd = scope.Command($"INSERT INTO {_t} (destination, idempotency_key, customer_id, payload, meta, state, attempts, enqueued_at, next_attempt_at) VALUES (@d, @k, @c, @p, @m, 0, 0, @now, @next) ON CONFLICT (destination, idempotency_key) DO NOTHING");
-        DbParameter Add(string name)
+        await using var cmd = scope.Command($"INSERT INTO {_t} (destination, idempotency_key, customer_id, payload, meta, state, attempts, enqueued_at, next_attempt_at) VALUES (@d, @k, @c, @empty, @m, 0, 0, @now, @next) ON CONFLICT (destination, idempotency_key) DO NOTHING");
+        // The payload row takes the new message's id, found through the unique index just written.
+        await using var payloadCmd = scope.Command($"INSERT INTO {_payloads} (id, payload) SELECT id, @p FROM {_t} WHERE destination = @d AND idempotency_key = @k");
+        static DbParameter Add(DbCommand command, string name)
         {
-            var p = cmd.CreateParameter();
+            var p = command.CreateParameter();
             p.ParameterName = name;
-            cmd.Parameters.Add(p);
+            command.Parameters.Add(p);
             return p;
         }
-        var (d, k, c, p, m, nowP, next) = (Add("@d"), Add("@k"), Add("@c"), Add("@p"), Add("@m"), Add("@now"), Add("@next"));
+        var (d, k, c, m, nowP, next) = (Add(cmd, "@d"), Add(cmd, "@k"), Add(cmd, "@c"), Add(cmd, "@m"), Add(cmd, "@now"), Add(cmd, "@next"));
+        Add(cmd, "@empty").Value = NoPayload;
+        var (pd, pk, p) = (Add(payloadCmd, "@d"), Add(payloadCmd, "@k"), Add(payloadCmd, "@p"));
         var inserted = 0;
         var duplicates = new List<OutboxMessage>();
         foreach (var message in messages)
@@ -72,6 +84,9 @@ internal sealed class RelationalOutboxStore(RelationalDatabase db) : IOutboxStor
             next.Value = message.NotBefore?.UtcTicks ?? now;
             if (await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1)
             {
+                pd.Value = message.Destination;
+                pk.Value = message.IdempotencyKey;
+                await payloadCmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 inserted++;
             }
             else
@@ -299,6 +314,10 @@ internal sealed class RelationalOutboxStore(RelationalDatabase db) : IOutboxStor
     public ValueTask<long> PurgeDeliveredAsync(DateTimeOffset completedBefore, CancellationToken cancellationToken = default) =>
         db.WriteAsync<long>(Store, "purge_delivered", async scope =>
         {
+            await using (var payloads = scope.Command($"DELETE FROM {_payloads} WHERE id IN (SELECT id FROM {_t} WHERE state = 2 AND completed_at < @cut)").P("@cut", completedBefore.UtcTicks))
+            {
+                await payloads.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
             await using var cmd = scope.Command($"DELETE FROM {_t} WHERE state = 2 AND completed_at < @cut").P("@cut", completedBefore.UtcTicks);
             return await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }, cancellationToken);
@@ -387,6 +406,7 @@ internal sealed class RelationalUnitOfWork(
             counts["events"] = await RelationalIdentityGraphStore.Exec(scope, $"DELETE FROM {db.Table("events")} WHERE customer_id = @c", customerId, cancellationToken).ConfigureAwait(false);
             counts["profiles"] = await RelationalIdentityGraphStore.Exec(scope, $"DELETE FROM {db.Table("profiles")} WHERE id = @c", customerId, cancellationToken).ConfigureAwait(false);
             counts["consent_records"] = await RelationalIdentityGraphStore.Exec(scope, $"DELETE FROM {db.Table("consent_records")} WHERE customer_id = @c", customerId, cancellationToken).ConfigureAwait(false);
+            await RelationalIdentityGraphStore.Exec(scope, $"DELETE FROM {db.Table("outbox_payloads")} WHERE id IN (SELECT id FROM {db.Table("outbox_messages")} WHERE customer_id = @c)", customerId, cancellationToken).ConfigureAwait(false);
             counts["outbox_messages"] = await RelationalIdentityGraphStore.Exec(scope, $"DELETE FROM {db.Table("outbox_messages")} WHERE customer_id = @c", customerId, cancellationToken).ConfigureAwait(false);
             counts["state_entries"] = await state.DeleteCustomerCoreAsync(scope, customerId, cancellationToken).ConfigureAwait(false);
             return new ErasureReport(customerId, counts);
