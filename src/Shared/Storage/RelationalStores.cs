@@ -742,7 +742,7 @@ internal sealed class RelationalConsentStore(RelationalDatabase db) : IConsentSt
             foreach (var chunk in distinct.Chunk(CurrentManyChunk))
             {
                 select.Clear()
-                    .Append("SELECT c.customer_id, c.seq, c.purpose, c.granted, c.recorded_at, c.recorded_offset, c.source, c.policy_version, c.proof_hash, ")
+                    .Append("SELECT ").Append(RecordColumns("c.")).Append(", c.customer_id, ")
                     .Append("CASE WHEN EXISTS (SELECT 1 FROM ").Append(_t).Append(" w WHERE w.customer_id = c.customer_id AND w.purpose = c.purpose AND w.recorded_at = c.recorded_at AND NOT w.granted) THEN 1 ELSE 0 END ")
                     .Append("FROM ").Append(_t).Append(" c WHERE c.customer_id IN (");
                 for (var i = 0; i < chunk.Length; i++)
@@ -763,17 +763,7 @@ internal sealed class RelationalConsentStore(RelationalDatabase db) : IConsentSt
                 await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    var record = new ConsentRecord
-                    {
-                        Sequence = r.GetInt64(1),
-                        CustomerId = new CustomerId(r.GetString(0)),
-                        Purpose = KnownPurpose(purposeList, r.GetString(2)),
-                        Granted = r.GetBoolean(3),
-                        RecordedAt = Db.Instant(r.GetInt64(4), r.GetInt32(5)),
-                        Source = r.GetString(6),
-                        PolicyVersion = r.NullableString(7),
-                        ProofHash = r.NullableString(8),
-                    };
+                    var record = ReadRecord(r, new CustomerId(r.GetString(8)), KnownPurpose(purposeList, r.GetString(1)));
                     result.Add(new CurrentConsent(record, record.Granted && r.GetInt32(9) == 1));
                 }
             }
@@ -784,6 +774,23 @@ internal sealed class RelationalConsentStore(RelationalDatabase db) : IConsentSt
             throw call.Wrap(ex);
         }
     }
+
+    /// <summary>The record columns <see cref="ReadRecord"/> reads, in its order, with a table alias prefix.</summary>
+    private static string RecordColumns(string alias) =>
+        $"{alias}seq, {alias}purpose, {alias}granted, {alias}recorded_at, {alias}recorded_offset, {alias}source, {alias}policy_version, {alias}proof_hash";
+
+    /// <summary>A consent record from a row that starts with <see cref="RecordColumns"/>.</summary>
+    private static ConsentRecord ReadRecord(DbDataReader r, CustomerId customerId, ConsentPurpose purpose) => new()
+    {
+        Sequence = r.GetInt64(0),
+        CustomerId = customerId,
+        Purpose = purpose,
+        Granted = r.GetBoolean(2),
+        RecordedAt = Db.Instant(r.GetInt64(3), r.GetInt32(4)),
+        Source = r.GetString(5),
+        PolicyVersion = r.NullableString(6),
+        ProofHash = r.NullableString(7),
+    };
 
     /// <summary>The requested purpose with this value (no new instance per row), or a new one.</summary>
     private static ConsentPurpose KnownPurpose(ConsentPurpose[]? requested, string value)
@@ -809,7 +816,7 @@ internal sealed class RelationalConsentStore(RelationalDatabase db) : IConsentSt
         var list = new List<ConsentRecord>();
         await using (var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false))
         {
-            await using var cmd = conn.Command($"SELECT seq, purpose, granted, recorded_at, recorded_offset, source, policy_version, proof_hash FROM {_t} WHERE customer_id = @c{(purpose is null ? "" : " AND purpose = @p")} ORDER BY seq")
+            await using var cmd = conn.Command($"SELECT {RecordColumns("")} FROM {_t} WHERE customer_id = @c{(purpose is null ? "" : " AND purpose = @p")} ORDER BY seq")
                 .P("@c", customerId.Value);
             if (purpose is { } p)
             {
@@ -818,17 +825,7 @@ internal sealed class RelationalConsentStore(RelationalDatabase db) : IConsentSt
             await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                list.Add(new ConsentRecord
-                {
-                    Sequence = r.GetInt64(0),
-                    CustomerId = customerId,
-                    Purpose = new ConsentPurpose(r.GetString(1)),
-                    Granted = r.GetBoolean(2),
-                    RecordedAt = Db.Instant(r.GetInt64(3), r.GetInt32(4)),
-                    Source = r.GetString(5),
-                    PolicyVersion = r.NullableString(6),
-                    ProofHash = r.NullableString(7),
-                });
+                list.Add(ReadRecord(r, customerId, new ConsentPurpose(r.GetString(1))));
             }
         }
         foreach (var r in list)
