@@ -66,7 +66,7 @@ public sealed partial class ConsentGate : IConsentGate
     {
         var required = RequiredPurposesFor(purpose, destination);
         var current = await _store.GetCurrentManyAsync([customerId], PurposesToRead(required), cancellationToken).ConfigureAwait(false);
-        var decision = Decide(customerId, purpose, destination, required, current, allowedExplanations: null);
+        var decision = Decide(customerId, purpose, destination, required, current, UseTexts.For(purpose, destination));
         Record(decision);
         return decision;
     }
@@ -102,10 +102,10 @@ public sealed partial class ConsentGate : IConsentGate
             }
             list.Add(entry);
         }
-        var explanations = new string?[3];
+        var texts = UseTexts.For(purpose, destination);
         foreach (var id in ordered)
         {
-            var decision = Decide(id, purpose, destination, required, byCustomer.GetValueOrDefault(id), explanations);
+            var decision = Decide(id, purpose, destination, required, byCustomer.GetValueOrDefault(id), texts);
             Record(decision);
             if (decision.Allowed)
             {
@@ -152,14 +152,10 @@ public sealed partial class ConsentGate : IConsentGate
     /// <param name="destination">The destination, if any.</param>
     /// <param name="required">The purposes the use needs (<see cref="RequiredPurposesFor"/>).</param>
     /// <param name="current">The customer's current records, or <see langword="null"/> when there are none.</param>
-    /// <param name="allowedExplanations">Caches the two "allowed" explanations and the destination phrase across the customers of one filter call, if given.</param>
-    private ConsentDecision Decide(CustomerId customerId, ConsentPurpose purpose, Channel? destination, IReadOnlyList<ConsentPurpose> required, IReadOnlyList<CurrentConsent>? current, string?[]? allowedExplanations)
+    /// <param name="texts">The texts of this purpose and destination (built once per call, shared by its customers).</param>
+    private ConsentDecision Decide(CustomerId customerId, ConsentPurpose purpose, Channel? destination, IReadOnlyList<ConsentPurpose> required, IReadOnlyList<CurrentConsent>? current, UseTexts texts)
     {
-        var where = destination is { } d ? (allowedExplanations?[2] ?? $" to {d}") : "";
-        if (allowedExplanations is not null)
-        {
-            allowedExplanations[2] = where;
-        }
+        var where = texts.Where;
         if (Find(current, ConsentLedger.RestrictionPurpose) is { Record: { Granted: true } restriction })
         {
             return new(customerId, purpose, destination, false, ConsentDecisionReason.Restricted, ConsentLedger.RestrictionPurpose,
@@ -189,15 +185,21 @@ public sealed partial class ConsentGate : IConsentGate
             }
             allGranted = false;
         }
-        var slot = allGranted ? 0 : 1;
-        var explanation = allowedExplanations?[slot] ?? (allGranted
-            ? $"Allowed: every consent needed for '{purpose}'{where} is granted."
-            : $"Allowed: '{purpose}' does not need consent under the configured policy and was not withdrawn.");
-        if (allowedExplanations is not null)
+        return allGranted
+            ? new(customerId, purpose, destination, true, ConsentDecisionReason.Granted, purpose, texts.Granted)
+            : new(customerId, purpose, destination, true, ConsentDecisionReason.NotRequired, purpose, texts.NotRequired);
+    }
+
+    /// <summary>The destination phrase and the two "allowed" explanations of one purpose and destination.</summary>
+    private sealed record UseTexts(string Where, string Granted, string NotRequired)
+    {
+        public static UseTexts For(ConsentPurpose purpose, Channel? destination)
         {
-            allowedExplanations[slot] = explanation;
+            var where = destination is { } d ? $" to {d}" : "";
+            return new(where,
+                $"Allowed: every consent needed for '{purpose}'{where} is granted.",
+                $"Allowed: '{purpose}' does not need consent under the configured policy and was not withdrawn.");
         }
-        return new(customerId, purpose, destination, true, allGranted ? ConsentDecisionReason.Granted : ConsentDecisionReason.NotRequired, purpose, explanation);
     }
 
     [LoggerMessage(EventId = 9010, Level = LogLevel.Debug, Message = "Consent gate denied customer {CustomerId} for purpose {Purpose} to {Destination}: {Reason} on {DecidingPurpose}.")]
