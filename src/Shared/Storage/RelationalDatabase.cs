@@ -110,6 +110,20 @@ internal static class Db
         return cmd;
     }
 
+    /// <summary>The placeholders of an <c>IN (…)</c> list: <c>@x0, @x1, …</c> for <paramref name="prefix"/> <c>@x</c>.</summary>
+    public static string InList(string prefix, int count) =>
+        string.Join(", ", Enumerable.Range(0, count).Select(i => prefix + i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+
+    /// <summary>Binds the values of an <see cref="InList"/> list with the same prefix.</summary>
+    public static DbCommand PList<T>(this DbCommand cmd, string prefix, IReadOnlyList<T> values, Func<T, object?> value)
+    {
+        for (var i = 0; i < values.Count; i++)
+        {
+            cmd.P(prefix + i.ToString(System.Globalization.CultureInfo.InvariantCulture), value(values[i]));
+        }
+        return cmd;
+    }
+
     public static DbCommand Command(this DbConnection connection, string sql)
     {
         var cmd = connection.CreateCommand();

@@ -165,24 +165,14 @@ internal sealed class RelationalOutboxStore(RelationalDatabase db) : IOutboxStor
         {
             // The claims of one batch share their lease token: one statement per token and few hundred ids.
             var now = db.NowTicks();
-            var sql = new System.Text.StringBuilder();
             await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
             var acknowledged = 0;
             foreach (var group in claims.GroupBy(c => c.LeaseToken))
             {
                 foreach (var chunk in group.Select(c => c.Id).Distinct().Chunk(AckChunk))
                 {
-                    sql.Clear().Append("UPDATE ").Append(_t)
-                        .Append(" SET state = 2, completed_at = @now, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL WHERE state = 1 AND lease_token = @tok AND id IN (");
-                    for (var i = 0; i < chunk.Length; i++)
-                    {
-                        sql.Append(i == 0 ? "@i0" : $", @i{i}");
-                    }
-                    await using var cmd = scope.Command(sql.Append(')').ToString()).P("@now", now).P("@tok", group.Key.ToString("N"));
-                    for (var i = 0; i < chunk.Length; i++)
-                    {
-                        cmd.P($"@i{i}", chunk[i]);
-                    }
+                    await using var cmd = scope.Command($"UPDATE {_t} SET state = 2, completed_at = @now, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL WHERE state = 1 AND lease_token = @tok AND id IN ({Db.InList("@i", chunk.Length)})")
+                        .P("@now", now).P("@tok", group.Key.ToString("N")).PList("@i", chunk, id => id);
                     acknowledged += await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 }
             }

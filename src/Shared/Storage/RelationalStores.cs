@@ -733,7 +733,7 @@ internal sealed class RelationalConsentStore(RelationalDatabase db) : IConsentSt
             {
                 return result;
             }
-            var purposeFilter = purposeList is null ? "" : $" AND c.purpose IN ({string.Join(", ", purposeList.Select((_, i) => $"@p{i}"))})";
+            var purposeFilter = purposeList is null ? "" : $" AND c.purpose IN ({Db.InList("@p", purposeList.Length)})";
             // Per customer and purpose, the record no other record supersedes (a later instant, or the same
             // instant appended later) and whether a withdrawal shares its instant: the same-instant rule is
             // decided by the database from the (customer_id, purpose, seq) index, without reading history.
@@ -744,22 +744,9 @@ internal sealed class RelationalConsentStore(RelationalDatabase db) : IConsentSt
                 select.Clear()
                     .Append("SELECT ").Append(RecordColumns("c.")).Append(", c.customer_id, ")
                     .Append("CASE WHEN EXISTS (SELECT 1 FROM ").Append(_t).Append(" w WHERE w.customer_id = c.customer_id AND w.purpose = c.purpose AND w.recorded_at = c.recorded_at AND NOT w.granted) THEN 1 ELSE 0 END ")
-                    .Append("FROM ").Append(_t).Append(" c WHERE c.customer_id IN (");
-                for (var i = 0; i < chunk.Length; i++)
-                {
-                    select.Append(i == 0 ? "@c0" : $", @c{i}");
-                }
-                select.Append(')').Append(purposeFilter)
+                    .Append("FROM ").Append(_t).Append(" c WHERE c.customer_id IN (").Append(Db.InList("@c", chunk.Length)).Append(')').Append(purposeFilter)
                     .Append(" AND NOT EXISTS (SELECT 1 FROM ").Append(_t).Append(" n WHERE n.customer_id = c.customer_id AND n.purpose = c.purpose AND (n.recorded_at > c.recorded_at OR (n.recorded_at = c.recorded_at AND n.seq > c.seq)))");
-                await using var cmd = conn.Command(select.ToString());
-                for (var i = 0; i < chunk.Length; i++)
-                {
-                    cmd.P($"@c{i}", chunk[i].Value);
-                }
-                for (var i = 0; purposeList is not null && i < purposeList.Length; i++)
-                {
-                    cmd.P($"@p{i}", purposeList[i].Value);
-                }
+                await using var cmd = conn.Command(select.ToString()).PList("@c", chunk, c => c.Value).PList("@p", purposeList ?? [], p => p.Value);
                 await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
