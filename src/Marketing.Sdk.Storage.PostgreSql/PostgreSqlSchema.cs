@@ -49,5 +49,8 @@ internal static class PostgreSqlSchema
             INSERT INTO {0}.outbox_payloads (id, payload) SELECT id, payload FROM {0}.outbox_messages;
             UPDATE {0}.outbox_messages SET payload = decode('', 'hex');
             """),
+        new(7, "events in time order through ix_events_type_time only", """
+            DROP INDEX {0}.ix_events_occurred;
+            """),
     ];
 }

@@ -47,5 +47,8 @@ internal static class SqliteSchema
             INSERT INTO outbox_payloads (id, payload) SELECT id, payload FROM outbox_messages;
             UPDATE outbox_messages SET payload = X'';
             """),
+        new(7, "events in time order through ix_events_type_time only", """
+            DROP INDEX ix_events_occurred;
+            """),
     ];
 }

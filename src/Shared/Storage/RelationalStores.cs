@@ -206,7 +206,7 @@ internal sealed class RelationalEventStore(RelationalDatabase db) : IEventStore
     /// <summary>
     /// The order rows are inserted in: large batches by occurrence time. What is stored and reported does not
     /// depend on it (ids are unique within <paramref name="unique"/>, duplicates are reported in batch order), but
-    /// the time-keyed indexes (<c>ix_events_occurred</c>, <c>ix_events_type_time</c>) then take their new entries
+    /// the time-keyed index (<c>ix_events_type_time</c>) then takes its new entries
     /// as a few ascending runs instead of one random page per row, which keeps their pages in cache.
     /// </summary>
     internal static IReadOnlyList<MarketingEvent> InsertOrder(IReadOnlyList<MarketingEvent> unique)
@@ -240,11 +240,12 @@ internal sealed class RelationalEventStore(RelationalDatabase db) : IEventStore
         long remaining = query.Limit ?? long.MaxValue;
         var types = query.Types is { Count: > 0 } t ? t.Select(x => x.Value).Distinct(StringComparer.Ordinal).ToList() : null;
         // Every page is a keyset range scan of an index in (occurred_at, id) order, so reading N events
-        // costs O(N): no type (ix_events_occurred), a customer (ix_events_customer, types as a residual
-        // filter) or one type (ix_events_type_time). Several types without a customer: one such cursor
-        // per type over ix_events_type_time, merged here (an IN list cannot be served in this order by
-        // one index scan, and would make every page sort all remaining matches).
-        if (types is null || types.Count == 1 || query.CustomerId is not null)
+        // costs O(N): a customer (ix_events_customer, types as a residual filter) or one type
+        // (ix_events_type_time). Anything else (no filter, a time range, several types) runs one such
+        // cursor per type over ix_events_type_time, merged here: an IN list cannot be served in this order
+        // by one index scan and would make every page sort all remaining matches, and a separate
+        // (occurred_at, id) index would cost every append one more randomly placed index entry.
+        if (query.CustomerId is not null || types is { Count: 1 })
         {
             var cursor = new EventCursor(this, query, types, (int)Math.Min(db.PageSize, remaining));
             while (remaining > 0 && await cursor.MoveNextAsync(cancellationToken).ConfigureAwait(false))
@@ -254,33 +255,50 @@ internal sealed class RelationalEventStore(RelationalDatabase db) : IEventStore
             }
             yield break;
         }
+        types ??= await StoredTypesAsync(cancellationToken).ConfigureAwait(false);
+        if (types.Count == 0)
+        {
+            yield break;
+        }
         var pageSize = (int)Math.Min(Math.Max(db.PageSize / types.Count, 100), remaining);
-        var cursors = new List<EventCursor>(types.Count);
+        var cursors = new PriorityQueue<EventCursor, (MarketingEvent Event, long Ticks)>(types.Count, Comparer<(MarketingEvent Event, long Ticks)>.Create(CompareOrder));
         foreach (var type in types)
         {
             var c = new EventCursor(this, query, [type], pageSize);
             if (await c.MoveNextAsync(cancellationToken).ConfigureAwait(false))
             {
-                cursors.Add(c);
+                cursors.Enqueue(c, c.Current);
             }
         }
-        while (remaining > 0 && cursors.Count > 0)
+        while (remaining > 0 && cursors.TryDequeue(out var next, out var current))
         {
-            var min = 0;
-            for (var i = 1; i < cursors.Count; i++)
-            {
-                if (CompareOrder(cursors[i].Current, cursors[min].Current) < 0)
-                {
-                    min = i;
-                }
-            }
             remaining--;
-            yield return cursors[min].Current.Event;
-            if (!await cursors[min].MoveNextAsync(cancellationToken).ConfigureAwait(false))
+            yield return current.Event;
+            if (await next.MoveNextAsync(cancellationToken).ConfigureAwait(false))
             {
-                cursors.RemoveAt(min);
+                cursors.Enqueue(next, next.Current);
             }
         }
+    }
+
+    /// <summary>
+    /// The distinct stored event types, each found by one descent of <c>ix_events_type_time</c> (a skip scan:
+    /// the smallest type, then the smallest type after it, …), so the cost grows with the number of types, not events.
+    /// </summary>
+    internal string StoredTypesSql =>
+        $"WITH RECURSIVE stored(type) AS (SELECT MIN(type) FROM {_t} UNION ALL SELECT (SELECT MIN(type) FROM {_t} WHERE type > stored.type) FROM stored WHERE stored.type IS NOT NULL) SELECT type FROM stored WHERE type IS NOT NULL";
+
+    private async ValueTask<List<string>> StoredTypesAsync(CancellationToken cancellationToken)
+    {
+        var types = new List<string>();
+        await using var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var cmd = conn.Command(StoredTypesSql);
+        await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            types.Add(r.GetString(0));
+        }
+        return types;
     }
 
     /// <summary>The databases' (occurred_at, id) order: ids compare by UTF-8 bytes, i.e. by code point.</summary>
@@ -390,7 +408,13 @@ internal sealed class RelationalEventStore(RelationalDatabase db) : IEventStore
             ArgumentNullException.ThrowIfNull(query);
             await using var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
             await using var cmd = conn.CreateCommand();
-            cmd.CommandText = $"SELECT COUNT(*) FROM {_t}{Where(cmd, query)}";
+            var where = Where(cmd, query);
+            if (query.CustomerId is null && query.Types is not { Count: > 0 } && where.Length > 0)
+            {
+                // A time range alone is counted over ix_events_type_time, one range per stored type.
+                where.Append($" AND type IN ({StoredTypesSql})");
+            }
+            cmd.CommandText = $"SELECT COUNT(*) FROM {_t}{where}";
             return Convert.ToInt64(await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
         }
         catch (Exception ex) when (call.Fail(ex))
