@@ -3,7 +3,8 @@
 #   ./build.sh test        build (warnings as errors) and run every test project, with a throwaway
 #                          PostgreSQL server on loopback; prints "N passed, N failed, N skipped".
 #   ./build.sh quickstart  run the QuickStart sample (embedded SQLite default).
-#   ./build.sh bench [BenchmarkDotNet args]   run benchmarks in Release.
+#   ./build.sh bench [BenchmarkDotNet args]   run benchmarks in Release (with the same throwaway
+#                          PostgreSQL server unless MARKETING_SDK_TEST_POSTGRES is set).
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)
@@ -73,6 +74,7 @@ case "$cmd" in
     dotnet run --project samples/QuickStart -c Release -- "${@:2}"
     ;;
   bench)
+    start_postgres
     dotnet run --project tests/Marketing.Sdk.Benchmarks -c Release -- "${@:2}"
     ;;
   *)
