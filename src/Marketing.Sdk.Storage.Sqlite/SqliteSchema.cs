@@ -47,5 +47,14 @@ internal static class SqliteSchema
             INSERT INTO outbox_payloads (id, payload) SELECT id, payload FROM outbox_messages;
             UPDATE outbox_messages SET payload = X'';
             """),
+        // Partial indexes, as on PostgreSQL: only pending (state 0) and leased (state 1) messages are indexed for
+        // claiming, so a claim or acknowledgement moves an entry in at most one index, and delivered or dead-lettered
+        // messages leave both. The claim queries name the literal states so SQLite's planner can use them.
+        new(7, "outbox partial indexes", """
+            DROP INDEX ix_outbox_due;
+            DROP INDEX ix_outbox_lease;
+            CREATE INDEX ix_outbox_due ON outbox_messages (next_attempt_at, id) WHERE state = 0;
+            CREATE INDEX ix_outbox_lease ON outbox_messages (lease_expires_at) WHERE state = 1;
+            """),
     ];
 }
