@@ -762,6 +762,47 @@ internal sealed class RelationalConsentStore(RelationalDatabase db) : IConsentSt
         }
     }
 
+    public async ValueTask<IReadOnlyList<ConsentStatus>> GetCurrentStatusManyAsync(IReadOnlyCollection<CustomerId> customerIds, IReadOnlyCollection<ConsentPurpose>? purposes = null, CancellationToken cancellationToken = default)
+    {
+        using var call = db.Call(Store, "get_current_status_many");
+        try
+        {
+            ArgumentNullException.ThrowIfNull(customerIds);
+            var distinct = customerIds is ISet<CustomerId> set ? [.. set] : customerIds.Distinct().ToArray();
+            var purposeList = purposes?.Distinct().ToArray();
+            if (distinct.Length == 0 || purposeList is { Length: 0 })
+            {
+                return [];
+            }
+            var result = new List<ConsentStatus>(distinct.Length * ((purposeList?.Length ?? 2) + 1));
+            var purposeFilter = purposeList is null ? "" : $" AND c.purpose IN ({Db.InList("@p", purposeList.Length)})";
+            // Per customer and purpose, only the records of the latest instant: consent is in force when all of
+            // them are grants (a withdrawal at the same instant wins), and the current record is the one appended
+            // last among them — its granted flag is the low bit of the largest (seq * 2 + granted).
+            var select = new System.Text.StringBuilder();
+            await using var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var chunk in distinct.Chunk(CurrentManyChunk))
+            {
+                select.Clear()
+                    .Append("SELECT c.customer_id, c.purpose, MIN(CASE WHEN c.granted THEN 1 ELSE 0 END), MAX(c.seq * 2 + CASE WHEN c.granted THEN 1 ELSE 0 END) FROM ").Append(_t)
+                    .Append(" c WHERE c.customer_id IN (").Append(Db.InList("@c", chunk.Length)).Append(')').Append(purposeFilter)
+                    .Append(" AND c.recorded_at = (SELECT MAX(x.recorded_at) FROM ").Append(_t).Append(" x WHERE x.customer_id = c.customer_id AND x.purpose = c.purpose)")
+                    .Append(" GROUP BY c.customer_id, c.purpose");
+                await using var cmd = conn.Command(select.ToString()).PList("@c", chunk, c => c.Value).PList("@p", purposeList ?? [], p => p.Value);
+                await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    result.Add(new ConsentStatus(new CustomerId(r.GetString(0)), KnownPurpose(purposeList, r.GetString(1)), r.GetInt32(2) == 1, (r.GetInt64(3) & 1) == 1));
+                }
+            }
+            return result;
+        }
+        catch (Exception ex) when (call.Fail(ex))
+        {
+            throw call.Wrap(ex);
+        }
+    }
+
     /// <summary>The record columns <see cref="ReadRecord"/> reads, in its order, with a table alias prefix.</summary>
     private static string RecordColumns(string alias) =>
         $"{alias}seq, {alias}purpose, {alias}granted, {alias}recorded_at, {alias}recorded_offset, {alias}source, {alias}policy_version, {alias}proof_hash";
