@@ -55,6 +55,23 @@ internal sealed class RelationalOutboxStore(RelationalDatabase db) : IOutboxStor
             return new OutboxEnqueueResult(0, []);
         }
         var now = db.NowTicks();
+        if (await db.InsertOutboxAsync(scope, messages, now, cancellationToken).ConfigureAwait(false) is { } fast)
+        {
+            var stored = 0;
+            List<OutboxMessage>? skipped = null;
+            for (var i = 0; i < fast.Length; i++)
+            {
+                if (fast[i])
+                {
+                    stored++;
+                }
+                else
+                {
+                    (skipped ??= []).Add(messages[i]);
+                }
+            }
+            return new OutboxEnqueueResult(stored, (IReadOnlyList<OutboxMessage>?)skipped ?? []);
+        }
         await using var cmd = scope.Command($"INSERT INTO {_t} (destination, idempotency_key, customer_id, payload, meta, state, attempts, enqueued_at, next_attempt_at) VALUES (@d, @k, @c, @empty, @m, 0, 0, @now, @next) ON CONFLICT (destination, idempotency_key) DO NOTHING");
         // The payload row takes the new message's id, found through the unique index just written.
         await using var payloadCmd = scope.Command($"INSERT INTO {_payloads} (id, payload) SELECT id, @p FROM {_t} WHERE destination = @d AND idempotency_key = @k");
