@@ -119,7 +119,7 @@ public sealed partial class PlatformDeliveryWorker
             PreparedConversion? conversion = null;
             try
             {
-                conversion = JsonSerializer.Deserialize(entry.Message.Payload.Span, PlatformJsonContext.Default.PreparedConversion);
+                conversion = PreparedConversionReader.Read(entry.Message.Payload.Span);
             }
             catch (JsonException)
             {
