@@ -56,5 +56,10 @@ internal static class SqliteSchema
             CREATE INDEX ix_outbox_due ON outbox_messages (next_attempt_at, id) WHERE state = 0;
             CREATE INDEX ix_outbox_lease ON outbox_messages (lease_expires_at) WHERE state = 1;
             """),
+        // The consent gate's batched read (latest instant per customer and purpose, its grants and withdrawals,
+        // the last appended) answered from the index alone, without reading the records.
+        new(8, "consent current-state index", """
+            CREATE INDEX ix_consent_records_current ON consent_records (customer_id, purpose, recorded_at, granted, seq);
+            """),
     ];
 }

@@ -77,3 +77,37 @@ public sealed class SqliteOutboxQueryPlanTests
         return (long)(await cmd.ExecuteScalarAsync())!;
     }
 }
+
+/// <summary>The consent gate's batched status read is answered from the covering index of migration 8, without reading records.</summary>
+public sealed class SqliteConsentStatusQueryPlanTests
+{
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task The_status_read_uses_only_the_covering_index(bool byPurpose)
+    {
+        var path = SqliteHarness.NewDatabasePath();
+        using var db = new SqliteDatabase(new SqliteStorageOptions { ConnectionString = $"Data Source={path}" }, new FakeTimeProvider());
+        await db.MigrateAsync();
+        var consents = new RelationalStoreSet(db).Consents;
+        await using var conn = (SqliteConnection)await db.OpenAsync(default);
+        await using var cmd = conn.CreateCommand();
+        cmd.CommandText = "EXPLAIN QUERY PLAN " + consents.StatusSql(3, byPurpose ? 2 : null);
+        foreach (var name in new[] { "@c0", "@c1", "@c2", "@p0", "@p1" })
+        {
+            cmd.Parameters.AddWithValue(name, "x");
+        }
+        var plan = new List<string>();
+        await using (var r = await cmd.ExecuteReaderAsync())
+        {
+            while (await r.ReadAsync())
+            {
+                plan.Add(r.GetString(3));
+            }
+        }
+        var text = string.Join(" | ", plan);
+        Assert.True(plan.Count(p => p.Contains("USING COVERING INDEX ix_consent_records_current", StringComparison.Ordinal)) == 2, text);
+        Assert.DoesNotContain("SCAN", text.Replace("SCAN CONSTANT ROW", "", StringComparison.Ordinal), StringComparison.Ordinal);
+        SqliteConnection.ClearAllPools();
+    }
+}

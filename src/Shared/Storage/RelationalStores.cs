@@ -775,20 +775,10 @@ internal sealed class RelationalConsentStore(RelationalDatabase db) : IConsentSt
                 return [];
             }
             var result = new List<ConsentStatus>(distinct.Length * ((purposeList?.Length ?? 2) + 1));
-            var purposeFilter = purposeList is null ? "" : $" AND c.purpose IN ({Db.InList("@p", purposeList.Length)})";
-            // Per customer and purpose, only the records of the latest instant: consent is in force when all of
-            // them are grants (a withdrawal at the same instant wins), and the current record is the one appended
-            // last among them — its granted flag is the low bit of the largest (seq * 2 + granted).
-            var select = new System.Text.StringBuilder();
             await using var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
             foreach (var chunk in distinct.Chunk(CurrentManyChunk))
             {
-                select.Clear()
-                    .Append("SELECT c.customer_id, c.purpose, MIN(CASE WHEN c.granted THEN 1 ELSE 0 END), MAX(c.seq * 2 + CASE WHEN c.granted THEN 1 ELSE 0 END) FROM ").Append(_t)
-                    .Append(" c WHERE c.customer_id IN (").Append(Db.InList("@c", chunk.Length)).Append(')').Append(purposeFilter)
-                    .Append(" AND c.recorded_at = (SELECT MAX(x.recorded_at) FROM ").Append(_t).Append(" x WHERE x.customer_id = c.customer_id AND x.purpose = c.purpose)")
-                    .Append(" GROUP BY c.customer_id, c.purpose");
-                await using var cmd = conn.Command(select.ToString()).PList("@c", chunk, c => c.Value).PList("@p", purposeList ?? [], p => p.Value);
+                await using var cmd = conn.Command(StatusSql(chunk.Length, purposeList?.Length)).PList("@c", chunk, c => c.Value).PList("@p", purposeList ?? [], p => p.Value);
                 await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
@@ -802,6 +792,20 @@ internal sealed class RelationalConsentStore(RelationalDatabase db) : IConsentSt
             throw call.Wrap(ex);
         }
     }
+
+    /// <summary>
+    /// The query of <see cref="GetCurrentStatusManyAsync"/> for <paramref name="customers"/> customers (<c>@c0…</c>) and
+    /// <paramref name="purposes"/> purposes (<c>@p0…</c>; every purpose when <see langword="null"/>). Per customer and
+    /// purpose it reads only the records of the latest instant: consent is in force when all of them are grants (a
+    /// withdrawal at the same instant wins), and the current record is the one appended last among them — its
+    /// granted flag is the low bit of the largest (seq * 2 + granted). On SQLite the (customer_id, purpose,
+    /// recorded_at, granted, seq) index of migration 8 covers it.
+    /// </summary>
+    internal string StatusSql(int customers, int? purposes) =>
+        $"SELECT c.customer_id, c.purpose, MIN(CASE WHEN c.granted THEN 1 ELSE 0 END), MAX(c.seq * 2 + CASE WHEN c.granted THEN 1 ELSE 0 END) FROM {_t} c "
+        + $"WHERE c.customer_id IN ({Db.InList("@c", customers)}){(purposes is { } n ? $" AND c.purpose IN ({Db.InList("@p", n)})" : "")} "
+        + $"AND c.recorded_at = (SELECT MAX(x.recorded_at) FROM {_t} x WHERE x.customer_id = c.customer_id AND x.purpose = c.purpose) "
+        + "GROUP BY c.customer_id, c.purpose";
 
     /// <summary>The record columns <see cref="ReadRecord"/> reads, in its order, with a table alias prefix.</summary>
     private static string RecordColumns(string alias) =>
