@@ -186,6 +186,9 @@ internal sealed class SqliteDatabase : RelationalDatabase, IStorageMigrator, IDi
         }
     }
 
+    public override ValueTask<bool[]?> InsertOutboxAsync(WriteScope scope, IReadOnlyList<OutboxMessage> messages, long now, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<bool[]?>(SqliteOutboxWriter.Insert(scope, Table("outbox_messages"), Table("outbox_payloads"), messages, now, cancellationToken));
+
     public override ValueTask LockAuditChainAsync(WriteScope scope, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
     private Task<MigrationResult> EnsureMigratedAsync(CancellationToken cancellationToken)

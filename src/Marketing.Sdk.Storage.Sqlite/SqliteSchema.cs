@@ -50,5 +50,19 @@ internal static class SqliteSchema
         new(7, "events in time order through ix_events_type_time only", """
             DROP INDEX ix_events_occurred;
             """),
+        // Partial indexes, as on PostgreSQL: only pending (state 0) and leased (state 1) messages are indexed for
+        // claiming, so a claim or acknowledgement moves an entry in at most one index, and delivered or dead-lettered
+        // messages leave both. The claim queries name the literal states so SQLite's planner can use them.
+        new(8, "outbox partial indexes", """
+            DROP INDEX ix_outbox_due;
+            DROP INDEX ix_outbox_lease;
+            CREATE INDEX ix_outbox_due ON outbox_messages (next_attempt_at, id) WHERE state = 0;
+            CREATE INDEX ix_outbox_lease ON outbox_messages (lease_expires_at) WHERE state = 1;
+            """),
+        // The consent gate's batched read (latest instant per customer and purpose, its grants and withdrawals,
+        // the last appended) answered from the index alone, without reading the records.
+        new(9, "consent current-state index", """
+            CREATE INDEX ix_consent_records_current ON consent_records (customer_id, purpose, recorded_at, granted, seq);
+            """),
     ];
 }

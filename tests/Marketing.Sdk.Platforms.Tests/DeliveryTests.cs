@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Collections.Concurrent;
 using System.Text;
 using Marketing.Sdk.Compliance.Consent;
@@ -149,6 +150,30 @@ public sealed class DeliveryTests : IAsyncDisposable
         var dead = await Outbox.ReadAsync(OutboxState.DeadLettered).SingleAsync();
         Assert.StartsWith(PlatformDeliveryWorker.ConsentWithheldPrefix, dead.LastError, StringComparison.Ordinal);
         Assert.Contains("Withdrawn", dead.LastError, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Consent_is_decided_for_the_customer_in_the_payload_even_when_the_row_names_another(bool rowHasCustomer)
+    {
+        // Rows not written by the publisher: the row's customer consents, the payload's customer does not.
+        var consenting = await ConsentingCustomerAsync();
+        var withdrawn = await ConsentingCustomerAsync();
+        await _provider.GetRequiredService<ConsentLedger>().WithdrawAsync(withdrawn, ConsentPurpose.AdMeasurement, new ConsentCapture("app"));
+        var payload = JsonSerializer.SerializeToUtf8Bytes(ConversionPublisher.Prepare(Conversion(withdrawn, "e1"), Compliance.Hashing.HashingProfile.Meta), PlatformJsonContext.Default.PreparedConversion);
+        await Outbox.EnqueueAsync([
+            new OutboxMessage { Destination = "meta.conversions", IdempotencyKey = "e1", Payload = payload, CustomerId = rowHasCustomer ? consenting : null },
+            new OutboxMessage
+            {
+                Destination = "meta.conversions", IdempotencyKey = "e2", CustomerId = consenting,
+                Payload = JsonSerializer.SerializeToUtf8Bytes(ConversionPublisher.Prepare(Conversion(consenting, "e2"), Compliance.Hashing.HashingProfile.Meta), PlatformJsonContext.Default.PreparedConversion),
+            },
+        ]);
+        var round = await Worker.DeliverOnceAsync("meta.conversions");
+        Assert.Equal((2, 1, 1), (round.Claimed, round.Delivered, round.Withheld));
+        Assert.Equal(["e2"], _sink.Sent.Select(s => s.EventId));
+        Assert.Equal("e1", (await Outbox.ReadAsync(OutboxState.DeadLettered).SingleAsync()).Message.IdempotencyKey);
     }
 
     [Fact]

@@ -161,6 +161,42 @@ public abstract class ConsentStoreConformance : StoreConformanceBase
     }
 
     [SkippableFact]
+    public async Task Current_status_many_answers_exactly_like_current_many()
+    {
+        // Histories full of ties: per customer 1-6 records over three purposes and three instants, the same
+        // instant often holding both a grant and a withdrawal in either append order; more customers than one
+        // query binds.
+        var random = new Random(20250301);
+        var purposes = new[] { ConsentPurpose.AdMeasurement, ConsentPurpose.ThirdPartySharing, ConsentPurpose.Email };
+        var customers = Enumerable.Range(0, 300).Select(i => Customer($"s{i}")).ToList();
+        foreach (var customer in customers.Take(280))
+        {
+            for (var n = random.Next(1, 7); n > 0; n--)
+            {
+                await Store.Consents.AppendAsync(Record(customer, purposes[random.Next(purposes.Length)], random.Next(2) == 0, Start.AddMinutes(random.Next(3))));
+            }
+        }
+        // Two fixed tie cases: withdrawal appended after the grant, and grant appended after the withdrawal.
+        await Store.Consents.AppendAsync(Record(customers[280], ConsentPurpose.Email, true, Start));
+        await Store.Consents.AppendAsync(Record(customers[280], ConsentPurpose.Email, false, Start));
+        await Store.Consents.AppendAsync(Record(customers[281], ConsentPurpose.Email, false, Start));
+        await Store.Consents.AppendAsync(Record(customers[281], ConsentPurpose.Email, true, Start));
+
+        foreach (var wanted in new ConsentPurpose[]?[] { null, [ConsentPurpose.AdMeasurement, ConsentPurpose.Email, ConsentPurpose.Sms], [] })
+        {
+            var expected = (await Store.Consents.GetCurrentManyAsync(customers, wanted)).Select(ConsentStatus.From).OrderBy(s => s.CustomerId).ThenBy(s => s.Purpose.Value).ToList();
+            var actual = (await Store.Consents.GetCurrentStatusManyAsync(customers, wanted)).OrderBy(s => s.CustomerId).ThenBy(s => s.Purpose.Value).ToList();
+            Assert.Equal(expected, actual);
+        }
+        var statuses = await Store.Consents.GetCurrentStatusManyAsync([customers[280], customers[281], customers[299]]);
+        Assert.Equal(
+            [new ConsentStatus(customers[280], ConsentPurpose.Email, false, false), new ConsentStatus(customers[281], ConsentPurpose.Email, false, true)],
+            statuses.OrderBy(s => s.CustomerId));
+        Assert.Empty(await Store.Consents.GetCurrentStatusManyAsync([]));
+        Assert.Empty(await Store.Consents.GetCurrentStatusManyAsync([customers[0]], []));
+    }
+
+    [SkippableFact]
     public async Task Reassign_moves_history_to_the_survivor()
     {
         await Store.Consents.AppendAsync(Record(Customer("k4"), ConsentPurpose.Email, true, Start));

@@ -20,6 +20,15 @@ public abstract class OutboxConformance : StoreConformanceBase
     }
 
     [SkippableFact]
+    public async Task A_payload_that_is_part_of_a_larger_buffer_stores_only_its_part()
+    {
+        var buffer = Enumerable.Range(0, 100).Select(i => (byte)i).ToArray();
+        await Store.Outbox.EnqueueAsync([Message("d", "slice", Customer("o2")) with { Payload = buffer.AsMemory(10, 20) }]);
+        var claimed = await Store.Outbox.ClaimAsync("w1", 10, Lease);
+        Assert.Equal(buffer[10..30], Assert.Single(claimed).Message.Payload.ToArray());
+    }
+
+    [SkippableFact]
     public async Task Payload_headers_and_customer_round_trip_byte_exact()
     {
         var random = new Random(42);

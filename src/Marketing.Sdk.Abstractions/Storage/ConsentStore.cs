@@ -50,6 +50,26 @@ public sealed record CurrentConsent(ConsentRecord Record, bool WithdrawnAtSameIn
 }
 
 /// <summary>
+/// The current consent state of one customer and purpose narrowed to two flags, as
+/// <see cref="IConsentStore.GetCurrentStatusManyAsync"/> reads it for the consent gate: the same answer as
+/// the <see cref="CurrentConsent"/> of that customer and purpose, without the record's other fields.
+/// </summary>
+/// <param name="CustomerId">The customer.</param>
+/// <param name="Purpose">The purpose.</param>
+/// <param name="IsGranted">Whether consent is in force (<see cref="CurrentConsent.IsGranted"/>): the current record is a grant and no withdrawal shares its instant.</param>
+/// <param name="CurrentIsGrant">Whether the current record is a grant (<see cref="CurrentConsent.Record"/>'s <see cref="ConsentRecord.Granted"/>), even if a withdrawal shares its instant.</param>
+public readonly record struct ConsentStatus(CustomerId CustomerId, ConsentPurpose Purpose, bool IsGranted, bool CurrentIsGrant)
+{
+    /// <summary>The status of a current record.</summary>
+    /// <param name="current">The current record of a customer and purpose.</param>
+    public static ConsentStatus From(CurrentConsent current)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        return new(current.Record.CustomerId, current.Record.Purpose, current.IsGranted, current.Record.Granted);
+    }
+}
+
+/// <summary>
 /// Append-only consent ledger per customer and purpose. The compliance package builds its consent
 /// gate and data-subject exports on it.
 /// </summary>
@@ -111,6 +131,27 @@ public interface IConsentStore
                     result.Add(new CurrentConsent(record, tied is not null && tied.Contains(purpose)));
                 }
             }
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// The consent gate's batched read: for each customer and purpose with a record, only whether consent is
+    /// in force and whether the current record is a grant (<see cref="ConsentStatus"/>) — exactly what
+    /// <see cref="GetCurrentManyAsync"/> answers for the same customers and purposes, without reading the
+    /// records' other fields. The relational stores resolve both flags in the database; this default derives
+    /// them from <see cref="GetCurrentManyAsync"/>. Entries come in no particular order.
+    /// </summary>
+    /// <param name="customerIds">The customers (duplicates are read once).</param>
+    /// <param name="purposes">Only these purposes, or every purpose when <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    async ValueTask<IReadOnlyList<ConsentStatus>> GetCurrentStatusManyAsync(IReadOnlyCollection<CustomerId> customerIds, IReadOnlyCollection<ConsentPurpose>? purposes = null, CancellationToken cancellationToken = default)
+    {
+        var current = await GetCurrentManyAsync(customerIds, purposes, cancellationToken).ConfigureAwait(false);
+        var result = new ConsentStatus[current.Count];
+        for (var i = 0; i < result.Length; i++)
+        {
+            result[i] = ConsentStatus.From(current[i]);
         }
         return result;
     }

@@ -64,11 +64,8 @@ public sealed partial class ConsentGate : IConsentGate
     /// <inheritdoc />
     public async ValueTask<ConsentDecision> CheckAsync(CustomerId customerId, ConsentPurpose purpose, Channel? destination = null, CancellationToken cancellationToken = default)
     {
-        var required = RequiredPurposesFor(purpose, destination);
-        var current = await _store.GetCurrentManyAsync([customerId], PurposesToRead(required), cancellationToken).ConfigureAwait(false);
-        var decision = Decide(customerId, purpose, destination, required, current, UseTexts.For(purpose, destination));
-        Record(decision);
-        return decision;
+        var result = await DecideManyAsync([customerId], purpose, destination, cancellationToken).ConfigureAwait(false);
+        return result[0];
     }
 
     /// <inheritdoc />
@@ -90,26 +87,11 @@ public sealed partial class ConsentGate : IConsentGate
         {
             return new ConsentFilterResult(allowed, denied);
         }
-        // One batched read for every customer (the store resolves the same-instant withdrawal rule).
-        var required = RequiredPurposesFor(purpose, destination);
-        var entries = await _store.GetCurrentManyAsync(seen, PurposesToRead(required), cancellationToken).ConfigureAwait(false);
-        var byCustomer = new Dictionary<CustomerId, List<CurrentConsent>>(ordered.Count);
-        foreach (var entry in entries)
+        foreach (var decision in await DecideManyAsync(ordered, purpose, destination, cancellationToken).ConfigureAwait(false))
         {
-            if (!byCustomer.TryGetValue(entry.Record.CustomerId, out var list))
-            {
-                byCustomer[entry.Record.CustomerId] = list = new List<CurrentConsent>(required.Count + 1);
-            }
-            list.Add(entry);
-        }
-        var texts = UseTexts.For(purpose, destination);
-        foreach (var id in ordered)
-        {
-            var decision = Decide(id, purpose, destination, required, byCustomer.GetValueOrDefault(id), texts);
-            Record(decision);
             if (decision.Allowed)
             {
-                allowed.Add(id);
+                allowed.Add(decision.CustomerId);
             }
             else
             {
@@ -117,6 +99,65 @@ public sealed partial class ConsentGate : IConsentGate
             }
         }
         return new ConsentFilterResult(allowed, denied);
+    }
+
+    /// <summary>
+    /// Decides for distinct customers, in their order. One batched read of the consent flags
+    /// (<see cref="IConsentStore.GetCurrentStatusManyAsync"/>; the store resolves the same-instant withdrawal
+    /// rule) decides every customer whose decision needs no record details; the few denied because of a
+    /// record — withdrawn, restricted — are decided again from their current records, which the
+    /// explanation quotes.
+    /// </summary>
+    private async ValueTask<ConsentDecision[]> DecideManyAsync(List<CustomerId> customers, ConsentPurpose purpose, Channel? destination, CancellationToken cancellationToken)
+    {
+        var required = RequiredPurposesFor(purpose, destination);
+        var toRead = PurposesToRead(required);
+        var statuses = await _store.GetCurrentStatusManyAsync(customers, toRead, cancellationToken).ConfigureAwait(false);
+        var byCustomer = Group(statuses, static s => s.CustomerId, customers.Count, required.Count + 1);
+        var texts = UseTexts.For(purpose, destination);
+        var decisions = new ConsentDecision?[customers.Count];
+        List<int>? needRecords = null;
+        for (var i = 0; i < customers.Count; i++)
+        {
+            var id = customers[i];
+            if ((decisions[i] = Decide(id, purpose, destination, required, byCustomer.GetValueOrDefault(id), null, texts)) is null)
+            {
+                (needRecords ??= []).Add(i);
+            }
+        }
+        if (needRecords is not null)
+        {
+            var records = await _store.GetCurrentManyAsync([.. needRecords.Select(i => customers[i])], toRead, cancellationToken).ConfigureAwait(false);
+            var recordsByCustomer = Group(records, static r => r.Record.CustomerId, needRecords.Count, required.Count + 1);
+            foreach (var i in needRecords)
+            {
+                var current = recordsByCustomer.GetValueOrDefault(customers[i]);
+                decisions[i] = Decide(customers[i], purpose, destination, required, current?.ConvertAll(ConsentStatus.From), current, texts)
+                    ?? throw new InvalidOperationException("A decision with the current records in hand always completes.");
+            }
+        }
+        var result = new ConsentDecision[decisions.Length];
+        for (var i = 0; i < result.Length; i++)
+        {
+            result[i] = decisions[i]!;
+            Record(result[i]);
+        }
+        return result;
+    }
+
+    private static Dictionary<CustomerId, List<T>> Group<T>(IReadOnlyList<T> entries, Func<T, CustomerId> customer, int customers, int perCustomer)
+    {
+        var byCustomer = new Dictionary<CustomerId, List<T>>(customers);
+        foreach (var entry in entries)
+        {
+            var id = customer(entry);
+            if (!byCustomer.TryGetValue(id, out var list))
+            {
+                byCustomer[id] = list = new List<T>(perCustomer);
+            }
+            list.Add(entry);
+        }
+        return byCustomer;
     }
 
     /// <summary>The purposes a decision reads: the required ones and the restriction marker.</summary>
@@ -131,33 +172,43 @@ public sealed partial class ConsentGate : IConsentGate
         }
     }
 
-    private static CurrentConsent? Find(IReadOnlyList<CurrentConsent>? current, ConsentPurpose purpose)
+    private static ConsentStatus? Find(List<ConsentStatus>? statuses, ConsentPurpose purpose)
     {
-        if (current is not null)
+        if (statuses is not null)
         {
-            for (var i = 0; i < current.Count; i++)
+            foreach (var status in statuses)
             {
-                if (current[i].Record.Purpose == purpose)
+                if (status.Purpose == purpose)
                 {
-                    return current[i];
+                    return status;
                 }
             }
         }
         return null;
     }
 
-    /// <summary>Decides from the customer's current records of the purposes read (<see cref="PurposesToRead"/>).</summary>
+    private static ConsentRecord FindRecord(List<CurrentConsent> records, ConsentPurpose purpose) =>
+        records.Find(r => r.Record.Purpose == purpose)?.Record ?? throw new InvalidOperationException("Every status comes with its record.");
+
+    /// <summary>Decides from the customer's consent flags of the purposes read (<see cref="PurposesToRead"/>).</summary>
     /// <param name="customerId">The customer.</param>
     /// <param name="purpose">The purpose of the use.</param>
     /// <param name="destination">The destination, if any.</param>
     /// <param name="required">The purposes the use needs (<see cref="RequiredPurposesFor"/>).</param>
-    /// <param name="current">The customer's current records, or <see langword="null"/> when there are none.</param>
+    /// <param name="statuses">The customer's consent flags, or <see langword="null"/> when there are none.</param>
+    /// <param name="records">The current records behind <paramref name="statuses"/>, or <see langword="null"/> when only the flags were read.</param>
     /// <param name="texts">The texts of this purpose and destination (built once per call, shared by its customers).</param>
-    private ConsentDecision Decide(CustomerId customerId, ConsentPurpose purpose, Channel? destination, IReadOnlyList<ConsentPurpose> required, IReadOnlyList<CurrentConsent>? current, UseTexts texts)
+    /// <returns>The decision, or <see langword="null"/> when it is a denial whose explanation quotes a record and <paramref name="records"/> is <see langword="null"/>.</returns>
+    private ConsentDecision? Decide(CustomerId customerId, ConsentPurpose purpose, Channel? destination, IReadOnlyList<ConsentPurpose> required, List<ConsentStatus>? statuses, List<CurrentConsent>? records, UseTexts texts)
     {
         var where = texts.Where;
-        if (Find(current, ConsentLedger.RestrictionPurpose) is { Record: { Granted: true } restriction })
+        if (Find(statuses, ConsentLedger.RestrictionPurpose) is { CurrentIsGrant: true })
         {
+            if (records is null)
+            {
+                return null;
+            }
+            var restriction = FindRecord(records, ConsentLedger.RestrictionPurpose);
             return new(customerId, purpose, destination, false, ConsentDecisionReason.Restricted, ConsentLedger.RestrictionPurpose,
                 $"Denied: processing is restricted by a data-subject request since {restriction.RecordedAt:O}.");
         }
@@ -166,11 +217,15 @@ public sealed partial class ConsentGate : IConsentGate
         {
             var needed = required[i];
             var separate = needed != purpose;
-            if (Find(current, needed) is { } entry)
+            if (Find(statuses, needed) is { } entry)
             {
                 if (!entry.IsGranted)
                 {
-                    var record = entry.Record;
+                    if (records is null)
+                    {
+                        return null;
+                    }
+                    var record = FindRecord(records, needed);
                     return new(customerId, purpose, destination, false, separate ? ConsentDecisionReason.SeparateConsentMissing : ConsentDecisionReason.Withdrawn, needed,
                         $"Denied: consent for '{needed}' was withdrawn at {record.RecordedAt:O} (source {record.Source}); using data for '{purpose}'{where} needs it.");
                 }

@@ -113,13 +113,18 @@ public sealed partial class PlatformDeliveryWorker
             return new DeliveryRound(0, 0, 0, 0, 0, 0);
         }
         var tally = new Tally(destination);
+        // The claimed rows carry their customers, so the consent read runs on another thread while the payloads
+        // are parsed; its decisions are used when every payload names the customer of its row (always, for what
+        // ConversionPublisher stores), otherwise the gate is asked again for the payloads' customers.
+        var rowCustomers = RowCustomers(claimed);
+        var early = rowCustomers is null ? null : Task.Run(() => _gate.FilterAsync(rowCustomers, _options.ConversionPurpose, sink.Platform, cancellationToken).AsTask(), cancellationToken);
         var parsed = new List<(OutboxEntry Entry, PreparedConversion Conversion)>(claimed.Count);
         foreach (var entry in claimed)
         {
             PreparedConversion? conversion = null;
             try
             {
-                conversion = JsonSerializer.Deserialize(entry.Message.Payload.Span, PlatformJsonContext.Default.PreparedConversion);
+                conversion = PreparedConversionReader.Read(entry.Message.Payload.Span);
             }
             catch (JsonException)
             {
@@ -133,7 +138,11 @@ public sealed partial class PlatformDeliveryWorker
             parsed.Add((entry, conversion));
         }
 
-        var decisions = await _gate.FilterAsync(parsed.Select(p => new CustomerId(p.Conversion.CustomerId)).Distinct(), _options.ConversionPurpose, sink.Platform, cancellationToken).ConfigureAwait(false);
+        var decisions = early is null ? null : await early.ConfigureAwait(false);
+        if (decisions is null || !parsed.TrueForAll(p => string.Equals(p.Entry.Message.CustomerId?.Value, p.Conversion.CustomerId, StringComparison.Ordinal)))
+        {
+            decisions = await _gate.FilterAsync(parsed.Select(p => new CustomerId(p.Conversion.CustomerId)).Distinct(), _options.ConversionPurpose, sink.Platform, cancellationToken).ConfigureAwait(false);
+        }
         var denied = decisions.Denied.ToDictionary(d => d.CustomerId);
         var batch = new List<(OutboxEntry Entry, PreparedConversion Conversion)>(parsed.Count);
         foreach (var item in parsed)
@@ -156,6 +165,25 @@ public sealed partial class PlatformDeliveryWorker
         var round = tally.ToRound(claimed.Count);
         LogRound(_logger, destination, round.Claimed, round.Delivered, round.Retried, round.DeadLettered, round.Withheld);
         return round;
+    }
+
+    /// <summary>The distinct customers of the claimed rows, or <see langword="null"/> when a row has none.</summary>
+    private static List<CustomerId>? RowCustomers(IReadOnlyList<OutboxEntry> claimed)
+    {
+        var seen = new HashSet<CustomerId>();
+        var customers = new List<CustomerId>();
+        foreach (var entry in claimed)
+        {
+            if (entry.Message.CustomerId is not { } id)
+            {
+                return null;
+            }
+            if (seen.Add(id))
+            {
+                customers.Add(id);
+            }
+        }
+        return customers;
     }
 
     private async Task SendAsync(IConversionSink sink, List<(OutboxEntry Entry, PreparedConversion Conversion)> batch, Tally tally, CancellationToken cancellationToken)

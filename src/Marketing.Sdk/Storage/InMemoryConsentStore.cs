@@ -94,6 +94,14 @@ public sealed class InMemoryConsentStore : IConsentStore
     }
 
     /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<ConsentStatus>> GetCurrentStatusManyAsync(IReadOnlyCollection<CustomerId> customerIds, IReadOnlyCollection<ConsentPurpose>? purposes = null, CancellationToken cancellationToken = default)
+    {
+        // In memory the full current records cost nothing extra to find; the flags are taken from them.
+        var current = await GetCurrentManyAsync(customerIds, purposes, cancellationToken).ConfigureAwait(false);
+        return [.. current.Select(ConsentStatus.From)];
+    }
+
+    /// <inheritdoc />
     public async IAsyncEnumerable<ConsentRecord> ReadHistoryAsync(CustomerId customerId, ConsentPurpose? purpose = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         foreach (var r in Snapshot(customerId, purpose))

@@ -47,6 +47,14 @@ internal abstract class RelationalDatabase
     /// </summary>
     public abstract ValueTask<HashSet<string>?> InsertEventsAsync(WriteScope scope, IReadOnlyList<MarketingEvent> events, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Inserts outbox messages (and their payload rows) through a provider's fast path, skipping those whose
+    /// (destination, idempotency key) is already stored; returns per message whether it was inserted, or
+    /// <see langword="null"/> when the provider has no fast path and the store's generic statements are used.
+    /// </summary>
+    public virtual ValueTask<bool[]?> InsertOutboxAsync(WriteScope scope, IReadOnlyList<OutboxMessage> messages, long now, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<bool[]?>(null);
+
     /// <summary>Serialises audit-log appends within the transaction (no-op where the transaction already excludes other writers).</summary>
     public abstract ValueTask LockAuditChainAsync(WriteScope scope, CancellationToken cancellationToken);
 

@@ -55,6 +55,23 @@ internal sealed class RelationalOutboxStore(RelationalDatabase db) : IOutboxStor
             return new OutboxEnqueueResult(0, []);
         }
         var now = db.NowTicks();
+        if (await db.InsertOutboxAsync(scope, messages, now, cancellationToken).ConfigureAwait(false) is { } fast)
+        {
+            var stored = 0;
+            List<OutboxMessage>? skipped = null;
+            for (var i = 0; i < fast.Length; i++)
+            {
+                if (fast[i])
+                {
+                    stored++;
+                }
+                else
+                {
+                    (skipped ??= []).Add(messages[i]);
+                }
+            }
+            return new OutboxEnqueueResult(stored, (IReadOnlyList<OutboxMessage>?)skipped ?? []);
+        }
         await using var cmd = scope.Command($"INSERT INTO {_t} (destination, idempotency_key, customer_id, payload, meta, state, attempts, enqueued_at, next_attempt_at) VALUES (@d, @k, @c, @empty, @m, 0, 0, @now, @next) ON CONFLICT (destination, idempotency_key) DO NOTHING");
         // The payload row takes the new message's id, found through the unique index just written.
         await using var payloadCmd = scope.Command($"INSERT INTO {_payloads} (id, payload) SELECT id, @p FROM {_t} WHERE destination = @d AND idempotency_key = @k");
@@ -109,16 +126,7 @@ internal sealed class RelationalOutboxStore(RelationalDatabase db) : IOutboxStor
             }
             var now = db.NowTicks();
             var token = Guid.NewGuid();
-            var filter = destination is null ? "" : " AND destination = @d";
-            // Where rows are locked (PostgreSQL) one statement picks the due rows of both kinds. Elsewhere
-            // (SQLite) the OR would make the database collect and sort every due row on each claim, so each
-            // kind is read in the order of its index, stopping after maxCount rows, and the two are merged.
-            var due = db.SkipLocked
-                ? $"SELECT id FROM {_t} WHERE ((state = 0 AND next_attempt_at <= @now) OR (state = 1 AND lease_expires_at <= @now)){filter} ORDER BY next_attempt_at, id LIMIT {maxCount} FOR UPDATE SKIP LOCKED"
-                : $"SELECT id FROM (SELECT id, next_attempt_at FROM (SELECT id, next_attempt_at FROM {_t} WHERE state = 0 AND next_attempt_at <= @now{filter} ORDER BY next_attempt_at, id LIMIT {maxCount}) "
-                    + $"UNION ALL SELECT id, next_attempt_at FROM (SELECT id, next_attempt_at FROM {_t} WHERE state = 1 AND lease_expires_at <= @now{filter} ORDER BY next_attempt_at, id LIMIT {maxCount}) "
-                    + $"ORDER BY next_attempt_at, id LIMIT {maxCount})";
-            var sql = $"UPDATE {_t} SET state = 1, attempts = attempts + 1, lease_owner = @w, lease_token = @tok, lease_expires_at = @exp WHERE id IN ({due}) RETURNING {Columns}";
+            var sql = ClaimSql(maxCount, destination is not null);
             var claimed = new List<OutboxEntry>(maxCount);
             var expires = now + leaseDuration.Ticks;
             await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
@@ -143,6 +151,26 @@ internal sealed class RelationalOutboxStore(RelationalDatabase db) : IOutboxStor
         {
             throw call.Wrap(ex);
         }
+    }
+
+    /// <summary>
+    /// The claim statement: marks up to <paramref name="maxCount"/> due messages leased (parameters <c>@now</c>,
+    /// <c>@w</c>, <c>@tok</c>, <c>@exp</c> and, with <paramref name="byDestination"/>, <c>@d</c>) and returns them.
+    /// </summary>
+    internal string ClaimSql(int maxCount, bool byDestination)
+    {
+        // Where rows are locked (PostgreSQL) one statement picks the due rows of both kinds. Elsewhere
+        // (SQLite) the OR would make the database collect and sort every due row on each claim, so each
+        // kind is read in the order of its index, stopping after maxCount rows, and the two are merged.
+        // The literal states (state = 0, state = 1) let both databases use their partial indexes; on SQLite
+        // the destination is compared as an expression (+destination), or the planner would prefer the
+        // unique (destination, idempotency_key) index and read and sort every message of the destination.
+        var due = db.SkipLocked
+            ? $"SELECT id FROM {_t} WHERE ((state = 0 AND next_attempt_at <= @now) OR (state = 1 AND lease_expires_at <= @now)){(byDestination ? " AND destination = @d" : "")} ORDER BY next_attempt_at, id LIMIT {maxCount} FOR UPDATE SKIP LOCKED"
+            : $"SELECT id FROM (SELECT id, next_attempt_at FROM (SELECT id, next_attempt_at FROM {_t} WHERE state = 0 AND next_attempt_at <= @now{(byDestination ? " AND +destination = @d" : "")} ORDER BY next_attempt_at, id LIMIT {maxCount}) "
+                + $"UNION ALL SELECT id, next_attempt_at FROM (SELECT id, next_attempt_at FROM {_t} WHERE state = 1 AND lease_expires_at <= @now{(byDestination ? " AND +destination = @d" : "")} ORDER BY next_attempt_at, id LIMIT {maxCount}) "
+                + $"ORDER BY next_attempt_at, id LIMIT {maxCount})";
+        return $"UPDATE {_t} SET state = 1, attempts = attempts + 1, lease_owner = @w, lease_token = @tok, lease_expires_at = @exp WHERE id IN ({due}) RETURNING {Columns}";
     }
 
     public ValueTask<bool> AckAsync(long id, Guid leaseToken, CancellationToken cancellationToken = default) =>
@@ -282,7 +310,7 @@ internal sealed class RelationalOutboxStore(RelationalDatabase db) : IOutboxStor
             var page = new List<OutboxEntry>(db.PageSize);
             await using (var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false))
             {
-                await using var cmd = conn.Command($"SELECT {Columns} FROM {_t} WHERE state = @s AND id > @last ORDER BY id LIMIT {db.PageSize}").P("@s", (int)state).P("@last", last);
+                await using var cmd = conn.Command($"SELECT {Columns} FROM {_t} WHERE state = {((int)state).ToString(CultureInfo.InvariantCulture)} AND id > @last ORDER BY id LIMIT {db.PageSize}").P("@last", last);
                 await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {

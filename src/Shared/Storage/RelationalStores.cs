@@ -786,6 +786,51 @@ internal sealed class RelationalConsentStore(RelationalDatabase db) : IConsentSt
         }
     }
 
+    public async ValueTask<IReadOnlyList<ConsentStatus>> GetCurrentStatusManyAsync(IReadOnlyCollection<CustomerId> customerIds, IReadOnlyCollection<ConsentPurpose>? purposes = null, CancellationToken cancellationToken = default)
+    {
+        using var call = db.Call(Store, "get_current_status_many");
+        try
+        {
+            ArgumentNullException.ThrowIfNull(customerIds);
+            var distinct = customerIds is ISet<CustomerId> set ? [.. set] : customerIds.Distinct().ToArray();
+            var purposeList = purposes?.Distinct().ToArray();
+            if (distinct.Length == 0 || purposeList is { Length: 0 })
+            {
+                return [];
+            }
+            var result = new List<ConsentStatus>(distinct.Length * ((purposeList?.Length ?? 2) + 1));
+            await using var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var chunk in distinct.Chunk(CurrentManyChunk))
+            {
+                await using var cmd = conn.Command(StatusSql(chunk.Length, purposeList?.Length)).PList("@c", chunk, c => c.Value).PList("@p", purposeList ?? [], p => p.Value);
+                await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    result.Add(new ConsentStatus(new CustomerId(r.GetString(0)), KnownPurpose(purposeList, r.GetString(1)), r.GetInt32(2) == 1, (r.GetInt64(3) & 1) == 1));
+                }
+            }
+            return result;
+        }
+        catch (Exception ex) when (call.Fail(ex))
+        {
+            throw call.Wrap(ex);
+        }
+    }
+
+    /// <summary>
+    /// The query of <see cref="GetCurrentStatusManyAsync"/> for <paramref name="customers"/> customers (<c>@c0…</c>) and
+    /// <paramref name="purposes"/> purposes (<c>@p0…</c>; every purpose when <see langword="null"/>). Per customer and
+    /// purpose it reads only the records of the latest instant: consent is in force when all of them are grants (a
+    /// withdrawal at the same instant wins), and the current record is the one appended last among them — its
+    /// granted flag is the low bit of the largest (seq * 2 + granted). On SQLite the (customer_id, purpose,
+    /// recorded_at, granted, seq) index of migration 9 covers it.
+    /// </summary>
+    internal string StatusSql(int customers, int? purposes) =>
+        $"SELECT c.customer_id, c.purpose, MIN(CASE WHEN c.granted THEN 1 ELSE 0 END), MAX(c.seq * 2 + CASE WHEN c.granted THEN 1 ELSE 0 END) FROM {_t} c "
+        + $"WHERE c.customer_id IN ({Db.InList("@c", customers)}){(purposes is { } n ? $" AND c.purpose IN ({Db.InList("@p", n)})" : "")} "
+        + $"AND c.recorded_at = (SELECT MAX(x.recorded_at) FROM {_t} x WHERE x.customer_id = c.customer_id AND x.purpose = c.purpose) "
+        + "GROUP BY c.customer_id, c.purpose";
+
     /// <summary>The record columns <see cref="ReadRecord"/> reads, in its order, with a table alias prefix.</summary>
     private static string RecordColumns(string alias) =>
         $"{alias}seq, {alias}purpose, {alias}granted, {alias}recorded_at, {alias}recorded_offset, {alias}source, {alias}policy_version, {alias}proof_hash";

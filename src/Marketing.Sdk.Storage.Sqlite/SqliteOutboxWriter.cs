@@ -1,0 +1,95 @@
+using System.Text;
+using Marketing.Sdk.Storage.Relational;
+using Microsoft.Data.Sqlite;
+using SQLitePCL;
+
+namespace Marketing.Sdk.Storage.Sqlite;
+
+/// <summary>
+/// Enqueues outbox messages through SQLite's own API: one prepared <c>INSERT … ON CONFLICT DO NOTHING</c>
+/// for the message rows and one for the payload rows, stepped per message with values bound by position
+/// (UTF-8 text from a reused buffer, the payload straight from its memory). The payload row takes the new
+/// message's rowid from <c>sqlite3_last_insert_rowid</c>, so no index is searched to find it. Same rows and
+/// the same outcome as the store's generic statements; SQLite runs in-process, so per-row statements cost
+/// no round trips.
+/// </summary>
+internal static class SqliteOutboxWriter
+{
+    public static bool[] Insert(WriteScope scope, string messagesTable, string payloadsTable, IReadOnlyList<OutboxMessage> messages, long now, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var handle = ((SqliteConnection)scope.Connection).Handle!;
+        var inserted = new bool[messages.Count];
+        var text = new Utf8Buffer();
+        var rc = raw.sqlite3_prepare_v3(handle, $"INSERT INTO {messagesTable} (destination, idempotency_key, customer_id, payload, meta, state, attempts, enqueued_at, next_attempt_at) VALUES (?1, ?2, ?3, X'', ?4, 0, 0, ?5, ?6) ON CONFLICT (destination, idempotency_key) DO NOTHING", raw.SQLITE_PREPARE_PERSISTENT, out var insertMessage);
+        using (insertMessage)
+        {
+            SqliteException.ThrowExceptionForRC(rc, handle);
+            rc = raw.sqlite3_prepare_v3(handle, $"INSERT INTO {payloadsTable} (id, payload) VALUES (?1, ?2)", raw.SQLITE_PREPARE_PERSISTENT, out var insertPayload);
+            using (insertPayload)
+            {
+                SqliteException.ThrowExceptionForRC(rc, handle);
+                for (var i = 0; i < messages.Count; i++)
+                {
+                    if ((i & 1023) == 1023)
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                    }
+                    var m = messages[i];
+                    Check(raw.sqlite3_bind_text(insertMessage, 1, text.Get(m.Destination)), handle);
+                    Check(raw.sqlite3_bind_text(insertMessage, 2, text.Get(m.IdempotencyKey)), handle);
+                    Check(m.CustomerId is { } customer ? raw.sqlite3_bind_text(insertMessage, 3, text.Get(customer.Value)) : raw.sqlite3_bind_null(insertMessage, 3), handle);
+                    Check(raw.sqlite3_bind_text(insertMessage, 4, text.Get(StoreJson.SerializeMeta(m))), handle);
+                    Check(raw.sqlite3_bind_int64(insertMessage, 5, now), handle);
+                    Check(raw.sqlite3_bind_int64(insertMessage, 6, m.NotBefore?.UtcTicks ?? now), handle);
+                    Step(insertMessage, handle);
+                    if (raw.sqlite3_changes(handle) == 1)
+                    {
+                        inserted[i] = true;
+                        Check(raw.sqlite3_bind_int64(insertPayload, 1, raw.sqlite3_last_insert_rowid(handle)), handle);
+                        var payload = m.Payload.Span;
+                        Check(payload.IsEmpty ? raw.sqlite3_bind_zeroblob(insertPayload, 2, 0) : raw.sqlite3_bind_blob(insertPayload, 2, payload), handle);
+                        Step(insertPayload, handle);
+                        Check(raw.sqlite3_reset(insertPayload), handle);
+                    }
+                    Check(raw.sqlite3_reset(insertMessage), handle);
+                }
+            }
+        }
+        return inserted;
+    }
+
+    private static void Step(sqlite3_stmt stmt, sqlite3 handle)
+    {
+        var rc = raw.sqlite3_step(stmt);
+        if (rc != raw.SQLITE_DONE)
+        {
+            SqliteException.ThrowExceptionForRC(rc, handle);
+        }
+    }
+
+    private static void Check(int rc, sqlite3 handle)
+    {
+        if (rc != raw.SQLITE_OK)
+        {
+            SqliteException.ThrowExceptionForRC(rc, handle);
+        }
+    }
+
+    /// <summary>A reused UTF-8 buffer for binding text (SQLite copies bound text); never empty-as-NULL, as the store's keys are never empty.</summary>
+    private sealed class Utf8Buffer
+    {
+        private byte[] _bytes = new byte[256];
+
+        /// <summary><paramref name="value"/> as UTF-8; valid until the next call.</summary>
+        public ReadOnlySpan<byte> Get(string value)
+        {
+            var max = Encoding.UTF8.GetMaxByteCount(value.Length);
+            if (_bytes.Length < max)
+            {
+                _bytes = new byte[Math.Max(max, _bytes.Length * 2)];
+            }
+            return _bytes.AsSpan(0, Encoding.UTF8.GetBytes(value, _bytes));
+        }
+    }
+}
