@@ -310,4 +310,71 @@ public sealed class DeliveryTests : IAsyncDisposable
         Assert.True(batches.Count > 1, "a 1 KiB limit splits six ~500-byte conversions");
         Assert.Equal(6, batches.Sum());
     }
+
+    private async Task<(ServiceProvider Provider, ScriptedSink Sink, CustomerId Consenting, CustomerId Withdrawn)> PipelinedHostAsync()
+    {
+        var services = new ServiceCollection();
+        var sink = new ScriptedSink("meta.conversions", Channel.Meta, maxBatch: 2);
+        services.AddSingleton<TimeProvider>(_time);
+        services.AddLogging();
+        services.AddSingleton<IConversionSink>(sink);
+        services.AddMarketingSdk(m => m.AddCompliance().AddPlatforms(o => { o.RunInBackground = false; o.BatchesPerRound = 3; o.LeaseDuration = TimeSpan.FromMinutes(1); }));
+        var provider = services.BuildServiceProvider();
+        var ledger = provider.GetRequiredService<ConsentLedger>();
+        var consenting = CustomerId.New(_time);
+        var withdrawn = CustomerId.New(_time);
+        foreach (var purpose in Needed)
+        {
+            await ledger.GrantAsync(consenting, purpose, new ConsentCapture("web"));
+            await ledger.GrantAsync(withdrawn, purpose, new ConsentCapture("web"));
+        }
+        await ledger.WithdrawAsync(withdrawn, ConsentPurpose.AdMeasurement, new ConsentCapture("app"));
+        return (provider, sink, consenting, withdrawn);
+    }
+
+    [Fact]
+    public async Task A_round_sends_several_platform_batches_in_order_one_request_at_a_time()
+    {
+        var (provider, sink, consenting, withdrawn) = await PipelinedHostAsync();
+        await using var _ = provider;
+        var inFlight = 0;
+        var requests = new List<string[]>();
+        sink.Answer = b =>
+        {
+            Assert.Equal(1, Interlocked.Increment(ref inFlight));
+            requests.Add([.. b.Select(c => c.EventId)]);
+            Interlocked.Decrement(ref inFlight);
+            return BatchResult.AllAccepted(b.Count);
+        };
+        // e1 and e4 belong to a customer who withdrew: withheld in the first and second platform batch.
+        await provider.GetRequiredService<IConversionPublisher>().PublishAsync([.. Enumerable.Range(0, 8).Select(i => Conversion(i is 1 or 4 ? withdrawn : consenting, $"e{i}"))]);
+        var worker = provider.GetRequiredService<PlatformDeliveryWorker>();
+
+        var first = await worker.DeliverOnceAsync("meta.conversions");
+        Assert.Equal(new DeliveryRound(6, 4, 0, 0, 2, 0), first);
+        Assert.Equal([["e0"], ["e2", "e3"], ["e5"]], requests);
+        var second = await worker.DeliverOnceAsync("meta.conversions");
+        Assert.Equal(new DeliveryRound(2, 2, 0, 0, 0, 0), second);
+        Assert.Equal(new OutboxCounts(0, 0, 6, 2), await provider.GetRequiredService<IOutboxStore>().CountAsync());
+    }
+
+    [Fact]
+    public async Task A_failed_request_ends_the_round_and_its_unsent_batches_are_claimed_again_after_the_lease()
+    {
+        var (provider, sink, consenting, _) = await PipelinedHostAsync();
+        await using var __ = provider;
+        var calls = 0;
+        sink.Answer = b => ++calls == 2 ? throw new InvalidOperationException("the sink broke") : BatchResult.AllAccepted(b.Count);
+        await provider.GetRequiredService<IConversionPublisher>().PublishAsync([.. Enumerable.Range(0, 6).Select(i => Conversion(consenting, $"e{i}"))]);
+        var worker = provider.GetRequiredService<PlatformDeliveryWorker>();
+        await Assert.ThrowsAsync<InvalidOperationException>(() => worker.DeliverOnceAsync("meta.conversions"));
+        var outbox = provider.GetRequiredService<IOutboxStore>();
+        Assert.Equal(new OutboxCounts(0, 4, 2, 0), await outbox.CountAsync());
+        Assert.Equal(0, (await worker.DeliverOnceAsync("meta.conversions")).Claimed);
+
+        _time.Advance(TimeSpan.FromMinutes(2));
+        var retry = await worker.DeliverOnceAsync("meta.conversions");
+        Assert.Equal(new DeliveryRound(4, 4, 0, 0, 0, 0), retry);
+        Assert.Equal(new OutboxCounts(0, 0, 6, 0), await outbox.CountAsync());
+    }
 }
