@@ -187,8 +187,7 @@ public sealed class DeliveryReliabilityTests(ITestOutputHelper output) : IAsyncL
                     _tiktok.ExpireTokenOnce();
                     tokenExpired = true;
                 }
-                // The second worker lives at least until the expiry was injected (a small run can pass its kill point first).
-                if (progress >= killAt && (life != 1 || tokenExpired))
+                if (progress >= killAt)
                 {
                     break;
                 }
