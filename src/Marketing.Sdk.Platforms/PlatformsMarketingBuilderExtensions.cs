@@ -41,7 +41,6 @@ public static class PlatformsMarketingBuilderExtensions
             .Validate(o => o.LeaseDuration >= TimeSpan.FromSeconds(1), "PlatformDeliveryOptions.LeaseDuration must be at least one second.")
             .Validate(o => o.PollInterval > TimeSpan.Zero, "PlatformDeliveryOptions.PollInterval must be positive.")
             .Validate(o => o.MaxBatchBytes >= 1024, "PlatformDeliveryOptions.MaxBatchBytes must be at least 1 KiB.")
-            .Validate(o => o.BatchesPerRound is >= 1 and <= 64, "PlatformDeliveryOptions.BatchesPerRound must be between 1 and 64.")
             .Validate(o => o.MaxAttempts is >= 1 and <= 1000, "PlatformDeliveryOptions.MaxAttempts must be between 1 and 1000.")
             .Validate(o => o.RetryBaseDelay >= TimeSpan.Zero && o.RetryMaxDelay >= o.RetryBaseDelay, "PlatformDeliveryOptions.RetryMaxDelay must be at least RetryBaseDelay (and neither negative).")
             .ValidateOnStart();

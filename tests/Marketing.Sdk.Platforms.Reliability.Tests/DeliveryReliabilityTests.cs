@@ -77,9 +77,7 @@ public sealed class DeliveryReliabilityTests(ITestOutputHelper output) : IAsyncL
             .AddPlatforms(o =>
             {
                 o.WorkerId = workerId;
-                // Two platform requests per round, each at most TotalTimeout (10 s): the lease outlives a round.
-                o.BatchesPerRound = 2;
-                o.LeaseDuration = TimeSpan.FromSeconds(25);
+                o.LeaseDuration = TimeSpan.FromSeconds(15);
                 o.PollInterval = TimeSpan.FromMilliseconds(50);
                 o.RetryBaseDelay = TimeSpan.FromMilliseconds(100);
                 o.RetryMaxDelay = TimeSpan.FromSeconds(2);

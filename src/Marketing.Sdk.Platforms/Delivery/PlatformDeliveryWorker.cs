@@ -17,17 +17,8 @@ public sealed class PlatformDeliveryOptions
     /// <summary>This worker's id in outbox leases (default machine name, process id and a random suffix).</summary>
     public string WorkerId { get; set; } = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
 
-    /// <summary>
-    /// How long a claimed round stays leased; a crashed worker's messages are claimable again after it (default
-    /// 5 minutes; must exceed <see cref="BatchesPerRound"/> platform calls' total timeout, 60 s each by default).
-    /// </summary>
-    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(5);
-
-    /// <summary>
-    /// Platform requests' worth of messages claimed per round (default 4). A round sends them one request at a
-    /// time; while one request is on the wire, the next batch's payloads are read and its consent is checked.
-    /// </summary>
-    public int BatchesPerRound { get; set; } = 4;
+    /// <summary>How long a claimed batch stays leased; a crashed worker's batch is claimable again after it (default 2 minutes; must exceed a call's total timeout).</summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>How long an idle destination waits before polling again (default 1 s).</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
@@ -116,62 +107,18 @@ public sealed partial class PlatformDeliveryWorker
         {
             throw new ArgumentException($"No conversion sink is registered for '{destination}'.", nameof(destination));
         }
-        var claimed = await _outbox.ClaimAsync(_options.WorkerId, sink.MaxBatchSize * _options.BatchesPerRound, _options.LeaseDuration, destination, cancellationToken).ConfigureAwait(false);
+        var claimed = await _outbox.ClaimAsync(_options.WorkerId, sink.MaxBatchSize, _options.LeaseDuration, destination, cancellationToken).ConfigureAwait(false);
         if (claimed.Count == 0)
         {
             return new DeliveryRound(0, 0, 0, 0, 0, 0);
         }
         var tally = new Tally(destination);
-        // One request is on the wire at a time; meanwhile the next platform batch is read and consent-checked on
-        // another thread, so that work overlaps the platform's answer instead of following it.
-        var batches = claimed.Chunk(sink.MaxBatchSize).ToArray();
-        var next = PrepareAsync(sink, batches[0], cancellationToken);
-        var unobserved = true;
-        try
-        {
-            for (var i = 0; i < batches.Length; i++)
-            {
-                var prepared = await next.ConfigureAwait(false);
-                unobserved = false;
-                tally.Add(prepared.Tally);
-                if (i + 1 < batches.Length)
-                {
-                    var following = batches[i + 1];
-                    next = Task.Run(() => PrepareAsync(sink, following, cancellationToken), cancellationToken);
-                    unobserved = true;
-                }
-                foreach (var part in SplitByBytes(prepared.Allowed, _options.MaxBatchBytes))
-                {
-                    await SendAsync(sink, part, tally, cancellationToken).ConfigureAwait(false);
-                }
-            }
-        }
-        finally
-        {
-            if (unobserved)
-            {
-                // A send failed: let the preparation under way finish (its messages keep their lease) before returning.
-                await ((Task)next).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            }
-        }
-        var round = tally.ToRound(claimed.Count);
-        LogRound(_logger, destination, round.Claimed, round.Delivered, round.Retried, round.DeadLettered, round.Withheld);
-        return round;
-    }
-
-    /// <summary>A platform batch ready to send: the items the gate allowed, and what preparing it dead-lettered.</summary>
-    private sealed record Prepared(List<(OutboxEntry Entry, PreparedConversion Conversion)> Allowed, Tally Tally);
-
-    /// <summary>Parses the claimed payloads and asks the consent gate; malformed and withheld items are dead-lettered.</summary>
-    private async Task<Prepared> PrepareAsync(IConversionSink sink, OutboxEntry[] claimed, CancellationToken cancellationToken)
-    {
-        var tally = new Tally(sink.Destination);
         // The claimed rows carry their customers, so the consent read runs on another thread while the payloads
         // are parsed; its decisions are used when every payload names the customer of its row (always, for what
         // ConversionPublisher stores), otherwise the gate is asked again for the payloads' customers.
         var rowCustomers = RowCustomers(claimed);
         var early = rowCustomers is null ? null : Task.Run(() => _gate.FilterAsync(rowCustomers, _options.ConversionPurpose, sink.Platform, cancellationToken).AsTask(), cancellationToken);
-        var parsed = new List<(OutboxEntry Entry, PreparedConversion Conversion)>(claimed.Length);
+        var parsed = new List<(OutboxEntry Entry, PreparedConversion Conversion)>(claimed.Count);
         foreach (var entry in claimed)
         {
             PreparedConversion? conversion = null;
@@ -197,25 +144,31 @@ public sealed partial class PlatformDeliveryWorker
             decisions = await _gate.FilterAsync(parsed.Select(p => new CustomerId(p.Conversion.CustomerId)).Distinct(), _options.ConversionPurpose, sink.Platform, cancellationToken).ConfigureAwait(false);
         }
         var denied = decisions.Denied.ToDictionary(d => d.CustomerId);
-        var allowed = new List<(OutboxEntry Entry, PreparedConversion Conversion)>(parsed.Count);
+        var batch = new List<(OutboxEntry Entry, PreparedConversion Conversion)>(parsed.Count);
         foreach (var item in parsed)
         {
             if (denied.TryGetValue(new CustomerId(item.Conversion.CustomerId), out var decision))
             {
                 tally.Withheld++;
-                PlatformTelemetry.Withheld.Add(1, new KeyValuePair<string, object?>("marketing.destination", sink.Destination));
+                PlatformTelemetry.Withheld.Add(1, new KeyValuePair<string, object?>("marketing.destination", destination));
                 await DeadLetterAsync(item.Entry, $"{ConsentWithheldPrefix} {decision.Reason} ({decision.DecidingPurpose})", tally, cancellationToken, countAsDeadLetter: false).ConfigureAwait(false);
             }
             else
             {
-                allowed.Add(item);
+                batch.Add(item);
             }
         }
-        return new Prepared(allowed, tally);
+        foreach (var part in SplitByBytes(batch, _options.MaxBatchBytes))
+        {
+            await SendAsync(sink, part, tally, cancellationToken).ConfigureAwait(false);
+        }
+        var round = tally.ToRound(claimed.Count);
+        LogRound(_logger, destination, round.Claimed, round.Delivered, round.Retried, round.DeadLettered, round.Withheld);
+        return round;
     }
 
     /// <summary>The distinct customers of the claimed rows, or <see langword="null"/> when a row has none.</summary>
-    private static List<CustomerId>? RowCustomers(OutboxEntry[] claimed)
+    private static List<CustomerId>? RowCustomers(IReadOnlyList<OutboxEntry> claimed)
     {
         var seen = new HashSet<CustomerId>();
         var customers = new List<CustomerId>();
@@ -386,15 +339,6 @@ public sealed partial class PlatformDeliveryWorker
         public int LeasesLost;
 
         public DeliveryRound ToRound(int claimed) => new(claimed, Delivered, Retried, DeadLettered, Withheld, LeasesLost);
-
-        public void Add(Tally other)
-        {
-            Delivered += other.Delivered;
-            Retried += other.Retried;
-            DeadLettered += other.DeadLettered;
-            Withheld += other.Withheld;
-            LeasesLost += other.LeasesLost;
-        }
     }
 
     [LoggerMessage(EventId = 5301, Level = LogLevel.Debug, Message = "{Destination}: claimed {Claimed}, delivered {Delivered}, retried {Retried}, dead-lettered {DeadLettered}, withheld {Withheld}")]
