@@ -6,6 +6,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SQLitePCL;
+using static Marketing.Sdk.Storage.Sqlite.SqliteNative;
 
 namespace Marketing.Sdk.Storage.Sqlite;
 
@@ -141,11 +142,7 @@ internal sealed class SqliteDatabase : RelationalDatabase, IStorageMigrator, IDi
                 Check(raw.sqlite3_bind_int(stmt, 5, Db.Offset(e.OccurredAt)), handle);
                 Check(e.ReceivedAt is { } received ? raw.sqlite3_bind_int64(stmt, 6, received.UtcTicks) : raw.sqlite3_bind_null(stmt, 6), handle);
                 BindText(stmt, 7, json.Utf8(e), handle);
-                rc = raw.sqlite3_step(stmt);
-                if (rc != raw.SQLITE_DONE)
-                {
-                    SqliteException.ThrowExceptionForRC(rc, handle);
-                }
+                Step(stmt, handle);
                 if (raw.sqlite3_changes(handle) == 0)
                 {
                     (skipped ??= new HashSet<string>(StringComparer.Ordinal)).Add(e.Id);
@@ -154,36 +151,6 @@ internal sealed class SqliteDatabase : RelationalDatabase, IStorageMigrator, IDi
             }
         }
         return ValueTask.FromResult(skipped);
-    }
-
-    /// <summary>Binds UTF-8 text (SQLite copies it); an empty value is bound as empty text, never as NULL.</summary>
-    private static void BindText(sqlite3_stmt stmt, int index, ReadOnlySpan<byte> utf8, sqlite3 handle) =>
-        Check(utf8.IsEmpty ? raw.sqlite3_bind_text(stmt, index, string.Empty) : raw.sqlite3_bind_text(stmt, index, utf8), handle);
-
-    private static void Check(int rc, sqlite3 handle)
-    {
-        if (rc != raw.SQLITE_OK)
-        {
-            SqliteException.ThrowExceptionForRC(rc, handle);
-        }
-    }
-
-    /// <summary>A reused UTF-8 buffer for binding short strings (ids, customer ids, type names).</summary>
-    private sealed class Utf8Text
-    {
-        private byte[] _bytes = new byte[256];
-
-        /// <summary><paramref name="value"/> as UTF-8; valid until the next call.</summary>
-        public ReadOnlySpan<byte> Get(string value)
-        {
-            var max = Encoding.UTF8.GetMaxByteCount(value.Length);
-            if (_bytes.Length < max)
-            {
-                _bytes = new byte[Math.Max(max, _bytes.Length * 2)];
-            }
-            var n = Encoding.UTF8.GetBytes(value, _bytes);
-            return _bytes.AsSpan(0, n);
-        }
     }
 
     public override ValueTask<bool[]?> InsertOutboxAsync(WriteScope scope, IReadOnlyList<OutboxMessage> messages, long now, CancellationToken cancellationToken) =>

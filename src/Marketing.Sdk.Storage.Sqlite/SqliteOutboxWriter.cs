@@ -1,7 +1,7 @@
-using System.Text;
 using Marketing.Sdk.Storage.Relational;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
+using static Marketing.Sdk.Storage.Sqlite.SqliteNative;
 
 namespace Marketing.Sdk.Storage.Sqlite;
 
@@ -20,7 +20,7 @@ internal static class SqliteOutboxWriter
         cancellationToken.ThrowIfCancellationRequested();
         var handle = ((SqliteConnection)scope.Connection).Handle!;
         var inserted = new bool[messages.Count];
-        var text = new Utf8Buffer();
+        var text = new Utf8Text();
         var rc = raw.sqlite3_prepare_v3(handle, $"INSERT INTO {messagesTable} (destination, idempotency_key, customer_id, payload, meta, state, attempts, enqueued_at, next_attempt_at) VALUES (?1, ?2, ?3, X'', ?4, 0, 0, ?5, ?6) ON CONFLICT (destination, idempotency_key) DO NOTHING", raw.SQLITE_PREPARE_PERSISTENT, out var insertMessage);
         using (insertMessage)
         {
@@ -36,10 +36,17 @@ internal static class SqliteOutboxWriter
                         cancellationToken.ThrowIfCancellationRequested();
                     }
                     var m = messages[i];
-                    Check(raw.sqlite3_bind_text(insertMessage, 1, text.Get(m.Destination)), handle);
-                    Check(raw.sqlite3_bind_text(insertMessage, 2, text.Get(m.IdempotencyKey)), handle);
-                    Check(m.CustomerId is { } customer ? raw.sqlite3_bind_text(insertMessage, 3, text.Get(customer.Value)) : raw.sqlite3_bind_null(insertMessage, 3), handle);
-                    Check(raw.sqlite3_bind_text(insertMessage, 4, text.Get(StoreJson.SerializeMeta(m))), handle);
+                    BindText(insertMessage, 1, text.Get(m.Destination), handle);
+                    BindText(insertMessage, 2, text.Get(m.IdempotencyKey), handle);
+                    if (m.CustomerId is { } customer)
+                    {
+                        BindText(insertMessage, 3, text.Get(customer.Value), handle);
+                    }
+                    else
+                    {
+                        Check(raw.sqlite3_bind_null(insertMessage, 3), handle);
+                    }
+                    BindText(insertMessage, 4, text.Get(StoreJson.SerializeMeta(m)), handle);
                     Check(raw.sqlite3_bind_int64(insertMessage, 5, now), handle);
                     Check(raw.sqlite3_bind_int64(insertMessage, 6, m.NotBefore?.UtcTicks ?? now), handle);
                     Step(insertMessage, handle);
@@ -57,39 +64,5 @@ internal static class SqliteOutboxWriter
             }
         }
         return inserted;
-    }
-
-    private static void Step(sqlite3_stmt stmt, sqlite3 handle)
-    {
-        var rc = raw.sqlite3_step(stmt);
-        if (rc != raw.SQLITE_DONE)
-        {
-            SqliteException.ThrowExceptionForRC(rc, handle);
-        }
-    }
-
-    private static void Check(int rc, sqlite3 handle)
-    {
-        if (rc != raw.SQLITE_OK)
-        {
-            SqliteException.ThrowExceptionForRC(rc, handle);
-        }
-    }
-
-    /// <summary>A reused UTF-8 buffer for binding text (SQLite copies bound text); never empty-as-NULL, as the store's keys are never empty.</summary>
-    private sealed class Utf8Buffer
-    {
-        private byte[] _bytes = new byte[256];
-
-        /// <summary><paramref name="value"/> as UTF-8; valid until the next call.</summary>
-        public ReadOnlySpan<byte> Get(string value)
-        {
-            var max = Encoding.UTF8.GetMaxByteCount(value.Length);
-            if (_bytes.Length < max)
-            {
-                _bytes = new byte[Math.Max(max, _bytes.Length * 2)];
-            }
-            return _bytes.AsSpan(0, Encoding.UTF8.GetBytes(value, _bytes));
-        }
     }
 }
