@@ -128,6 +128,26 @@ public sealed class DeliveryTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_large_publish_stores_the_same_messages_in_order_and_counts_every_dropped_field()
+    {
+        var customer = await ConsentingCustomerAsync();
+        var count = ConversionPublisher.ParallelThreshold + 137;
+        var conversions = Enumerable.Range(0, count).Select(i => i % 7 == 0
+            ? Conversion(customer, $"big-{i}") with { Customer = new CustomerMatchData { Email = "not-an-email", FirstName = "Ann" } }
+            : Conversion(customer, $"big-{i}")).ToList();
+        var result = await Publisher.PublishAsync(conversions);
+        Assert.Equal(count, result.Enqueued);
+        Assert.Equal(conversions.Count(c => c.Customer?.Email == "not-an-email"), result.FieldsDropped[MatchField.Email]);
+        var stored = await Outbox.ReadAsync(OutboxState.Pending).ToListAsync();
+        Assert.Equal(conversions.Select(c => c.EventId), stored.Select(e => e.Message.IdempotencyKey));
+        for (var i = 0; i < count; i += 97)
+        {
+            var expected = JsonSerializer.SerializeToUtf8Bytes(ConversionPublisher.Prepare(conversions[i], HashingProfile.Meta), PlatformJsonContext.Default.PreparedConversion);
+            Assert.Equal(expected, stored[i].Message.Payload.ToArray());
+        }
+    }
+
+    [Fact]
     public async Task Delivered_items_are_acknowledged()
     {
         var customer = await ConsentingCustomerAsync();

@@ -57,6 +57,9 @@ public sealed partial class ConversionPublisher : IConversionPublisher
         }
     }
 
+    /// <summary>Publishes of at least this many messages are prepared in parallel.</summary>
+    internal const int ParallelThreshold = 512;
+
     /// <inheritdoc />
     public IReadOnlyList<string> Destinations => [.. _sinks.Select(s => s.Destination)];
 
@@ -70,22 +73,45 @@ public sealed partial class ConversionPublisher : IConversionPublisher
         }
         var sinks = destinations is null ? _sinks : [.. _sinks.Where(s => destinations.Contains(s.Destination))];
         var dropped = new Dictionary<MatchField, int>();
-        var messages = new List<OutboxMessage>(conversions.Count * sinks.Count);
-        foreach (var sink in sinks)
+        var messages = new OutboxMessage[conversions.Count * sinks.Count];
+        // Message k is conversion k % n for sink k / n. Normalising, hashing and serialising dominate a large
+        // publish, and each message is independent, so large publishes prepare their messages on every core.
+        void PrepareRange(int from, int to, Dictionary<MatchField, int> drops)
         {
-            foreach (var conversion in conversions)
+            for (var k = from; k < to; k++)
             {
-                var prepared = Prepare(conversion, sink.Hashing, dropped);
-                messages.Add(new OutboxMessage
+                var sink = sinks[k / conversions.Count];
+                var conversion = conversions[k % conversions.Count];
+                messages[k] = new OutboxMessage
                 {
                     Destination = sink.Destination,
                     IdempotencyKey = conversion.EventId,
-                    Payload = JsonSerializer.SerializeToUtf8Bytes(prepared, PlatformJsonContext.Default.PreparedConversion),
+                    Payload = JsonSerializer.SerializeToUtf8Bytes(Prepare(conversion, sink.Hashing, drops), PlatformJsonContext.Default.PreparedConversion),
                     CustomerId = conversion.CustomerId,
-                });
+                };
             }
         }
-        var result = messages.Count == 0 ? new OutboxEnqueueResult(0, []) : await _outbox.EnqueueAsync(messages, cancellationToken).ConfigureAwait(false);
+        if (messages.Length < ParallelThreshold || Environment.ProcessorCount == 1)
+        {
+            PrepareRange(0, messages.Length, dropped);
+        }
+        else
+        {
+            var parts = Environment.ProcessorCount;
+            Parallel.For(0, parts, new ParallelOptions { CancellationToken = cancellationToken }, part =>
+            {
+                var drops = new Dictionary<MatchField, int>();
+                PrepareRange((int)((long)messages.Length * part / parts), (int)((long)messages.Length * (part + 1) / parts), drops);
+                lock (dropped)
+                {
+                    foreach (var (field, count) in drops)
+                    {
+                        dropped[field] = dropped.GetValueOrDefault(field) + count;
+                    }
+                }
+            });
+        }
+        var result = messages.Length == 0 ? new OutboxEnqueueResult(0, []) : await _outbox.EnqueueAsync(messages, cancellationToken).ConfigureAwait(false);
         LogPublished(_logger, conversions.Count, sinks.Count, result.Enqueued, result.Duplicates.Count);
         return new PublishResult(result.Enqueued, result.Duplicates.Count, dropped);
     }
