@@ -124,31 +124,27 @@ internal sealed class SqliteDatabase : RelationalDatabase, IStorageMigrator, IDi
         HashSet<string>? skipped = null;
         using var json = new EventJsonBuffer();
         var text = new Utf8Text();
-        var rc = raw.sqlite3_prepare_v3(handle, $"INSERT INTO {Table("events")} ({EventColumns}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO NOTHING", raw.SQLITE_PREPARE_PERSISTENT, out var stmt);
-        using (stmt)
+        using var stmt = Prepare(handle, $"INSERT INTO {Table("events")} ({EventColumns}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO NOTHING");
+        for (var i = 0; i < events.Count; i++)
         {
-            SqliteException.ThrowExceptionForRC(rc, handle);
-            for (var i = 0; i < events.Count; i++)
+            if ((i & 1023) == 1023)
             {
-                if ((i & 1023) == 1023)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                }
-                var e = events[i];
-                BindText(stmt, 1, text.Get(e.Id), handle);
-                BindText(stmt, 2, text.Get(e.CustomerId!.Value.Value), handle);
-                BindText(stmt, 3, text.Get(e.Type.Value), handle);
-                Check(raw.sqlite3_bind_int64(stmt, 4, e.OccurredAt.UtcTicks), handle);
-                Check(raw.sqlite3_bind_int(stmt, 5, Db.Offset(e.OccurredAt)), handle);
-                Check(e.ReceivedAt is { } received ? raw.sqlite3_bind_int64(stmt, 6, received.UtcTicks) : raw.sqlite3_bind_null(stmt, 6), handle);
-                BindText(stmt, 7, json.Utf8(e), handle);
-                Step(stmt, handle);
-                if (raw.sqlite3_changes(handle) == 0)
-                {
-                    (skipped ??= new HashSet<string>(StringComparer.Ordinal)).Add(e.Id);
-                }
-                Check(raw.sqlite3_reset(stmt), handle);
+                cancellationToken.ThrowIfCancellationRequested();
             }
+            var e = events[i];
+            BindText(stmt, 1, text.Get(e.Id), handle);
+            BindText(stmt, 2, text.Get(e.CustomerId!.Value.Value), handle);
+            BindText(stmt, 3, text.Get(e.Type.Value), handle);
+            Check(raw.sqlite3_bind_int64(stmt, 4, e.OccurredAt.UtcTicks), handle);
+            Check(raw.sqlite3_bind_int(stmt, 5, Db.Offset(e.OccurredAt)), handle);
+            Check(e.ReceivedAt is { } received ? raw.sqlite3_bind_int64(stmt, 6, received.UtcTicks) : raw.sqlite3_bind_null(stmt, 6), handle);
+            BindText(stmt, 7, json.Utf8(e), handle);
+            Step(stmt, handle);
+            if (raw.sqlite3_changes(handle) == 0)
+            {
+                (skipped ??= new HashSet<string>(StringComparer.Ordinal)).Add(e.Id);
+            }
+            Check(raw.sqlite3_reset(stmt), handle);
         }
         return ValueTask.FromResult(skipped);
     }

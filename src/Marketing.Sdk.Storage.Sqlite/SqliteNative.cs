@@ -7,6 +7,18 @@ namespace Marketing.Sdk.Storage.Sqlite;
 /// <summary>The few calls of SQLite's own API the bulk paths step prepared statements with.</summary>
 internal static class SqliteNative
 {
+    /// <summary>Prepares a statement to be stepped many times; the caller disposes it.</summary>
+    public static sqlite3_stmt Prepare(sqlite3 handle, string sql)
+    {
+        var rc = raw.sqlite3_prepare_v3(handle, sql, raw.SQLITE_PREPARE_PERSISTENT, out var stmt);
+        if (rc != raw.SQLITE_OK)
+        {
+            stmt.Dispose();
+            SqliteException.ThrowExceptionForRC(rc, handle);
+        }
+        return stmt;
+    }
+
     /// <summary>Binds UTF-8 text (SQLite copies it); an empty value is bound as empty text, never as NULL.</summary>
     public static void BindText(sqlite3_stmt stmt, int index, ReadOnlySpan<byte> utf8, sqlite3 handle) =>
         Check(utf8.IsEmpty ? raw.sqlite3_bind_text(stmt, index, string.Empty) : raw.sqlite3_bind_text(stmt, index, utf8), handle);

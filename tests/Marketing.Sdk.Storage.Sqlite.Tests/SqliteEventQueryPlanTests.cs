@@ -21,9 +21,7 @@ public sealed class SqliteEventQueryPlanTests
     [MemberData(nameof(Queries))]
     public async Task Page_queries_scan_an_index_in_order_without_a_sort(string name, string? customer, string[] types)
     {
-        var path = SqliteHarness.NewDatabasePath();
-        using var db = new SqliteDatabase(new SqliteStorageOptions { ConnectionString = $"Data Source={path}" }, new FakeTimeProvider());
-        await db.MigrateAsync();
+        using var db = await SqliteHarness.NewMigratedDatabaseAsync(new FakeTimeProvider());
         var store = new RelationalStoreSet(db).Events;
         var query = new EventQuery
         {
@@ -34,17 +32,8 @@ public sealed class SqliteEventQueryPlanTests
         await using var conn = (SqliteConnection)await db.OpenAsync(default);
         foreach (var (lastTicks, lastId) in new[] { (0L, (string?)null), (42L, "e-1") })
         {
-            await using var cmd = store.PageCommand(conn, query, types, lastTicks, lastId, 1000);
-            cmd.CommandText = "EXPLAIN QUERY PLAN " + cmd.CommandText;
-            var plan = new List<string>();
-            await using (var r = await cmd.ExecuteReaderAsync())
-            {
-                while (await r.ReadAsync())
-                {
-                    plan.Add(r.GetString(3));
-                }
-            }
-            var text = string.Join(" | ", plan);
+            await using var cmd = (SqliteCommand)store.PageCommand(conn, query, types, lastTicks, lastId, 1000);
+            var text = string.Join(" | ", await SqliteHarness.QueryPlanAsync(cmd));
             Assert.DoesNotContain("TEMP B-TREE", text, StringComparison.Ordinal);
             Assert.Contains(customer is null ? "ix_events_type_time" : "ix_events_customer", text, StringComparison.Ordinal);
             Assert.DoesNotContain("SCAN events", text.Replace("SCAN events USING INDEX", "", StringComparison.Ordinal), StringComparison.Ordinal);
@@ -56,23 +45,14 @@ public sealed class SqliteEventQueryPlanTests
     [Fact]
     public async Task Stored_types_and_time_range_counts_descend_the_type_index_without_scanning_events()
     {
-        var path = SqliteHarness.NewDatabasePath();
-        using var db = new SqliteDatabase(new SqliteStorageOptions { ConnectionString = $"Data Source={path}" }, new FakeTimeProvider());
-        await db.MigrateAsync();
+        using var db = await SqliteHarness.NewMigratedDatabaseAsync(new FakeTimeProvider());
         var store = new RelationalStoreSet(db).Events;
         await using var conn = (SqliteConnection)await db.OpenAsync(default);
         foreach (var sql in new[] { store.StoredTypesSql, $"SELECT COUNT(*) FROM events WHERE occurred_at >= 1 AND type IN ({store.StoredTypesSql})" })
         {
-            await using var cmd = conn.Command("EXPLAIN QUERY PLAN " + sql);
-            var plan = new List<string>();
-            await using (var r = await cmd.ExecuteReaderAsync())
-            {
-                while (await r.ReadAsync())
-                {
-                    plan.Add(r.GetString(3));
-                }
-            }
-            var text = string.Join(" | ", plan);
+            await using var cmd = conn.CreateCommand();
+            cmd.CommandText = sql;
+            var text = string.Join(" | ", await SqliteHarness.QueryPlanAsync(cmd));
             Assert.Contains("ix_events_type_time", text, StringComparison.Ordinal);
             Assert.DoesNotContain("SCAN events", text, StringComparison.Ordinal);
         }

@@ -9,6 +9,27 @@ internal static class SqliteHarness
 {
     public static string NewDatabasePath() => Path.Combine(Path.GetTempPath(), $"marketing-sdk-{Guid.NewGuid():N}.db");
 
+    /// <summary>A migrated database on a new file, used directly (no host).</summary>
+    public static async Task<SqliteDatabase> NewMigratedDatabaseAsync(TimeProvider time)
+    {
+        var db = new SqliteDatabase(new SqliteStorageOptions { ConnectionString = $"Data Source={NewDatabasePath()}" }, time);
+        await db.MigrateAsync();
+        return db;
+    }
+
+    /// <summary>SQLite's plan for the command (<c>EXPLAIN QUERY PLAN</c>), one detail line per step.</summary>
+    public static async Task<List<string>> QueryPlanAsync(SqliteCommand cmd)
+    {
+        cmd.CommandText = "EXPLAIN QUERY PLAN " + cmd.CommandText;
+        var plan = new List<string>();
+        await using var r = await cmd.ExecuteReaderAsync();
+        while (await r.ReadAsync())
+        {
+            plan.Add(r.GetString(3));
+        }
+        return plan;
+    }
+
     public static async ValueTask<IStoreHarness> CreateAsync(TimeProvider time)
     {
         var path = NewDatabasePath();

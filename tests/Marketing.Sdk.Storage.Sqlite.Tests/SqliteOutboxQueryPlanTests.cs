@@ -16,9 +16,7 @@ public sealed class SqliteOutboxQueryPlanTests
     [InlineData(false)]
     public async Task Claims_read_pending_and_expired_messages_through_the_partial_indexes(bool byDestination)
     {
-        var path = SqliteHarness.NewDatabasePath();
-        using var db = new SqliteDatabase(new SqliteStorageOptions { ConnectionString = $"Data Source={path}" }, new FakeTimeProvider());
-        await db.MigrateAsync();
+        using var db = await SqliteHarness.NewMigratedDatabaseAsync(new FakeTimeProvider());
         var outbox = new RelationalStoreSet(db).Outbox;
         await using var conn = (SqliteConnection)await db.OpenAsync(default);
         var text = await PlanAsync(conn, outbox.ClaimSql(1000, byDestination), byDestination);
@@ -32,9 +30,7 @@ public sealed class SqliteOutboxQueryPlanTests
     [Fact]
     public async Task The_claim_indexes_hold_only_pending_and_leased_messages()
     {
-        var path = SqliteHarness.NewDatabasePath();
-        using var db = new SqliteDatabase(new SqliteStorageOptions { ConnectionString = $"Data Source={path}" }, TimeProvider.System);
-        await db.MigrateAsync();
+        using var db = await SqliteHarness.NewMigratedDatabaseAsync(TimeProvider.System);
         var outbox = new RelationalStoreSet(db).Outbox;
         await outbox.EnqueueAsync([.. Enumerable.Range(0, 5).Select(i => new OutboxMessage { Destination = "meta.capi", IdempotencyKey = $"k{i}", Payload = new byte[] { 1 } })]);
         var claimed = await outbox.ClaimAsync("w1", 3, TimeSpan.FromMinutes(5), "meta.capi");
@@ -50,7 +46,7 @@ public sealed class SqliteOutboxQueryPlanTests
     private static async Task<string> PlanAsync(SqliteConnection conn, string sql, bool byDestination)
     {
         await using var cmd = conn.CreateCommand();
-        cmd.CommandText = "EXPLAIN QUERY PLAN " + sql;
+        cmd.CommandText = sql;
         foreach (var name in new[] { "@now", "@w", "@tok", "@exp" })
         {
             cmd.Parameters.AddWithValue(name, 1L);
@@ -59,15 +55,7 @@ public sealed class SqliteOutboxQueryPlanTests
         {
             cmd.Parameters.AddWithValue("@d", "meta.capi");
         }
-        var plan = new List<string>();
-        await using (var r = await cmd.ExecuteReaderAsync())
-        {
-            while (await r.ReadAsync())
-            {
-                plan.Add(r.GetString(3));
-            }
-        }
-        return string.Join(" | ", plan);
+        return string.Join(" | ", await SqliteHarness.QueryPlanAsync(cmd));
     }
 
     private static async Task<long> ScalarAsync(SqliteConnection conn, string sql)
@@ -86,25 +74,16 @@ public sealed class SqliteConsentStatusQueryPlanTests
     [InlineData(false)]
     public async Task The_status_read_uses_only_the_covering_index(bool byPurpose)
     {
-        var path = SqliteHarness.NewDatabasePath();
-        using var db = new SqliteDatabase(new SqliteStorageOptions { ConnectionString = $"Data Source={path}" }, new FakeTimeProvider());
-        await db.MigrateAsync();
+        using var db = await SqliteHarness.NewMigratedDatabaseAsync(new FakeTimeProvider());
         var consents = new RelationalStoreSet(db).Consents;
         await using var conn = (SqliteConnection)await db.OpenAsync(default);
         await using var cmd = conn.CreateCommand();
-        cmd.CommandText = "EXPLAIN QUERY PLAN " + consents.StatusSql(3, byPurpose ? 2 : null);
+        cmd.CommandText = consents.StatusSql(3, byPurpose ? 2 : null);
         foreach (var name in new[] { "@c0", "@c1", "@c2", "@p0", "@p1" })
         {
             cmd.Parameters.AddWithValue(name, "x");
         }
-        var plan = new List<string>();
-        await using (var r = await cmd.ExecuteReaderAsync())
-        {
-            while (await r.ReadAsync())
-            {
-                plan.Add(r.GetString(3));
-            }
-        }
+        var plan = await SqliteHarness.QueryPlanAsync(cmd);
         var text = string.Join(" | ", plan);
         Assert.True(plan.Count(p => p.Contains("USING COVERING INDEX ix_consent_records_current", StringComparison.Ordinal)) == 2, text);
         Assert.DoesNotContain("SCAN", text.Replace("SCAN CONSTANT ROW", "", StringComparison.Ordinal), StringComparison.Ordinal);

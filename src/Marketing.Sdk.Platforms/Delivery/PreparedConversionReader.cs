@@ -295,13 +295,17 @@ internal static class PreparedConversionReader
         return null;
     }
 
+    /// <summary>The property names of <see cref="ClickIdentifiers"/> as the publisher writes them, in the order of <see cref="ReadClicks"/>' values.</summary>
+    private static readonly byte[][] ClickNames =
+        [.. new[] { "gclid", "gbraid", "wbraid", "fbc", "fbp", "ttclid", "ttp", "client_ip_address", "user_agent" }.Select(System.Text.Encoding.UTF8.GetBytes)];
+
     private static ClickIdentifiers? ReadClicks(ref Utf8JsonReader reader)
     {
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
             return null;
         }
-        string? gclid = null, gbraid = null, wbraid = null, fbc = null, fbp = null, ttclid = null, ttp = null, ip = null, userAgent = null;
+        var values = new string?[ClickNames.Length];
         var seen = 0;
         while (reader.Read())
         {
@@ -309,85 +313,33 @@ internal static class PreparedConversionReader
             {
                 return new ClickIdentifiers
                 {
-                    Gclid = gclid,
-                    Gbraid = gbraid,
-                    Wbraid = wbraid,
-                    Fbc = fbc,
-                    Fbp = fbp,
-                    Ttclid = ttclid,
-                    Ttp = ttp,
-                    ClientIpAddress = ip,
-                    UserAgent = userAgent,
+                    Gclid = values[0],
+                    Gbraid = values[1],
+                    Wbraid = values[2],
+                    Fbc = values[3],
+                    Fbp = values[4],
+                    Ttclid = values[5],
+                    Ttp = values[6],
+                    ClientIpAddress = values[7],
+                    UserAgent = values[8],
                 };
             }
             if (reader.TokenType != JsonTokenType.PropertyName)
             {
                 return null;
             }
-            int bit;
-            if (reader.ValueTextEquals("gclid"u8))
+            var i = 0;
+            while (i < ClickNames.Length && !reader.ValueTextEquals(ClickNames[i]))
             {
-                bit = 1 << 0;
-                reader.Read();
-                gclid = OptionalString(ref reader);
+                i++;
             }
-            else if (reader.ValueTextEquals("gbraid"u8))
-            {
-                bit = 1 << 1;
-                reader.Read();
-                gbraid = OptionalString(ref reader);
-            }
-            else if (reader.ValueTextEquals("wbraid"u8))
-            {
-                bit = 1 << 2;
-                reader.Read();
-                wbraid = OptionalString(ref reader);
-            }
-            else if (reader.ValueTextEquals("fbc"u8))
-            {
-                bit = 1 << 3;
-                reader.Read();
-                fbc = OptionalString(ref reader);
-            }
-            else if (reader.ValueTextEquals("fbp"u8))
-            {
-                bit = 1 << 4;
-                reader.Read();
-                fbp = OptionalString(ref reader);
-            }
-            else if (reader.ValueTextEquals("ttclid"u8))
-            {
-                bit = 1 << 5;
-                reader.Read();
-                ttclid = OptionalString(ref reader);
-            }
-            else if (reader.ValueTextEquals("ttp"u8))
-            {
-                bit = 1 << 6;
-                reader.Read();
-                ttp = OptionalString(ref reader);
-            }
-            else if (reader.ValueTextEquals("client_ip_address"u8))
-            {
-                bit = 1 << 7;
-                reader.Read();
-                ip = OptionalString(ref reader);
-            }
-            else if (reader.ValueTextEquals("user_agent"u8))
-            {
-                bit = 1 << 8;
-                reader.Read();
-                userAgent = OptionalString(ref reader);
-            }
-            else
+            if (i == ClickNames.Length || (seen & (1 << i)) != 0)
             {
                 return null;
             }
-            if ((seen & bit) != 0)
-            {
-                return null;
-            }
-            seen |= bit;
+            seen |= 1 << i;
+            reader.Read();
+            values[i] = OptionalString(ref reader);
         }
         return null;
     }
