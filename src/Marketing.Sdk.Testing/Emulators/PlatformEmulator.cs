@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Hosting;
 
 namespace Marketing.Sdk.Testing.Emulators;
 
@@ -121,8 +121,14 @@ public abstract class PlatformEmulator : IAsyncDisposable
         {
             throw new InvalidOperationException("The emulator is already started.");
         }
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
+        // An embedded server: no configuration files (a default builder watches the current directory for
+        // appsettings changes, and every write of a database beside it wakes that watcher), no environment
+        // settings, no console logging, and no console lifetime (which would take Ctrl+C and SIGTERM away
+        // from the host process and keep it running).
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.Services.AddRoutingCore();
+        builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
+        builder.WebHost.UseKestrelCore();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 64 * 1024 * 1024);
         var app = builder.Build();
@@ -132,6 +138,14 @@ public abstract class PlatformEmulator : IAsyncDisposable
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseAddress = new Uri(address.EndsWith('/') ? address : address + "/");
         _app = app;
+    }
+
+    /// <summary>The lifetime of a server that lives inside another process: started and stopped by its owner only.</summary>
+    private sealed class EmbeddedLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     /// <summary>Maps the platform's routes.</summary>
