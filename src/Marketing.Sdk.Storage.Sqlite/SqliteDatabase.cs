@@ -19,6 +19,8 @@ internal sealed class SqliteDatabase : RelationalDatabase, IStorageMigrator, IDi
     private readonly string _connectionString;
     private readonly string _pragmas;
     private readonly SemaphoreSlim _writer = new(1, 1);
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<sqlite3, object> _configured = new();
+    private static readonly object Configured = new();
     private readonly ILogger _logger;
     private readonly bool _autoMigrate;
     private readonly SqliteConnection? _keepAlive;
@@ -73,8 +75,13 @@ internal sealed class SqliteDatabase : RelationalDatabase, IStorageMigrator, IDi
         try
         {
             await conn.OpenAsync(cancellationToken).ConfigureAwait(false);
-            await using var cmd = conn.Command(_pragmas);
-            await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            // The settings belong to the native connection, which the pool keeps open between uses: applied once.
+            if (!_configured.TryGetValue(conn.Handle!, out _))
+            {
+                await using var cmd = conn.Command(_pragmas);
+                await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                _configured.AddOrUpdate(conn.Handle!, Configured);
+            }
             return conn;
         }
         catch
