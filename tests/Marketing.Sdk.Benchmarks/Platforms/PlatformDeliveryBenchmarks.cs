@@ -6,6 +6,7 @@ using Marketing.Sdk.Platforms;
 using Marketing.Sdk.Platforms.Delivery;
 using Marketing.Sdk.Platforms.Meta;
 using Marketing.Sdk.Storage;
+using Marketing.Sdk.Storage.Sqlite;
 using Marketing.Sdk.Testing.Emulators;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
@@ -20,6 +21,7 @@ namespace Marketing.Sdk.Benchmarks.Platforms;
 /// Both are measured at steady state: each process first runs the emulator's request path (and the pipeline
 /// process the pipeline) until the runtime has recompiled the hot code with full optimisation. With only
 /// a few iterations the raw loop would otherwise run the emulator's first-tier code, several times slower.
+/// A third method is a reference for the least any SQLite outbox costs per message (<see cref="BareSqliteOutbox"/>).
 /// </summary>
 [MemoryDiagnoser]
 [SimpleJob(launchCount: 1, warmupCount: 3, iterationCount: 10, invocationCount: 1)]
@@ -38,6 +40,7 @@ public class PlatformDeliveryBenchmarks
     private byte[][] _rawBatches = [];
     private string _directory = "";
     private ServiceProvider? _host;
+    private SqliteConnection? _bare;
 
     /// <summary>Rounds of the raw loop (and of the pipeline) run before measuring: enough for tiered compilation to finish.</summary>
     private const int WarmRounds = 40;
@@ -60,6 +63,9 @@ public class PlatformDeliveryBenchmarks
             DurablePipeline().GetAwaiter().GetResult();
         }
     }
+
+    [GlobalSetup(Target = nameof(BareSqliteOutbox))]
+    public void SetupBare() => Setup();
 
     private void WarmEmulator()
     {
@@ -136,10 +142,26 @@ public class PlatformDeliveryBenchmarks
         }
     }
 
+    [IterationSetup(Target = nameof(BareSqliteOutbox))]
+    public void NewBareOutbox()
+    {
+        _bare?.Dispose();
+        _bare = new SqliteConnection($"Data Source={Path.Combine(_directory, $"bare-{Guid.NewGuid():N}.db")};Pooling=False");
+        _bare.Open();
+        using var cmd = _bare.CreateCommand();
+        cmd.CommandText = """
+            PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16384;
+            CREATE TABLE messages (id INTEGER PRIMARY KEY, destination TEXT NOT NULL, idempotency_key TEXT NOT NULL, state INTEGER NOT NULL, lease TEXT NULL, UNIQUE (destination, idempotency_key));
+            CREATE TABLE payloads (id INTEGER PRIMARY KEY, payload BLOB NOT NULL);
+            """;
+        cmd.ExecuteNonQuery();
+    }
+
     [GlobalCleanup]
     public void Cleanup()
     {
         _host?.Dispose();
+        _bare?.Dispose();
         _raw.Dispose();
         _emulator.DisposeAsync().AsTask().GetAwaiter().GetResult();
         SqliteConnection.ClearAllPools();
@@ -178,5 +200,62 @@ public class PlatformDeliveryBenchmarks
             throw new InvalidOperationException($"Delivered {delivered} of {Conversions}.");
         }
         return delivered;
+    }
+
+    /// <summary>
+    /// A reference point, not a product path: the least any outbox on SQLite does per message. A table of
+    /// only an id, destination, idempotency key, state and lease (one unique index) and a payload table;
+    /// 900-byte payloads inserted in one transaction through prepared native statements, claimed in
+    /// statements of 1 000 that return the payloads, and acknowledged in statements of 1 000. No hashing,
+    /// JSON, consent, customer or due index, and no HTTP.
+    /// </summary>
+    [Benchmark(Description = "reference: bare SQLite outbox (insert, claim, ack only)")]
+    public int BareSqliteOutbox()
+    {
+        var db = _bare!;
+        var handle = db.Handle!;
+        var payload = new byte[900];
+        void Exec(string sql)
+        {
+            using var cmd = db.CreateCommand();
+            cmd.CommandText = sql;
+            cmd.ExecuteNonQuery();
+        }
+        Exec("BEGIN IMMEDIATE");
+        var text = new Utf8Text();
+        using (var insertMessage = SqliteNative.Prepare(handle, "INSERT INTO messages (destination, idempotency_key, state) VALUES ('meta.capi', ?1, 0) ON CONFLICT DO NOTHING"))
+        using (var insertPayload = SqliteNative.Prepare(handle, "INSERT INTO payloads (id, payload) VALUES (?1, ?2)"))
+        {
+            foreach (var conversion in _conversions)
+            {
+                SqliteNative.BindText(insertMessage, 1, text.Get(conversion.EventId), handle);
+                SqliteNative.Step(insertMessage, handle);
+                SqliteNative.Check(SQLitePCL.raw.sqlite3_reset(insertMessage), handle);
+                SqliteNative.Check(SQLitePCL.raw.sqlite3_bind_int64(insertPayload, 1, SQLitePCL.raw.sqlite3_last_insert_rowid(handle)), handle);
+                SqliteNative.Check(SQLitePCL.raw.sqlite3_bind_blob(insertPayload, 2, payload), handle);
+                SqliteNative.Step(insertPayload, handle);
+                SqliteNative.Check(SQLitePCL.raw.sqlite3_reset(insertPayload), handle);
+            }
+        }
+        Exec("COMMIT");
+        var claimed = 0;
+        for (var round = 0; round * 1_000 < _conversions.Length; round++)
+        {
+            Exec("BEGIN IMMEDIATE");
+            using (var claim = SqliteNative.Prepare(handle, "UPDATE messages SET state = 1, lease = 'lease' WHERE id IN (SELECT id FROM messages WHERE state = 0 ORDER BY id LIMIT 1000) RETURNING id, (SELECT payload FROM payloads p WHERE p.id = messages.id)"))
+            {
+                while (SQLitePCL.raw.sqlite3_step(claim) == SQLitePCL.raw.SQLITE_ROW)
+                {
+                    claimed += SQLitePCL.raw.sqlite3_column_blob(claim, 1).Length == payload.Length ? 1 : 0;
+                }
+            }
+            Exec("COMMIT");
+            Exec($"UPDATE messages SET state = 2, lease = NULL WHERE id BETWEEN {(round * 1_000) + 1} AND {(round + 1) * 1_000} AND state = 1");
+        }
+        if (claimed != _conversions.Length)
+        {
+            throw new InvalidOperationException($"Claimed {claimed} of {_conversions.Length}.");
+        }
+        return claimed;
     }
 }
