@@ -634,6 +634,18 @@ internal sealed class RelationalIdentityGraphStore(RelationalDatabase db) : IIde
                 return Convert.ToInt32(await read.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
             }
             StoreLimits.EnsureKey(anchor, "anchor");
+            // Most observations repeat one already stored (the same device seen again): those are answered by
+            // a read, without taking the write lock.
+            await using (var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false))
+            await using (var known = conn.Command($"SELECT COUNT(*), COUNT(CASE WHEN anchor = @a THEN 1 END) FROM {_obs} WHERE kind = @k AND value = @v")
+                .P("@k", (int)identity.Kind).P("@v", identity.Value).P("@a", anchor))
+            await using (var r = await known.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (await r.ReadAsync(cancellationToken).ConfigureAwait(false) && r.GetInt64(1) > 0)
+                {
+                    return checked((int)r.GetInt64(0));
+                }
+            }
             await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
             await using (var insert = scope.Command($"INSERT INTO {_obs} (kind, value, anchor) VALUES (@k, @v, @a) ON CONFLICT (kind, value, anchor) DO NOTHING")
                 .P("@k", (int)identity.Kind).P("@v", identity.Value).P("@a", anchor))
