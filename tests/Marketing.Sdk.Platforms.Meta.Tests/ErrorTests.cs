@@ -6,6 +6,23 @@ namespace Marketing.Sdk.Platforms.Meta.Tests;
 public sealed class ErrorTests
 {
     [Fact]
+    public async Task Latency_delays_every_answer_without_changing_it()
+    {
+        await using var scope = await MetaScope.StartAsync();
+        Assert.Throws<ArgumentOutOfRangeException>(() => scope.Emulator.Latency = TimeSpan.FromMilliseconds(-1));
+        scope.Emulator.Latency = TimeSpan.FromMilliseconds(200);
+        var client = scope.Client();
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var results = await client.SendAsync([Conversions.Prepared(Conversions.Purchase("slow", scope.Time.GetUtcNow()))]);
+
+        Assert.True(watch.Elapsed >= TimeSpan.FromMilliseconds(190), $"answered after {watch.Elapsed.TotalMilliseconds:0} ms");
+        Assert.Equal(DeliveryOutcome.Accepted, Assert.Single(results.Items).Outcome);
+        Assert.Single(scope.Emulator.AcceptedEvents);
+        Assert.Equal(TimeSpan.FromMilliseconds(200), scope.Emulator.Latency);
+    }
+
+    [Fact]
     public async Task A_server_error_is_transient_with_Metas_code()
     {
         await using var scope = await MetaScope.StartAsync();

@@ -73,6 +73,7 @@ public abstract class PlatformEmulator : IAsyncDisposable
     private FaultOptions _faultOptions = FaultOptions.None;
     private int _tokenExpiryPending;
     private long _requests;
+    private long _latencyTicks;
 
     /// <summary>Creates the emulator (call <see cref="StartAsync"/>).</summary>
     /// <param name="platform">The platform name.</param>
@@ -101,6 +102,20 @@ public abstract class PlatformEmulator : IAsyncDisposable
                 _random = new Random(value.Seed);
                 _faultOptions = value;
             }
+        }
+    }
+
+    /// <summary>
+    /// How long every request waits before it is processed: the network's and the platform's own answer time,
+    /// which a loopback server otherwise lacks. Zero (the default) answers at once.
+    /// </summary>
+    public TimeSpan Latency
+    {
+        get => TimeSpan.FromTicks(Volatile.Read(ref _latencyTicks));
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, TimeSpan.Zero);
+            Volatile.Write(ref _latencyTicks, value.Ticks);
         }
     }
 
@@ -175,6 +190,10 @@ public abstract class PlatformEmulator : IAsyncDisposable
     private async Task InjectFaultsAsync(HttpContext context, RequestDelegate next)
     {
         Interlocked.Increment(ref _requests);
+        if (Volatile.Read(ref _latencyTicks) is > 0 and var latency)
+        {
+            await Task.Delay(TimeSpan.FromTicks(latency), context.RequestAborted).ConfigureAwait(false);
+        }
         if (!IsFaultable(context))
         {
             await next(context).ConfigureAwait(false);

@@ -33,6 +33,13 @@ public class PlatformDeliveryBenchmarks
     [Params(10_000)]
     public int Conversions { get; set; }
 
+    /// <summary>
+    /// The emulator's answer time per request. Zero is the goal's case (the emulator answers as fast as it
+    /// can); 50 ms is a platform far faster than the real ones, whose requests cross the internet.
+    /// </summary>
+    [Params(0, 50)]
+    public int LatencyMs { get; set; }
+
     private MetaEmulator _emulator = null!;
     private HttpClient _raw = null!;
     private ConversionRequest[] _conversions = [];
@@ -80,6 +87,7 @@ public class PlatformDeliveryBenchmarks
         _emulator = new MetaEmulator(Token);
         _emulator.AddPixel(Pixel);
         _emulator.StartAsync().GetAwaiter().GetResult();
+        _emulator.Latency = TimeSpan.FromMilliseconds(LatencyMs);
         _raw = new HttpClient { BaseAddress = _emulator.BaseAddress };
         _directory = Path.Combine(Path.GetTempPath(), "delivery-bench-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(_directory);
