@@ -40,6 +40,7 @@ public static class PlatformsMarketingBuilderExtensions
         options.Validate(o => !string.IsNullOrWhiteSpace(o.WorkerId), "PlatformDeliveryOptions.WorkerId is required.")
             .Validate(o => o.LeaseDuration >= TimeSpan.FromSeconds(1), "PlatformDeliveryOptions.LeaseDuration must be at least one second.")
             .Validate(o => o.PollInterval > TimeSpan.Zero, "PlatformDeliveryOptions.PollInterval must be positive.")
+            .Validate(o => o.ConcurrentBatches is >= 1 and <= 64, "PlatformDeliveryOptions.ConcurrentBatches must be between 1 and 64.")
             .Validate(o => o.MaxBatchBytes >= 1024, "PlatformDeliveryOptions.MaxBatchBytes must be at least 1 KiB.")
             .Validate(o => o.MaxAttempts is >= 1 and <= 1000, "PlatformDeliveryOptions.MaxAttempts must be between 1 and 1000.")
             .Validate(o => o.RetryBaseDelay >= TimeSpan.Zero && o.RetryMaxDelay >= o.RetryBaseDelay, "PlatformDeliveryOptions.RetryMaxDelay must be at least RetryBaseDelay (and neither negative).")

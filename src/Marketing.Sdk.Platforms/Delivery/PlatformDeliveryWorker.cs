@@ -20,6 +20,13 @@ public sealed class PlatformDeliveryOptions
     /// <summary>How long a claimed batch stays leased; a crashed worker's batch is claimable again after it (default 2 minutes; must exceed a call's total timeout).</summary>
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// Batches the background service keeps in flight per destination (default 1, at most 64). Each is claimed
+    /// under its own lease, so raising it hides a platform's answer time: while one request waits for its
+    /// answer, the next batch is claimed, consent-checked and sent. The platform client's rate limit still applies.
+    /// </summary>
+    public int ConcurrentBatches { get; set; } = 1;
+
     /// <summary>How long an idle destination waits before polling again (default 1 s).</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -360,7 +367,8 @@ public sealed partial class PlatformDeliveryService(PlatformDeliveryWorker worke
         {
             return Task.CompletedTask;
         }
-        return Task.WhenAll(worker.Destinations.Select(d => RunAsync(d, stoppingToken)));
+        // Each destination has its own loops, so a slow or throttled platform never holds another back.
+        return Task.WhenAll(worker.Destinations.SelectMany(d => Enumerable.Range(0, options.Value.ConcurrentBatches).Select(_ => RunAsync(d, stoppingToken))));
     }
 
     private async Task RunAsync(string destination, CancellationToken stoppingToken)
