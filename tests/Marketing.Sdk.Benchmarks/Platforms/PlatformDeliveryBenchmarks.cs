@@ -59,7 +59,7 @@ public class PlatformDeliveryBenchmarks
         WarmEmulator();
     }
 
-    [GlobalSetup(Target = nameof(DurablePipeline))]
+    [GlobalSetup(Targets = [nameof(DurablePipeline), nameof(DurablePipelineTwoInFlight)])]
     public void SetupPipeline()
     {
         Setup();
@@ -67,7 +67,7 @@ public class PlatformDeliveryBenchmarks
         for (var i = 0; i < WarmRounds / 4; i++)
         {
             NewHost();
-            DurablePipeline().GetAwaiter().GetResult();
+            PipelineAsync(i % 2 + 1).GetAwaiter().GetResult();
         }
     }
 
@@ -123,7 +123,7 @@ public class PlatformDeliveryBenchmarks
         })];
     }
 
-    [IterationSetup(Target = nameof(DurablePipeline))]
+    [IterationSetup(Targets = [nameof(DurablePipeline), nameof(DurablePipelineTwoInFlight)])]
     public void NewHost()
     {
         _host?.Dispose();
@@ -193,16 +193,25 @@ public class PlatformDeliveryBenchmarks
     }
 
     [Benchmark(Description = "durable pipeline: publish to the SQLite outbox, deliver, ack")]
-    public async Task<int> DurablePipeline()
+    public Task<int> DurablePipeline() => PipelineAsync(1);
+
+    /// <summary>The same with <see cref="PlatformDeliveryOptions.ConcurrentBatches"/> = 2: two delivery loops, as the background service runs them.</summary>
+    [Benchmark(Description = "durable pipeline, two batches in flight")]
+    public Task<int> DurablePipelineTwoInFlight() => PipelineAsync(2);
+
+    private async Task<int> PipelineAsync(int loops)
     {
         var host = _host!;
         await host.GetRequiredService<IConversionPublisher>().PublishAsync(_conversions);
         var worker = host.GetRequiredService<PlatformDeliveryWorker>();
         var delivered = 0;
-        while (await worker.DeliverOnceAsync(MetaPlatformClient.DefaultDestination) is { Claimed: > 0 } round)
+        await Task.WhenAll(Enumerable.Range(0, loops).Select(async _ =>
         {
-            delivered += round.Delivered;
-        }
+            while (await worker.DeliverOnceAsync(MetaPlatformClient.DefaultDestination) is { Claimed: > 0 } round)
+            {
+                Interlocked.Add(ref delivered, round.Delivered);
+            }
+        }));
         if (delivered != Conversions)
         {
             throw new InvalidOperationException($"Delivered {delivered} of {Conversions}.");
