@@ -627,21 +627,18 @@ internal sealed class RelationalIdentityGraphStore(RelationalDatabase db) : IIde
         try
         {
             StoreChecks.Identity(identity);
-            if (anchor is null)
+            if (anchor is not null)
             {
-                await using var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
-                await using var read = conn.Command($"SELECT COUNT(*) FROM {_obs} WHERE kind = @k AND value = @v").P("@k", (int)identity.Kind).P("@v", identity.Value);
-                return Convert.ToInt32(await read.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+                StoreLimits.EnsureKey(anchor, "anchor");
             }
-            StoreLimits.EnsureKey(anchor, "anchor");
-            // Most observations repeat one already stored (the same device seen again): those are answered by
-            // a read, without taking the write lock.
+            // A count alone, or an observation already stored (the same device seen again, the usual case), is
+            // answered by a read, without taking the write lock.
             await using (var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false))
             await using (var known = conn.Command($"SELECT COUNT(*), COUNT(CASE WHEN anchor = @a THEN 1 END) FROM {_obs} WHERE kind = @k AND value = @v")
                 .P("@k", (int)identity.Kind).P("@v", identity.Value).P("@a", anchor))
             await using (var r = await known.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
             {
-                if (await r.ReadAsync(cancellationToken).ConfigureAwait(false) && r.GetInt64(1) > 0)
+                if (await r.ReadAsync(cancellationToken).ConfigureAwait(false) && (anchor is null || r.GetInt64(1) > 0))
                 {
                     return checked((int)r.GetInt64(0));
                 }
