@@ -20,4 +20,7 @@ namespace Marketing.Sdk;
 [JsonSerializable(typeof(IReadOnlyList<Identity>))]
 [JsonSerializable(typeof(IReadOnlyDictionary<string, PropertyValue>))]
 [JsonSerializable(typeof(Storage.MergeRecord))]
+[JsonSerializable(typeof(Ingestion.TrackResult))]
+[JsonSerializable(typeof(Ingestion.BatchTrackResult))]
+[JsonSerializable(typeof(Ingestion.TrackError))]
 public sealed partial class MarketingJsonContext : JsonSerializerContext;

@@ -18,7 +18,7 @@ public class PersonalDataInLogsTests
         foreach (var batch in shop.Events().Chunk(200))
         {
             var result = await host.Collector.TrackBatchAsync(batch);
-            errors.AddRange(result.Results.Where(r => r.Error is not null).Select(r => r.Error!.Message));
+            errors.AddRange(result.Results.Where(r => r.Error is not null).Select(r => r.Error!.ToString()));
         }
         var records = host.Logs.Collector.GetSnapshot();
         Assert.NotEmpty(records);

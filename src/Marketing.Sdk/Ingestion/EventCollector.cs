@@ -88,7 +88,7 @@ internal sealed class EventCollector : IEventCollector
             }
             catch (MarketingValidationException ex)
             {
-                results[i] = new TrackResult(events[i]?.Id, TrackStatus.Rejected, Error: ex.WithIndex(i));
+                results[i] = new TrackResult(events[i]?.Id, TrackStatus.Rejected, Error: TrackError.From(ex, i));
                 _metrics.Rejected.Add(1, new KeyValuePair<string, object?>("reason", ex.Reason.ToString()));
                 Log.EventRejected(_logger, ex.Field, ex.Reason);
                 continue;
@@ -159,7 +159,7 @@ internal sealed class EventCollector : IEventCollector
                 }
                 catch (MarketingValidationException ex)
                 {
-                    results[index] = new TrackResult(e.Id, TrackStatus.Rejected, Error: ex.WithIndex(index));
+                    results[index] = new TrackResult(e.Id, TrackStatus.Rejected, Error: TrackError.From(ex, index));
                     _metrics.Rejected.Add(1, new KeyValuePair<string, object?>("reason", ex.Reason.ToString()));
                     Log.EventRejected(_logger, ex.Field, ex.Reason);
                     kept[k] = (index, null!);
