@@ -240,8 +240,16 @@ internal static class StoreChecks
         {
             StoreLimits.EnsureText(o.OrderId, "order.orderId", index);
             StoreLimits.EnsureText(o.CouponCode, "order.couponCode", index);
+            if (o.Lines is null)
+            {
+                throw new MarketingValidationException("order.lines", ValidationReason.Missing, "An order needs its lines.", index);
+            }
             for (var i = 0; i < o.Lines.Count; i++)
             {
+                if (o.Lines[i] is null)
+                {
+                    throw new MarketingValidationException($"order.lines[{i}]", ValidationReason.Missing, "Order lines must not be null.", index);
+                }
                 StoreLimits.EnsureText(o.Lines[i].ProductId, $"order.lines[{i}].productId", index);
                 StoreLimits.EnsureText(o.Lines[i].Category, $"order.lines[{i}].category", index);
             }
@@ -334,16 +342,24 @@ internal static class StoreChecks
         }
     }
 
-    private static void Identities(IReadOnlyList<Identity> identities, int? index)
+    private static void Identities(IReadOnlyList<Identity>? identities, int? index)
     {
+        if (identities is null)
+        {
+            throw new MarketingValidationException("identities", ValidationReason.InvalidFormat, "Identities must be a list, not null.", index);
+        }
         for (var i = 0; i < identities.Count; i++)
         {
             Identity(identities[i], $"identities[{i}]", index);
         }
     }
 
-    private static void Properties(IReadOnlyDictionary<string, PropertyValue> properties, string field, int? index)
+    private static void Properties(IReadOnlyDictionary<string, PropertyValue>? properties, string field, int? index)
     {
+        if (properties is null)
+        {
+            throw new MarketingValidationException(field, ValidationReason.InvalidFormat, "Properties must be an object, not null.", index);
+        }
         foreach (var (k, v) in properties)
         {
             StoreLimits.EnsureText(k, field, index);
