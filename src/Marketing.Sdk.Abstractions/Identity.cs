@@ -31,7 +31,7 @@ public enum IdentityKind
 /// </summary>
 /// <param name="Kind">The kind of identifier.</param>
 /// <param name="Value">The identifier; normalised by the SDK on ingestion (E.164 phones, lower-case emails).</param>
-public readonly record struct Identity(IdentityKind Kind, string Value)
+public readonly record struct Identity(IdentityKind Kind, [property: PersonalData] string Value)
 {
     /// <summary>A phone identity.</summary>
     /// <param name="value">The phone number.</param>
@@ -67,6 +67,7 @@ public readonly record struct Identity(IdentityKind Kind, string Value)
 
     /// <summary>A stable text key <c>kind:value</c>, for storage and hashing. Contains personal data; not serialised (it is derived).</summary>
     [JsonIgnore]
+    [PersonalData]
     public string Key => $"{(int)Kind}:{Value}";
 
     /// <summary>
@@ -75,6 +76,7 @@ public readonly record struct Identity(IdentityKind Kind, string Value)
     /// pseudonymous rather than anonymous; erase it together with the identity.
     /// </summary>
     [JsonIgnore]
+    [PseudonymousData]
     public string Fingerprint => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Key)));
 
     /// <summary>Returns the kind and a masked value; never the value itself.</summary>

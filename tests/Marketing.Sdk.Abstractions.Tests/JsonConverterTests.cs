@@ -60,6 +60,15 @@ public class JsonConverterTests
         Assert.Contains("'purpose'", purpose.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(""","properties":{"a":1,"a":2}}""")]
+    [InlineData(""","id":"e2"}""")]
+    public void Duplicate_json_properties_are_rejected(string tail)
+    {
+        var ex = FailsInContext(ValidEvent + tail);
+        Assert.Contains("duplicate", ex.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
     [Fact]
     public void Null_channel_is_no_channel() =>
         Assert.Null(JsonSerializer.Deserialize(ValidEvent + ""","channel":null}""", MarketingJsonContext.Default.MarketingEvent)!.Channel);

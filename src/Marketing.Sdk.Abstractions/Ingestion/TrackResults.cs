@@ -81,7 +81,7 @@ public sealed record TrackError(int? Index, string Field, ValidationReason Reaso
 public sealed record TrackResult(
     string? EventId,
     TrackStatus Status,
-    CustomerId? CustomerId = null,
+    [property: PseudonymousData] CustomerId? CustomerId = null,
     EventFlags Flags = EventFlags.None,
     DropReason? DropReason = null,
     TrackError? Error = null);
