@@ -37,7 +37,7 @@ public sealed record MarketingEvent
     [PersonalData]
     public IReadOnlyList<Identity> Identities { get; init; } = [];
 
-    /// <summary>The unified profile the event belongs to; set by identity resolution on ingestion.</summary>
+    /// <summary>The unified profile the event belongs to; set by identity resolution on ingestion. A caller may set it (a well-formed id) for an event without identities.</summary>
     [PseudonymousData]
     public CustomerId? CustomerId { get; init; }
 
@@ -70,10 +70,10 @@ public sealed record MarketingEvent
     [PersonalData]
     public IReadOnlyDictionary<string, PropertyValue> Properties { get; init; } = EmptyProperties;
 
-    /// <summary>Flags set by the cleaning pipeline.</summary>
+    /// <summary>Flags set by the cleaning pipeline. Server-owned: a caller's value must hold only defined flags and is then replaced on ingestion.</summary>
     public EventFlags Flags { get; init; }
 
-    /// <summary>When the SDK accepted the event; set on ingestion.</summary>
+    /// <summary>When the SDK accepted the event. Server-owned: a caller's value must be a plausible date and is then replaced on ingestion.</summary>
     public DateTimeOffset? ReceivedAt { get; init; }
 
     /// <summary>The value of a property, or <see cref="PropertyValue.Null"/>.</summary>

@@ -226,7 +226,7 @@ internal static class StoreChecks
     {
         ArgumentNullException.ThrowIfNull(e);
         StoreLimits.EnsureKey(e.Id, "id", index);
-        if (requireCustomer && e.CustomerId is null)
+        if ((requireCustomer && e.CustomerId is null) || e.CustomerId is { Value: null })
         {
             throw new MarketingValidationException("customerId", ValidationReason.Missing, "Stored events need a customer id.", index);
         }
@@ -259,12 +259,20 @@ internal static class StoreChecks
     public static void Profile(CustomerProfile p)
     {
         ArgumentNullException.ThrowIfNull(p);
+        if (p.Id.Value is null)
+        {
+            throw new MarketingValidationException("id", ValidationReason.Missing, "A profile needs an id.");
+        }
         if (p.Version < 0)
         {
             throw new MarketingValidationException("version", ValidationReason.Negative, "Versions are never negative.");
         }
         Identities(p.Identities, null);
         Properties(p.Traits, "traits", null);
+        if (p.StaticTags is null || p.DynamicTags is null)
+        {
+            throw new MarketingValidationException(p.StaticTags is null ? "staticTags" : "dynamicTags", ValidationReason.InvalidFormat, "Tags must be a set, not null.");
+        }
         foreach (var t in p.StaticTags)
         {
             StoreLimits.EnsureText(t, "staticTags", null);
