@@ -26,6 +26,7 @@ internal sealed class PostgreSqlDatabase : RelationalDatabase, IStorageMigrator,
     private readonly string _schema;
     private readonly int _copyThreshold;
     private readonly bool _autoMigrate;
+    private readonly PostgreSqlErasureVacuum _erasureVacuum;
     private readonly ILogger _logger;
     private readonly long _migrationLock;
     private readonly long _auditLock;
@@ -40,6 +41,7 @@ internal sealed class PostgreSqlDatabase : RelationalDatabase, IStorageMigrator,
         _dataSource = options.DataSource ?? NpgsqlDataSource.Create(options.ConnectionString!);
         _copyThreshold = options.CopyThreshold;
         _autoMigrate = options.MigrateOnStart;
+        _erasureVacuum = options.ErasureVacuum;
         _logger = logger ?? NullLogger.Instance;
         _migrationLock = LockKey("migrate");
         _auditLock = LockKey("audit");
@@ -79,6 +81,24 @@ internal sealed class PostgreSqlDatabase : RelationalDatabase, IStorageMigrator,
     public override async ValueTask LockAuditChainAsync(WriteScope scope, CancellationToken cancellationToken)
     {
         await using var cmd = scope.Command("SELECT pg_advisory_xact_lock(@k)").P("@k", _auditLock);
+        await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// <c>VACUUM</c> (or <c>VACUUM FULL</c>) of the erased tables as <see cref="PostgreSqlStorageOptions.ErasureVacuum"/>
+    /// says (see the option for what each does not guarantee). Runs on its own connection outside any transaction,
+    /// as VACUUM must.
+    /// </summary>
+    public override async ValueTask CompactAfterErasureAsync(IReadOnlyList<string> tables, CancellationToken cancellationToken)
+    {
+        if (_erasureVacuum == PostgreSqlErasureVacuum.None || tables.Count == 0)
+        {
+            return;
+        }
+        await using var conn = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var cmd = conn.Command((_erasureVacuum == PostgreSqlErasureVacuum.Full ? "VACUUM FULL " : "VACUUM ") + string.Join(", ", tables.Select(Table)));
+        // VACUUM of a large table can outlast the default command timeout; cancellation still stops it.
+        cmd.CommandTimeout = 0;
         await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 

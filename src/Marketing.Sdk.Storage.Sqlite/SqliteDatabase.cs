@@ -38,7 +38,10 @@ internal sealed class SqliteDatabase : RelationalDatabase, IStorageMigrator, IDi
         _connectionString = builder.ToString();
         // A 16 MiB page cache per connection (SQLite's default is 2 MiB): bulk appends touch pages of three
         // secondary indexes of the events table in time and customer order, which a 2 MiB cache keeps evicting.
-        _pragmas = $"PRAGMA busy_timeout = {(int)options.BusyTimeout.TotalMilliseconds}; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16384;";
+        // secure_delete: deleted rows and freed pages are overwritten with zeros, so an erasure leaves none of the
+        // subject's bytes in free space of the database file (the WAL is truncated after an erasure, see
+        // CompactAfterErasureAsync). It is a per-connection setting, applied with the others once per native connection.
+        _pragmas = $"PRAGMA busy_timeout = {(int)options.BusyTimeout.TotalMilliseconds}; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16384; PRAGMA secure_delete = ON;";
         _logger = logger ?? NullLogger.Instance;
         _autoMigrate = options.MigrateOnStart;
         if (builder.Mode == SqliteOpenMode.Memory)
@@ -113,6 +116,31 @@ internal sealed class SqliteDatabase : RelationalDatabase, IStorageMigrator, IDi
             }
             _writer.Release();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Copies every page of the WAL into the database file and truncates the <c>-wal</c> file to zero bytes
+    /// (<c>PRAGMA wal_checkpoint(TRUNCATE)</c>): the WAL otherwise keeps the frames that held the erased rows until a
+    /// later checkpoint reuses them. Waits for in-process writers, and up to the busy timeout for readers; when
+    /// readers still hold old snapshots the checkpoint is incomplete, which is logged (the next one completes it).
+    /// </summary>
+    public override async ValueTask CompactAfterErasureAsync(IReadOnlyList<string> tables, CancellationToken cancellationToken)
+    {
+        await _writer.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var conn = await OpenRawAsync(cancellationToken).ConfigureAwait(false);
+            await using var cmd = conn.Command("PRAGMA wal_checkpoint(TRUNCATE);");
+            await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false) && reader.GetInt64(0) != 0)
+            {
+                SqliteLog.CheckpointIncomplete(_logger);
+            }
+        }
+        finally
+        {
+            _writer.Release();
         }
     }
 
@@ -276,4 +304,10 @@ internal sealed class SqliteDatabase : RelationalDatabase, IStorageMigrator, IDi
         _keepAlive?.Dispose();
         _writer.Dispose();
     }
+}
+
+internal static partial class SqliteLog
+{
+    [LoggerMessage(EventId = 9100, Level = LogLevel.Warning, Message = "The SQLite WAL checkpoint after an erasure could not complete while readers held older snapshots; the erased rows stay in the -wal file until the next complete checkpoint.")]
+    public static partial void CheckpointIncomplete(ILogger logger);
 }

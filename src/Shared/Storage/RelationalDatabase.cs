@@ -58,6 +58,15 @@ internal abstract class RelationalDatabase
     /// <summary>Serialises audit-log appends within the transaction (no-op where the transaction already excludes other writers).</summary>
     public abstract ValueTask LockAuditChainAsync(WriteScope scope, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Runs after an erasure committed, outside its transaction: removes what the provider can of the erased rows'
+    /// bytes from the database files (SQLite: a WAL checkpoint that truncates the <c>-wal</c> file; PostgreSQL: a
+    /// VACUUM of <paramref name="tables"/> when configured). The default does nothing.
+    /// </summary>
+    /// <param name="tables">The tables the erasure deleted rows from (unprefixed names).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    public virtual ValueTask CompactAfterErasureAsync(IReadOnlyList<string> tables, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
     public long NowTicks() => Time.GetUtcNow().UtcTicks;
 }
 

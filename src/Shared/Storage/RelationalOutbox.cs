@@ -417,7 +417,26 @@ internal sealed class RelationalUnitOfWork(
             return (stored, enqueued);
         }, cancellationToken);
 
-    public ValueTask<ErasureReport> EraseAsync(CustomerId customerId, CancellationToken cancellationToken = default) =>
+    /// <summary>The tables an erasure deletes rows from.</summary>
+    internal static readonly IReadOnlyList<string> ErasedTables =
+        ["identities", "identity_observations", "identity_merges", "events", "profiles", "consent_records", "outbox_payloads", "outbox_messages", "state_entries"];
+
+    public async ValueTask<ErasureReport> EraseAsync(CustomerId customerId, CancellationToken cancellationToken = default)
+    {
+        var report = await EraseRowsAsync(customerId, cancellationToken).ConfigureAwait(false);
+        using var call = db.Call(Store, "erase_compact");
+        try
+        {
+            await db.CompactAfterErasureAsync(ErasedTables, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (call.Fail(ex))
+        {
+            throw call.Wrap(ex);
+        }
+        return report;
+    }
+
+    private ValueTask<ErasureReport> EraseRowsAsync(CustomerId customerId, CancellationToken cancellationToken) =>
         db.WriteAsync(Store, "erase", async scope =>
         {
             var counts = await identities.DeleteCoreAsync(scope, customerId, cancellationToken).ConfigureAwait(false);
