@@ -29,7 +29,8 @@ public sealed record TcfPublisherRestriction(int PurposeId, TcfRestrictionType R
 /// A decoded IAB TCF v2 (v2.2) transparency and consent string: the core segment and the optional
 /// disclosed-vendors, allowed-vendors and publisher-purposes segments. Property names follow the
 /// official <c>@iabtcf/core</c> model. Id sets are ascending lists of distinct ids, kept as ranges (a range
-/// of 65 535 vendors costs what one id does).
+/// of 65 535 vendors costs what one id does). Two values are equal when every field is: id sets and
+/// restrictions compare by content, so two decodes of one string are equal and hash alike.
 /// </summary>
 public sealed record TcString
 {
@@ -69,8 +70,8 @@ public sealed record TcString
     public IReadOnlyList<int> VendorConsents { get; init => field = TcfIdSet.From(value); } = TcfIdSet.Empty;
     /// <summary>Vendors whose legitimate interest was established.</summary>
     public IReadOnlyList<int> VendorLegitimateInterests { get; init => field = TcfIdSet.From(value); } = TcfIdSet.Empty;
-    /// <summary>Publisher restrictions, by purpose then restriction type.</summary>
-    public IReadOnlyList<TcfPublisherRestriction> PublisherRestrictions { get; init; } = [];
+    /// <summary>Publisher restrictions, in the string's order (compared by value, element by element).</summary>
+    public IReadOnlyList<TcfPublisherRestriction> PublisherRestrictions { get; init => field = TcfValueList<TcfPublisherRestriction>.From(value); } = TcfValueList<TcfPublisherRestriction>.Empty;
     /// <summary>Vendors disclosed to the user (disclosed-vendors segment; empty when absent).</summary>
     public IReadOnlyList<int> VendorsDisclosed { get; init => field = TcfIdSet.From(value); } = TcfIdSet.Empty;
     /// <summary>Vendors the publisher allows (allowed-vendors segment, TCF v2.0/2.1 only; empty when absent).</summary>
