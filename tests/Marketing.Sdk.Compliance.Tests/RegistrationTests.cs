@@ -8,6 +8,7 @@ using Marketing.Sdk.Compliance.Pii;
 using Marketing.Sdk.Compliance.Retention;
 using Marketing.Sdk.Compliance.Tcf;
 using Marketing.Sdk.Storage;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Testing;
@@ -87,5 +88,38 @@ public sealed class RegistrationTests
                 Assert.DoesNotContain(secret, text, StringComparison.OrdinalIgnoreCase);
             }
         }
+    }
+}
+
+public sealed class ComplianceEntryPointTests
+{
+    [Fact]
+    public async Task Options_bound_from_a_configuration_section_are_validated_at_host_start()
+    {
+        var good = new Microsoft.Extensions.Configuration.ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Compliance:DataSubjectRequestDeadline"] = "20.00:00:00",
+            ["Compliance:RunRetention"] = "false",
+        }).Build();
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
+        builder.Services.AddMarketingSdk(m => Assert.Same(m, m.AddCompliance(good.GetSection("Compliance"))));
+        using (var host = builder.Build())
+        {
+            await host.StartAsync();
+            var o = host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ComplianceOptions>>().Value;
+            Assert.Equal(TimeSpan.FromDays(20), o.DataSubjectRequestDeadline);
+            Assert.False(o.RunRetention);
+            await host.StopAsync();
+        }
+
+        var bad = new Microsoft.Extensions.Configuration.ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Compliance:RetentionInterval"] = "-00:01:00",
+        }).Build();
+        var badBuilder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
+        badBuilder.Services.AddMarketingSdk(m => m.AddCompliance(bad.GetSection("Compliance")));
+        using var badHost = badBuilder.Build();
+        var ex = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => badHost.StartAsync());
+        Assert.Contains("RetentionInterval", ex.Message, StringComparison.Ordinal);
     }
 }
