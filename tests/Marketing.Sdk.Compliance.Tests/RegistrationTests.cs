@@ -35,16 +35,19 @@ public sealed class RegistrationTests
             .AddCompliance(c => c.AddRetention(new RetentionPolicy("inactive", RetentionDataKind.InactiveCustomers, TimeSpan.FromDays(730))));
         await using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
         Assert.IsType<ConsentGate>(provider.GetRequiredService<IConsentGate>());
-        provider.GetRequiredService<ConsentLedger>();
-        provider.GetRequiredService<ConsentModeSignalProvider>();
-        provider.GetRequiredService<DataSubjectRequestService>();
+        Assert.Same(provider.GetRequiredService<ConsentLedger>(), provider.GetRequiredService<ConsentLedger>());
+        Assert.IsType<ConsentModeSignalProvider>(provider.GetRequiredService<ConsentModeSignalProvider>());
+        Assert.IsType<DataSubjectRequestService>(provider.GetRequiredService<DataSubjectRequestService>());
         Assert.Single(provider.GetRequiredService<AdCopyReviewer>().Review("今日秒杀").Findings);
-        provider.GetRequiredService<ClickFraudDetector>();
-        provider.GetRequiredService<AuditLogVerifier>();
-        provider.GetRequiredService<RetentionEnforcer>();
-        provider.GetRequiredService<Pseudonymizer>();
-        provider.GetRequiredService<FieldEncryptor>();
-        Assert.Single(provider.GetServices<IHostedService>());
+        Assert.IsType<ClickFraudDetector>(provider.GetRequiredService<ClickFraudDetector>());
+        Assert.IsType<AuditLogVerifier>(provider.GetRequiredService<AuditLogVerifier>());
+        Assert.IsType<RetentionEnforcer>(provider.GetRequiredService<RetentionEnforcer>());
+        // The registered key provider is the one both use: a pseudonym is the keyed one, and a value round-trips.
+        var pseudonymizer = provider.GetRequiredService<Pseudonymizer>();
+        Assert.Equal(new Pseudonymizer(keys).Pseudonymize("x"), pseudonymizer.Pseudonymize("x"));
+        var encryptor = provider.GetRequiredService<FieldEncryptor>();
+        Assert.Equal("secret", encryptor.Decrypt(encryptor.Encrypt("secret")));
+        Assert.IsType<RetentionBackgroundService>(Assert.Single(provider.GetServices<IHostedService>()));
         var options = provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<ComplianceOptions>>().Value;
         Assert.Contains(new ConsentPurpose("loyalty_program"), options.RequiredPurposes);
         Assert.Single(options.RetentionPolicies);
