@@ -19,6 +19,14 @@ public sealed class TcStringFormatException : ComplianceException
     /// <summary>Creates the exception.</summary>
     /// <param name="message">What is wrong.</param>
     public TcStringFormatException(string message) : base(message) { }
+
+    /// <summary>Creates the exception for one field.</summary>
+    /// <param name="field">The field, as the official <c>@iabtcf/core</c> model names it (e.g. <c>vendorConsents</c>, <c>publisherRestrictions.purposeId</c>).</param>
+    /// <param name="reason">What is wrong with it (never the string's content).</param>
+    public TcStringFormatException(string field, string reason) : base($"TC string field '{field}': {reason}") => Field = field;
+
+    /// <summary>The field that is invalid, when the failure is about one field.</summary>
+    public string? Field { get; }
 }
 
 /// <summary>Thrown when a value cannot be normalised for a platform's match hashing (e.g. an email without '@').</summary>

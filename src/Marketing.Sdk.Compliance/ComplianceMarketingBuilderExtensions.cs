@@ -9,6 +9,7 @@ using Marketing.Sdk.Compliance.Pii;
 using Marketing.Sdk.Compliance.Retention;
 using Marketing.Sdk.Compliance.Tcf;
 using Marketing.Sdk.Storage;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -31,6 +32,28 @@ public static class ComplianceMarketingBuilderExtensions
     /// <param name="configure">Configures the consent policy, retention and lexicons.</param>
     /// <returns>The builder.</returns>
     public static IMarketingBuilder AddCompliance(this IMarketingBuilder builder, Action<ComplianceBuilder>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return Register(builder, configure);
+    }
+
+    /// <summary>
+    /// Adds the compliance package (see <see cref="AddCompliance(IMarketingBuilder, Action{ComplianceBuilder}?)"/>) with
+    /// <see cref="ComplianceOptions"/> bound from <paramref name="section"/> (e.g. <c>Marketing:Compliance</c> with
+    /// <c>DataSubjectRequestDeadline</c>, <c>RetentionInterval</c>, <c>RunRetention</c>); validated when the host starts.
+    /// </summary>
+    /// <param name="builder">The Marketing.Sdk builder.</param>
+    /// <param name="section">The configuration section.</param>
+    /// <returns>The builder.</returns>
+    public static IMarketingBuilder AddCompliance(this IMarketingBuilder builder, IConfigurationSection section)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(section);
+        builder.Services.AddOptions<ComplianceOptions>().Bind(section);
+        return Register(builder, null);
+    }
+
+    private static IMarketingBuilder Register(IMarketingBuilder builder, Action<ComplianceBuilder>? configure)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
@@ -63,65 +86,5 @@ public static class ComplianceMarketingBuilderExtensions
         services.TryAddSingleton(sp => new Pseudonymizer(sp.GetRequiredService<IKeyProvider>()));
         services.TryAddSingleton(sp => new FieldEncryptor(sp.GetRequiredService<IKeyProvider>()));
         return builder;
-    }
-}
-
-/// <summary>Configures the compliance package inside <c>AddCompliance(c =&gt; …)</c>.</summary>
-public sealed class ComplianceBuilder
-{
-    internal ComplianceBuilder(IServiceCollection services) => Services = services;
-
-    /// <summary>The service collection.</summary>
-    public IServiceCollection Services { get; }
-
-    /// <summary>Configures <see cref="ComplianceOptions"/>.</summary>
-    /// <param name="configure">The configuration.</param>
-    /// <returns>This builder.</returns>
-    public ComplianceBuilder Configure(Action<ComplianceOptions> configure)
-    {
-        Services.Configure(configure);
-        return this;
-    }
-
-    /// <summary>Makes purposes need consent (default deny without a record).</summary>
-    /// <param name="purposes">The purposes.</param>
-    /// <returns>This builder.</returns>
-    public ComplianceBuilder RequireConsent(params ConsentPurpose[] purposes) => Configure(o => o.RequireConsent(purposes));
-
-    /// <summary>Lets purposes go ahead without a record (another legal basis); withdrawals still deny.</summary>
-    /// <param name="purposes">The purposes.</param>
-    /// <returns>This builder.</returns>
-    public ComplianceBuilder AllowWithoutConsent(params ConsentPurpose[] purposes) => Configure(o => o.AllowWithoutConsent(purposes));
-
-    /// <summary>Adds a retention policy.</summary>
-    /// <param name="policy">The policy.</param>
-    /// <returns>This builder.</returns>
-    public ComplianceBuilder AddRetention(RetentionPolicy policy) => Configure(o => o.RetentionPolicies.Add(policy));
-
-    /// <summary>Adds an ad-copy lexicon to the built-in ones.</summary>
-    /// <param name="lexicon">The lexicon.</param>
-    /// <returns>This builder.</returns>
-    public ComplianceBuilder AddLexicon(AdCopyLexicon lexicon)
-    {
-        Services.AddSingleton(lexicon);
-        return this;
-    }
-
-    /// <summary>Configures the click-fraud thresholds.</summary>
-    /// <param name="configure">The configuration.</param>
-    /// <returns>This builder.</returns>
-    public ComplianceBuilder ConfigureClickFraud(Action<ClickFraudOptions> configure)
-    {
-        Services.Configure(configure);
-        return this;
-    }
-
-    /// <summary>Registers the key provider used by <see cref="Pseudonymizer"/> and <see cref="FieldEncryptor"/>.</summary>
-    /// <param name="provider">The key provider.</param>
-    /// <returns>This builder.</returns>
-    public ComplianceBuilder UseKeyProvider(IKeyProvider provider)
-    {
-        Services.Replace(ServiceDescriptor.Singleton(provider));
-        return this;
     }
 }

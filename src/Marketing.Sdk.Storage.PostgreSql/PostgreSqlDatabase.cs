@@ -19,28 +19,24 @@ namespace Marketing.Sdk.Storage.PostgreSql;
 /// read-committed write transactions, <c>FOR UPDATE SKIP LOCKED</c> outbox claims, binary COPY ingestion
 /// and advisory locks for migrations and the audit chain.
 /// </summary>
-internal sealed class PostgreSqlDatabase : RelationalDatabase, IStorageMigrator, IAsyncDisposable, IDisposable
+internal sealed class PostgreSqlDatabase : MigratingRelationalDatabase, IAsyncDisposable, IDisposable
 {
     private readonly NpgsqlDataSource _dataSource;
     private readonly bool _ownsDataSource;
     private readonly string _schema;
     private readonly int _copyThreshold;
-    private readonly bool _autoMigrate;
-    private readonly ILogger _logger;
+    private readonly PostgreSqlErasureVacuum _erasureVacuum;
     private readonly long _migrationLock;
     private readonly long _auditLock;
-    private readonly object _gate = new();
-    private Task<MigrationResult>? _migration;
 
     public PostgreSqlDatabase(PostgreSqlStorageOptions options, TimeProvider timeProvider, ILogger? logger = null)
-        : base(timeProvider, $"\"{options.Schema}\".")
+        : base(timeProvider, $"\"{options.Schema}\".", options.MigrateOnStart, logger)
     {
         _schema = options.Schema;
         _ownsDataSource = options.DataSource is null;
         _dataSource = options.DataSource ?? NpgsqlDataSource.Create(options.ConnectionString!);
         _copyThreshold = options.CopyThreshold;
-        _autoMigrate = options.MigrateOnStart;
-        _logger = logger ?? NullLogger.Instance;
+        _erasureVacuum = options.ErasureVacuum;
         _migrationLock = LockKey("migrate");
         _auditLock = LockKey("audit");
     }
@@ -54,10 +50,7 @@ internal sealed class PostgreSqlDatabase : RelationalDatabase, IStorageMigrator,
 
     public override async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {
-        if (_autoMigrate)
-        {
-            await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
-        }
+        await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
         return await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -79,6 +72,24 @@ internal sealed class PostgreSqlDatabase : RelationalDatabase, IStorageMigrator,
     public override async ValueTask LockAuditChainAsync(WriteScope scope, CancellationToken cancellationToken)
     {
         await using var cmd = scope.Command("SELECT pg_advisory_xact_lock(@k)").P("@k", _auditLock);
+        await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// <c>VACUUM</c> (or <c>VACUUM FULL</c>) of the erased tables as <see cref="PostgreSqlStorageOptions.ErasureVacuum"/>
+    /// says (see the option for what each does not guarantee). Runs on its own connection outside any transaction,
+    /// as VACUUM must.
+    /// </summary>
+    public override async ValueTask CompactAfterErasureAsync(IReadOnlyList<string> tables, CancellationToken cancellationToken)
+    {
+        if (_erasureVacuum == PostgreSqlErasureVacuum.None || tables.Count == 0)
+        {
+            return;
+        }
+        await using var conn = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var cmd = conn.Command((_erasureVacuum == PostgreSqlErasureVacuum.Full ? "VACUUM FULL " : "VACUUM ") + string.Join(", ", tables.Select(Table)));
+        // VACUUM of a large table can outlast the default command timeout; cancellation still stops it.
+        cmd.CommandTimeout = 0;
         await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -312,109 +323,66 @@ internal sealed class PostgreSqlDatabase : RelationalDatabase, IStorageMigrator,
         return skipped;
     }
 
-    private Task<MigrationResult> EnsureMigratedAsync(CancellationToken cancellationToken)
+    protected override string DisplayName => "PostgreSQL";
+
+    protected override IReadOnlyList<Migration> Migrations => PostgreSqlSchema.Migrations;
+
+    protected override string MigrationSql(Migration migration) => migration.Sql.Replace("{0}", $"\"{_schema}\"", StringComparison.Ordinal);
+
+    protected override async ValueTask<DbConnection> OpenUnmigratedAsync(CancellationToken cancellationToken) =>
+        await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// A session-level advisory lock (a second host starting at the same time waits here, then finds the schema up
+    /// to date), the schema and the version table.
+    /// </summary>
+    protected override async ValueTask<MigrationSession> BeginMigrationAsync(CancellationToken cancellationToken)
     {
-        var existing = Volatile.Read(ref _migration);
-        if (existing is { IsCompletedSuccessfully: true })
+        var conn = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            return existing;
-        }
-        lock (_gate)
-        {
-            if (_migration is null || _migration.IsFaulted || _migration.IsCanceled)
+            await using (var acquire = conn.Command("SELECT pg_advisory_lock(@k)").P("@k", _migrationLock))
             {
-                _migration = MigrateCoreAsync(cancellationToken);
+                await acquire.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
-            return _migration;
         }
-    }
-
-    public async ValueTask<MigrationResult> MigrateAsync(CancellationToken cancellationToken = default)
-    {
-        using var call = this.Call("schema", "migrate");
+        catch
+        {
+            await conn.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        var session = new MigrationSession(conn, async () =>
+        {
+            await using var release = conn.Command("SELECT pg_advisory_unlock(@k)").P("@k", _migrationLock);
+            await release.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+        });
         try
         {
-            var result = await MigrateCoreAsync(cancellationToken).ConfigureAwait(false);
-            Volatile.Write(ref _migration, Task.FromResult(result));
-            return result;
+            await using var create = conn.Command($"CREATE SCHEMA IF NOT EXISTS \"{_schema}\"; CREATE TABLE IF NOT EXISTS {Table("schema_version")} (version integer PRIMARY KEY, description text NOT NULL, applied_at bigint NOT NULL)");
+            await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            return session;
         }
-        catch (Exception ex) when (call.Fail(ex))
+        catch
         {
-            throw call.Wrap(ex);
+            await session.DisposeAsync().ConfigureAwait(false);
+            throw;
         }
     }
 
-    public async ValueTask<int> GetVersionAsync(CancellationToken cancellationToken = default)
-    {
-        using var call = this.Call("schema", "get_version");
-        try
-        {
-            await using var conn = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            return await ReadVersionAsync(conn, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (call.Fail(ex))
-        {
-            throw call.Wrap(ex);
-        }
-    }
+    protected override async ValueTask<DbTransaction> BeginMigrationTransactionAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        await ((NpgsqlConnection)connection).BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
 
-    private async Task<int> ReadVersionAsync(NpgsqlConnection conn, CancellationToken cancellationToken)
+    protected override async Task<int> ReadVersionAsync(DbConnection connection, DbTransaction? transaction, CancellationToken cancellationToken)
     {
-        await using var exists = conn.Command("SELECT to_regclass(@t) IS NOT NULL").P("@t", $"\"{_schema}\".schema_version");
+        await using var exists = connection.Command("SELECT to_regclass(@t) IS NOT NULL").P("@t", $"\"{_schema}\".schema_version");
+        exists.Transaction = transaction;
         if (!(bool)(await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!)
         {
             return 0;
         }
-        await using var cmd = conn.Command($"SELECT COALESCE(MAX(version), 0) FROM {Table("schema_version")}");
+        await using var cmd = connection.Command($"SELECT COALESCE(MAX(version), 0) FROM {Table("schema_version")}");
+        cmd.Transaction = transaction;
         return Convert.ToInt32(await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
-    }
-
-    private async Task<MigrationResult> MigrateCoreAsync(CancellationToken cancellationToken)
-    {
-        await using var conn = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        // A session-level advisory lock: a second host starting at the same time waits here, then finds the schema up to date.
-        await using (var acquire = conn.Command("SELECT pg_advisory_lock(@k)").P("@k", _migrationLock))
-        {
-            await acquire.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-        try
-        {
-            await using (var create = conn.Command($"CREATE SCHEMA IF NOT EXISTS \"{_schema}\"; CREATE TABLE IF NOT EXISTS {Table("schema_version")} (version integer PRIMARY KEY, description text NOT NULL, applied_at bigint NOT NULL)"))
-            {
-                await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-            var from = await ReadVersionAsync(conn, cancellationToken).ConfigureAwait(false);
-            var applied = new List<int>();
-            foreach (var m in PostgreSqlSchema.Migrations.Where(m => m.Version > from))
-            {
-                await using var tx = await conn.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-                await using (var ddl = conn.Command(m.Sql.Replace("{0}", $"\"{_schema}\"", StringComparison.Ordinal)))
-                {
-                    ddl.Transaction = tx;
-                    await ddl.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                }
-                await using (var mark = conn.Command($"INSERT INTO {Table("schema_version")} (version, description, applied_at) VALUES (@v, @d, @at)")
-                    .P("@v", m.Version).P("@d", m.Description).P("@at", NowTicks()))
-                {
-                    mark.Transaction = tx;
-                    await mark.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                }
-                await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
-                applied.Add(m.Version);
-                StorageLog.MigrationApplied(_logger, "PostgreSQL", m.Version, m.Description);
-            }
-            var to = applied.Count > 0 ? applied[^1] : from;
-            if (applied.Count == 0)
-            {
-                StorageLog.SchemaUpToDate(_logger, "PostgreSQL", to);
-            }
-            return new MigrationResult(from, to, applied);
-        }
-        finally
-        {
-            await using var release = conn.Command("SELECT pg_advisory_unlock(@k)").P("@k", _migrationLock);
-            await release.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
-        }
     }
 
     public async ValueTask DisposeAsync()

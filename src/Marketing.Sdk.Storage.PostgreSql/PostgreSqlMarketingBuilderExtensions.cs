@@ -2,6 +2,7 @@ using Marketing.Sdk;
 using Marketing.Sdk.Storage;
 using Marketing.Sdk.Storage.PostgreSql;
 using Marketing.Sdk.Storage.Relational;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -16,19 +17,49 @@ public static class PostgreSqlMarketingBuilderExtensions
     /// <summary>
     /// Stores profiles, events, the identity graph, consent records, the audit log, the outbox and
     /// state documents (<see cref="IStateStore"/>, which wins over process-local fallbacks) in
-    /// PostgreSQL (replacing the in-memory defaults); any number of hosts may share the database.
-    /// Migrations run when the host starts unless <see cref="PostgreSqlStorageOptions.MigrateOnStart"/> is off.
+    /// PostgreSQL (replacing the in-memory defaults), with <see cref="PostgreSqlStorageOptions"/>
+    /// configured elsewhere; they are validated when the host starts. Any number of hosts may share the
+    /// database. Migrations run when the host starts unless <see cref="PostgreSqlStorageOptions.MigrateOnStart"/>
+    /// is off. Calling it again changes nothing but adds configuration.
     /// </summary>
+    /// <param name="builder">The Marketing.Sdk builder.</param>
+    /// <returns>The builder.</returns>
+    public static IMarketingBuilder UsePostgreSql(this IMarketingBuilder builder) => Register(builder, null);
+
+    /// <summary>Stores everything in PostgreSQL (see <see cref="UsePostgreSql(IMarketingBuilder)"/>), configured by <paramref name="configure"/>.</summary>
+    /// <param name="builder">The Marketing.Sdk builder.</param>
+    /// <param name="configure">Configures the options (a connection string or a data source at least).</param>
+    /// <returns>The builder.</returns>
+    public static IMarketingBuilder UsePostgreSql(this IMarketingBuilder builder, Action<PostgreSqlStorageOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        return Register(builder, o => o.Configure(configure));
+    }
+
+    /// <summary>Stores everything in PostgreSQL (see <see cref="UsePostgreSql(IMarketingBuilder)"/>), with options bound from <paramref name="section"/>.</summary>
+    /// <param name="builder">The Marketing.Sdk builder.</param>
+    /// <param name="section">The configuration section (e.g. <c>Marketing:PostgreSql</c> with <c>ConnectionString</c> and <c>Schema</c>).</param>
+    /// <returns>The builder.</returns>
+    public static IMarketingBuilder UsePostgreSql(this IMarketingBuilder builder, IConfigurationSection section)
+    {
+        ArgumentNullException.ThrowIfNull(section);
+        // DataSource is an object the application builds in code; the binding generator skips it (SYSLIB1100/1101).
+#pragma warning disable SYSLIB1100, SYSLIB1101
+        return Register(builder, o => o.Bind(section));
+#pragma warning restore SYSLIB1100, SYSLIB1101
+    }
+
+    /// <summary>Stores everything in the PostgreSQL database of <paramref name="connectionString"/> (see <see cref="UsePostgreSql(IMarketingBuilder)"/>).</summary>
     /// <param name="builder">The Marketing.Sdk builder.</param>
     /// <param name="connectionString">E.g. <c>Host=db;Username=shop;Password=…;Database=shop</c>.</param>
     /// <param name="configure">Further options.</param>
     /// <returns>The builder.</returns>
     public static IMarketingBuilder UsePostgreSql(this IMarketingBuilder builder, string connectionString, Action<PostgreSqlStorageOptions>? configure = null) =>
-        Register(builder, o =>
+        Register(builder, o => o.Configure(options =>
         {
-            o.ConnectionString = connectionString;
-            configure?.Invoke(o);
-        });
+            options.ConnectionString = connectionString;
+            configure?.Invoke(options);
+        }));
 
     /// <summary>Uses an application-owned <see cref="NpgsqlDataSource"/> (not disposed by the SDK).</summary>
     /// <param name="builder">The Marketing.Sdk builder.</param>
@@ -36,17 +67,19 @@ public static class PostgreSqlMarketingBuilderExtensions
     /// <param name="configure">Further options.</param>
     /// <returns>The builder.</returns>
     public static IMarketingBuilder UsePostgreSql(this IMarketingBuilder builder, NpgsqlDataSource dataSource, Action<PostgreSqlStorageOptions>? configure = null) =>
-        Register(builder, o =>
+        Register(builder, o => o.Configure(options =>
         {
-            o.DataSource = dataSource;
-            configure?.Invoke(o);
-        });
+            options.DataSource = dataSource;
+            configure?.Invoke(options);
+        }));
 
-    private static IMarketingBuilder Register(IMarketingBuilder builder, Action<PostgreSqlStorageOptions> configure)
+    private static IMarketingBuilder Register(IMarketingBuilder builder, Action<OptionsBuilder<PostgreSqlStorageOptions>>? configure)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
-        services.AddOptions<PostgreSqlStorageOptions>().Configure(configure).ValidateOnStart();
+        var options = services.AddOptions<PostgreSqlStorageOptions>();
+        configure?.Invoke(options);
+        options.ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PostgreSqlStorageOptions>, PostgreSqlStorageOptionsValidator>());
         RelationalRegistration.AddRelationalStores(
             services,

@@ -22,8 +22,41 @@ public sealed partial class PostgreSqlStorageOptions
     /// <summary>Event batches of at least this many events are loaded with binary COPY; smaller ones with one multi-row INSERT. Default 64.</summary>
     public int CopyThreshold { get; set; } = 64;
 
+    /// <summary>
+    /// What runs on the tables an erasure deleted rows from, right after it committed (outside its transaction).
+    /// Default <see cref="PostgreSqlErasureVacuum.Vacuum"/>.
+    /// </summary>
+    /// <remarks>
+    /// <c>DELETE</c> only marks PostgreSQL rows dead; their bytes stay in the table and index pages.
+    /// <c>VACUUM</c> removes the dead rows and their index entries (no query, snapshot or replica sees them again;
+    /// their space is reused by later writes) but does not overwrite the bytes. <c>VACUUM FULL</c> rewrites the
+    /// tables into new files, so the table files no longer hold them, under an exclusive lock for the duration.
+    /// Neither touches the write-ahead log, WAL archives, physical replicas or backups, which keep their copies
+    /// until recycled or expired. See docs/storage.md.
+    /// </remarks>
+    public PostgreSqlErasureVacuum ErasureVacuum { get; set; } = PostgreSqlErasureVacuum.Vacuum;
+
     [GeneratedRegex("^[a-z_][a-z0-9_]{0,62}$", RegexOptions.CultureInvariant)]
     internal static partial Regex SchemaName();
+}
+
+/// <summary>What runs on the erased tables after an erasure (<see cref="PostgreSqlStorageOptions.ErasureVacuum"/>).</summary>
+public enum PostgreSqlErasureVacuum
+{
+    /// <summary>Nothing: autovacuum removes the dead rows in its own time.</summary>
+    None,
+
+    /// <summary>
+    /// <c>VACUUM</c>: dead rows and their index entries are removed and their space made reusable; takes no lock
+    /// that blocks reads or writes. The bytes stay in the pages until overwritten by later writes.
+    /// </summary>
+    Vacuum,
+
+    /// <summary>
+    /// <c>VACUUM FULL</c>: the tables are rewritten into new files without the dead rows, so the table files hold
+    /// none of their bytes; blocks every read and write of each table while it is rewritten (events included).
+    /// </summary>
+    Full,
 }
 
 /// <summary>Validates <see cref="PostgreSqlStorageOptions"/>.</summary>
@@ -49,6 +82,10 @@ internal sealed class PostgreSqlStorageOptionsValidator : IValidateOptions<Postg
         if (!PostgreSqlStorageOptions.SchemaName().IsMatch(options.Schema ?? string.Empty))
         {
             return ValidateOptionsResult.Fail("PostgreSqlStorageOptions.Schema must be 1-63 lower-case letters, digits or '_', starting with a letter or '_'.");
+        }
+        if (!Enum.IsDefined(options.ErasureVacuum))
+        {
+            return ValidateOptionsResult.Fail("PostgreSqlStorageOptions.ErasureVacuum must be None, Vacuum or Full.");
         }
         if (options.CopyThreshold < 1)
         {

@@ -14,20 +14,17 @@ namespace Marketing.Sdk.Storage.Sqlite;
 /// The SQLite database behind the stores: one writer at a time (an in-process gate plus
 /// <c>BEGIN IMMEDIATE</c> across processes), WAL journal, pooled connections.
 /// </summary>
-internal sealed class SqliteDatabase : RelationalDatabase, IStorageMigrator, IDisposable
+internal sealed class SqliteDatabase : MigratingRelationalDatabase, IDisposable
 {
     private readonly string _connectionString;
     private readonly string _pragmas;
     private readonly SemaphoreSlim _writer = new(1, 1);
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<sqlite3, object> _configured = new();
     private static readonly object Configured = new();
-    private readonly ILogger _logger;
-    private readonly bool _autoMigrate;
     private readonly SqliteConnection? _keepAlive;
-    private Task<MigrationResult>? _migration;
 
     public SqliteDatabase(SqliteStorageOptions options, TimeProvider timeProvider, ILogger? logger = null)
-        : base(timeProvider, string.Empty)
+        : base(timeProvider, string.Empty, options.MigrateOnStart, logger)
     {
         var builder = new SqliteConnectionStringBuilder(options.ConnectionString)
         {
@@ -38,9 +35,10 @@ internal sealed class SqliteDatabase : RelationalDatabase, IStorageMigrator, IDi
         _connectionString = builder.ToString();
         // A 16 MiB page cache per connection (SQLite's default is 2 MiB): bulk appends touch pages of three
         // secondary indexes of the events table in time and customer order, which a 2 MiB cache keeps evicting.
-        _pragmas = $"PRAGMA busy_timeout = {(int)options.BusyTimeout.TotalMilliseconds}; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16384;";
-        _logger = logger ?? NullLogger.Instance;
-        _autoMigrate = options.MigrateOnStart;
+        // secure_delete: deleted rows and freed pages are overwritten with zeros, so an erasure leaves none of the
+        // subject's bytes in free space of the database file (the WAL is truncated after an erasure, see
+        // CompactAfterErasureAsync). It is a per-connection setting, applied with the others once per native connection.
+        _pragmas = $"PRAGMA busy_timeout = {(int)options.BusyTimeout.TotalMilliseconds}; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16384; PRAGMA secure_delete = ON;";
         if (builder.Mode == SqliteOpenMode.Memory)
         {
             // A shared in-memory database lives as long as one connection to it is open.
@@ -62,10 +60,7 @@ internal sealed class SqliteDatabase : RelationalDatabase, IStorageMigrator, IDi
 
     public override async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {
-        if (_autoMigrate)
-        {
-            await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
-        }
+        await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
         return await OpenRawAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -93,10 +88,7 @@ internal sealed class SqliteDatabase : RelationalDatabase, IStorageMigrator, IDi
 
     public override async ValueTask<WriteScope> BeginWriteAsync(CancellationToken cancellationToken)
     {
-        if (_autoMigrate)
-        {
-            await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
-        }
+        await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
         await _writer.WaitAsync(cancellationToken).ConfigureAwait(false);
         SqliteConnection? conn = null;
         try
@@ -113,6 +105,31 @@ internal sealed class SqliteDatabase : RelationalDatabase, IStorageMigrator, IDi
             }
             _writer.Release();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Copies every page of the WAL into the database file and truncates the <c>-wal</c> file to zero bytes
+    /// (<c>PRAGMA wal_checkpoint(TRUNCATE)</c>): the WAL otherwise keeps the frames that held the erased rows until a
+    /// later checkpoint reuses them. Waits for in-process writers, and up to the busy timeout for readers; when
+    /// readers still hold old snapshots the checkpoint is incomplete, which is logged (the next one completes it).
+    /// </summary>
+    public override async ValueTask CompactAfterErasureAsync(IReadOnlyList<string> tables, CancellationToken cancellationToken)
+    {
+        await _writer.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var conn = await OpenRawAsync(cancellationToken).ConfigureAwait(false);
+            await using var cmd = conn.Command("PRAGMA wal_checkpoint(TRUNCATE);");
+            await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false) && reader.GetInt64(0) != 0)
+            {
+                SqliteLog.CheckpointIncomplete(Logger);
+            }
+        }
+        finally
+        {
+            _writer.Release();
         }
     }
 
@@ -161,114 +178,56 @@ internal sealed class SqliteDatabase : RelationalDatabase, IStorageMigrator, IDi
 
     public override ValueTask LockAuditChainAsync(WriteScope scope, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
-    private Task<MigrationResult> EnsureMigratedAsync(CancellationToken cancellationToken)
+    protected override string DisplayName => "SQLite";
+
+    protected override IReadOnlyList<Migration> Migrations => SqliteSchema.Migrations;
+
+    protected override async ValueTask<DbConnection> OpenUnmigratedAsync(CancellationToken cancellationToken) =>
+        await OpenRawAsync(cancellationToken).ConfigureAwait(false);
+
+    /// <summary>The in-process writer gate (other processes are kept out by <c>BEGIN IMMEDIATE</c>), WAL mode and the version table.</summary>
+    protected override async ValueTask<MigrationSession> BeginMigrationAsync(CancellationToken cancellationToken)
     {
-        var existing = Volatile.Read(ref _migration);
-        if (existing is { IsCompletedSuccessfully: true })
+        await _writer.WaitAsync(cancellationToken).ConfigureAwait(false);
+        SqliteConnection? conn = null;
+        try
         {
-            return existing;
-        }
-        lock (_writer)
-        {
-            if (_migration is null || _migration.IsFaulted || _migration.IsCanceled)
+            conn = await OpenRawAsync(cancellationToken).ConfigureAwait(false);
+            await using (var setup = conn.Command("PRAGMA journal_mode = WAL; CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL);"))
             {
-                _migration = MigrateCoreAsync(cancellationToken);
+                await setup.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
-            return _migration;
+            return new MigrationSession(conn, () =>
+            {
+                _writer.Release();
+                return ValueTask.CompletedTask;
+            });
+        }
+        catch
+        {
+            if (conn is not null)
+            {
+                await conn.DisposeAsync().ConfigureAwait(false);
+            }
+            _writer.Release();
+            throw;
         }
     }
 
-    public async ValueTask<MigrationResult> MigrateAsync(CancellationToken cancellationToken = default)
-    {
-        using var call = this.Call("schema", "migrate");
-        try
-        {
-            var result = await MigrateCoreAsync(cancellationToken).ConfigureAwait(false);
-            Volatile.Write(ref _migration, Task.FromResult(result));
-            return result;
-        }
-        catch (Exception ex) when (call.Fail(ex))
-        {
-            throw call.Wrap(ex);
-        }
-    }
+    protected override ValueTask<DbTransaction> BeginMigrationTransactionAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<DbTransaction>(((SqliteConnection)connection).BeginTransaction(deferred: false));
 
-    public async ValueTask<int> GetVersionAsync(CancellationToken cancellationToken = default)
+    protected override async Task<int> ReadVersionAsync(DbConnection connection, DbTransaction? transaction, CancellationToken cancellationToken)
     {
-        using var call = this.Call("schema", "get_version");
-        try
-        {
-            await using var conn = await OpenRawAsync(cancellationToken).ConfigureAwait(false);
-            return await ReadVersionAsync(conn, null, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (call.Fail(ex))
-        {
-            throw call.Wrap(ex);
-        }
-    }
-
-    private static async Task<int> ReadVersionAsync(SqliteConnection conn, SqliteTransaction? tx, CancellationToken cancellationToken)
-    {
-        await using var exists = conn.Command("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'");
-        exists.Transaction = tx;
+        await using var exists = connection.Command("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'");
+        exists.Transaction = transaction;
         if (Convert.ToInt64(await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture) == 0)
         {
             return 0;
         }
-        await using var cmd = conn.Command("SELECT COALESCE(MAX(version), 0) FROM schema_version");
-        cmd.Transaction = tx;
+        await using var cmd = connection.Command("SELECT COALESCE(MAX(version), 0) FROM schema_version");
+        cmd.Transaction = transaction;
         return Convert.ToInt32(await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
-    }
-
-    private async Task<MigrationResult> MigrateCoreAsync(CancellationToken cancellationToken)
-    {
-        await _writer.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await using var conn = await OpenRawAsync(cancellationToken).ConfigureAwait(false);
-            await using (var wal = conn.Command("PRAGMA journal_mode = WAL;"))
-            {
-                await wal.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-            await using var tx = conn.BeginTransaction(deferred: false);
-            await using (var create = conn.Command("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL)"))
-            {
-                create.Transaction = tx;
-                await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-            var from = await ReadVersionAsync(conn, tx, cancellationToken).ConfigureAwait(false);
-            var applied = new List<int>();
-            foreach (var m in SqliteSchema.Migrations.Where(m => m.Version > from))
-            {
-                await using (var ddl = conn.Command(m.Sql))
-                {
-                    ddl.Transaction = tx;
-                    await ddl.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                }
-                await using (var mark = conn.Command("INSERT INTO schema_version (version, description, applied_at) VALUES (@v, @d, @at)")
-                    .P("@v", m.Version).P("@d", m.Description).P("@at", NowTicks()))
-                {
-                    mark.Transaction = tx;
-                    await mark.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                }
-                applied.Add(m.Version);
-            }
-            await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
-            foreach (var v in applied)
-            {
-                StorageLog.MigrationApplied(_logger, "SQLite", v, SqliteSchema.Migrations[v - 1].Description);
-            }
-            var to = applied.Count > 0 ? applied[^1] : from;
-            if (applied.Count == 0)
-            {
-                StorageLog.SchemaUpToDate(_logger, "SQLite", to);
-            }
-            return new MigrationResult(from, to, applied);
-        }
-        finally
-        {
-            _writer.Release();
-        }
     }
 
     public void Dispose()
@@ -276,4 +235,10 @@ internal sealed class SqliteDatabase : RelationalDatabase, IStorageMigrator, IDi
         _keepAlive?.Dispose();
         _writer.Dispose();
     }
+}
+
+internal static partial class SqliteLog
+{
+    [LoggerMessage(EventId = 9100, Level = LogLevel.Warning, Message = "The SQLite WAL checkpoint after an erasure could not complete while readers held older snapshots; the erased rows stay in the -wal file until the next complete checkpoint.")]
+    public static partial void CheckpointIncomplete(ILogger logger);
 }

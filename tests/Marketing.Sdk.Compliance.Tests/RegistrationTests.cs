@@ -8,6 +8,7 @@ using Marketing.Sdk.Compliance.Pii;
 using Marketing.Sdk.Compliance.Retention;
 using Marketing.Sdk.Compliance.Tcf;
 using Marketing.Sdk.Storage;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Testing;
@@ -34,16 +35,19 @@ public sealed class RegistrationTests
             .AddCompliance(c => c.AddRetention(new RetentionPolicy("inactive", RetentionDataKind.InactiveCustomers, TimeSpan.FromDays(730))));
         await using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
         Assert.IsType<ConsentGate>(provider.GetRequiredService<IConsentGate>());
-        provider.GetRequiredService<ConsentLedger>();
-        provider.GetRequiredService<ConsentModeSignalProvider>();
-        provider.GetRequiredService<DataSubjectRequestService>();
+        Assert.Same(provider.GetRequiredService<ConsentLedger>(), provider.GetRequiredService<ConsentLedger>());
+        Assert.IsType<ConsentModeSignalProvider>(provider.GetRequiredService<ConsentModeSignalProvider>());
+        Assert.IsType<DataSubjectRequestService>(provider.GetRequiredService<DataSubjectRequestService>());
         Assert.Single(provider.GetRequiredService<AdCopyReviewer>().Review("今日秒杀").Findings);
-        provider.GetRequiredService<ClickFraudDetector>();
-        provider.GetRequiredService<AuditLogVerifier>();
-        provider.GetRequiredService<RetentionEnforcer>();
-        provider.GetRequiredService<Pseudonymizer>();
-        provider.GetRequiredService<FieldEncryptor>();
-        Assert.Single(provider.GetServices<IHostedService>());
+        Assert.IsType<ClickFraudDetector>(provider.GetRequiredService<ClickFraudDetector>());
+        Assert.IsType<AuditLogVerifier>(provider.GetRequiredService<AuditLogVerifier>());
+        Assert.IsType<RetentionEnforcer>(provider.GetRequiredService<RetentionEnforcer>());
+        // The registered key provider is the one both use: a pseudonym is the keyed one, and a value round-trips.
+        var pseudonymizer = provider.GetRequiredService<Pseudonymizer>();
+        Assert.Equal(new Pseudonymizer(keys).Pseudonymize("x"), pseudonymizer.Pseudonymize("x"));
+        var encryptor = provider.GetRequiredService<FieldEncryptor>();
+        Assert.Equal("secret", encryptor.Decrypt(encryptor.Encrypt("secret")));
+        Assert.IsType<RetentionBackgroundService>(Assert.Single(provider.GetServices<IHostedService>()));
         var options = provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<ComplianceOptions>>().Value;
         Assert.Contains(new ConsentPurpose("loyalty_program"), options.RequiredPurposes);
         Assert.Single(options.RetentionPolicies);
@@ -87,5 +91,38 @@ public sealed class RegistrationTests
                 Assert.DoesNotContain(secret, text, StringComparison.OrdinalIgnoreCase);
             }
         }
+    }
+}
+
+public sealed class ComplianceEntryPointTests
+{
+    [Fact]
+    public async Task Options_bound_from_a_configuration_section_are_validated_at_host_start()
+    {
+        var good = new Microsoft.Extensions.Configuration.ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Compliance:DataSubjectRequestDeadline"] = "20.00:00:00",
+            ["Compliance:RunRetention"] = "false",
+        }).Build();
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
+        builder.Services.AddMarketingSdk(m => Assert.Same(m, m.AddCompliance(good.GetSection("Compliance"))));
+        using (var host = builder.Build())
+        {
+            await host.StartAsync();
+            var o = host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ComplianceOptions>>().Value;
+            Assert.Equal(TimeSpan.FromDays(20), o.DataSubjectRequestDeadline);
+            Assert.False(o.RunRetention);
+            await host.StopAsync();
+        }
+
+        var bad = new Microsoft.Extensions.Configuration.ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Compliance:RetentionInterval"] = "-00:01:00",
+        }).Build();
+        var badBuilder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
+        badBuilder.Services.AddMarketingSdk(m => m.AddCompliance(bad.GetSection("Compliance")));
+        using var badHost = badBuilder.Build();
+        var ex = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => badHost.StartAsync());
+        Assert.Contains("RetentionInterval", ex.Message, StringComparison.Ordinal);
     }
 }

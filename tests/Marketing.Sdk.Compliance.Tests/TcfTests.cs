@@ -194,3 +194,39 @@ public sealed class TcfTests
         Assert.Equal(expected.PublisherCustomLegitimateInterests, actual.PublisherCustomLegitimateInterests);
     }
 }
+
+public sealed class TcfEqualityTests
+{
+    [Theory]
+    [MemberData(nameof(TcfTests.Lines), MemberType = typeof(TcfTests))]
+    public void Two_decodes_of_one_string_are_equal_and_hash_alike(string line)
+    {
+        var tcString = System.Text.Json.JsonDocument.Parse(line).RootElement.GetProperty("tcString").GetString()!;
+        var a = TcStringCodec.Decode(tcString);
+        var b = TcStringCodec.Decode(tcString);
+        Assert.Equal(a, b);
+        Assert.Equal(a.GetHashCode(), b.GetHashCode());
+        Assert.Equal(a, TcStringCodec.Decode(TcStringCodec.Encode(a)));
+    }
+
+    [Fact]
+    public void Values_compare_by_content_not_by_list_instance()
+    {
+        var at = DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000);
+        TcString Make(IReadOnlyList<int> vendors, int restrictedVendor) => new()
+        {
+            Created = at, LastUpdated = at, CmpId = 10, VendorListVersion = 100, PolicyVersion = 5,
+            PurposeConsents = new List<int> { 1, 2, 3 },
+            VendorConsents = vendors,
+            PublisherRestrictions = new List<TcfPublisherRestriction> { new(2, TcfRestrictionType.NotAllowed, new[] { restrictedVendor, 9 }) },
+        };
+        var a = Make([5, 6, 7, 100], 4);
+        var b = Make(new List<int> { 100, 7, 6, 5, 6 }, 4);
+        Assert.Equal(a, b);
+        Assert.Equal(a.GetHashCode(), b.GetHashCode());
+        Assert.Equal(a.PublisherRestrictions[0], b.PublisherRestrictions[0]);
+        Assert.NotEqual(a, Make([5, 6, 7, 101], 4));
+        Assert.NotEqual(a, Make([5, 6, 7, 100], 3));
+        Assert.NotEqual(a, a with { PurposeConsents = [1, 2] });
+    }
+}

@@ -1,4 +1,5 @@
 using Marketing.Sdk.Storage.Conformance;
+using Marketing.Sdk.Storage.Relational;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -16,14 +17,14 @@ public sealed class PostgreSqlRegistrationTests
         Assert.Same(builder, builder.UsePostgreSql("Host=127.0.0.1;Port=1;Username=u;Database=d"));
         using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
         Assert.Equal("RelationalProfileStore", provider.GetRequiredService<IProfileStore>().GetType().Name);
-        Assert.NotNull(provider.GetRequiredService<IEventStore>());
-        Assert.NotNull(provider.GetRequiredService<IIdentityGraphStore>());
-        Assert.NotNull(provider.GetRequiredService<IConsentStore>());
-        Assert.NotNull(provider.GetRequiredService<IAuditLogStore>());
-        Assert.NotNull(provider.GetRequiredService<IOutboxStore>());
-        Assert.NotNull(provider.GetRequiredService<ITransactionalOutbox>());
-        Assert.NotNull(provider.GetRequiredService<ICustomerDataEraser>());
-        Assert.NotNull(provider.GetRequiredService<IStorageMigrator>());
+        Assert.IsType<RelationalEventStore>(provider.GetRequiredService<IEventStore>());
+        Assert.IsType<RelationalIdentityGraphStore>(provider.GetRequiredService<IIdentityGraphStore>());
+        Assert.IsType<RelationalConsentStore>(provider.GetRequiredService<IConsentStore>());
+        Assert.IsType<RelationalAuditLogStore>(provider.GetRequiredService<IAuditLogStore>());
+        Assert.IsType<RelationalOutboxStore>(provider.GetRequiredService<IOutboxStore>());
+        Assert.IsType<RelationalStateStore>(provider.GetRequiredService<IStateStore>());
+        Assert.Same(Assert.IsType<RelationalUnitOfWork>(provider.GetRequiredService<ITransactionalOutbox>()), provider.GetRequiredService<ICustomerDataEraser>());
+        Assert.Same(provider.GetRequiredService<PostgreSqlDatabase>(), provider.GetRequiredService<IStorageMigrator>());
         Assert.Single(provider.GetServices<IHostedService>());
         Assert.Single(services, d => d.ServiceType == typeof(IOutboxStore));
     }
@@ -33,12 +34,13 @@ public sealed class PostgreSqlRegistrationTests
     [InlineData("Host=x;Bogus Keyword=1", "marketing")]
     [InlineData("Host=x", "Bad-Schema")]
     [InlineData("Host=x", "x\"; DROP SCHEMA public; --")]
-    public void Invalid_options_fail_validation(string connectionString, string schema)
+    public async Task Invalid_options_fail_at_host_start(string connectionString, string schema)
     {
-        var services = new ServiceCollection();
-        new TestMarketingBuilder(services).UsePostgreSql(connectionString, o => o.Schema = schema);
-        using var provider = services.BuildServiceProvider();
-        Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<PostgreSqlStorageOptions>>().Value);
+        var builder = Host.CreateApplicationBuilder();
+        new TestMarketingBuilder(builder.Services).UsePostgreSql(connectionString, o => o.Schema = schema);
+        using var host = builder.Build();
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        Assert.Contains(nameof(PostgreSqlStorageOptions), ex.Message, StringComparison.Ordinal);
     }
 
     [SkippableFact]

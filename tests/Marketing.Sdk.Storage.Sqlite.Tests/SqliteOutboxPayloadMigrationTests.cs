@@ -1,6 +1,7 @@
 using Marketing.Sdk.Storage.Conformance;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Marketing.Sdk.Storage.Sqlite.Tests;
 
@@ -39,7 +40,9 @@ public sealed class SqliteOutboxPayloadMigrationTests
             await tx.CommitAsync();
         }
 
+        var time = new FakeTimeProvider(new DateTimeOffset(2025, 3, 1, 8, 0, 0, TimeSpan.Zero));
         var services = new ServiceCollection();
+        services.AddSingleton<TimeProvider>(time);
         new TestMarketingBuilder(services).UseSqlite($"Data Source={path}");
         await using var provider = services.BuildServiceProvider();
         var result = await provider.GetRequiredService<IStorageMigrator>().MigrateAsync();
@@ -54,7 +57,10 @@ public sealed class SqliteOutboxPayloadMigrationTests
         Assert.Equal(2, await outbox.AckManyAsync([.. claimed.Select(c => (c.Id, c.LeaseToken))]));
         Assert.Equal(payload, (await outbox.GetAsync(claimed[0].Id))!.Message.Payload.ToArray());
 
-        Assert.Equal(2, await outbox.PurgeDeliveredAsync(DateTimeOffset.UtcNow.AddDays(1)));
+        // Delivered now (by the fake clock): kept by a cut-off at that instant, purged by one just after it.
+        Assert.Equal(0, await outbox.PurgeDeliveredAsync(time.GetUtcNow().AddTicks(-1)));
+        time.Advance(TimeSpan.FromDays(1));
+        Assert.Equal(2, await outbox.PurgeDeliveredAsync(time.GetUtcNow()));
         await using var check = new SqliteConnection($"Data Source={path};Pooling=False");
         await check.OpenAsync();
         await using var count = check.CreateCommand();

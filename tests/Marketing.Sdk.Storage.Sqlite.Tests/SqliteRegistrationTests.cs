@@ -1,4 +1,5 @@
 using Marketing.Sdk.Storage.Conformance;
+using Marketing.Sdk.Storage.Relational;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -20,13 +21,14 @@ public sealed class SqliteRegistrationTests
         Assert.Single(services, d => d.ServiceType == typeof(IProfileStore));
         Assert.Equal("RelationalProfileStore", provider.GetRequiredService<IProfileStore>().GetType().Name);
         Assert.Equal("RelationalEventStore", provider.GetRequiredService<IEventStore>().GetType().Name);
-        Assert.NotNull(provider.GetRequiredService<IIdentityGraphStore>());
-        Assert.NotNull(provider.GetRequiredService<IConsentStore>());
-        Assert.NotNull(provider.GetRequiredService<IAuditLogStore>());
-        Assert.NotNull(provider.GetRequiredService<IOutboxStore>());
-        Assert.NotNull(provider.GetRequiredService<ITransactionalOutbox>());
-        Assert.NotNull(provider.GetRequiredService<ICustomerDataEraser>());
-        Assert.NotNull(provider.GetRequiredService<IStorageMigrator>());
+        Assert.IsType<RelationalIdentityGraphStore>(provider.GetRequiredService<IIdentityGraphStore>());
+        Assert.IsType<RelationalConsentStore>(provider.GetRequiredService<IConsentStore>());
+        Assert.IsType<RelationalAuditLogStore>(provider.GetRequiredService<IAuditLogStore>());
+        Assert.IsType<RelationalOutboxStore>(provider.GetRequiredService<IOutboxStore>());
+        Assert.IsType<RelationalStateStore>(provider.GetRequiredService<IStateStore>());
+        // One unit of work over the one database serves both seams.
+        Assert.Same(Assert.IsType<RelationalUnitOfWork>(provider.GetRequiredService<ITransactionalOutbox>()), provider.GetRequiredService<ICustomerDataEraser>());
+        Assert.Same(provider.GetRequiredService<SqliteDatabase>(), provider.GetRequiredService<IStorageMigrator>());
         Assert.Single(provider.GetServices<IHostedService>());
         Assert.Same(provider.GetRequiredService<IProfileStore>(), provider.GetRequiredService<IProfileStore>());
     }
@@ -36,22 +38,26 @@ public sealed class SqliteRegistrationTests
     [InlineData("Data Source=:memory:")]
     [InlineData("Data Source=x.db;Mode=ReadOnly")]
     [InlineData("Nonsense Keyword=1")]
-    public void Invalid_connection_strings_fail_validation(string connectionString)
+    public async Task Invalid_connection_strings_fail_at_host_start(string connectionString)
     {
-        var services = new ServiceCollection();
-        new TestMarketingBuilder(services).UseSqlite(connectionString);
-        using var provider = services.BuildServiceProvider();
-        Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<SqliteStorageOptions>>().Value);
+        var builder = Host.CreateApplicationBuilder();
+        new TestMarketingBuilder(builder.Services).UseSqlite(connectionString);
+        using var host = builder.Build();
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        Assert.Contains("ConnectionString", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Busy_timeout_is_validated()
+    public async Task Busy_timeout_is_validated_at_host_start()
     {
-        var services = new ServiceCollection();
-        new TestMarketingBuilder(services).UseSqlite("Data Source=x.db", o => o.BusyTimeout = TimeSpan.Zero);
-        using var provider = services.BuildServiceProvider();
-        var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<SqliteStorageOptions>>().Value);
-        Assert.Contains("BusyTimeout", ex.Message);
+        var path = SqliteHarness.NewDatabasePath();
+        var builder = Host.CreateApplicationBuilder();
+        new TestMarketingBuilder(builder.Services).UseSqlite($"Data Source={path}", o => o.BusyTimeout = TimeSpan.Zero);
+        using var host = builder.Build();
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        Assert.Contains("BusyTimeout", ex.Message, StringComparison.Ordinal);
+        // Validation stops the start before the migration touches the file.
+        Assert.False(File.Exists(path));
     }
 
     [Fact]

@@ -257,6 +257,6 @@ public sealed partial class ConsentGate : IConsentGate
         }
     }
 
-    [LoggerMessage(EventId = 9010, Level = LogLevel.Debug, Message = "Consent gate denied customer {CustomerId} for purpose {Purpose} to {Destination}: {Reason} on {DecidingPurpose}.")]
+    [LoggerMessage(EventId = 8010, Level = LogLevel.Debug, Message = "Consent gate denied customer {CustomerId} for purpose {Purpose} to {Destination}: {Reason} on {DecidingPurpose}.")]
     private static partial void LogDenied(ILogger logger, CustomerId customerId, string purpose, string destination, ConsentDecisionReason reason, string decidingPurpose);
 }

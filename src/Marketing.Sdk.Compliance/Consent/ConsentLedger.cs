@@ -244,9 +244,9 @@ public sealed partial class ConsentLedger
         LogSummaryNotUpdated(_logger, customerId);
     }
 
-    [LoggerMessage(EventId = 9001, Level = LogLevel.Information, Message = "Consent recorded for customer {CustomerId}: purpose {Purpose}, granted {Granted}, source {Source}.")]
+    [LoggerMessage(EventId = 8001, Level = LogLevel.Information, Message = "Consent recorded for customer {CustomerId}: purpose {Purpose}, granted {Granted}, source {Source}.")]
     private static partial void LogConsentChanged(ILogger logger, CustomerId customerId, string purpose, bool granted, string source);
 
-    [LoggerMessage(EventId = 9002, Level = LogLevel.Warning, Message = "The consent summary of profile {CustomerId} could not be updated after repeated concurrent changes; the ledger is authoritative.")]
+    [LoggerMessage(EventId = 8002, Level = LogLevel.Warning, Message = "The consent summary of profile {CustomerId} could not be updated after repeated concurrent changes; the ledger is authoritative.")]
     private static partial void LogSummaryNotUpdated(ILogger logger, CustomerId customerId);
 }

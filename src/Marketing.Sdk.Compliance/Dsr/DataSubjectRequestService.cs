@@ -294,6 +294,6 @@ public sealed partial class DataSubjectRequestService
         return list;
     }
 
-    [LoggerMessage(EventId = 9020, Level = LogLevel.Information, Message = "Data-subject request {RequestId} ({Kind}) completed for customer {CustomerId}.")]
+    [LoggerMessage(EventId = 8020, Level = LogLevel.Information, Message = "Data-subject request {RequestId} ({Kind}) completed for customer {CustomerId}.")]
     private static partial void LogCompleted(ILogger logger, string requestId, DataSubjectRequestKind kind, CustomerId customerId);
 }

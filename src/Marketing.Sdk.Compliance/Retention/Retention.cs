@@ -1,4 +1,5 @@
 using Marketing.Sdk.Compliance.Dsr;
+using Marketing.Sdk.Diagnostics;
 using Marketing.Sdk.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -91,7 +92,7 @@ public sealed partial class RetentionEnforcer
         return results;
     }
 
-    [LoggerMessage(EventId = 9030, Level = LogLevel.Information, Message = "Retention policy {Policy} erased {Customers} customers and {Records} records.")]
+    [LoggerMessage(EventId = 8030, Level = LogLevel.Information, Message = "Retention policy {Policy} erased {Customers} customers and {Records} records.")]
     private static partial void LogRun(ILogger logger, string policy, long customers, long records);
 }
 
@@ -114,14 +115,26 @@ internal sealed partial class RetentionBackgroundService(IServiceProvider servic
             {
                 await services.GetRequiredService<RetentionEnforcer>().RunAsync(stoppingToken).ConfigureAwait(false);
             }
-            catch (MarketingException ex)
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
-                LogFailed(_logger, ex);
+                // Component erasers are host code and store failures carry provider exceptions: either may hold
+                // personal data in its message. The type and code at Error, the redacted exception at Debug; the
+                // next interval retries, and the host keeps running.
+                var code = RedactedException.Code(ex);
+                LogFailed(_logger, code);
+                if (_logger.IsEnabled(LogLevel.Debug))
+                {
+                    var redacted = RedactedException.From(ex);
+                    LogFailedDetail(_logger, redacted);
+                }
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
     }
 
-    [LoggerMessage(EventId = 9031, Level = LogLevel.Error, Message = "A retention run failed; it is retried at the next interval.")]
-    private static partial void LogFailed(ILogger logger, Exception exception);
+    [LoggerMessage(EventId = 8031, Level = LogLevel.Error, Message = "A retention run failed ({ErrorCode}); it is retried at the next interval.")]
+    private static partial void LogFailed(ILogger logger, string errorCode);
+
+    [LoggerMessage(EventId = 8032, Level = LogLevel.Debug, Message = "A retention run failed (redacted detail).")]
+    private static partial void LogFailedDetail(ILogger logger, Exception exception);
 }

@@ -11,7 +11,7 @@ public enum TcfRestrictionType
     RequireConsent = 1,
     /// <summary>The vendors must rely on legitimate interest.</summary>
     RequireLegitimateInterest = 2,
-    /// <summary>Reserved by the specification.</summary>
+    /// <summary>Reserved by the specification: a TC string carrying it is rejected, and it cannot be encoded.</summary>
     Undefined = 3,
 }
 
@@ -19,12 +19,18 @@ public enum TcfRestrictionType
 /// <param name="PurposeId">The purpose (1–24).</param>
 /// <param name="RestrictionType">The restriction.</param>
 /// <param name="Vendors">The vendor ids, ascending.</param>
-public sealed record TcfPublisherRestriction(int PurposeId, TcfRestrictionType RestrictionType, IReadOnlyList<int> Vendors);
+public sealed record TcfPublisherRestriction(int PurposeId, TcfRestrictionType RestrictionType, IReadOnlyList<int> Vendors)
+{
+    /// <summary>The vendor ids, ascending (kept as ranges; compared by value).</summary>
+    public IReadOnlyList<int> Vendors { get; init => field = TcfIdSet.From(value); } = TcfIdSet.From(Vendors);
+}
 
 /// <summary>
 /// A decoded IAB TCF v2 (v2.2) transparency and consent string: the core segment and the optional
 /// disclosed-vendors, allowed-vendors and publisher-purposes segments. Property names follow the
-/// official <c>@iabtcf/core</c> model. Id sets are ascending lists.
+/// official <c>@iabtcf/core</c> model. Id sets are ascending lists of distinct ids, kept as ranges (a range
+/// of 65 535 vendors costs what one id does). Two values are equal when every field is: id sets and
+/// restrictions compare by content, so two decodes of one string are equal and hash alike.
 /// </summary>
 public sealed record TcString
 {
@@ -55,33 +61,33 @@ public sealed record TcString
     /// <summary>Two-letter upper-case country code of the publisher.</summary>
     public string PublisherCountryCode { get; init; } = "AA";
     /// <summary>Special features opted in (1–12).</summary>
-    public IReadOnlyList<int> SpecialFeatureOptins { get; init; } = [];
+    public IReadOnlyList<int> SpecialFeatureOptins { get; init => field = TcfIdSet.From(value); } = TcfIdSet.Empty;
     /// <summary>Purposes consented (1–24).</summary>
-    public IReadOnlyList<int> PurposeConsents { get; init; } = [];
+    public IReadOnlyList<int> PurposeConsents { get; init => field = TcfIdSet.From(value); } = TcfIdSet.Empty;
     /// <summary>Purposes whose legitimate interest was disclosed and not objected to (1–24).</summary>
-    public IReadOnlyList<int> PurposeLegitimateInterests { get; init; } = [];
+    public IReadOnlyList<int> PurposeLegitimateInterests { get; init => field = TcfIdSet.From(value); } = TcfIdSet.Empty;
     /// <summary>Vendors with consent.</summary>
-    public IReadOnlyList<int> VendorConsents { get; init; } = [];
+    public IReadOnlyList<int> VendorConsents { get; init => field = TcfIdSet.From(value); } = TcfIdSet.Empty;
     /// <summary>Vendors whose legitimate interest was established.</summary>
-    public IReadOnlyList<int> VendorLegitimateInterests { get; init; } = [];
-    /// <summary>Publisher restrictions, by purpose then restriction type.</summary>
-    public IReadOnlyList<TcfPublisherRestriction> PublisherRestrictions { get; init; } = [];
+    public IReadOnlyList<int> VendorLegitimateInterests { get; init => field = TcfIdSet.From(value); } = TcfIdSet.Empty;
+    /// <summary>Publisher restrictions, in the string's order (compared by value, element by element).</summary>
+    public IReadOnlyList<TcfPublisherRestriction> PublisherRestrictions { get; init => field = TcfValueList<TcfPublisherRestriction>.From(value); } = TcfValueList<TcfPublisherRestriction>.Empty;
     /// <summary>Vendors disclosed to the user (disclosed-vendors segment; empty when absent).</summary>
-    public IReadOnlyList<int> VendorsDisclosed { get; init; } = [];
+    public IReadOnlyList<int> VendorsDisclosed { get; init => field = TcfIdSet.From(value); } = TcfIdSet.Empty;
     /// <summary>Vendors the publisher allows (allowed-vendors segment, TCF v2.0/2.1 only; empty when absent).</summary>
-    public IReadOnlyList<int> VendorsAllowed { get; init; } = [];
+    public IReadOnlyList<int> VendorsAllowed { get; init => field = TcfIdSet.From(value); } = TcfIdSet.Empty;
     /// <summary>Whether the string carries a publisher-purposes segment.</summary>
     public bool HasPublisherSegment { get; init; }
     /// <summary>Purposes the publisher has consent for (publisher segment).</summary>
-    public IReadOnlyList<int> PublisherConsents { get; init; } = [];
+    public IReadOnlyList<int> PublisherConsents { get; init => field = TcfIdSet.From(value); } = TcfIdSet.Empty;
     /// <summary>Purposes the publisher relies on legitimate interest for (publisher segment).</summary>
-    public IReadOnlyList<int> PublisherLegitimateInterests { get; init; } = [];
+    public IReadOnlyList<int> PublisherLegitimateInterests { get; init => field = TcfIdSet.From(value); } = TcfIdSet.Empty;
     /// <summary>Number of publisher custom purposes.</summary>
     public int NumCustomPurposes { get; init; }
     /// <summary>Custom purposes consented.</summary>
-    public IReadOnlyList<int> PublisherCustomConsents { get; init; } = [];
+    public IReadOnlyList<int> PublisherCustomConsents { get; init => field = TcfIdSet.From(value); } = TcfIdSet.Empty;
     /// <summary>Custom purposes under legitimate interest.</summary>
-    public IReadOnlyList<int> PublisherCustomLegitimateInterests { get; init; } = [];
+    public IReadOnlyList<int> PublisherCustomLegitimateInterests { get; init => field = TcfIdSet.From(value); } = TcfIdSet.Empty;
 
     /// <summary>Whether the vendor has consent and the purpose is consented (and not restricted to "not allowed" or legitimate interest for that vendor).</summary>
     /// <param name="purposeId">The TCF purpose.</param>
@@ -110,6 +116,10 @@ public sealed record TcString
 
     private static bool Contains(IReadOnlyList<int> sorted, int id)
     {
+        if (sorted is TcfIdSet set)
+        {
+            return set.Contains(id);
+        }
         int lo = 0, hi = sorted.Count - 1;
         while (lo <= hi)
         {
@@ -142,77 +152,84 @@ public static class TcStringCodec
     private const int SegmentAllowedVendors = 2;
     private const int SegmentPublisherTc = 3;
 
-    /// <summary>Decodes and validates a TC string.</summary>
+    /// <summary>Highest purpose id of the TCF v2 model (purpose fields are 24-bit fields).</summary>
+    private const int MaxPurposeId = 24;
+
+    /// <summary>
+    /// Decodes and validates a TC string. Time and memory are linear in the string's length: range entries stay
+    /// ranges (a range of 65 535 vendors costs what one id does), whatever the ranges cover.
+    /// </summary>
     /// <param name="tcString">The TC string.</param>
-    /// <exception cref="TcStringFormatException">The string is malformed or invalid.</exception>
+    /// <exception cref="TcStringFormatException">The string is malformed or invalid; <see cref="TcStringFormatException.Field"/> names the field.</exception>
     public static TcString Decode(string tcString)
     {
         if (string.IsNullOrWhiteSpace(tcString))
         {
-            throw new TcStringFormatException("The TC string is empty.");
+            throw new TcStringFormatException("tcString", "the string is empty.");
         }
         var segments = tcString.Trim().Split('.');
-        var core = new BitReader(FromBase64Url(segments[0], "core"));
+        var core = new BitReader(FromBase64Url(segments[0], "core"), "version");
         var version = core.Int(6);
         if (version != 2)
         {
-            throw new TcStringFormatException($"Unsupported TC string version {version}; only version 2 is supported.");
+            throw new TcStringFormatException("version", "only version 2 is supported.");
         }
         var result = new TcString
         {
             Version = version,
-            Created = FromDeciseconds(core.Long(36)),
-            LastUpdated = FromDeciseconds(core.Long(36)),
-            CmpId = core.Int(12),
-            CmpVersion = core.Int(12),
-            ConsentScreen = core.Int(6),
-            ConsentLanguage = core.Letters(),
-            VendorListVersion = core.Int(12),
-            PolicyVersion = core.Int(6),
-            IsServiceSpecific = core.Bool(),
-            UseNonStandardTexts = core.Bool(),
-            SpecialFeatureOptins = core.Flags(12),
-            PurposeConsents = core.Flags(24),
-            PurposeLegitimateInterests = core.Flags(24),
-            PurposeOneTreatment = core.Bool(),
-            PublisherCountryCode = core.Letters(),
-            VendorConsents = ReadVendors(ref core, "vendor consents"),
-            VendorLegitimateInterests = ReadVendors(ref core, "vendor legitimate interests"),
+            Created = FromDeciseconds(core.At("created").Long(36)),
+            LastUpdated = FromDeciseconds(core.At("lastUpdated").Long(36)),
+            CmpId = core.At("cmpId").Int(12),
+            CmpVersion = core.At("cmpVersion").Int(12),
+            ConsentScreen = core.At("consentScreen").Int(6),
+            ConsentLanguage = core.At("consentLanguage").Letters(),
+            VendorListVersion = core.At("vendorListVersion").Int(12),
+            PolicyVersion = core.At("policyVersion").Int(6),
+            IsServiceSpecific = core.At("isServiceSpecific").Bool(),
+            UseNonStandardTexts = core.At("useNonStandardTexts").Bool(),
+            SpecialFeatureOptins = core.At("specialFeatureOptins").Flags(12),
+            PurposeConsents = core.At("purposeConsents").Flags(MaxPurposeId),
+            PurposeLegitimateInterests = core.At("purposeLegitimateInterests").Flags(MaxPurposeId),
+            PurposeOneTreatment = core.At("purposeOneTreatment").Bool(),
+            PublisherCountryCode = core.At("publisherCountryCode").Letters(),
+            VendorConsents = ReadVendors(ref core, "vendorConsents"),
+            VendorLegitimateInterests = ReadVendors(ref core, "vendorLegitimateInterests"),
             PublisherRestrictions = ReadRestrictions(ref core),
         };
-        var seen = new HashSet<int>();
+        var seen = 0;
         for (var i = 1; i < segments.Length; i++)
         {
-            var reader = new BitReader(FromBase64Url(segments[i], "segment " + i));
+            var reader = new BitReader(FromBase64Url(segments[i], "segmentType"), "segmentType");
             var type = reader.Int(3);
-            if (!seen.Add(type))
+            if ((seen & (1 << type)) != 0)
             {
-                throw new TcStringFormatException($"Segment type {type} appears twice.");
+                throw new TcStringFormatException("segmentType", "a segment type appears twice.");
             }
+            seen |= 1 << type;
             switch (type)
             {
                 case SegmentDisclosedVendors:
-                    result = result with { VendorsDisclosed = ReadVendors(ref reader, "disclosed vendors") };
+                    result = result with { VendorsDisclosed = ReadVendors(ref reader, "vendorsDisclosed") };
                     break;
                 case SegmentAllowedVendors:
-                    result = result with { VendorsAllowed = ReadVendors(ref reader, "allowed vendors") };
+                    result = result with { VendorsAllowed = ReadVendors(ref reader, "vendorsAllowed") };
                     break;
                 case SegmentPublisherTc:
-                    var consents = reader.Flags(24);
-                    var interests = reader.Flags(24);
-                    var custom = reader.Int(6);
+                    var consents = reader.At("publisherConsents").Flags(MaxPurposeId);
+                    var interests = reader.At("publisherLegitimateInterests").Flags(MaxPurposeId);
+                    var custom = reader.At("numCustomPurposes").Int(6);
                     result = result with
                     {
                         HasPublisherSegment = true,
                         PublisherConsents = consents,
                         PublisherLegitimateInterests = interests,
                         NumCustomPurposes = custom,
-                        PublisherCustomConsents = reader.Flags(custom),
-                        PublisherCustomLegitimateInterests = reader.Flags(custom),
+                        PublisherCustomConsents = reader.At("publisherCustomConsents").Flags(custom),
+                        PublisherCustomLegitimateInterests = reader.At("publisherCustomLegitimateInterests").Flags(custom),
                     };
                     break;
                 default:
-                    throw new TcStringFormatException($"Unknown segment type {type}.");
+                    throw new TcStringFormatException("segmentType", "the segment type is not one of the specification's (1 disclosed vendors, 2 allowed vendors, 3 publisher TC).");
             }
         }
         return result;
@@ -262,6 +279,14 @@ public static class TcStringCodec
         core.Write(value.PublisherRestrictions.Count, 12);
         foreach (var r in value.PublisherRestrictions)
         {
+            if (r.PurposeId is < 1 or > MaxPurposeId)
+            {
+                throw new TcStringFormatException("publisherRestrictions.purposeId", $"a purpose id is outside 1-{MaxPurposeId}.");
+            }
+            if (r.RestrictionType is < TcfRestrictionType.NotAllowed or > TcfRestrictionType.RequireLegitimateInterest)
+            {
+                throw new TcStringFormatException("publisherRestrictions.restrictionType", "restriction type 3 is reserved by the specification.");
+            }
             core.Write(r.PurposeId, 6);
             core.Write((int)r.RestrictionType, 2);
             WriteRanges(core, r.Vendors);
@@ -295,59 +320,74 @@ public static class TcStringCodec
         return sb.ToString();
     }
 
-    private static List<int> ReadVendors(ref BitReader reader, string section)
+    /// <summary>A vendor section: maximum vendor id, encoding type, then a bit field or range entries.</summary>
+    private static TcfIdSet ReadVendors(ref BitReader reader, string field)
     {
-        var maxVendorId = reader.Int(16);
+        var maxVendorId = reader.At(field).Int(16);
         var isRange = reader.Bool();
         if (!isRange)
         {
             return reader.Flags(maxVendorId);
         }
-        var vendors = ReadRanges(ref reader, section);
-        if (vendors.Count > 0 && vendors[^1] > maxVendorId)
+        var vendors = ReadRanges(ref reader, field);
+        if (vendors.RangeCount > 0 && vendors[^1] > maxVendorId)
         {
-            throw new TcStringFormatException($"The {section} range exceeds the declared maximum vendor id.");
+            throw new TcStringFormatException(field, "a range entry exceeds the declared maximum vendor id.");
         }
         return vendors;
     }
 
-    private static List<int> ReadRanges(ref BitReader reader, string section)
+    /// <summary>
+    /// Range entries (12-bit count, then single ids or inclusive start-end pairs of 16-bit vendor ids), kept as
+    /// ranges: memory and time grow with the number of entries read from the string, not with the ids covered.
+    /// </summary>
+    private static TcfIdSet ReadRanges(ref BitReader reader, string field)
     {
-        var entries = reader.Int(12);
-        var ids = new SortedSet<int>();
+        var entries = reader.At(field).Int(12);
+        var ranges = new List<(int, int)>(Math.Min(entries, reader.RemainingBits / 17 + 1));
         for (var i = 0; i < entries; i++)
         {
             var isRange = reader.Bool();
             var start = reader.Int(16);
             var end = isRange ? reader.Int(16) : start;
-            if (start < 1 || end < start)
+            if (start < 1)
             {
-                throw new TcStringFormatException($"The {section} contain an invalid range.");
+                throw new TcStringFormatException(field, "a vendor id of a range entry is 0; vendor ids start at 1.");
             }
-            for (var id = start; id <= end; id++)
+            if (end < start)
             {
-                ids.Add(id);
+                throw new TcStringFormatException(field, "a range entry ends before it starts.");
             }
+            ranges.Add((start, end));
         }
-        return [.. ids];
+        return TcfIdSet.FromRanges(ranges);
     }
 
-    private static List<TcfPublisherRestriction> ReadRestrictions(ref BitReader reader)
+    private static TcfValueList<TcfPublisherRestriction> ReadRestrictions(ref BitReader reader)
     {
-        var count = reader.Int(12);
-        var list = new List<TcfPublisherRestriction>(count);
+        var count = reader.At("numPubRestrictions").Int(12);
+        // Each restriction takes at least 20 bits: never reserve more than the string can hold.
+        var list = new List<TcfPublisherRestriction>(Math.Min(count, reader.RemainingBits / 20 + 1));
         for (var i = 0; i < count; i++)
         {
-            var purpose = reader.Int(6);
-            var type = (TcfRestrictionType)reader.Int(2);
-            list.Add(new TcfPublisherRestriction(purpose, type, ReadRanges(ref reader, "publisher restrictions")));
+            var purpose = reader.At("publisherRestrictions.purposeId").Int(6);
+            if (purpose is < 1 or > MaxPurposeId)
+            {
+                throw new TcStringFormatException("publisherRestrictions.purposeId", $"a purpose id is outside 1-{MaxPurposeId}.");
+            }
+            var type = reader.At("publisherRestrictions.restrictionType").Int(2);
+            if (type > (int)TcfRestrictionType.RequireLegitimateInterest)
+            {
+                throw new TcStringFormatException("publisherRestrictions.restrictionType", "restriction type 3 is reserved by the specification.");
+            }
+            list.Add(new TcfPublisherRestriction(purpose, (TcfRestrictionType)type, ReadRanges(ref reader, "publisherRestrictions.vendors")));
         }
-        return list;
+        return new TcfValueList<TcfPublisherRestriction>([.. list]);
     }
 
     private static void WriteVendors(BitWriter writer, IReadOnlyList<int> vendors)
     {
-        var max = vendors.Count == 0 ? 0 : vendors.Max();
+        var max = vendors.Count == 0 ? 0 : TcfIdSet.From(vendors)[^1];
         writer.Write(max, 16);
         var ranges = ToRanges(vendors);
         var rangeBits = 12 + ranges.Sum(r => r.Start == r.End ? 17 : 33);
@@ -378,22 +418,7 @@ public static class TcStringCodec
         }
     }
 
-    private static List<(int Start, int End)> ToRanges(IReadOnlyList<int> ids)
-    {
-        var sorted = ids.Distinct().Order().ToList();
-        var ranges = new List<(int, int)>();
-        for (var i = 0; i < sorted.Count;)
-        {
-            var j = i;
-            while (j + 1 < sorted.Count && sorted[j + 1] == sorted[j] + 1)
-            {
-                j++;
-            }
-            ranges.Add((sorted[i], sorted[j]));
-            i = j + 1;
-        }
-        return ranges;
-    }
+    private static List<(int Start, int End)> ToRanges(IReadOnlyList<int> ids) => [.. TcfIdSet.From(ids).Ranges];
 
     private static DateTimeOffset FromDeciseconds(long deciseconds) => DateTimeOffset.UnixEpoch.AddMilliseconds(deciseconds * 100);
 
@@ -403,7 +428,7 @@ public static class TcStringCodec
     {
         if (segment.Length == 0)
         {
-            throw new TcStringFormatException($"The {name} segment is empty.");
+            throw new TcStringFormatException(name, "the segment is empty.");
         }
         var bits = new byte[(segment.Length * 6 + 7) / 8];
         var bit = 0;
@@ -416,7 +441,7 @@ public static class TcStringCodec
                 >= '0' and <= '9' => c - '0' + 52,
                 '-' or '+' => 62,
                 '_' or '/' => 63,
-                _ => throw new TcStringFormatException($"The {name} segment contains a character outside base64url."),
+                _ => throw new TcStringFormatException(name, "the segment contains a character outside base64url."),
             };
             for (var k = 5; k >= 0; k--, bit++)
             {
@@ -429,16 +454,29 @@ public static class TcStringCodec
         return bits;
     }
 
-    private ref struct BitReader(byte[] data)
+    private ref struct BitReader(byte[] data, string field)
     {
         private readonly byte[] _data = data;
         private int _position;
+
+        /// <summary>The field being read, named in the error when the data ends early.</summary>
+        private string _field = field;
+
+        public readonly int RemainingBits => _data.Length * 8 - _position;
+
+        /// <summary>Names the field read next; returns this reader.</summary>
+        [System.Diagnostics.CodeAnalysis.UnscopedRef]
+        public ref BitReader At(string name)
+        {
+            _field = name;
+            return ref this;
+        }
 
         public long Long(int width)
         {
             if (_position + width > _data.Length * 8)
             {
-                throw new TcStringFormatException("The TC string ends before all fields were read.");
+                throw new TcStringFormatException(_field, "the string ends before the field was read.");
             }
             long value = 0;
             for (var i = 0; i < width; i++, _position++)
@@ -458,22 +496,40 @@ public static class TcStringCodec
             var b = Int(6);
             if (a > 25 || b > 25)
             {
-                throw new TcStringFormatException("A two-letter code is outside A-Z.");
+                throw new TcStringFormatException(_field, "a two-letter code is outside A-Z.");
             }
             return string.Concat((char)('A' + a), (char)('A' + b));
         }
 
-        public List<int> Flags(int count)
+        /// <summary>A bit field of <paramref name="count"/> bits for ids 1..count, as ranges of consecutive set bits.</summary>
+        public TcfIdSet Flags(int count)
         {
-            var list = new List<int>();
-            for (var i = 1; i <= count; i++)
+            if (_position + count > _data.Length * 8)
+            {
+                throw new TcStringFormatException(_field, "the string ends before the field was read.");
+            }
+            List<(int, int)>? ranges = null;
+            var start = 0;
+            for (var id = 1; id <= count; id++)
             {
                 if (Bool())
                 {
-                    list.Add(i);
+                    if (start == 0)
+                    {
+                        start = id;
+                    }
+                }
+                else if (start != 0)
+                {
+                    (ranges ??= []).Add((start, id - 1));
+                    start = 0;
                 }
             }
-            return list;
+            if (start != 0)
+            {
+                (ranges ??= []).Add((start, count));
+            }
+            return ranges is null ? TcfIdSet.Empty : TcfIdSet.FromRanges(ranges);
         }
     }
 

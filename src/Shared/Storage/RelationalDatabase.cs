@@ -58,7 +58,178 @@ internal abstract class RelationalDatabase
     /// <summary>Serialises audit-log appends within the transaction (no-op where the transaction already excludes other writers).</summary>
     public abstract ValueTask LockAuditChainAsync(WriteScope scope, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Runs after an erasure committed, outside its transaction: removes what the provider can of the erased rows'
+    /// bytes from the database files (SQLite: a WAL checkpoint that truncates the <c>-wal</c> file; PostgreSQL: a
+    /// VACUUM of <paramref name="tables"/> when configured). The default does nothing.
+    /// </summary>
+    /// <param name="tables">The tables the erasure deleted rows from (unprefixed names).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    public virtual ValueTask CompactAfterErasureAsync(IReadOnlyList<string> tables, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
     public long NowTicks() => Time.GetUtcNow().UtcTicks;
+}
+
+/// <summary>
+/// The migration lifecycle shared by the relational providers (a template method): migrate once on first use or
+/// when the host starts, explicitly through <see cref="IStorageMigrator"/>, or read the version. Each migration runs
+/// in its own transaction with its version row, after re-reading the version inside that transaction, so two
+/// processes migrating at once apply each migration once. Providers say how to hold the migration lock, begin a
+/// transaction, read the version and adapt a migration's SQL.
+/// </summary>
+internal abstract class MigratingRelationalDatabase : RelationalDatabase, IStorageMigrator
+{
+    private readonly object _gate = new();
+    private Task<MigrationResult>? _migration;
+
+    protected MigratingRelationalDatabase(TimeProvider timeProvider, string tablePrefix, bool autoMigrate, Microsoft.Extensions.Logging.ILogger? logger)
+        : base(timeProvider, tablePrefix)
+    {
+        AutoMigrate = autoMigrate;
+        Logger = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+    }
+
+    /// <summary>Whether the schema is migrated before first use.</summary>
+    protected bool AutoMigrate { get; }
+
+    protected Microsoft.Extensions.Logging.ILogger Logger { get; }
+
+    /// <summary>The provider's name in log messages (e.g. <c>SQLite</c>).</summary>
+    protected abstract string DisplayName { get; }
+
+    /// <summary>The provider's migrations, by ascending version.</summary>
+    protected abstract IReadOnlyList<Migration> Migrations { get; }
+
+    /// <summary>
+    /// Takes the provider's migration lock and returns a connection on which the version table exists; disposing
+    /// the session releases the lock and the connection.
+    /// </summary>
+    protected abstract ValueTask<MigrationSession> BeginMigrationAsync(CancellationToken cancellationToken);
+
+    /// <summary>Begins the transaction one migration and its version row run in.</summary>
+    protected abstract ValueTask<DbTransaction> BeginMigrationTransactionAsync(DbConnection connection, CancellationToken cancellationToken);
+
+    /// <summary>The applied schema version (0 when the version table does not exist).</summary>
+    protected abstract Task<int> ReadVersionAsync(DbConnection connection, DbTransaction? transaction, CancellationToken cancellationToken);
+
+    /// <summary>Opens a connection without migrating first.</summary>
+    protected abstract ValueTask<DbConnection> OpenUnmigratedAsync(CancellationToken cancellationToken);
+
+    /// <summary>A migration's SQL as run (e.g. with the schema filled in).</summary>
+    protected virtual string MigrationSql(Migration migration) => migration.Sql;
+
+    /// <summary>Migrates once, before the first use, when <see cref="AutoMigrate"/> is on.</summary>
+    protected Task EnsureMigratedAsync(CancellationToken cancellationToken)
+    {
+        if (!AutoMigrate)
+        {
+            return Task.CompletedTask;
+        }
+        var existing = Volatile.Read(ref _migration);
+        if (existing is { IsCompletedSuccessfully: true })
+        {
+            return existing;
+        }
+        lock (_gate)
+        {
+            if (_migration is null || _migration.IsFaulted || _migration.IsCanceled)
+            {
+                _migration = MigrateCoreAsync(cancellationToken);
+            }
+            return _migration;
+        }
+    }
+
+    public async ValueTask<MigrationResult> MigrateAsync(CancellationToken cancellationToken = default)
+    {
+        using var call = this.Call("schema", "migrate");
+        try
+        {
+            var result = await MigrateCoreAsync(cancellationToken).ConfigureAwait(false);
+            Volatile.Write(ref _migration, Task.FromResult(result));
+            return result;
+        }
+        catch (Exception ex) when (call.Fail(ex))
+        {
+            throw call.Wrap(ex);
+        }
+    }
+
+    public async ValueTask<int> GetVersionAsync(CancellationToken cancellationToken = default)
+    {
+        using var call = this.Call("schema", "get_version");
+        try
+        {
+            await using var conn = await OpenUnmigratedAsync(cancellationToken).ConfigureAwait(false);
+            return await ReadVersionAsync(conn, null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (call.Fail(ex))
+        {
+            throw call.Wrap(ex);
+        }
+    }
+
+    private async Task<MigrationResult> MigrateCoreAsync(CancellationToken cancellationToken)
+    {
+        await using var session = await BeginMigrationAsync(cancellationToken).ConfigureAwait(false);
+        var conn = session.Connection;
+        var from = await ReadVersionAsync(conn, null, cancellationToken).ConfigureAwait(false);
+        var applied = new List<int>();
+        foreach (var m in Migrations)
+        {
+            if (m.Version <= from)
+            {
+                continue;
+            }
+            await using var tx = await BeginMigrationTransactionAsync(conn, cancellationToken).ConfigureAwait(false);
+            if (await ReadVersionAsync(conn, tx, cancellationToken).ConfigureAwait(false) >= m.Version)
+            {
+                // Another process applied it since the version was read.
+                continue;
+            }
+            await using (var ddl = conn.Command(MigrationSql(m)))
+            {
+                ddl.Transaction = tx;
+                await ddl.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            await using (var mark = conn.Command($"INSERT INTO {Table("schema_version")} (version, description, applied_at) VALUES (@v, @d, @at)")
+                .P("@v", m.Version).P("@d", m.Description).P("@at", NowTicks()))
+            {
+                mark.Transaction = tx;
+                await mark.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+            applied.Add(m.Version);
+            StorageLog.MigrationApplied(Logger, DisplayName, m.Version, m.Description);
+        }
+        var to = applied.Count > 0 ? applied[^1] : from;
+        if (applied.Count == 0)
+        {
+            StorageLog.SchemaUpToDate(Logger, DisplayName, to);
+        }
+        return new MigrationResult(from, to, applied);
+    }
+}
+
+/// <summary>A connection holding a provider's migration lock; disposing it releases both.</summary>
+internal sealed class MigrationSession(DbConnection connection, Func<ValueTask>? release) : IAsyncDisposable
+{
+    public DbConnection Connection { get; } = connection;
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (release is not null)
+            {
+                await release().ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            await Connection.DisposeAsync().ConfigureAwait(false);
+        }
+    }
 }
 
 /// <summary>A connection with an open write transaction; disposing without commit rolls back.</summary>
@@ -149,4 +320,54 @@ internal static class Db
     public static string? NullableString(this DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
 
     public static long? NullableInt64(this DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetInt64(i);
+}
+
+/// <summary>Keyset paging: the one loop behind every streaming read of the relational stores.</summary>
+internal static class KeysetPaging
+{
+    /// <summary>
+    /// Streams rows in key order, one page of <see cref="RelationalDatabase.PageSize"/> rows per query on its own
+    /// connection (read whole before any is yielded, so no connection stays open while the consumer works), the
+    /// next page starting after the last key of the previous one. Stops at the first short page.
+    /// </summary>
+    /// <param name="db">The database.</param>
+    /// <param name="start">The key the first page starts after (or at, as <paramref name="page"/> decides).</param>
+    /// <param name="page">Builds the query of a page: the connection, the key to start after, and whether it is the first page.</param>
+    /// <param name="read">Reads one row.</param>
+    /// <param name="keyOf">The key of a row.</param>
+    /// <param name="cancellationToken">Cancels the stream.</param>
+    public static async IAsyncEnumerable<T> PagesAsync<T, TKey>(
+        this RelationalDatabase db,
+        TKey start,
+        Func<DbConnection, TKey, bool, DbCommand> page,
+        Func<DbDataReader, T> read,
+        Func<T, TKey> keyOf,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var last = start;
+        var first = true;
+        while (true)
+        {
+            var rows = new List<T>(db.PageSize);
+            await using (var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false))
+            {
+                await using var cmd = page(conn, last, first);
+                await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    rows.Add(read(r));
+                }
+            }
+            foreach (var row in rows)
+            {
+                yield return row;
+            }
+            if (rows.Count < db.PageSize)
+            {
+                yield break;
+            }
+            last = keyOf(rows[^1]);
+            first = false;
+        }
+    }
 }

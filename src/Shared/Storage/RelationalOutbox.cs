@@ -302,32 +302,13 @@ internal sealed class RelationalOutboxStore(RelationalDatabase db) : IOutboxStor
     public IAsyncEnumerable<OutboxEntry> ReadAsync(OutboxState state, CancellationToken cancellationToken = default) =>
         db.Stream(Store, "read", ReadCoreAsync(state, cancellationToken), cancellationToken);
 
-    private async IAsyncEnumerable<OutboxEntry> ReadCoreAsync(OutboxState state, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        long last = 0;
-        while (true)
-        {
-            var page = new List<OutboxEntry>(db.PageSize);
-            await using (var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false))
-            {
-                await using var cmd = conn.Command($"SELECT {Columns} FROM {_t} WHERE state = {((int)state).ToString(CultureInfo.InvariantCulture)} AND id > @last ORDER BY id LIMIT {db.PageSize}").P("@last", last);
-                await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    page.Add(Read(r));
-                }
-            }
-            foreach (var e in page)
-            {
-                yield return e;
-            }
-            if (page.Count < db.PageSize)
-            {
-                yield break;
-            }
-            last = page[^1].Id;
-        }
-    }
+    private IAsyncEnumerable<OutboxEntry> ReadCoreAsync(OutboxState state, CancellationToken cancellationToken) =>
+        db.PagesAsync<OutboxEntry, long>(
+            0,
+            (conn, last, _) => conn.Command($"SELECT {Columns} FROM {_t} WHERE state = {((int)state).ToString(CultureInfo.InvariantCulture)} AND id > @last ORDER BY id LIMIT {db.PageSize}").P("@last", last),
+            r => Read(r),
+            e => e.Id,
+            cancellationToken);
 
     public ValueTask<long> PurgeDeliveredAsync(DateTimeOffset completedBefore, CancellationToken cancellationToken = default) =>
         db.WriteAsync<long>(Store, "purge_delivered", async scope =>
@@ -417,7 +398,26 @@ internal sealed class RelationalUnitOfWork(
             return (stored, enqueued);
         }, cancellationToken);
 
-    public ValueTask<ErasureReport> EraseAsync(CustomerId customerId, CancellationToken cancellationToken = default) =>
+    /// <summary>The tables an erasure deletes rows from.</summary>
+    internal static readonly IReadOnlyList<string> ErasedTables =
+        ["identities", "identity_observations", "identity_merges", "events", "profiles", "consent_records", "outbox_payloads", "outbox_messages", "state_entries"];
+
+    public async ValueTask<ErasureReport> EraseAsync(CustomerId customerId, CancellationToken cancellationToken = default)
+    {
+        var report = await EraseRowsAsync(customerId, cancellationToken).ConfigureAwait(false);
+        using var call = db.Call(Store, "erase_compact");
+        try
+        {
+            await db.CompactAfterErasureAsync(ErasedTables, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (call.Fail(ex))
+        {
+            throw call.Wrap(ex);
+        }
+        return report;
+    }
+
+    private ValueTask<ErasureReport> EraseRowsAsync(CustomerId customerId, CancellationToken cancellationToken) =>
         db.WriteAsync(Store, "erase", async scope =>
         {
             var counts = await identities.DeleteCoreAsync(scope, customerId, cancellationToken).ConfigureAwait(false);

@@ -97,40 +97,27 @@ internal sealed class RelationalStateStore(RelationalDatabase db) : IStateStore
         // Keyset pages over the (scope, key) primary key. Keys with a prefix form one contiguous run in
         // byte order starting at the prefix itself, so the scan starts there and stops at the first key
         // past the run.
-        string? last = null;
-        while (true)
-        {
-            var page = new List<StateEntry>(db.PageSize);
-            await using (var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false))
+        var rows = db.PagesAsync<StateEntry, string?>(
+            keyPrefix,
+            (conn, last, first) =>
             {
-                await using var cmd = conn.Command(last is null && keyPrefix is null
+                var cmd = conn.Command(last is null
                     ? $"SELECT key, value, version FROM {_t} WHERE scope = @s ORDER BY key LIMIT {db.PageSize}"
-                    : last is null
+                    : first
                         ? $"SELECT key, value, version FROM {_t} WHERE scope = @s AND key >= @from ORDER BY key LIMIT {db.PageSize}"
                         : $"SELECT key, value, version FROM {_t} WHERE scope = @s AND key > @from ORDER BY key LIMIT {db.PageSize}").P("@s", scope);
-                if (last is not null || keyPrefix is not null)
-                {
-                    cmd.P("@from", last ?? keyPrefix);
-                }
-                await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    page.Add(new StateEntry(r.GetString(0), r.GetString(1), r.GetInt64(2)));
-                }
-            }
-            foreach (var e in page)
-            {
-                if (keyPrefix is not null && !e.Key.StartsWith(keyPrefix, StringComparison.Ordinal))
-                {
-                    yield break;
-                }
-                yield return e;
-            }
-            if (page.Count < db.PageSize)
+                return last is null ? cmd : cmd.P("@from", last);
+            },
+            r => new StateEntry(r.GetString(0), r.GetString(1), r.GetInt64(2)),
+            e => e.Key,
+            cancellationToken);
+        await foreach (var e in rows.ConfigureAwait(false))
+        {
+            if (keyPrefix is not null && !e.Key.StartsWith(keyPrefix, StringComparison.Ordinal))
             {
                 yield break;
             }
-            last = page[^1].Key;
+            yield return e;
         }
     }
 

@@ -67,38 +67,15 @@ internal sealed class RelationalProfileStore(RelationalDatabase db) : IProfileSt
     public IAsyncEnumerable<CustomerProfile> StreamAsync(CancellationToken cancellationToken = default) =>
         db.Stream(Store, "stream", StreamCoreAsync(cancellationToken), cancellationToken);
 
-    private async IAsyncEnumerable<CustomerProfile> StreamCoreAsync([EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        string? last = null;
-        while (true)
-        {
-            var page = new List<CustomerProfile>(db.PageSize);
-            await using (var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false))
-            {
-                await using var cmd = conn.Command(last is null
-                    ? $"SELECT id, version, data FROM {_t} ORDER BY id LIMIT {db.PageSize}"
-                    : $"SELECT id, version, data FROM {_t} WHERE id > @last ORDER BY id LIMIT {db.PageSize}");
-                if (last is not null)
-                {
-                    cmd.P("@last", last);
-                }
-                await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    page.Add(StoreJson.DeserializeProfile(r.GetString(2), r.GetString(0), r.GetInt64(1)));
-                }
-            }
-            foreach (var p in page)
-            {
-                yield return p;
-            }
-            if (page.Count < db.PageSize)
-            {
-                yield break;
-            }
-            last = page[^1].Id.Value;
-        }
-    }
+    private IAsyncEnumerable<CustomerProfile> StreamCoreAsync(CancellationToken cancellationToken) =>
+        db.PagesAsync<CustomerProfile, string>(
+            string.Empty,
+            (conn, last, first) => first
+                ? conn.Command($"SELECT id, version, data FROM {_t} ORDER BY id LIMIT {db.PageSize}")
+                : conn.Command($"SELECT id, version, data FROM {_t} WHERE id > @last ORDER BY id LIMIT {db.PageSize}").P("@last", last),
+            r => StoreJson.DeserializeProfile(r.GetString(2), r.GetString(0), r.GetInt64(1)),
+            p => p.Id.Value,
+            cancellationToken);
 
     public async ValueTask<long> CountAsync(CancellationToken cancellationToken = default)
     {
@@ -595,29 +572,16 @@ internal sealed class RelationalIdentityGraphStore(RelationalDatabase db) : IIde
 
     private async IAsyncEnumerable<MergeRecord> ReadMergesCoreAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        long last = 0;
-        while (true)
+        var rows = db.PagesAsync<(long Seq, MergeRecord Merge), long>(
+            0,
+            (conn, last, _) => conn.Command($"SELECT seq, survivor, merged, merged_at, merged_offset, link_kind, event_id FROM {_merges} WHERE seq > @last ORDER BY seq LIMIT {db.PageSize}").P("@last", last),
+            r => (r.GetInt64(0), new MergeRecord(new CustomerId(r.GetString(1)), new CustomerId(r.GetString(2)),
+                Db.Instant(r.GetInt64(3), r.GetInt32(4)), (IdentityKind)r.GetInt32(5), r.NullableString(6))),
+            row => row.Seq,
+            cancellationToken);
+        await foreach (var (_, merge) in rows.ConfigureAwait(false))
         {
-            var page = new List<(long Seq, MergeRecord Merge)>(db.PageSize);
-            await using (var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false))
-            {
-                await using var cmd = conn.Command($"SELECT seq, survivor, merged, merged_at, merged_offset, link_kind, event_id FROM {_merges} WHERE seq > @last ORDER BY seq LIMIT {db.PageSize}").P("@last", last);
-                await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    page.Add((r.GetInt64(0), new MergeRecord(new CustomerId(r.GetString(1)), new CustomerId(r.GetString(2)),
-                        Db.Instant(r.GetInt64(3), r.GetInt32(4)), (IdentityKind)r.GetInt32(5), r.NullableString(6))));
-                }
-            }
-            foreach (var (_, m) in page)
-            {
-                yield return m;
-            }
-            if (page.Count < db.PageSize)
-            {
-                yield break;
-            }
-            last = page[^1].Seq;
+            yield return merge;
         }
     }
 
@@ -958,32 +922,13 @@ internal sealed class RelationalAuditLogStore(RelationalDatabase db) : IAuditLog
     public IAsyncEnumerable<AuditEntry> ReadAsync(long fromSequence = 1, CancellationToken cancellationToken = default) =>
         db.Stream(Store, "read", ReadCoreAsync(fromSequence, cancellationToken), cancellationToken);
 
-    private async IAsyncEnumerable<AuditEntry> ReadCoreAsync(long fromSequence, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        var next = fromSequence;
-        while (true)
-        {
-            var page = new List<AuditEntry>(db.PageSize);
-            await using (var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false))
-            {
-                await using var cmd = conn.Command($"SELECT {Columns} FROM {_t} WHERE seq >= @from ORDER BY seq LIMIT {db.PageSize}").P("@from", next);
-                await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    page.Add(Read(r));
-                }
-            }
-            foreach (var e in page)
-            {
-                yield return e;
-            }
-            if (page.Count < db.PageSize)
-            {
-                yield break;
-            }
-            next = page[^1].Sequence + 1;
-        }
-    }
+    private IAsyncEnumerable<AuditEntry> ReadCoreAsync(long fromSequence, CancellationToken cancellationToken) =>
+        db.PagesAsync<AuditEntry, long>(
+            fromSequence == long.MinValue ? long.MinValue : fromSequence - 1,
+            (conn, last, _) => conn.Command($"SELECT {Columns} FROM {_t} WHERE seq > @last ORDER BY seq LIMIT {db.PageSize}").P("@last", last),
+            Read,
+            e => e.Sequence,
+            cancellationToken);
 
     private static AuditEntry Read(DbDataReader r) => new(
         r.GetInt64(0),

@@ -21,10 +21,10 @@ internal sealed class MigrationHostedService(IStorageMigrator migrator, Func<boo
 
 internal static partial class StorageLog
 {
-    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Applied {Provider} schema migration {Version} ({Description}).")]
+    [LoggerMessage(EventId = 9001, Level = LogLevel.Information, Message = "Applied {Provider} schema migration {Version} ({Description}).")]
     public static partial void MigrationApplied(ILogger logger, string provider, int version, string description);
 
-    [LoggerMessage(EventId = 2, Level = LogLevel.Debug, Message = "{Provider} schema is up to date at version {Version}.")]
+    [LoggerMessage(EventId = 9002, Level = LogLevel.Debug, Message = "{Provider} schema is up to date at version {Version}.")]
     public static partial void SchemaUpToDate(ILogger logger, string provider, int version);
 }
 
