@@ -11,9 +11,11 @@ public static class RecommendationsBuilderExtensions
     /// <summary>
     /// Adds <see cref="IRecommender"/>, <see cref="RecommendationTrainer"/> (needs an <c>IEventStore</c>),
     /// the <see cref="RecommendationModelHolder"/> and an event listener that updates the model
-    /// incrementally. Register <see cref="IRecommendationRule"/> singletons to replace the default
-    /// rule pipeline (pinned, in stock, exclude purchased, price band, margin boost, category diversity).
-    /// Calling it twice is harmless.
+    /// incrementally. The default rule pipeline (pinned, in stock, exclude purchased, price band,
+    /// margin boost, category diversity — see <see cref="RecommendationRuleNames"/>) always runs;
+    /// rules added with <see cref="AddRecommendationRule{TRule}"/> (or registered as
+    /// <see cref="IRecommendationRule"/> singletons) run after it, and a default rule leaves it only
+    /// through <see cref="RemoveDefaultRecommendationRule"/>. Calling it twice is harmless.
     /// </summary>
     /// <param name="builder">The builder.</param>
     public static IMarketingBuilder AddRecommendations(this IMarketingBuilder builder) => builder.AddRecommendations(_ => { });
@@ -33,6 +35,38 @@ public static class RecommendationsBuilderExtensions
         services.TryAddSingleton<IRecommender, Recommender>();
         services.TryAddSingleton<RecommendationTrainer>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IMarketingEventListener, RecommendationEventListener>());
+        return builder;
+    }
+
+    /// <summary>
+    /// Adds a business rule that runs after the default rules (in the order rules are added); a rule
+    /// whose <see cref="IRecommendationRule.Name"/> is a default rule's name takes that rule's place.
+    /// The default rules, <see cref="InStockRule"/> included, keep running.
+    /// </summary>
+    /// <typeparam name="TRule">The rule, resolved as a singleton.</typeparam>
+    /// <param name="builder">The builder.</param>
+    public static IMarketingBuilder AddRecommendationRule<[System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicConstructors)] TRule>(this IMarketingBuilder builder)
+        where TRule : class, IRecommendationRule
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IRecommendationRule, TRule>());
+        return builder;
+    }
+
+    /// <summary>Leaves a default rule out of the pipeline (adds its name to <see cref="RecommendationOptions.RemovedDefaultRules"/>).</summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="name">A name from <see cref="RecommendationRuleNames"/>; any other name fails options validation on start.</param>
+    public static IMarketingBuilder RemoveDefaultRecommendationRule(this IMarketingBuilder builder, string name)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        builder.Services.Configure<RecommendationOptions>(o =>
+        {
+            if (!o.RemovedDefaultRules.Contains(name, StringComparer.Ordinal))
+            {
+                o.RemovedDefaultRules.Add(name);
+            }
+        });
         return builder;
     }
 }
