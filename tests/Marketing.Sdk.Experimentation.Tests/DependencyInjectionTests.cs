@@ -95,7 +95,7 @@ public class DependencyInjectionTests
         using var provider = services.BuildServiceProvider();
         var result = await provider.GetRequiredService<IExperimentClient>().GetAssignmentAsync(Subject.Key, Identity.Member("qa-1"));
         Assert.Equal("emoji", result.Variant);
-        var record = Assert.Single(logs.GetSnapshot(), r => r.Id.Id == 8102);
+        var record = Assert.Single(logs.GetSnapshot(), r => r.Id.Id == 6102);
         Assert.Equal(LogLevel.Error, record.Level);
         Assert.DoesNotContain("qa-1", record.Message, StringComparison.Ordinal);
     }

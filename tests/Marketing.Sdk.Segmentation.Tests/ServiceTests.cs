@@ -23,7 +23,7 @@ public class ServiceTests
         services.AddSingleton<TimeProvider>(_time);
         services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
         var builder = new TestBuilder(services);
-        builder.AddSegmentation(configure).AddSegmentation();
+        (configure is null ? builder.AddSegmentation() : builder.AddSegmentation(configure)).AddSegmentation();
         return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
     }
 

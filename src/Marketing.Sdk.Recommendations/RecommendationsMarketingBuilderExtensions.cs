@@ -1,12 +1,14 @@
+using System.Diagnostics.CodeAnalysis;
 using Marketing.Sdk;
 using Marketing.Sdk.Recommendations;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Registers the recommendations package on the Marketing.Sdk builder.</summary>
-public static class RecommendationsBuilderExtensions
+public static class RecommendationsMarketingBuilderExtensions
 {
     /// <summary>
     /// Adds <see cref="IRecommender"/>, <see cref="RecommendationTrainer"/> (needs an <c>IEventStore</c>),
@@ -38,6 +40,20 @@ public static class RecommendationsBuilderExtensions
         return builder;
     }
 
+    /// <summary>Adds the recommendations package with settings bound from configuration (validated on start); see the <c>Action&lt;RecommendationOptions&gt;</c> overload.</summary>
+    /// <param name="builder">The SDK builder.</param>
+    /// <param name="section">The section holding <see cref="RecommendationOptions"/>'s properties.</param>
+    /// <returns>The builder.</returns>
+    [RequiresUnreferencedCode("Binds the options by reflection; use the Action<RecommendationOptions> overload when trimming.")]
+    [RequiresDynamicCode("Binds the options by reflection; use the Action<RecommendationOptions> overload for native AOT.")]
+    public static IMarketingBuilder AddRecommendations(this IMarketingBuilder builder, IConfigurationSection section)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(section);
+        builder.Services.AddOptions<RecommendationOptions>().Bind(section);
+        return builder.AddRecommendations(_ => { });
+    }
+
     /// <summary>
     /// Adds a business rule that runs after the default rules (in the order rules are added); a rule
     /// whose <see cref="IRecommendationRule.Name"/> is a default rule's name takes that rule's place.
@@ -45,7 +61,7 @@ public static class RecommendationsBuilderExtensions
     /// </summary>
     /// <typeparam name="TRule">The rule, resolved as a singleton.</typeparam>
     /// <param name="builder">The builder.</param>
-    public static IMarketingBuilder AddRecommendationRule<[System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicConstructors)] TRule>(this IMarketingBuilder builder)
+    public static IMarketingBuilder AddRecommendationRule<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TRule>(this IMarketingBuilder builder)
         where TRule : class, IRecommendationRule
     {
         ArgumentNullException.ThrowIfNull(builder);
