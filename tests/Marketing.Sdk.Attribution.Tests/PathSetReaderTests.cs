@@ -65,3 +65,25 @@ public class PathSetReaderTests
                 }
             });
 }
+
+public class ChannelJsonTests
+{
+    [Fact]
+    public void Channels_in_results_use_the_domain_models_converter_only()
+    {
+        // One converter for Channel in the product: Abstractions' NameJsonConverter<Channel>.
+        var converters = typeof(AttributionJson).Assembly.GetTypes()
+            .Where(t => t.BaseType is { IsGenericType: true } b && b.GetGenericTypeDefinition() == typeof(System.Text.Json.Serialization.JsonConverter<>)
+                        && b.GetGenericArguments()[0] == typeof(Channel))
+            .ToList();
+        Assert.Empty(converters);
+
+        var builder = new PathSetBuilder();
+        builder.Add([new Channel("paid_search"), new Channel("email")], 3, 30);
+        var result = new LinearModel().Attribute(builder.Build());
+        var json = AttributionJson.Serialize(result);
+        Assert.Contains("\"channel\":\"paid_search\"", json, StringComparison.Ordinal);
+        var back = AttributionJson.Deserialize<AttributionResult>(json)!;
+        Assert.Equal(result.Channels.Select(c => c.Channel), back.Channels.Select(c => c.Channel));
+    }
+}

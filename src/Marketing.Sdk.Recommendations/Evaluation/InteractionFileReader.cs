@@ -170,45 +170,6 @@ public static class InteractionFileReader
     private static RecommendationException Invalid(int line, int column, string what) =>
         new(RecommendationErrorReason.InvalidData, string.Create(CultureInfo.InvariantCulture, $"Line {line}, column {column} {what}."), line, column);
 
-    /// <summary>Splits one line, honouring double quotes (a doubled quote inside quotes is a literal quote).</summary>
-    internal static void Split(string text, char delimiter, List<string> fields)
-    {
-        fields.Clear();
-        var sb = new System.Text.StringBuilder();
-        var quoted = false;
-        for (var k = 0; k < text.Length; k++)
-        {
-            var c = text[k];
-            if (quoted)
-            {
-                if (c == '"' && k + 1 < text.Length && text[k + 1] == '"')
-                {
-                    sb.Append('"');
-                    k++;
-                }
-                else if (c == '"')
-                {
-                    quoted = false;
-                }
-                else
-                {
-                    sb.Append(c);
-                }
-            }
-            else if (c == '"')
-            {
-                quoted = true;
-            }
-            else if (c == delimiter)
-            {
-                fields.Add(sb.ToString());
-                sb.Clear();
-            }
-            else
-            {
-                sb.Append(c);
-            }
-        }
-        fields.Add(sb.ToString());
-    }
+    /// <summary>Splits one line, honouring double quotes (the shared <c>DelimitedText</c> splitter).</summary>
+    internal static void Split(string text, char delimiter, List<string> fields) => Marketing.Sdk.Text.DelimitedText.Split(text, delimiter, fields);
 }
