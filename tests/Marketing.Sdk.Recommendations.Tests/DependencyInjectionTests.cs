@@ -74,9 +74,9 @@ public class DependencyInjectionTests
     {
         using var sp = Provider();
         await sp.GetRequiredService<IAsyncStartupValidator>().ValidateAsync();
-        Assert.NotNull(sp.GetRequiredService<IRecommender>());
-        Assert.NotNull(sp.GetRequiredService<RecommendationTrainer>());
-        Assert.NotNull(sp.GetRequiredService<RecommendationModelHolder>());
+        Assert.IsType<Recommender>(sp.GetRequiredService<IRecommender>());
+        Assert.Same(sp.GetRequiredService<RecommendationTrainer>(), sp.GetRequiredService<RecommendationTrainer>());
+        Assert.Null(sp.GetRequiredService<RecommendationModelHolder>().Current); // nothing trained yet
         Assert.Single(sp.GetServices<IMarketingEventListener>());
         Assert.Single(sp.GetServices<IValidateOptions<RecommendationOptions>>());
         Assert.Equal(10, sp.GetRequiredService<IOptions<RecommendationOptions>>().Value.DefaultCount);
