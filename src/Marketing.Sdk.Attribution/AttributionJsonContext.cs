@@ -13,9 +13,8 @@ namespace Marketing.Sdk.Attribution;
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     GenerationMode = JsonSourceGenerationMode.Metadata)]
-// Channel's converter is internal to the domain model, so this generator cannot emit Channel metadata
-// (SYSLIB1220/1030, silenced in the project file): Channel properties carry ChannelJsonConverter (the name as a
-// string) and MarketingJsonContext supplies the type's metadata through AttributionJson.Options.
+// Channel is written by the domain model's own NameJsonConverter<Channel> (declared on the type in
+// Abstractions); MarketingJsonContext supplies the type's metadata through AttributionJson.Options.
 [JsonSerializable(typeof(AttributionResult))]
 [JsonSerializable(typeof(IReadOnlyList<AttributionResult>))]
 [JsonSerializable(typeof(FunnelAnalysis))]
@@ -48,12 +47,4 @@ public static class AttributionJson
     /// <typeparam name="T">The result type.</typeparam>
     /// <param name="json">The JSON text.</param>
     public static T? Deserialize<T>(string json) => JsonSerializer.Deserialize(json, (JsonTypeInfo<T>)Options.GetTypeInfo(typeof(T)));
-}
-
-/// <summary>Writes a <see cref="Channel"/> as its name.</summary>
-internal sealed class ChannelJsonConverter : JsonConverter<Channel>
-{
-    public override Channel Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => new(reader.GetString()!);
-
-    public override void Write(Utf8JsonWriter writer, Channel value, JsonSerializerOptions options) => writer.WriteStringValue(value.Value);
 }

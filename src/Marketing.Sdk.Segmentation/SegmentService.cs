@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
+using Marketing.Sdk.Diagnostics;
 using Marketing.Sdk.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -47,16 +48,32 @@ public static class SegmentationTelemetry
 
 internal static partial class SegmentationLog
 {
-    [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Segment {SegmentId} defined")]
+    // Event ids 2000-2999 (the segmentation package's range).
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Segment {SegmentId} defined")]
     public static partial void Defined(ILogger logger, string segmentId);
 
-    [LoggerMessage(EventId = 4002, Level = LogLevel.Information, Message = "Segment {SegmentId} evaluated over {Profiles} profiles: {Members} members, {Entered} entered, {Exited} exited")]
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "Segment {SegmentId} evaluated over {Profiles} profiles: {Members} members, {Entered} entered, {Exited} exited")]
     public static partial void Evaluated(ILogger logger, string segmentId, long profiles, long members, int entered, int exited);
 
-    [LoggerMessage(EventId = 4003, Level = LogLevel.Error, Message = "Segment membership listener {Listener} failed for {Count} changes")]
-    public static partial void ListenerFailed(ILogger logger, Exception exception, string listener, int count);
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Error, Message = "Segment membership listener {Listener} failed for {Count} changes ({ErrorCode})")]
+    private static partial void ListenerFailedCode(ILogger logger, string listener, int count, string errorCode);
 
-    [LoggerMessage(EventId = 4004, Level = LogLevel.Information, Message = "Segment {SegmentId} removed")]
+    [LoggerMessage(EventId = 2005, Level = LogLevel.Debug, Message = "Segment membership listener {Listener} failure, redacted")]
+    private static partial void ListenerFailedDetail(ILogger logger, Exception exception, string listener);
+
+    /// <summary>A listener is host code: its exception's message may hold personal data, so only its code is logged, and its redacted form at Debug.</summary>
+    public static void ListenerFailed(ILogger logger, Exception exception, string listener, int count)
+    {
+        var code = RedactedException.Code(exception);
+        ListenerFailedCode(logger, listener, count, code);
+        if (logger.IsEnabled(LogLevel.Debug))
+        {
+            var redacted = RedactedException.From(exception);
+            ListenerFailedDetail(logger, redacted, listener);
+        }
+    }
+
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Information, Message = "Segment {SegmentId} removed")]
     public static partial void Removed(ILogger logger, string segmentId);
 }
 

@@ -22,7 +22,7 @@ public class DependencyInjectionTests
     };
 
     [Fact]
-    public void Registers_and_resolves_every_service()
+    public async Task Registers_and_resolves_every_service()
     {
         var services = new ServiceCollection();
         var builder = new TestBuilder(services);
@@ -34,21 +34,24 @@ public class DependencyInjectionTests
         using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
         var assigner = provider.GetRequiredService<IExperimentAssigner>();
         Assert.Equal(["welcome_email_subject", "hero"], assigner.Experiments.Select(e => e.Key));
-        Assert.NotNull(provider.GetRequiredService<IExposureLogger>());
-        Assert.NotNull(provider.GetRequiredService<IExperimentClient>());
-        Assert.NotNull(provider.GetRequiredService<IExperimentAnalyzer>());
+        Assert.IsType<EventExposureLogger>(provider.GetRequiredService<IExposureLogger>());
+        // The client assigns as the assigner does (forced assignment of the QA unit).
+        Assert.Equal("emoji", (await provider.GetRequiredService<IExperimentClient>().GetAssignmentAsync(Subject.Key, Identity.Member("qa-1"))).Variant);
+        Assert.IsType<ExperimentAnalyzer>(provider.GetRequiredService<IExperimentAnalyzer>());
         Assert.Equal(CorrectionMethod.BenjaminiHochberg, provider.GetRequiredService<IOptions<ExperimentationOptions>>().Value.Analysis.Correction);
         Assert.Equal(2, provider.GetRequiredService<IOptions<ExperimentationOptions>>().Value.Holdouts.Count);
         Assert.Single(services, d => d.ServiceType == typeof(IExperimentAssigner));
     }
 
     [Fact]
-    public void Invalid_definitions_fail_options_validation()
+    public async Task Invalid_definitions_stop_the_host_at_start()
     {
-        var services = new ServiceCollection();
-        new TestBuilder(services).AddExperimentation().AddExperiment(Subject).AddExperiment(Subject);
-        using var provider = services.BuildServiceProvider();
-        var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<ExperimentationOptions>>().Value);
+        var host = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new());
+        host.Services.AddLogging();
+        new TestBuilder(host.Services).AddExperimentation().AddExperiment(Subject).AddExperiment(Subject);
+        using var app = host.Build();
+        // Nothing reads the options before start: only ValidateOnStart can fail here.
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
         Assert.Contains("used twice", ex.Message, StringComparison.Ordinal);
     }
 
@@ -95,7 +98,7 @@ public class DependencyInjectionTests
         using var provider = services.BuildServiceProvider();
         var result = await provider.GetRequiredService<IExperimentClient>().GetAssignmentAsync(Subject.Key, Identity.Member("qa-1"));
         Assert.Equal("emoji", result.Variant);
-        var record = Assert.Single(logs.GetSnapshot(), r => r.Id.Id == 8102);
+        var record = Assert.Single(logs.GetSnapshot(), r => r.Id.Id == 6102);
         Assert.Equal(LogLevel.Error, record.Level);
         Assert.DoesNotContain("qa-1", record.Message, StringComparison.Ordinal);
     }

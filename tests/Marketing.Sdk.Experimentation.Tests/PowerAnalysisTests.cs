@@ -21,14 +21,14 @@ public class PowerAnalysisTests
     {
         // Cohen's d = 0.2 and 0.5 at α = 0.05 two-sided, power 0.8: n = 2(z₀.₉₇₅ + z₀.₈)²/d² = 392.44 and 62.79
         // (statsmodels NormalIndPower().solve_power(effect_size=d, alpha=0.05, power=0.8)).
-        var small = PowerAnalysis.MeansSampleSize(0.2, 1);
+        var small = PowerAnalysis.MeansSampleSize(0.2, 1, distribution: PowerDistribution.Normal);
         Assert.Equal(392.44, Math.Round(small.ExactControl, 2));
         Assert.Equal(393, small.Control);
-        var medium = PowerAnalysis.MeansSampleSize(0.5, 1);
+        var medium = PowerAnalysis.MeansSampleSize(0.5, 1, distribution: PowerDistribution.Normal);
         Assert.Equal(62.79, Math.Round(medium.ExactControl, 2));
         Assert.Equal(63, medium.Control);
         // One-sided uses z₀.₉₅: 2(1.644854 + 0.841621)²/0.25 = 49.46.
-        Assert.Equal(49.46, Math.Round(PowerAnalysis.MeansSampleSize(0.5, 1, alternative: Alternative.Greater).ExactControl, 2));
+        Assert.Equal(49.46, Math.Round(PowerAnalysis.MeansSampleSize(0.5, 1, alternative: Alternative.Greater, distribution: PowerDistribution.Normal).ExactControl, 2));
     }
 
     [Fact]

@@ -18,6 +18,7 @@ internal sealed class RecordingHandler : IJourneyActionHandler
     private readonly ConcurrentDictionary<string, JourneyActionRequest> _effects = new();
     public ConcurrentQueue<JourneyActionRequest> Calls { get; } = new();
     public int FailuresToInject { get; set; }
+    public Func<Exception>? Failure { get; set; }
     public IReadOnlyCollection<JourneyActionRequest> Effects => _effects.Values.ToList();
 
     public bool CanHandle(JourneyAction action) => true;
@@ -28,7 +29,7 @@ internal sealed class RecordingHandler : IJourneyActionHandler
         if (FailuresToInject > 0)
         {
             FailuresToInject--;
-            throw new InvalidOperationException("platform unavailable");
+            throw Failure?.Invoke() ?? new InvalidOperationException("platform unavailable");
         }
         _effects.TryAdd(request.IdempotencyKey, request);
         return ValueTask.CompletedTask;

@@ -307,11 +307,18 @@ public class JourneyTests
         Assert.Equal(2, provider.GetServices<IMarketingEventListener>().Count());
         Assert.IsType<JourneyEngine>(Assert.Single(provider.GetServices<ISegmentMembershipListener>()));
         Assert.Equal(2, provider.GetServices<IProfileMergeListener>().Count());
-        Assert.NotNull(provider.GetRequiredService<IStateStore>());
+        // No store registered by the host: the process-local one, which keeps what is saved.
+        var store = Assert.IsType<InMemoryStateStore>(provider.GetRequiredService<IStateStore>());
+        var version = await store.SaveAsync("scope", "key", "value", 0);
+        Assert.Equal("value", (await store.GetAsync("scope", "key"))!.Value);
+        Assert.True(version > 0);
 
-        var bad = new ServiceCollection();
-        new TestMarketingBuilder(bad).AddLifecycle(o => o.Journeys.PollInterval = TimeSpan.Zero);
-        using var badProvider = bad.BuildServiceProvider();
-        Assert.Throws<OptionsValidationException>(() => badProvider.GetRequiredService<IOptions<LifecycleOptions>>().Value);
+        // Invalid options stop the host at start (ValidateOnStart), before any option is read.
+        var host = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new());
+        host.Services.AddLogging();
+        new TestMarketingBuilder(host.Services).AddLifecycle(o => o.Journeys.PollInterval = TimeSpan.Zero);
+        using var app = host.Build();
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
+        Assert.Contains(error.Failures, f => f.Contains("PollInterval", StringComparison.OrdinalIgnoreCase));
     }
 }

@@ -74,9 +74,9 @@ public class DependencyInjectionTests
     {
         using var sp = Provider();
         await sp.GetRequiredService<IAsyncStartupValidator>().ValidateAsync();
-        Assert.NotNull(sp.GetRequiredService<IRecommender>());
-        Assert.NotNull(sp.GetRequiredService<RecommendationTrainer>());
-        Assert.NotNull(sp.GetRequiredService<RecommendationModelHolder>());
+        Assert.IsType<Recommender>(sp.GetRequiredService<IRecommender>());
+        Assert.Same(sp.GetRequiredService<RecommendationTrainer>(), sp.GetRequiredService<RecommendationTrainer>());
+        Assert.Null(sp.GetRequiredService<RecommendationModelHolder>().Current); // nothing trained yet
         Assert.Single(sp.GetServices<IMarketingEventListener>());
         Assert.Single(sp.GetServices<IValidateOptions<RecommendationOptions>>());
         Assert.Equal(10, sp.GetRequiredService<IOptions<RecommendationOptions>>().Value.DefaultCount);
@@ -167,6 +167,75 @@ public class DependencyInjectionTests
         Assert.Equal(7, after.Hybrid.Sar.UserCount);
         var list = await sp.GetRequiredService<IRecommender>().RecommendForCustomerAsync(new CustomerId("c5"), new RecommendationRequest { Count = 5, PriceSensitivity = 0.5 });
         Assert.DoesNotContain(list.Items, i => i.ProductId == "lipstick");
+    }
+
+    private sealed class BoostKettleRule : IRecommendationRule
+    {
+        public string Name => "boost_kettle";
+
+        public RuleEffect Apply(RuleContext context, IList<RecommendationCandidate> candidates) => new(Name, 0, 0, 0, "Nothing to do.");
+    }
+
+    private sealed class LenientStockRule : IRecommendationRule
+    {
+        public string Name => RecommendationRuleNames.InStock;
+
+        public RuleEffect Apply(RuleContext context, IList<RecommendationCandidate> candidates) => new(Name, 0, 0, 0, "Keeps everything.");
+    }
+
+    private static ServiceProvider ProviderWith(Action<IMarketingBuilder> extra)
+    {
+        var store = new Mock<IEventStore>();
+        store.Setup(s => s.ReadAsync(It.IsAny<EventQuery>(), It.IsAny<CancellationToken>()))
+            .Returns((EventQuery q, CancellationToken ct) => Stream(Events.Where(e => q.Types!.Contains(e.Type) && e.OccurredAt >= q.From), ct));
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSingleton<TimeProvider>(new FakeTimeProvider(Now));
+        services.AddSingleton(store.Object);
+        var builder = new TestBuilder(services);
+        builder.AddRecommendations(o => o.PriceBandTolerance = 0);
+        extra(builder);
+        return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+    }
+
+    [Fact]
+    public async Task Registering_a_rule_keeps_every_default_rule_in_stock_included()
+    {
+        using var sp = ProviderWith(b => b.AddRecommendationRule<BoostKettleRule>());
+        await sp.GetRequiredService<RecommendationTrainer>().TrainAsync(ContentModelTests.Catalogue);
+        var list = await sp.GetRequiredService<IRecommender>().RecommendForCustomerAsync(new CustomerId("c1"), new RecommendationRequest { Count = 3 });
+        Assert.Equal(["pinned", "in_stock", "exclude_purchased", "margin_boost", "category_diversity", "boost_kettle"], list.RuleEffects.Select(e => e.Rule));
+        Assert.DoesNotContain(list.Items, i => i.ProductId == "lipstick"); // out of stock
+
+        // The same with a plain IRecommendationRule registration, as before the builder method existed.
+        using var plain = ProviderWith(b => b.Services.AddSingleton<IRecommendationRule, BoostKettleRule>());
+        await plain.GetRequiredService<RecommendationTrainer>().TrainAsync(ContentModelTests.Catalogue);
+        var again = await plain.GetRequiredService<IRecommender>().RecommendForCustomerAsync(new CustomerId("c1"), new RecommendationRequest { Count = 3 });
+        Assert.Contains("in_stock", again.RuleEffects.Select(e => e.Rule));
+    }
+
+    [Fact]
+    public async Task Default_rules_leave_only_when_removed_by_name_and_a_same_named_rule_replaces_in_place()
+    {
+        using var removed = ProviderWith(b => b.RemoveDefaultRecommendationRule(RecommendationRuleNames.ExcludePurchased).RemoveDefaultRecommendationRule(RecommendationRuleNames.CategoryDiversity));
+        await removed.GetRequiredService<IAsyncStartupValidator>().ValidateAsync();
+        await removed.GetRequiredService<RecommendationTrainer>().TrainAsync(ContentModelTests.Catalogue);
+        var list = await removed.GetRequiredService<IRecommender>().RecommendForCustomerAsync(new CustomerId("c1"), new RecommendationRequest { Count = 5 });
+        Assert.Equal(["pinned", "in_stock", "margin_boost"], list.RuleEffects.Select(e => e.Rule));
+
+        using var replaced = ProviderWith(b => b.AddRecommendationRule<LenientStockRule>());
+        await replaced.GetRequiredService<RecommendationTrainer>().TrainAsync(ContentModelTests.Catalogue);
+        var lenient = await replaced.GetRequiredService<IRecommender>().RecommendForCustomerAsync(new CustomerId("c5"), new RecommendationRequest { Count = 10 });
+        Assert.Equal(["pinned", "in_stock", "exclude_purchased", "margin_boost", "category_diversity"], lenient.RuleEffects.Select(e => e.Rule));
+        Assert.Equal("Keeps everything.", lenient.RuleEffects[1].Description);
+    }
+
+    [Fact]
+    public async Task Removing_an_unknown_rule_name_fails_on_start()
+    {
+        using var sp = ProviderWith(b => b.RemoveDefaultRecommendationRule("instock"));
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(async () => await sp.GetRequiredService<IAsyncStartupValidator>().ValidateAsync());
+        Assert.Contains(ex.Failures, f => f.Contains("RemovedDefaultRules", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -134,6 +134,7 @@ public class DslTests
             var rule = SegmentDsl.Parse(text);
             SegmentDsl.Validate(rule);
             Assert.Equal(rule, SegmentDsl.Parse(SegmentDsl.Format(rule)));
+            MustStoreUnchanged(rule);
         }
         catch (SegmentParseException e)
         {
@@ -175,5 +176,108 @@ public class DslTests
             };
             MustParseOrFailTyped(mutated);
             return true;
+        });
+
+    /// <summary>Stores the rule as JSON (UTF-8, as every store does) and reads it back.</summary>
+    private static void MustStoreUnchanged(SegmentCondition rule)
+    {
+        var definition = new SegmentDefinition("s1", rule);
+        var utf8 = JsonSerializer.SerializeToUtf8Bytes(definition, SegmentationJsonContext.Default.SegmentDefinition);
+        var back = JsonSerializer.Deserialize(utf8, SegmentationJsonContext.Default.SegmentDefinition);
+        Assert.Equal(rule, back!.Rule);
+        Assert.Equal(SegmentDsl.Format(rule), SegmentDsl.Format(back.Rule));
+    }
+
+    [Theory]
+    [InlineData("name = \"a\\uD800b\"", 9)]
+    [InlineData("name = \"ab\\uDC00\"", 10)]
+    [InlineData("name = \"\\uD83D\\u0041\"", 8)]
+    [InlineData("name in (\"x\", \"\\uD83D\")", 15)]
+    [InlineData("count(purchase where sku = \"\\uDE00\") > 1", 28)]
+    public void An_unpaired_surrogate_escape_in_a_literal_is_refused_at_its_position(string text, int position)
+    {
+        var error = Assert.Throws<SegmentParseException>(() => SegmentDsl.Parse(text));
+        Assert.Equal(position, error.Position);
+        Assert.Equal(position + 1, error.Column);
+    }
+
+    [Fact]
+    public void A_raw_unpaired_surrogate_in_a_literal_or_quoted_name_is_refused()
+    {
+        var literal = Assert.Throws<SegmentParseException>(() => SegmentDsl.Parse("name = \"a\uD800\""));
+        Assert.Equal(9, literal.Position);
+        var name = Assert.Throws<SegmentParseException>(() => SegmentDsl.Parse("`a\uDC00` = 1"));
+        Assert.Equal(2, name.Position);
+    }
+
+    [Fact]
+    public void Surrogate_pairs_raw_or_escaped_parse_and_store_unchanged()
+    {
+        var escaped = SegmentDsl.Parse("name = \"\\uD83D\\uDE00\" and `\U0001F600` = \"\U0001F600\"");
+        Assert.Equal(new AndCondition([new FieldCondition("name", FieldOperator.Equal, ["\U0001F600"]), new FieldCondition("\U0001F600", FieldOperator.Equal, ["\U0001F600"])]), escaped);
+        MustStoreUnchanged(escaped);
+    }
+
+    [Fact]
+    public void Conditions_built_in_code_with_an_unpaired_surrogate_do_not_validate_or_store()
+    {
+        var rule = new FieldCondition("name", FieldOperator.Equal, ["a\uD800"]);
+        var error = Assert.Throws<MarketingValidationException>(() => SegmentDsl.Validate(rule));
+        Assert.Equal(ValidationReason.InvalidCharacters, error.Reason);
+        Assert.Equal("rule.values[0]", error.Field);
+        Assert.Throws<MarketingValidationException>(() => SegmentDsl.Validate(new TagCondition("\uDC00")));
+        Assert.Throws<MarketingValidationException>(() => SegmentDsl.Validate(new FieldCondition("\uD800", FieldOperator.IsSet, [])));
+        Assert.ThrowsAny<Exception>(() => JsonSerializer.Serialize(new SegmentDefinition("s1", rule), SegmentationJsonContext.Default.SegmentDefinition));
+    }
+
+    /// <summary>x0 = 1 or (x1 = 1 and (x2 = 1 or ( … (leaf) … ))) with <paramref name="parens"/> parentheses.</summary>
+    private static string Chain(int parens, string leaf)
+    {
+        var sb = new System.Text.StringBuilder();
+        for (var k = 0; k < parens; k++)
+        {
+            sb.Append('x').Append(k).Append(k % 2 == 0 ? " = 1 or (" : " = 1 and (");
+        }
+        sb.Append("y = 2 ").Append(parens % 2 == 0 ? "or " : "and ").Append(leaf);
+        return sb.Append(')', parens).ToString();
+    }
+
+    [Fact]
+    public void Sixty_four_levels_ending_in_not_in_are_refused_at_parse_time_with_a_position()
+    {
+        // 63 parentheses: the innermost operands sit at tree depth 64, and the implicit 'not' of
+        // 'not in' puts the field condition at 65 — beyond the limit Validate applies.
+        var text = Chain(63, "z not in (1, 2)");
+        var error = Assert.Throws<SegmentParseException>(() => SegmentDsl.Parse(text));
+        Assert.Equal(text.LastIndexOf("not in", StringComparison.Ordinal), error.Position);
+        Assert.Contains("at most 64 levels of nesting", error.Expected);
+
+        // One level less parses, validates, stores and reads back unchanged.
+        var fits = SegmentDsl.Parse(Chain(62, "z not in (1, 2)"));
+        SegmentDsl.Validate(fits);
+        MustStoreUnchanged(fits);
+    }
+
+    [Property(MaxTest = 300)]
+    public Property Deep_rules_near_the_limit_parse_validate_and_store_or_fail_typed() =>
+        Prop.ForAll(Arb.From(
+            from parens in Gen.Choose(58, 66)
+            from leaf in Gen.Elements("z not in (1, 2)", "not z = 1", "not not z = 1", "z not between 1 and 2", "z not contains \"a\"",
+                "count(purchase where not a = 1) > 1", "exists(purchase where a = 1 and not b in (1)) within 7d", "(a = 1 and b = 2)",
+                "not (a = 1 or b not starts with \"q\")", "z = \"\\uD800\"", "z = \"\U0001F600\"")
+            select Chain(parens, leaf)), text =>
+        {
+            MustParseOrFailTyped(text);
+            return true;
+        });
+
+    [Property(MaxTest = 500)]
+    public Property Parse_store_parse_is_identity_for_generated_rules() =>
+        Prop.ForAll(Arb.From(Generators.AnyRule()), rule =>
+        {
+            var text = SegmentDsl.Format(rule);
+            var parsed = SegmentDsl.Parse(text);
+            MustStoreUnchanged(parsed);
+            return parsed.Equals(rule) && SegmentDsl.Format(SegmentDsl.Parse(SegmentDsl.Format(parsed))) == text;
         });
 }

@@ -7,7 +7,7 @@ namespace Marketing.Sdk.Segmentation.Tests;
 internal static class Generators
 {
     public static readonly string[] TraitNames = ["age", "gender", "region", "income", "member_level", "count", "and", "my field", "会员等级", "_x.y", "vip"];
-    public static readonly string[] Texts = ["female", "male", "sh", "bj", "", "say \"hi\"", "back\\slash", "line\nbreak", "tab\t", "冬季保湿", "A", "gold", "\u0001ctl"];
+    public static readonly string[] Texts = ["female", "male", "sh", "bj", "", "say \"hi\"", "back\\slash", "line\nbreak", "tab\t", "冬季保湿", "A", "gold", "\u0001ctl", "\U0001F600 smile", "\uD83D\uDE00"];
     public static readonly string[] EventTypes = ["product_view", "purchase", "search", "add_to_cart", "login", "where"];
     public static readonly string[] PropertyNames = ["category", "query", "price", "channel", "value", "region", "brand"];
 

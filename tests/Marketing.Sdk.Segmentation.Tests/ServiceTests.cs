@@ -23,7 +23,7 @@ public class ServiceTests
         services.AddSingleton<TimeProvider>(_time);
         services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
         var builder = new TestBuilder(services);
-        builder.AddSegmentation(configure).AddSegmentation();
+        (configure is null ? builder.AddSegmentation() : builder.AddSegmentation(configure)).AddSegmentation();
         return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
     }
 
@@ -55,14 +55,20 @@ public class ServiceTests
     }
 
     [Fact]
-    public void Invalid_options_fail_validation()
+    public async Task Invalid_options_stop_the_host_at_start()
     {
-        using var provider = Build(o =>
+        var host = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new());
+        host.Services.AddSingleton<IProfileStore>(_profiles);
+        host.Services.AddSingleton<IEventStore>(_events);
+        host.Services.AddLogging();
+        new TestBuilder(host.Services).AddSegmentation(o =>
         {
             o.PublishBatchSize = 0;
             o.ValueLayers.ChurnedAfter = TimeSpan.FromDays(1);
         });
-        var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<SegmentationOptions>>().Value);
+        using var app = host.Build();
+        // Nothing reads the options before start: only ValidateOnStart can fail here.
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
         Assert.Equal(2, error.Failures.Count());
     }
 

@@ -92,7 +92,7 @@ public enum BudgetAction
 /// <param name="CampaignId">The campaign, or null.</param>
 /// <param name="Action">What to do.</param>
 /// <param name="Explanation">Why, in words.</param>
-public sealed record BudgetProposal(string Rule, [property: JsonConverter(typeof(ChannelJsonConverter))] Channel Channel, string? CampaignId, BudgetAction Action, string Explanation)
+public sealed record BudgetProposal(string Rule, Channel Channel, string? CampaignId, BudgetAction Action, string Explanation)
 {
     /// <summary>The current daily budget.</summary>
     public decimal? CurrentBudget { get; init; }

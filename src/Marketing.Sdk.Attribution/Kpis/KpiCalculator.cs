@@ -58,7 +58,6 @@ public enum KpiAnomaly
 public sealed record KpiRow
 {
     /// <summary>The channel.</summary>
-    [JsonConverter(typeof(ChannelJsonConverter))]
     public required Channel Channel { get; init; }
 
     /// <summary>The campaign, or null for the channel.</summary>

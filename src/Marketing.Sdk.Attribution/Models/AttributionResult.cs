@@ -1,12 +1,10 @@
-using System.Text.Json.Serialization;
-
 namespace Marketing.Sdk.Attribution;
 
 /// <summary>The credit a model gives one channel.</summary>
 /// <param name="Channel">The channel.</param>
 /// <param name="Conversions">Conversions attributed to the channel.</param>
 /// <param name="Value">Conversion value attributed to the channel.</param>
-public sealed record ChannelCredit([property: JsonConverter(typeof(ChannelJsonConverter))] Channel Channel, double Conversions, double Value)
+public sealed record ChannelCredit(Channel Channel, double Conversions, double Value)
 {
     /// <summary>Markov models: the channel's removal effect on the conversion probability (0–1).</summary>
     public double? RemovalEffect { get; init; }
@@ -26,14 +24,14 @@ public sealed record ChannelCredit([property: JsonConverter(typeof(ChannelJsonCo
 /// <param name="CampaignId">The campaign, or null for touches of the channel that had no campaign.</param>
 /// <param name="Conversions">Conversions attributed to the campaign.</param>
 /// <param name="Value">Conversion value attributed to the campaign.</param>
-public sealed record CampaignCredit([property: JsonConverter(typeof(ChannelJsonConverter))] Channel Channel, string? CampaignId, double Conversions, double Value);
+public sealed record CampaignCredit(Channel Channel, string? CampaignId, double Conversions, double Value);
 
 /// <summary>Ordered Shapley values: the credit of a channel at one touch position.</summary>
 /// <param name="Channel">The channel.</param>
 /// <param name="Position">1-based touch position within the journey.</param>
 /// <param name="Conversions">Conversions credited to the channel at this position.</param>
 /// <param name="Value">Conversion value credited to the channel at this position.</param>
-public sealed record PositionCredit([property: JsonConverter(typeof(ChannelJsonConverter))] Channel Channel, int Position, double Conversions, double Value);
+public sealed record PositionCredit(Channel Channel, int Position, double Conversions, double Value);
 
 /// <summary>
 /// What an attribution model gives each channel (and campaign when asked). Channel credits add

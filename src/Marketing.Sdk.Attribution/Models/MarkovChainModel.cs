@@ -11,6 +11,22 @@ public enum MarkovSolver
     Simulation,
 }
 
+/// <summary>What a <see cref="MarkovChainModel"/> does with the journeys that did not convert.</summary>
+public enum MarkovNullHandling
+{
+    /// <summary>
+    /// Non-converting journeys enter the chain and end in NULL (ChannelAttribution's
+    /// <c>markov_model(..., var_null = "total_null")</c>). Default.
+    /// </summary>
+    Observed = 0,
+    /// <summary>
+    /// Non-converting journeys are left out: the chain is fitted to converting journeys only and NULL
+    /// is reached only through a removed channel (ChannelAttribution's <c>markov_model</c> without
+    /// <c>var_null</c>).
+    /// </summary>
+    Ignore,
+}
+
 /// <summary>Settings of a <see cref="MarkovChainModel"/>.</summary>
 public sealed record MarkovOptions
 {
@@ -31,6 +47,17 @@ public sealed record MarkovOptions
 
     /// <summary>State spaces up to this size are solved by dense LU; larger ones by Gauss–Seidel. Default 800.</summary>
     public int DenseStateLimit { get; init; } = 800;
+
+    /// <summary>Whether non-converting journeys enter the chain. Default <see cref="MarkovNullHandling.Observed"/>.</summary>
+    public MarkovNullHandling NullHandling { get; init; } = MarkovNullHandling.Observed;
+
+    /// <summary>
+    /// Collapse repeated consecutive touches of one channel (a &gt; a &gt; b becomes a &gt; b) before
+    /// fitting, as many Markov attribution write-ups do. At order 1 the exact solution does not change
+    /// (a self-loop only rescales its state's other transitions); at higher orders it merges states
+    /// such as (a, a) into (a), and in simulation it shortens walks. Default <see langword="false"/>.
+    /// </summary>
+    public bool RemoveSelfLoops { get; init; }
 }
 
 /// <summary>
@@ -69,13 +96,17 @@ public sealed class MarkovChainModel : AttributionModel
     }
 
     /// <inheritdoc />
-    public override string Name => _options.Solver == MarkovSolver.Exact
-        ? FormattableString.Invariant($"markov(order={_options.Order})")
-        : FormattableString.Invariant($"markov(order={_options.Order},simulated)");
+    public override string Name => FormattableString.Invariant($"markov(order={_options.Order}")
+        + (_options.Solver == MarkovSolver.Exact ? "" : ",simulated")
+        + (_options.NullHandling == MarkovNullHandling.Ignore ? ",no-nulls" : "")
+        + (_options.RemoveSelfLoops ? ",no-self-loops" : "")
+        + ")";
 
     /// <inheritdoc />
     protected override AttributionResult Run(PathSet paths, bool byCampaign, CancellationToken cancellationToken)
     {
+        var original = paths;
+        paths = Prepare(paths, _options);
         var chain = Chain.Fit(paths, _options.Order, flatCounts: true, cancellationToken);
         var channels = paths.Channels.Count;
         double[] reConv, reValue;
@@ -104,11 +135,47 @@ public sealed class MarkovChainModel : AttributionModel
         {
             Model = Name,
             Channels = credits,
-            Campaigns = byCampaign ? SplitByCampaign(paths, credits) : [],
+            Campaigns = byCampaign ? SplitByCampaign(original, credits) : [],
             TotalConversions = paths.TotalConversions,
             TotalValue = paths.TotalValue,
             ConversionProbability = pConv,
         };
+    }
+
+    /// <summary>The journeys the chain is fitted to: without non-conversions and/or self-loops as the options say (channels keep their indexes).</summary>
+    internal static PathSet Prepare(PathSet paths, MarkovOptions options)
+    {
+        var dropNulls = options.NullHandling == MarkovNullHandling.Ignore;
+        if (!dropNulls && !options.RemoveSelfLoops)
+        {
+            return paths;
+        }
+        var builder = new PathSetBuilder();
+        foreach (var channel in paths.Channels)
+        {
+            builder.AddChannel(channel);
+        }
+        var scratch = new List<int>();
+        for (var p = 0; p < paths.Count; p++)
+        {
+            var conversions = paths.GetConversions(p);
+            var nulls = dropNulls ? 0 : paths.GetNulls(p);
+            if (conversions + nulls <= 0)
+            {
+                continue;
+            }
+            var steps = paths.GetSteps(p);
+            scratch.Clear();
+            foreach (var step in steps)
+            {
+                if (!options.RemoveSelfLoops || scratch.Count == 0 || scratch[^1] != step)
+                {
+                    scratch.Add(step);
+                }
+            }
+            builder.Add(CollectionsMarshal.AsSpan(scratch), conversions, paths.GetValue(p), nulls);
+        }
+        return builder.Build();
     }
 
     private static int MaxLength(PathSet paths)

@@ -36,6 +36,11 @@ public sealed class PathSetBuilder
     private Totals[] _totals = new Totals[16];
     private int _count;
 
+    // Running totals over every path added, kept finite (see Store).
+    private double _totalConversions;
+    private double _totalValue;
+    private double _totalNulls;
+
     // Open addressing with linear probing. A plain path of up to 7 touches on channels 0–255 is packed
     // into Slot.Key and compared in the table itself; any other path has Key 0 and is compared
     // against its stored steps. Slot.Tag is the hash with the path's flags in the two low bits.
@@ -223,6 +228,26 @@ public sealed class PathSetBuilder
     private void Store(ReadOnlySpan<int> steps, ReadOnlySpan<int> campaigns, ReadOnlySpan<double> ages,
         double conversions, double value, double nulls)
     {
+        // Every per-path sum is bounded by the set's total, so a finite total keeps every stored
+        // number finite (two paths of 1e308 conversions would otherwise add up to infinity).
+        var totalConversions = _totalConversions + conversions;
+        var totalValue = _totalValue + value;
+        var totalNulls = _totalNulls + nulls;
+        if (!double.IsFinite(totalConversions))
+        {
+            throw new MarketingValidationException("conversions", ValidationReason.OutOfRange, "The conversions of the path set add up to more than the largest finite number.");
+        }
+        if (!double.IsFinite(totalValue))
+        {
+            throw new MarketingValidationException("value", ValidationReason.OutOfRange, "The conversion value of the path set adds up to more than the largest finite number.");
+        }
+        if (!double.IsFinite(totalNulls))
+        {
+            throw new MarketingValidationException("nulls", ValidationReason.OutOfRange, "The non-conversions of the path set add up to more than the largest finite number.");
+        }
+        _totalConversions = totalConversions;
+        _totalValue = totalValue;
+        _totalNulls = totalNulls;
         var flags = (campaigns.IsEmpty ? 0 : CampaignFlag) | (ages.IsEmpty ? 0 : AgeFlag);
         var packed = flags == 0 ? Pack(steps) : 0;
         var hash = packed != 0 ? Mix(packed) : Hash(steps, campaigns, ages, (byte)flags);

@@ -14,7 +14,9 @@ public static class PathSetReader
     /// <param name="columnSeparator">Column separator (default <c>;</c>).</param>
     /// <param name="channelSeparator">Separator between channels within a path (default <c>&gt;</c>).</param>
     /// <param name="cancellationToken">Cancels the read.</param>
-    /// <exception cref="MarketingValidationException">A line is malformed; <see cref="MarketingValidationException.Index"/> is its 0-based data line number.</exception>
+    /// <exception cref="MarketingValidationException">A line is malformed, holds a number that is not finite (<c>Infinity</c>, <c>NaN</c>, <c>1e309</c>),
+    /// or makes a total exceed the largest finite number; <see cref="MarketingValidationException.Index"/> is its 0-based data line number
+    /// (the line after the header is 0; empty lines count), <see cref="MarketingValidationException.Field"/> names the column.</exception>
     public static async Task<PathSet> ReadAsync(TextReader reader, char columnSeparator = ';', char channelSeparator = '>',
         CancellationToken cancellationToken = default)
     {
@@ -27,7 +29,7 @@ public static class PathSetReader
         }
         var line = 0;
         var channels = new List<Channel>();
-        while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } text)
+        for (; await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } text; line++)
         {
             if (text.Length == 0)
             {
@@ -53,7 +55,6 @@ public static class PathSetReader
             {
                 throw ex.WithIndex(line);
             }
-            line++;
         }
         return builder.Build();
     }

@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using System.Security.Cryptography;
 using System.Text;
+using Marketing.Sdk.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -117,7 +118,7 @@ public sealed partial class EventExposureLogger : IExposureLogger
         };
     }
 
-    [LoggerMessage(EventId = 8101, Level = LogLevel.Debug, Message = "Exposure for experiment {Experiment} dropped: no exposure sink is registered.")]
+    [LoggerMessage(EventId = 6101, Level = LogLevel.Debug, Message = "Exposure for experiment {Experiment} dropped: no exposure sink is registered.")]
     private static partial void LogNoSink(ILogger logger, string experiment);
 }
 
@@ -148,7 +149,7 @@ public interface IExperimentClient
 
 /// <summary>
 /// The default <see cref="IExperimentClient"/>. A failing exposure logger does not fail the caller's
-/// page or message: the error is logged (event 8102) and counted, and the assignment is returned.
+/// page or message: the error is logged (event 6102, the exception's type and code only) and counted, and the assignment is returned.
 /// </summary>
 public sealed partial class ExperimentClient : IExperimentClient
 {
@@ -190,14 +191,24 @@ public sealed partial class ExperimentClient : IExperimentClient
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 ExperimentationMetrics.ExposureFailures.Add(1, new KeyValuePair<string, object?>("experiment", assignment.ExperimentKey));
-                LogExposureFailed(_logger, ex, assignment.ExperimentKey);
+                // The sink is host code: log the exception's code, its redacted form at Debug.
+                var code = RedactedException.Code(ex);
+                LogExposureFailed(_logger, assignment.ExperimentKey, code);
+                if (_logger.IsEnabled(LogLevel.Debug))
+                {
+                    var redacted = RedactedException.From(ex);
+                    LogExposureFailedDetail(_logger, redacted, assignment.ExperimentKey);
+                }
             }
         }
         return assignment;
     }
 
-    [LoggerMessage(EventId = 8102, Level = LogLevel.Error, Message = "Logging an exposure for experiment {Experiment} failed; the assignment was returned.")]
-    private static partial void LogExposureFailed(ILogger logger, Exception exception, string experiment);
+    [LoggerMessage(EventId = 6102, Level = LogLevel.Error, Message = "Logging an exposure for experiment {Experiment} failed ({ErrorCode}); the assignment was returned.")]
+    private static partial void LogExposureFailed(ILogger logger, string experiment, string errorCode);
+
+    [LoggerMessage(EventId = 6103, Level = LogLevel.Debug, Message = "Exposure logging failure for experiment {Experiment}, redacted")]
+    private static partial void LogExposureFailedDetail(ILogger logger, Exception exception, string experiment);
 }
 
 /// <summary>The package's meter, <c>Marketing.Sdk.Experimentation</c>.</summary>

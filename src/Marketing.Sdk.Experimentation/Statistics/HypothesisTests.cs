@@ -41,6 +41,34 @@ public sealed record ProportionTestResult(
     ProportionVariance Variance,
     Alternative Alternative);
 
+/// <summary>The standard error of a one-sample proportion z-test.</summary>
+public enum OneSampleProportionVariance
+{
+    /// <summary>From the observed rate, √(p̂(1−p̂)/n) (Wald; statsmodels <c>proportions_ztest(count, nobs, value)</c> default).</summary>
+    Observed,
+    /// <summary>From the hypothesised rate, √(p₀(1−p₀)/n) (score test; statsmodels <c>proportions_ztest(..., prop_var=value)</c>).</summary>
+    Hypothesized,
+}
+
+/// <summary>Result of a one-sample proportion z-test (observed rate against a hypothesised rate).</summary>
+/// <param name="Rate">The observed rate p̂ = conversions / units.</param>
+/// <param name="HypothesizedRate">The rate under the null, p₀.</param>
+/// <param name="Difference">p̂ − p₀.</param>
+/// <param name="ZStatistic">The z statistic.</param>
+/// <param name="PValue">The p-value for <paramref name="Alternative"/> (<see cref="Alternative.Greater"/>: the rate is above p₀).</param>
+/// <param name="RateInterval">Two-sided Wilson interval for the rate.</param>
+/// <param name="Variance">How the standard error was estimated.</param>
+/// <param name="Alternative">The alternative hypothesis.</param>
+public sealed record OneSampleProportionTestResult(
+    double Rate,
+    double HypothesizedRate,
+    double Difference,
+    double ZStatistic,
+    double PValue,
+    ConfidenceInterval RateInterval,
+    OneSampleProportionVariance Variance,
+    Alternative Alternative);
+
 /// <summary>Two-proportion z-test for conversion rates.</summary>
 public static class ProportionTest
 {
@@ -95,6 +123,38 @@ public static class ProportionTest
             liftInterval = new ConfidenceInterval(ratio * Math.Exp(-zc * logSe) - 1, ratio * Math.Exp(zc * logSe) - 1, confidenceLevel);
         }
         return new ProportionTestResult(pc, pt, diff, z, p, interval, lift, liftInterval, variance, alternative);
+    }
+
+    /// <summary>
+    /// Tests one observed rate against a hypothesised rate p₀ (e.g. a conversion rate against a
+    /// benchmark): z = (p̂ − p₀)/se with se from the observed rate (default, as statsmodels
+    /// <c>proportions_ztest(count, nobs, value)</c>) or from p₀ (score test). When se = 0 (p̂ at 0 %
+    /// or 100 % with the observed variance) the statistic is ±∞ unless p̂ = p₀, and then 0 with p = 1.
+    /// </summary>
+    /// <param name="counts">Units and conversions.</param>
+    /// <param name="hypothesizedRate">p₀ in (0, 1).</param>
+    /// <param name="variance">Observed (default) or hypothesised-rate standard error.</param>
+    /// <param name="alternative">Two-sided (default) or one-sided.</param>
+    /// <param name="confidenceLevel">Level of the Wilson interval, default 0.95.</param>
+    /// <exception cref="MarketingValidationException">Negative counts, conversions above units, no units, or p₀ outside (0, 1).</exception>
+    public static OneSampleProportionTestResult OneSample(
+        ConversionCounts counts,
+        double hypothesizedRate,
+        OneSampleProportionVariance variance = OneSampleProportionVariance.Observed,
+        Alternative alternative = Alternative.TwoSided,
+        double confidenceLevel = 0.95)
+    {
+        counts.Validate(nameof(counts));
+        Guard.OpenUnit(hypothesizedRate, nameof(hypothesizedRate));
+        Guard.OpenUnit(confidenceLevel, nameof(confidenceLevel));
+        double n = counts.Units;
+        var rate = counts.Rate;
+        var diff = rate - hypothesizedRate;
+        var p = variance == OneSampleProportionVariance.Observed ? rate : hypothesizedRate;
+        var se = Math.Sqrt(p * (1 - p) / n);
+        var z = se > 0 ? diff / se : diff == 0 ? 0 : Math.CopySign(double.PositiveInfinity, diff);
+        var pValue = PValues.FromStatistic(z, alternative, Normal.UpperTail);
+        return new OneSampleProportionTestResult(rate, hypothesizedRate, diff, z, pValue, Wilson(counts, confidenceLevel), variance, alternative);
     }
 
     /// <summary>The Wilson score interval for one proportion.</summary>

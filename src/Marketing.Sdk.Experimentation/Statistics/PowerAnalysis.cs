@@ -14,6 +14,19 @@ public enum ProportionSampleSizeMethod
     ArcsineCohenH,
 }
 
+/// <summary>The reference distribution of the test statistic in a power calculation for means.</summary>
+public enum PowerDistribution
+{
+    /// <summary>
+    /// Student's t with n_c + n_t − 2 degrees of freedom and the noncentral t under the alternative,
+    /// as statsmodels' <c>TTestIndPower</c> (the default): right for the t test an analysis runs,
+    /// noticeably larger samples than the normal approximation below about 30 units per group.
+    /// </summary>
+    StudentT,
+    /// <summary>The normal approximation (z test): the textbook closed form n = (z_α + z_β)²·σ²(1 + 1/k)/Δ², as statsmodels' <c>NormalIndPower</c>.</summary>
+    Normal,
+}
+
 /// <summary>Units needed per group.</summary>
 /// <param name="ExactControl">The unrounded control-group size from the formula.</param>
 /// <param name="Control">Control units (rounded up).</param>
@@ -25,8 +38,8 @@ public sealed record SampleSizeResult(double ExactControl, long Control, long Tr
 }
 
 /// <summary>
-/// Sample size, power and minimum detectable effect for comparing two proportions or two means with a
-/// z test. Sample sizes use the dominant tail (the textbook closed form); power includes both tails
+/// Sample size, power and minimum detectable effect for comparing two proportions (z test) or two
+/// means (t test by default, z test as an option; see <see cref="PowerDistribution"/>). Sample sizes use the dominant tail (the textbook closed form); power includes both tails
 /// for two-sided tests. <c>ratio</c> is treatment units per control unit.
 /// </summary>
 public static class PowerAnalysis
@@ -132,7 +145,14 @@ public static class PowerAnalysis
         return hi;
     }
 
-    /// <summary>Units per group to detect a difference of means: n_c = (z_α + z_β)²·(σ_c² + σ_t²/k)/Δ².</summary>
+    /// <summary>
+    /// Units per group to detect a difference of means. With <see cref="PowerDistribution.StudentT"/>
+    /// (default) the smallest n_c at which the two-sample t test reaches the power — the root that
+    /// statsmodels' <c>TTestIndPower().solve_power(effect_size=Δ/σ, alpha, power, ratio)</c> finds,
+    /// noncentrality Δ/√(σ_c²/n_c + σ_t²/n_t), n_c + n_t − 2 degrees of freedom; with
+    /// <see cref="PowerDistribution.Normal"/> the closed form n_c = (z_α + z_β)²·(σ_c² + σ_t²/k)/Δ².
+    /// For a standardised effect size d (Cohen's d) pass <c>difference: d, controlStandardDeviation: 1</c>.
+    /// </summary>
     /// <param name="difference">The difference of means to detect (non-zero).</param>
     /// <param name="controlStandardDeviation">Control standard deviation.</param>
     /// <param name="treatmentStandardDeviation">Treatment standard deviation; defaults to the control's.</param>
@@ -140,6 +160,7 @@ public static class PowerAnalysis
     /// <param name="power">Desired power.</param>
     /// <param name="alternative">Two-sided or one-sided.</param>
     /// <param name="ratio">Treatment units per control unit.</param>
+    /// <param name="distribution">The t distribution (default) or the normal approximation.</param>
     public static SampleSizeResult MeansSampleSize(
         double difference,
         double controlStandardDeviation,
@@ -147,15 +168,67 @@ public static class PowerAnalysis
         double alpha = 0.05,
         double power = 0.8,
         Alternative alternative = Alternative.TwoSided,
-        double ratio = 1)
+        double ratio = 1,
+        PowerDistribution distribution = PowerDistribution.StudentT)
     {
         var variance = CheckMeans(difference, controlStandardDeviation, treatmentStandardDeviation, alpha, ratio);
         Guard.OpenUnit(power, nameof(power));
         var z = PValues.CriticalZ(alpha, alternative) + Normal.Quantile(power);
-        return Round(z * z * variance / (difference * difference), ratio);
+        var normal = z * z * variance / (difference * difference);
+        if (distribution == PowerDistribution.Normal)
+        {
+            return Round(normal, ratio);
+        }
+        var effect = Math.Abs(difference) / Math.Sqrt(variance);
+        return Round(SolveT(n => TPower(effect, n, alpha, alternative, ratio), power, Math.Max(normal, 1), 2 / (1 + ratio)), ratio);
     }
 
-    /// <summary>Power of the z test for a difference of means.</summary>
+    /// <summary>Power of the two-sample t test (statsmodels <c>TTestIndPower.power</c>) at n_c control units; effect = |Δ|/√(σ_c² + σ_t²/k).</summary>
+    private static double TPower(double effect, double controlUnits, double alpha, Alternative alternative, double ratio)
+    {
+        var df = controlUnits * (1 + ratio) - 2;
+        if (!(df > 0))
+        {
+            return 0;
+        }
+        var delta = effect * Math.Sqrt(controlUnits);
+        if (alternative == Alternative.TwoSided)
+        {
+            var critical = StudentT.Quantile(1 - alpha / 2, df);
+            return NoncentralT.UpperTail(critical, df, delta) + NoncentralT.Cdf(-critical, df, delta);
+        }
+        return NoncentralT.UpperTail(StudentT.Quantile(1 - alpha, df), df, delta);
+    }
+
+    /// <summary>The n at which an increasing power function reaches <paramref name="target"/>, by bracketing and bisection to 1e-10 relative.</summary>
+    private static double SolveT(Func<double, double> powerAt, double target, double start, double lowest)
+    {
+        double lo = lowest, hi = Math.Max(start, lowest * 2);
+        while (powerAt(hi) < target)
+        {
+            lo = hi;
+            hi *= 2;
+            if (hi > 1e15)
+            {
+                throw new MarketingValidationException("power", ValidationReason.OutOfRange, "The power cannot be reached with a finite sample.");
+            }
+        }
+        for (var i = 0; i < 200 && hi - lo > 1e-10 * hi; i++)
+        {
+            var mid = 0.5 * (lo + hi);
+            if (powerAt(mid) < target)
+            {
+                lo = mid;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+        return hi;
+    }
+
+    /// <summary>Power of the test for a difference of means: the two-sample t test (default, statsmodels <c>TTestIndPower.power</c>) or the z test.</summary>
     /// <param name="difference">The true difference.</param>
     /// <param name="controlStandardDeviation">Control standard deviation.</param>
     /// <param name="controlUnits">Control units.</param>
@@ -163,6 +236,7 @@ public static class PowerAnalysis
     /// <param name="alpha">Significance level.</param>
     /// <param name="alternative">Two-sided or one-sided.</param>
     /// <param name="ratio">Treatment units per control unit.</param>
+    /// <param name="distribution">The t distribution (default) or the normal approximation.</param>
     public static double MeansPower(
         double difference,
         double controlStandardDeviation,
@@ -170,15 +244,24 @@ public static class PowerAnalysis
         double? treatmentStandardDeviation = null,
         double alpha = 0.05,
         Alternative alternative = Alternative.TwoSided,
-        double ratio = 1)
+        double ratio = 1,
+        PowerDistribution distribution = PowerDistribution.StudentT)
     {
         var variance = CheckMeans(difference, controlStandardDeviation, treatmentStandardDeviation, alpha, ratio);
         Guard.Positive(controlUnits, nameof(controlUnits));
         var s = Math.Sqrt(variance);
+        if (distribution == PowerDistribution.StudentT)
+        {
+            if (controlUnits * (1 + ratio) <= 2)
+            {
+                throw new MarketingValidationException(nameof(controlUnits), ValidationReason.OutOfRange, "The t test needs more than two units in all.");
+            }
+            return TPower(Math.Abs(difference) / s, controlUnits, alpha, alternative, ratio);
+        }
         return TwoTailPower(Math.Abs(difference) * Math.Sqrt(controlUnits), PValues.CriticalZ(alpha, alternative) * s, s, alternative);
     }
 
-    /// <summary>The smallest detectable difference of means: (z_α + z_β)·√(σ_c²/n_c + σ_t²/n_t).</summary>
+    /// <summary>The smallest detectable difference of means: with the t distribution (default) the Δ at which the t test reaches the power; with the normal approximation (z_α + z_β)·√(σ_c²/n_c + σ_t²/n_t).</summary>
     /// <param name="controlStandardDeviation">Control standard deviation.</param>
     /// <param name="controlUnits">Control units.</param>
     /// <param name="treatmentStandardDeviation">Treatment standard deviation; defaults to the control's.</param>
@@ -186,6 +269,7 @@ public static class PowerAnalysis
     /// <param name="power">Desired power.</param>
     /// <param name="alternative">Two-sided or one-sided.</param>
     /// <param name="ratio">Treatment units per control unit.</param>
+    /// <param name="distribution">The t distribution (default) or the normal approximation.</param>
     public static double MeansMinimumDetectableEffect(
         double controlStandardDeviation,
         double controlUnits,
@@ -193,12 +277,24 @@ public static class PowerAnalysis
         double alpha = 0.05,
         double power = 0.8,
         Alternative alternative = Alternative.TwoSided,
-        double ratio = 1)
+        double ratio = 1,
+        PowerDistribution distribution = PowerDistribution.StudentT)
     {
         var variance = CheckMeans(1, controlStandardDeviation, treatmentStandardDeviation, alpha, ratio);
         Guard.OpenUnit(power, nameof(power));
         Guard.Positive(controlUnits, nameof(controlUnits));
-        return (PValues.CriticalZ(alpha, alternative) + Normal.Quantile(power)) * Math.Sqrt(variance / controlUnits);
+        var normal = (PValues.CriticalZ(alpha, alternative) + Normal.Quantile(power)) * Math.Sqrt(variance / controlUnits);
+        if (distribution == PowerDistribution.Normal)
+        {
+            return normal;
+        }
+        if (controlUnits * (1 + ratio) <= 2)
+        {
+            throw new MarketingValidationException(nameof(controlUnits), ValidationReason.OutOfRange, "The t test needs more than two units in all.");
+        }
+        var sd = Math.Sqrt(variance);
+        // Power rises with the difference: bisect on Δ (the t answer is always above the normal one).
+        return SolveT(d => TPower(d / sd, controlUnits, alpha, alternative, ratio), power, normal, 0);
     }
 
     private static double ExactProportionsSize(double pc, double pt, double za, double zb, double ratio, ProportionSampleSizeMethod method)

@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using Marketing.Sdk.Diagnostics;
 using Marketing.Sdk.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -584,7 +585,15 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
         catch (Exception ex) when (ex is not OperationCanceledException)
 #pragma warning restore CA1031
         {
-            LogActionFailed(_logger, ex, journey.Id, customer, request.Attempt);
+            // Handlers are host code (email/SMS providers put the recipient in their messages): log
+            // the exception's code, and its redacted form (types and frames, no message) at Debug.
+            var code = RedactedException.Code(ex);
+            LogActionFailed(_logger, journey.Id, customer, request.Attempt, code);
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                var redacted = RedactedException.From(ex);
+                LogActionFailedDetail(_logger, redacted, journey.Id, request.Attempt);
+            }
             if (request.Attempt < _options.MaxAttempts)
             {
                 return (now + _options.RetryDelay, true);
@@ -852,21 +861,24 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
 
     private static string StemOf(JourneyEnrollment e) => string.Create(CultureInfo.InvariantCulture, $"{e.JourneyId}:{e.CustomerId.Value}:{e.Sequence}");
 
-    [LoggerMessage(EventId = 5106, Level = LogLevel.Information, Message = "Journey state of customer {Merged} merged into {Survivor}.")]
+    [LoggerMessage(EventId = 3106, Level = LogLevel.Information, Message = "Journey state of customer {Merged} merged into {Survivor}.")]
     private static partial void LogMerged(ILogger logger, CustomerId merged, CustomerId survivor);
 
-    [LoggerMessage(EventId = 5101, Level = LogLevel.Information, Message = "Customer {CustomerId} entered journey {JourneyId} (entry {Sequence}).")]
+    [LoggerMessage(EventId = 3101, Level = LogLevel.Information, Message = "Customer {CustomerId} entered journey {JourneyId} (entry {Sequence}).")]
     private static partial void LogEnrolled(ILogger logger, string journeyId, CustomerId customerId, int sequence);
 
-    [LoggerMessage(EventId = 5102, Level = LogLevel.Information, Message = "Customer {CustomerId} left journey {JourneyId} on an exit event.")]
+    [LoggerMessage(EventId = 3102, Level = LogLevel.Information, Message = "Customer {CustomerId} left journey {JourneyId} on an exit event.")]
     private static partial void LogExited(ILogger logger, string journeyId, CustomerId customerId);
 
-    [LoggerMessage(EventId = 5103, Level = LogLevel.Information, Message = "Journey {JourneyId} action {Kind} for customer {CustomerId}: {Status}.")]
+    [LoggerMessage(EventId = 3103, Level = LogLevel.Information, Message = "Journey {JourneyId} action {Kind} for customer {CustomerId}: {Status}.")]
     private static partial void LogAction(ILogger logger, string journeyId, CustomerId customerId, string kind, JourneyActionStatus status);
 
-    [LoggerMessage(EventId = 5104, Level = LogLevel.Debug, Message = "Journey {JourneyId} action for customer {CustomerId} deferred until {Until} ({Reason}).")]
+    [LoggerMessage(EventId = 3104, Level = LogLevel.Debug, Message = "Journey {JourneyId} action for customer {CustomerId} deferred until {Until} ({Reason}).")]
     private static partial void LogDeferred(ILogger logger, string journeyId, CustomerId customerId, string reason, DateTimeOffset until);
 
-    [LoggerMessage(EventId = 5105, Level = LogLevel.Warning, Message = "Journey {JourneyId} action for customer {CustomerId} failed on attempt {Attempt}.")]
-    private static partial void LogActionFailed(ILogger logger, Exception exception, string journeyId, CustomerId customerId, int attempt);
+    [LoggerMessage(EventId = 3105, Level = LogLevel.Warning, Message = "Journey {JourneyId} action for customer {CustomerId} failed on attempt {Attempt} ({ErrorCode}).")]
+    private static partial void LogActionFailed(ILogger logger, string journeyId, CustomerId customerId, int attempt, string errorCode);
+
+    [LoggerMessage(EventId = 3107, Level = LogLevel.Debug, Message = "Journey {JourneyId} action failure on attempt {Attempt}, redacted")]
+    private static partial void LogActionFailedDetail(ILogger logger, Exception exception, string journeyId, int attempt);
 }

@@ -1,3 +1,4 @@
+using Marketing.Sdk.Diagnostics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -29,11 +30,21 @@ internal sealed partial class JourneySchedulerService(JourneyEngine engine, IOpt
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                LogRunFailed(logger, ex);
+                // The run calls host code (gates, handlers, stores): log the code, the redacted form at Debug.
+                var code = RedactedException.Code(ex);
+                LogRunFailed(logger, code);
+                if (logger.IsEnabled(LogLevel.Debug))
+                {
+                    var redacted = RedactedException.From(ex);
+                    LogRunFailedDetail(logger, redacted);
+                }
             }
         }
     }
 
-    [LoggerMessage(EventId = 5201, Level = LogLevel.Error, Message = "A journey scheduler run failed; it is retried on the next tick.")]
-    private static partial void LogRunFailed(ILogger logger, Exception exception);
+    [LoggerMessage(EventId = 3201, Level = LogLevel.Error, Message = "A journey scheduler run failed ({ErrorCode}); it is retried on the next tick.")]
+    private static partial void LogRunFailed(ILogger logger, string errorCode);
+
+    [LoggerMessage(EventId = 3202, Level = LogLevel.Debug, Message = "Journey scheduler run failure, redacted")]
+    private static partial void LogRunFailedDetail(ILogger logger, Exception exception);
 }

@@ -1,34 +1,10 @@
 namespace Marketing.Sdk.Lifecycle.Models;
 
-/// <summary>Log-gamma, digamma and the Gauss hypergeometric function for the probability models.</summary>
+/// <summary>Log-gamma (shared), digamma and the Gauss hypergeometric function for the probability models.</summary>
 internal static class SpecialFunctions
 {
-    private static readonly double[] Lanczos =
-    [
-        0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313,
-        -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6,
-        1.5056327351493116e-7,
-    ];
-
-    private static readonly double HalfLogTwoPi = 0.5 * Math.Log(2 * Math.PI);
-
-    /// <summary>ln Γ(x) for x &gt; 0 (Lanczos, g = 7, n = 9; relative error about 1e-15).</summary>
-    public static double LogGamma(double x)
-    {
-        if (x < 0.5)
-        {
-            // Reflection: Γ(x)Γ(1−x) = π / sin(πx).
-            return Math.Log(Math.PI / Math.Abs(Math.Sin(Math.PI * x))) - LogGamma(1 - x);
-        }
-        x -= 1;
-        var a = Lanczos[0];
-        var t = x + 7.5;
-        for (var i = 1; i < 9; i++)
-        {
-            a += Lanczos[i] / (x + i);
-        }
-        return HalfLogTwoPi + (x + 0.5) * Math.Log(t) - t + Math.Log(a);
-    }
+    /// <summary>ln Γ(x) for x &gt; 0 (the shared implementation in <c>src/Shared/Math</c>).</summary>
+    public static double LogGamma(double x) => Marketing.Sdk.Mathematics.GammaFunction.LogGamma(x);
 
     /// <summary>ψ(x) = d/dx ln Γ(x) for x &gt; 0 (recurrence to x ≥ 6, then the asymptotic series).</summary>
     public static double Digamma(double x)

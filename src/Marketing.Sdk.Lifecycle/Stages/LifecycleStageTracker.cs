@@ -227,9 +227,9 @@ public sealed partial class LifecycleStageTracker : IMarketingEventListener, IPr
         JsonSerializer.Deserialize(json, LifecycleJsonContext.Default.CustomerStage)
         ?? throw new LifecycleException("A stored lifecycle stage document is empty.");
 
-    [LoggerMessage(EventId = 5002, Level = LogLevel.Information, Message = "Stage record of customer {Merged} merged into {Survivor}; current stage {Stage}.")]
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Stage record of customer {Merged} merged into {Survivor}; current stage {Stage}.")]
     private static partial void LogMerged(ILogger logger, CustomerId merged, CustomerId survivor, string stage);
 
-    [LoggerMessage(EventId = 5001, Level = LogLevel.Debug, Message = "Customer {CustomerId} moved from stage {From} to {To}.")]
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Debug, Message = "Customer {CustomerId} moved from stage {From} to {To}.")]
     private static partial void LogTransition(ILogger logger, CustomerId customerId, string from, string to);
 }

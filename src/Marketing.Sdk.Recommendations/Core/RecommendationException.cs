@@ -19,6 +19,25 @@ public sealed class RecommendationException : MarketingException
     public RecommendationException(RecommendationErrorReason reason, string message, Exception? innerException = null)
         : base(message, innerException) => Reason = reason;
 
+    /// <summary>Creates the exception for a value read from delimited text.</summary>
+    /// <param name="reason">Why the call failed.</param>
+    /// <param name="message">A message without personal data (it names the line and column, never the value).</param>
+    /// <param name="line">The 1-based line of the input.</param>
+    /// <param name="column">The 0-based column of the input.</param>
+    public RecommendationException(RecommendationErrorReason reason, string message, int line, int column)
+        : base(message)
+    {
+        Reason = reason;
+        Line = line;
+        Column = column;
+    }
+
     /// <summary>Why the call failed.</summary>
     public RecommendationErrorReason Reason { get; }
+
+    /// <summary>The 1-based line of the input that could not be read, or <see langword="null"/> when the failure is not about one line.</summary>
+    public int? Line { get; }
+
+    /// <summary>The 0-based column of the input that could not be read, or <see langword="null"/> when the failure is not about one column.</summary>
+    public int? Column { get; }
 }

@@ -29,6 +29,14 @@ public sealed class RecommendationOptions
     /// <summary>How far back training reads events; default 365 days.</summary>
     public TimeSpan TrainingWindow { get; set; } = TimeSpan.FromDays(365);
 
+    /// <summary>
+    /// Default rules to leave out of the pipeline, by name (<see cref="RecommendationRuleNames"/>);
+    /// default empty: every default rule runs, whatever rules are registered besides. Removing
+    /// <see cref="RecommendationRuleNames.InStock"/> lets unsellable products through — only do so
+    /// when a registered rule of your own checks stock.
+    /// </summary>
+    public IList<string> RemovedDefaultRules { get; set; } = [];
+
     /// <summary>Whether the default rules remove products the customer bought; default <see langword="true"/>.</summary>
     public bool ExcludePurchased { get; set; } = true;
 
@@ -92,6 +100,20 @@ internal sealed class RecommendationOptionsValidator : IValidateOptions<Recommen
         if (options.PriceBandTolerance is < 0 or > 1 || double.IsNaN(options.PriceBandTolerance))
         {
             failures.Add("PriceBandTolerance must lie in [0, 1].");
+        }
+        if (options.RemovedDefaultRules is null)
+        {
+            failures.Add("RemovedDefaultRules is required (empty to keep every default rule).");
+        }
+        else
+        {
+            foreach (var removed in options.RemovedDefaultRules)
+            {
+                if (!RecommendationRuleNames.Defaults.Contains(removed, StringComparer.Ordinal))
+                {
+                    failures.Add("RemovedDefaultRules names a rule that is not a default rule; the names are " + string.Join(", ", RecommendationRuleNames.Defaults) + ".");
+                }
+            }
         }
         if (string.IsNullOrWhiteSpace(options.PriceSensitivityTrait))
         {

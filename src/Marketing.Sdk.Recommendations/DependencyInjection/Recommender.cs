@@ -25,13 +25,43 @@ internal sealed class Recommender : IRecommender
     {
         _holder = holder;
         _options = options.Value;
-        _rules = rules.ToArray() is { Length: > 0 } custom ? custom : DefaultRules(_options);
+        _rules = Pipeline(_options, rules);
         _time = time;
         _logger = logger;
         _profiles = profiles;
     }
 
-    /// <summary>The rule pipeline used when no <see cref="IRecommendationRule"/> is registered.</summary>
+    /// <summary>
+    /// The rules in the order they run: the default rules (less those named in
+    /// <see cref="RecommendationOptions.RemovedDefaultRules"/>; a registered rule with a default
+    /// rule's name takes its place), then the other registered rules in registration order.
+    /// </summary>
+    internal static IReadOnlyList<IRecommendationRule> Pipeline(RecommendationOptions o, IEnumerable<IRecommendationRule> registered)
+    {
+        var custom = registered.ToList();
+        var rules = new List<IRecommendationRule>();
+        foreach (var rule in DefaultRules(o))
+        {
+            if (o.RemovedDefaultRules.Contains(rule.Name, StringComparer.Ordinal))
+            {
+                continue;
+            }
+            var replacement = custom.FindIndex(c => string.Equals(c.Name, rule.Name, StringComparison.Ordinal));
+            if (replacement >= 0)
+            {
+                rules.Add(custom[replacement]);
+                custom.RemoveAt(replacement);
+            }
+            else
+            {
+                rules.Add(rule);
+            }
+        }
+        rules.AddRange(custom);
+        return rules;
+    }
+
+    /// <summary>The default rules as the settings enable them.</summary>
     internal static IReadOnlyList<IRecommendationRule> DefaultRules(RecommendationOptions o)
     {
         var rules = new List<IRecommendationRule> { new PinnedItemsRule(), new InStockRule() };

@@ -72,7 +72,7 @@ public static class InteractionFileReader
     /// <param name="reader">The text.</param>
     /// <param name="format">The layout.</param>
     /// <param name="cancellationToken">Cancels the enumeration.</param>
-    /// <exception cref="RecommendationException">A row cannot be read (the message names the line and column).</exception>
+    /// <exception cref="RecommendationException">A row cannot be read: a missing column, a weight that is not a finite number, a time that is not a time or lies outside years 1 to 9999. <see cref="RecommendationException.Line"/> and <see cref="RecommendationException.Column"/> name the place; the message never holds the value.</exception>
     public static async IAsyncEnumerable<Interaction> ReadAsync(TextReader reader, InteractionFileFormat format, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(reader);
@@ -90,9 +90,18 @@ public static class InteractionFileReader
             var user = Field(fields, format.UserColumn, line).Trim();
             var item = Field(fields, format.ItemColumn, line).Trim();
             var weight = 1.0;
-            if (format.WeightColumn is { } wc && !double.TryParse(Field(fields, wc, line), NumberStyles.Float, CultureInfo.InvariantCulture, out weight))
+            if (format.WeightColumn is { } wc)
             {
-                throw Invalid(line, wc, "is not a number");
+                if (!double.TryParse(Field(fields, wc, line), NumberStyles.Float, CultureInfo.InvariantCulture, out weight))
+                {
+                    throw Invalid(line, wc, "is not a number");
+                }
+                if (!double.IsFinite(weight))
+                {
+                    // "Infinity", "NaN" and numbers beyond ±1.8e308 (which parse to infinity) are refused:
+                    // one such row would turn every score and metric it reaches into NaN or infinity.
+                    throw Invalid(line, wc, "is not a finite number");
+                }
             }
             if (user.Length == 0 || item.Length == 0 || !(weight > 0))
             {
@@ -105,16 +114,24 @@ public static class InteractionFileReader
             var at = DateTimeOffset.UnixEpoch;
             if (format.TimeColumn is { } tc)
             {
-                at = ParseTime(Field(fields, tc, line).Trim(), format.TimeFormat) ?? throw Invalid(line, tc, "is not a time");
+                at = ParseTime(Field(fields, tc, line).Trim(), format.TimeFormat, line, tc) ?? throw Invalid(line, tc, "is not a time");
             }
             yield return new Interaction(user, item, at, weight, format.Kind);
         }
     }
 
-    private static DateTimeOffset? ParseTime(string value, InteractionTimeFormat format)
+    // DateTimeOffset.FromUnixTimeSeconds accepts 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59Z.
+    private const long MinUnixSeconds = -62_135_596_800;
+    private const long MaxUnixSeconds = 253_402_300_799;
+
+    private static DateTimeOffset? ParseTime(string value, InteractionTimeFormat format, int line, int column)
     {
-        if (format != InteractionTimeFormat.DateTime && long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var seconds))
+        if (format != InteractionTimeFormat.DateTime && IsInteger(value))
         {
+            if (!long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var seconds) || seconds is < MinUnixSeconds or > MaxUnixSeconds)
+            {
+                throw Invalid(line, column, "is outside the supported date range (years 1 to 9999)");
+            }
             return DateTimeOffset.FromUnixTimeSeconds(seconds);
         }
         if (format != InteractionTimeFormat.UnixSeconds &&
@@ -125,51 +142,34 @@ public static class InteractionFileReader
         return null;
     }
 
+    /// <summary>An optional sign followed by ASCII digits only (the value is already trimmed).</summary>
+    private static bool IsInteger(string value)
+    {
+        var digits = value.AsSpan();
+        if (digits.Length > 0 && (digits[0] == '-' || digits[0] == '+'))
+        {
+            digits = digits[1..];
+        }
+        if (digits.Length == 0)
+        {
+            return false;
+        }
+        foreach (var c in digits)
+        {
+            if (!char.IsAsciiDigit(c))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private static string Field(List<string> fields, int column, int line) =>
         column < fields.Count ? fields[column] : throw Invalid(line, column, "is missing");
 
     private static RecommendationException Invalid(int line, int column, string what) =>
-        new(RecommendationErrorReason.InvalidData, string.Create(CultureInfo.InvariantCulture, $"Line {line}, column {column} {what}."));
+        new(RecommendationErrorReason.InvalidData, string.Create(CultureInfo.InvariantCulture, $"Line {line}, column {column} {what}."), line, column);
 
-    /// <summary>Splits one line, honouring double quotes (a doubled quote inside quotes is a literal quote).</summary>
-    internal static void Split(string text, char delimiter, List<string> fields)
-    {
-        fields.Clear();
-        var sb = new System.Text.StringBuilder();
-        var quoted = false;
-        for (var k = 0; k < text.Length; k++)
-        {
-            var c = text[k];
-            if (quoted)
-            {
-                if (c == '"' && k + 1 < text.Length && text[k + 1] == '"')
-                {
-                    sb.Append('"');
-                    k++;
-                }
-                else if (c == '"')
-                {
-                    quoted = false;
-                }
-                else
-                {
-                    sb.Append(c);
-                }
-            }
-            else if (c == '"')
-            {
-                quoted = true;
-            }
-            else if (c == delimiter)
-            {
-                fields.Add(sb.ToString());
-                sb.Clear();
-            }
-            else
-            {
-                sb.Append(c);
-            }
-        }
-        fields.Add(sb.ToString());
-    }
+    /// <summary>Splits one line, honouring double quotes (the shared <c>DelimitedText</c> splitter).</summary>
+    internal static void Split(string text, char delimiter, List<string> fields) => Marketing.Sdk.Text.DelimitedText.Split(text, delimiter, fields);
 }

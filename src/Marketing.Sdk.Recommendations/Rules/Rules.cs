@@ -32,9 +32,43 @@ public sealed record RuleContext
     public int Count { get; init; } = 10;
 }
 
+/// <summary>The names of the default rules, in the order the default pipeline runs them.</summary>
+/// <remarks>
+/// <c>AddRecommendations()</c> always runs the default pipeline (each rule subject to its setting in
+/// <see cref="RecommendationOptions"/>); a default rule leaves it only when named in
+/// <see cref="RecommendationOptions.RemovedDefaultRules"/> (or
+/// <c>RemoveDefaultRecommendationRule(name)</c>), and a registered rule with a default rule's name
+/// takes that rule's place.
+/// </remarks>
+public static class RecommendationRuleNames
+{
+    /// <summary><see cref="PinnedItemsRule"/>.</summary>
+    public const string Pinned = "pinned";
+
+    /// <summary><see cref="InStockRule"/>.</summary>
+    public const string InStock = "in_stock";
+
+    /// <summary><see cref="ExcludePurchasedRule"/> (when <see cref="RecommendationOptions.ExcludePurchased"/>).</summary>
+    public const string ExcludePurchased = "exclude_purchased";
+
+    /// <summary><see cref="PriceBandRule"/> (when <see cref="RecommendationOptions.PriceBandTolerance"/> &gt; 0).</summary>
+    public const string PriceBand = "price_band";
+
+    /// <summary><see cref="MarginBoostRule"/> (when <see cref="RecommendationOptions.MarginBoost"/> &gt; 0).</summary>
+    public const string MarginBoost = "margin_boost";
+
+    /// <summary><see cref="CategoryDiversityRule"/> (when <see cref="RecommendationOptions.MaxPerCategory"/> &gt; 0).</summary>
+    public const string CategoryDiversity = "category_diversity";
+
+    /// <summary>Every default rule name, in pipeline order.</summary>
+    public static IReadOnlyList<string> Defaults { get; } = [Pinned, InStock, ExcludePurchased, PriceBand, MarginBoost, CategoryDiversity];
+}
+
 /// <summary>
-/// A business rule: filters, boosts or pins candidates and reports what it did. Rules run in the
-/// order they are registered; compose them freely.
+/// A business rule: filters, boosts or pins candidates and reports what it did. Registered rules
+/// run after the default rules, in registration order; a registered rule whose
+/// <see cref="Name"/> is a default rule's name replaces that rule in place (see
+/// <see cref="RecommendationRuleNames"/>).
 /// </summary>
 public interface IRecommendationRule
 {
@@ -51,7 +85,7 @@ public interface IRecommendationRule
 public sealed class InStockRule : IRecommendationRule
 {
     /// <inheritdoc />
-    public string Name => "in_stock";
+    public string Name => RecommendationRuleNames.InStock;
 
     /// <inheritdoc />
     public RuleEffect Apply(RuleContext context, IList<RecommendationCandidate> candidates)
@@ -67,7 +101,7 @@ public sealed class InStockRule : IRecommendationRule
 public sealed class ExcludePurchasedRule : IRecommendationRule
 {
     /// <inheritdoc />
-    public string Name => "exclude_purchased";
+    public string Name => RecommendationRuleNames.ExcludePurchased;
 
     /// <inheritdoc />
     public RuleEffect Apply(RuleContext context, IList<RecommendationCandidate> candidates)
@@ -95,7 +129,7 @@ public sealed class PriceBandRule(double tolerance = 0.35, double boost = 0.3) :
     public double Boost { get; } = boost >= 0 && !double.IsInfinity(boost) ? boost : throw new MarketingValidationException("boost", ValidationReason.OutOfRange, "The boost is finite and not negative.");
 
     /// <inheritdoc />
-    public string Name => "price_band";
+    public string Name => RecommendationRuleNames.PriceBand;
 
     /// <inheritdoc />
     public RuleEffect Apply(RuleContext context, IList<RecommendationCandidate> candidates)
@@ -134,7 +168,7 @@ public sealed class MarginBoostRule(double weight = 0.2) : IRecommendationRule
     public double Weight { get; } = weight >= 0 && !double.IsInfinity(weight) ? weight : throw new MarketingValidationException("weight", ValidationReason.OutOfRange, "The weight is finite and not negative.");
 
     /// <inheritdoc />
-    public string Name => "margin_boost";
+    public string Name => RecommendationRuleNames.MarginBoost;
 
     /// <inheritdoc />
     public RuleEffect Apply(RuleContext context, IList<RecommendationCandidate> candidates)
@@ -172,7 +206,7 @@ public sealed class CategoryDiversityRule(int maxPerCategory = 3, int depth = 1)
     public int Depth { get; } = depth > 0 ? depth : throw new MarketingValidationException("depth", ValidationReason.OutOfRange, "The depth is positive.");
 
     /// <inheritdoc />
-    public string Name => "category_diversity";
+    public string Name => RecommendationRuleNames.CategoryDiversity;
 
     /// <summary>The category key of a product under this rule, or <see langword="null"/> when it has none.</summary>
     /// <param name="product">The product.</param>
@@ -216,7 +250,7 @@ public sealed class CategoryDiversityRule(int maxPerCategory = 3, int depth = 1)
 public sealed class PinnedItemsRule : IRecommendationRule
 {
     /// <inheritdoc />
-    public string Name => "pinned";
+    public string Name => RecommendationRuleNames.Pinned;
 
     /// <inheritdoc />
     public RuleEffect Apply(RuleContext context, IList<RecommendationCandidate> candidates)

@@ -11,7 +11,12 @@ namespace Marketing.Sdk.Segmentation;
 /// </summary>
 public static class SegmentDsl
 {
-    /// <summary>Deepest nesting of parentheses and <c>not</c> accepted.</summary>
+    /// <summary>
+    /// Deepest nesting accepted: at most this many parentheses and <c>not</c>s open at once while
+    /// parsing, and at most this many levels in the condition tree (each <c>and</c>/<c>or</c> operand,
+    /// <c>not</c> operand — including the one of <c>x not in (…)</c> — and event filter is one level
+    /// below its parent), the same count <see cref="Validate"/> applies.
+    /// </summary>
     public const int MaxNesting = 64;
 
     /// <summary>Longest rolling window accepted (100 years).</summary>
@@ -32,6 +37,26 @@ public static class SegmentDsl
         ArgumentNullException.ThrowIfNull(text);
         var parser = new Parser(Lexer.Tokenize(text));
         return parser.ParseRule();
+    }
+
+    /// <summary>Whether <paramref name="text"/> is well-formed UTF-16 (every surrogate is part of a pair), so it survives UTF-8 and JSON unchanged.</summary>
+    internal static bool IsWellFormed(string text) => FirstUnpairedSurrogate(text) < 0;
+
+    /// <summary>The index of the first unpaired surrogate in <paramref name="text"/>, or −1.</summary>
+    internal static int FirstUnpairedSurrogate(string text)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(text[i]))
+            {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /// <summary>Parses a rule, returning <see langword="false"/> and the error instead of throwing.</summary>
@@ -78,6 +103,14 @@ public static class SegmentDsl
         ValidateNode(condition, "rule", inEvent: false, depth: 0);
     }
 
+    private static void ValidateText(string text, string path)
+    {
+        if (!IsWellFormed(text))
+        {
+            throw new MarketingValidationException(path, ValidationReason.InvalidCharacters, "Text is well-formed UTF-16: an unpaired surrogate would change when stored.");
+        }
+    }
+
     private static void ValidateNode(SegmentCondition? condition, string path, bool inEvent, int depth)
     {
         if (depth > MaxNesting)
@@ -105,6 +138,7 @@ public static class SegmentDsl
                 {
                     throw new MarketingValidationException(path + ".tag", ValidationReason.Missing, "A tag is required.");
                 }
+                ValidateText(t.Tag, path + ".tag");
                 break;
             case SegmentReferenceCondition s when !inEvent:
                 ValidateSegmentId(s.SegmentId, path + ".segmentId");
@@ -176,6 +210,10 @@ public static class SegmentDsl
                 throw new MarketingValidationException($"{path}.values[{i}]", ValidationReason.InvalidFormat,
                     "Literals are text, numbers or booleans; contains and starts with take text.");
             }
+            if (v.Kind == PropertyValueKind.Text)
+            {
+                ValidateText(v.AsString()!, $"{path}.values[{i}]");
+            }
         }
     }
 
@@ -201,6 +239,7 @@ public static class SegmentDsl
         {
             throw new MarketingValidationException(path, ValidationReason.InvalidFormat, "Field names are 1–128 characters without backticks or control characters.");
         }
+        ValidateText(name, path);
     }
 
     internal static void ValidateSegmentId(string? id, string path)
@@ -306,7 +345,12 @@ public static class SegmentDsl
                                 throw new SegmentParseException(line, col, start, ["a closing '`' after a name of 1–128 characters without control characters"],
                                     end == i + 1 ? "an empty quoted name" : "an unterminated or invalid quoted name");
                             }
-                            tokens.Add(new Token(TokenKind.QuotedIdentifier, text[(i + 1)..end], start, line, col));
+                            var quoted = text[(i + 1)..end];
+                            if (FirstUnpairedSurrogate(quoted) is var bad and >= 0)
+                            {
+                                throw new SegmentParseException(line, col + 1 + bad, start + 1 + bad, ["a name of well-formed UTF-16"], "an unpaired surrogate");
+                            }
+                            tokens.Add(new Token(TokenKind.QuotedIdentifier, quoted, start, line, col));
                             i = end + 1;
                             continue;
                         }
@@ -336,6 +380,25 @@ public static class SegmentDsl
         {
             var start = i;
             var sb = new StringBuilder();
+            // A literal must be well-formed UTF-16: JSON, UTF-8 and every store replace an unpaired
+            // surrogate by U+FFFD, so a rule holding one would not read back as it was parsed.
+            // pendingHigh is the source offset of a high surrogate still waiting for its low half.
+            var pendingHigh = -1;
+            SegmentParseException Unpaired(int at) =>
+                new(line, col + (at - start), at, ["a string of well-formed UTF-16 (no unpaired surrogate)"], "an unpaired surrogate in a string literal");
+            void Put(char ch, int at)
+            {
+                if (pendingHigh >= 0 && !char.IsLowSurrogate(ch))
+                {
+                    throw Unpaired(pendingHigh);
+                }
+                if (char.IsLowSurrogate(ch) && pendingHigh < 0)
+                {
+                    throw Unpaired(at);
+                }
+                pendingHigh = char.IsHighSurrogate(ch) ? at : -1;
+                sb.Append(ch);
+            }
             i++;
             while (true)
             {
@@ -346,6 +409,10 @@ public static class SegmentDsl
                 var c = text[i];
                 if (c == '"')
                 {
+                    if (pendingHigh >= 0)
+                    {
+                        throw Unpaired(pendingHigh);
+                    }
                     i++;
                     return new Token(TokenKind.String, sb.ToString(), start, line, col);
                 }
@@ -355,7 +422,7 @@ public static class SegmentDsl
                 }
                 if (c != '\\')
                 {
-                    sb.Append(c);
+                    Put(c, i);
                     i++;
                     continue;
                 }
@@ -367,15 +434,15 @@ public static class SegmentDsl
                 var e = text[i + 1];
                 switch (e)
                 {
-                    case '"': sb.Append('"'); i += 2; break;
-                    case '\\': sb.Append('\\'); i += 2; break;
-                    case 'n': sb.Append('\n'); i += 2; break;
-                    case 'r': sb.Append('\r'); i += 2; break;
-                    case 't': sb.Append('\t'); i += 2; break;
+                    case '"': Put('"', i); i += 2; break;
+                    case '\\': Put('\\', i); i += 2; break;
+                    case 'n': Put('\n', i); i += 2; break;
+                    case 'r': Put('\r', i); i += 2; break;
+                    case 't': Put('\t', i); i += 2; break;
                     case 'u':
                         if (i + 6 <= text.Length && ushort.TryParse(text.AsSpan(i + 2, 4), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var code))
                         {
-                            sb.Append((char)code);
+                            Put((char)code, i);
                             i += 6;
                             break;
                         }
@@ -437,6 +504,15 @@ public static class SegmentDsl
         private int _index;
         private int _depth;
 
+        // Where each node of the tree starts, to place a tree-depth error (see CheckTree).
+        private readonly Dictionary<SegmentCondition, Token> _starts = new(ReferenceEqualityComparer.Instance);
+
+        private T At<T>(T node, Token start) where T : SegmentCondition
+        {
+            _starts.TryAdd(node, start);
+            return node;
+        }
+
         private Token Current => tokens[_index];
 
         private Token Advance() => tokens[_index++];
@@ -453,11 +529,65 @@ public static class SegmentDsl
             {
                 throw Error("'and'", "'or'", "end of input");
             }
+            CheckTree(result, 0, tokens[0]);
+            try
+            {
+                // Whatever parses must validate (and so store and read back): the parser's checks and
+                // Validate are meant to agree; should they ever not, the rule is refused here, typed.
+                Validate(result);
+            }
+            catch (MarketingValidationException e)
+            {
+                throw Error(tokens[0], ["a rule that passes validation"], e.Detail);
+            }
             return result;
+        }
+
+        /// <summary>
+        /// Applies the tree-depth limit of <see cref="Validate"/> while token positions are known: the
+        /// parser's own count (open parentheses and <c>not</c>s) bounds recursion, but an
+        /// <c>and</c>/<c>or</c> chain and the implicit <c>not</c> of <c>x not in (…)</c> add levels to
+        /// the tree that it does not see.
+        /// </summary>
+        private void CheckTree(SegmentCondition node, int depth, Token at)
+        {
+            if (_starts.TryGetValue(node, out var start))
+            {
+                at = start;
+            }
+            if (depth > MaxNesting)
+            {
+                throw Error(at, [$"at most {MaxNesting} levels of nesting"], "The rule nests too deeply.");
+            }
+            switch (node)
+            {
+                case AndCondition a:
+                    foreach (var operand in a.Operands)
+                    {
+                        CheckTree(operand, depth + 1, at);
+                    }
+                    break;
+                case OrCondition o:
+                    foreach (var operand in o.Operands)
+                    {
+                        CheckTree(operand, depth + 1, at);
+                    }
+                    break;
+                case NotCondition n:
+                    CheckTree(n.Operand, depth + 1, at);
+                    break;
+                case EventAggregateCondition { Filter: { } filter }:
+                    CheckTree(filter, depth + 1, at);
+                    break;
+                case EventExistsCondition { Filter: { } filter }:
+                    CheckTree(filter, depth + 1, at);
+                    break;
+            }
         }
 
         private SegmentCondition ParseOr(bool inEvent)
         {
+            var start = Current;
             var first = ParseAnd(inEvent);
             if (!Current.IsKeyword("or"))
             {
@@ -469,11 +599,12 @@ public static class SegmentDsl
                 Advance();
                 list.Add(ParseAnd(inEvent));
             }
-            return new OrCondition(list);
+            return At(new OrCondition(list), start);
         }
 
         private SegmentCondition ParseAnd(bool inEvent)
         {
+            var start = Current;
             var first = ParseUnary(inEvent);
             if (!Current.IsKeyword("and"))
             {
@@ -485,7 +616,7 @@ public static class SegmentDsl
                 Advance();
                 list.Add(ParseUnary(inEvent));
             }
-            return new AndCondition(list);
+            return At(new AndCondition(list), start);
         }
 
         private void Enter(Token opening)
@@ -500,10 +631,11 @@ public static class SegmentDsl
         {
             if (Current.IsKeyword("not"))
             {
-                Enter(Advance());
+                var not = Advance();
+                Enter(not);
                 var operand = ParseUnary(inEvent);
                 _depth--;
-                return new NotCondition(operand);
+                return At(new NotCondition(operand), not);
             }
             return ParsePrimary(inEvent);
         }
@@ -560,10 +692,10 @@ public static class SegmentDsl
                             Advance();
                             var (type, filter) = ParseEventSpec();
                             var window = ParseWindow();
-                            return new EventExistsCondition(type, filter, window);
+                            return At(new EventExistsCondition(type, filter, window), t);
                         }
                     case "count" or "sum" or "min" or "max" or "avg":
-                        return ParseAggregate();
+                        return At(ParseAggregate(), t);
                 }
             }
             if (t.Kind == TokenKind.QuotedIdentifier || (t.Kind == TokenKind.Identifier && !Reserved.Contains(t.Text)) ||
@@ -736,7 +868,7 @@ public static class SegmentDsl
             {
                 Advance();
                 var inner = ParseSetOrText(field) ?? throw Error("'between'", "'in'", "'contains'", "'starts'");
-                return new NotCondition(inner);
+                return At(new NotCondition(inner), t);
             }
             return ParseSetOrText(field) ?? throw Error("a comparison ('=', '!=', '<', '<=', '>', '>=')", "'between'", "'in'", "'contains'", "'starts with'", "'is'", "'not'");
         }

@@ -1,5 +1,7 @@
+using System.Diagnostics.CodeAnalysis;
 using Marketing.Sdk;
 using Marketing.Sdk.Experimentation;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -36,6 +38,19 @@ public static class ExperimentationMarketingBuilderExtensions
         ArgumentNullException.ThrowIfNull(configure);
         var result = builder.AddExperimentation();
         builder.Services.Configure(configure);
+        return result;
+    }
+
+    /// <summary>Adds experimentation with settings bound from configuration (validated on start); see the <c>Action&lt;ExperimentationOptions&gt;</c> overload.</summary>
+    /// <param name="builder">The Marketing.Sdk builder.</param>
+    /// <param name="section">The section holding <see cref="ExperimentationOptions"/>'s properties.</param>
+    [RequiresUnreferencedCode("Binds the options by reflection; use the Action<ExperimentationOptions> overload when trimming.")]
+    [RequiresDynamicCode("Binds the options by reflection; use the Action<ExperimentationOptions> overload for native AOT.")]
+    public static ExperimentationBuilder AddExperimentation(this IMarketingBuilder builder, IConfigurationSection section)
+    {
+        ArgumentNullException.ThrowIfNull(section);
+        var result = builder.AddExperimentation();
+        builder.Services.AddOptions<ExperimentationOptions>().Bind(section);
         return result;
     }
 }
@@ -78,7 +93,7 @@ public sealed class ExperimentationBuilder : IMarketingBuilder
 
     /// <summary>Sends exposure events to a sink type (e.g. an adapter over the host's event collector).</summary>
     /// <typeparam name="TSink">The sink; registered as a singleton.</typeparam>
-    public ExperimentationBuilder AddExposureSink<[System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicConstructors)] TSink>() where TSink : class, IExposureEventSink
+    public ExperimentationBuilder AddExposureSink<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TSink>() where TSink : class, IExposureEventSink
     {
         Services.TryAddEnumerable(ServiceDescriptor.Singleton<IExposureEventSink, TSink>());
         return this;

@@ -1,8 +1,10 @@
+using System.Diagnostics.CodeAnalysis;
 using Marketing.Sdk;
 using Marketing.Sdk.Lifecycle;
 using Marketing.Sdk.Lifecycle.Journeys;
 using Marketing.Sdk.Lifecycle.Stages;
 using Marketing.Sdk.Storage;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -46,5 +48,19 @@ public static class LifecycleMarketingBuilderExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, JourneySchedulerService>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPersonalDataEraser, LifecycleDataEraser>());
         return builder;
+    }
+
+    /// <summary>Adds the lifecycle package with settings bound from configuration (validated on start); see the <c>Action&lt;LifecycleOptions&gt;</c> overload.</summary>
+    /// <param name="builder">The SDK builder.</param>
+    /// <param name="section">The section holding <see cref="LifecycleOptions"/>'s properties.</param>
+    /// <returns>The builder.</returns>
+    [RequiresUnreferencedCode("Binds the options by reflection; use the Action<LifecycleOptions> overload when trimming.")]
+    [RequiresDynamicCode("Binds the options by reflection; use the Action<LifecycleOptions> overload for native AOT.")]
+    public static IMarketingBuilder AddLifecycle(this IMarketingBuilder builder, IConfigurationSection section)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(section);
+        builder.Services.AddOptions<LifecycleOptions>().Bind(section);
+        return builder.AddLifecycle(_ => { });
     }
 }
