@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Marketing.Sdk.Diagnostics;
 using Marketing.Sdk.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -221,14 +222,28 @@ public sealed partial class PlatformDeliveryWorker
         {
             foreach (var (entry, _) in batch)
             {
-                await DeadLetterAsync(entry, $"rejected: {ex.Message}", tally, cancellationToken).ConfigureAwait(false);
+                await DeadLetterAsync(entry, $"rejected: {ex.GetType().Name} field {ex.Field}", tally, cancellationToken).ConfigureAwait(false);
             }
             return;
         }
-
-        if (result.Items.Count != batch.Count)
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            throw new InvalidOperationException($"The {tally.Destination} sink returned {result.Items.Count} results for {batch.Count} items.");
+            // A sink is third-party code: whatever it throws ends this batch's attempt, never the round or the host.
+            LogSinkFault(_logger, tally.Destination, batch.Count, RedactedException.Code(ex));
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                var redacted = RedactedException.From(ex);
+                LogSinkFaultDetail(_logger, tally.Destination, redacted);
+            }
+            await SinkFaultAsync(sink, batch, RedactedException.Code(ex), tally, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (!IsComplete(result, batch.Count))
+        {
+            LogSinkFault(_logger, tally.Destination, batch.Count, "IncompleteBatchResult");
+            await SinkFaultAsync(sink, batch, "IncompleteBatchResult", tally, cancellationToken).ConfigureAwait(false);
+            return;
         }
         var delivered = new List<(OutboxEntry Entry, DeliveryOutcome Outcome)>(result.Items.Count);
         foreach (var item in result.Items)
@@ -262,6 +277,43 @@ public sealed partial class PlatformDeliveryWorker
             PlatformTelemetry.Sent.Add(1, destinationTag, new KeyValuePair<string, object?>("marketing.outcome", outcome.ToString()));
             PlatformTelemetry.DeliveryLatency.Record((now - entry.EnqueuedAt).TotalSeconds, destinationTag);
         }
+    }
+
+    /// <summary>
+    /// A sink threw something other than a platform error (or answered with an incomplete result): a batch of
+    /// several is halved and each half sent again, so one poison message cannot hold back the others; a single
+    /// message is retried with backoff and dead-lettered once it has failed <see cref="PlatformDeliveryOptions.MaxAttempts"/> times.
+    /// </summary>
+    private async Task SinkFaultAsync(IConversionSink sink, List<(OutboxEntry Entry, PreparedConversion Conversion)> batch, string code, Tally tally, CancellationToken cancellationToken)
+    {
+        PlatformTelemetry.Failed.Add(1, new KeyValuePair<string, object?>("marketing.destination", tally.Destination), new KeyValuePair<string, object?>("marketing.error_class", "sink_fault"));
+        if (batch.Count > 1)
+        {
+            var half = batch.Count / 2;
+            await SendAsync(sink, batch[..half], tally, cancellationToken).ConfigureAwait(false);
+            await SendAsync(sink, batch[half..], tally, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        await RetryAsync(batch[0].Entry, $"sink_fault: {code}", null, tally, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Whether a sink's result has exactly one result per item, by index.</summary>
+    private static bool IsComplete(BatchResult? result, int count)
+    {
+        if (result?.Items is not { } items || items.Count != count)
+        {
+            return false;
+        }
+        var seen = new bool[count];
+        foreach (var item in items)
+        {
+            if (item is null || item.Index < 0 || item.Index >= count || seen[item.Index])
+            {
+                return false;
+            }
+            seen[item.Index] = true;
+        }
+        return true;
     }
 
     /// <summary>Consecutive runs of the batch whose payload sizes sum to at most <paramref name="maxBytes"/> (an item larger than that goes alone).</summary>
@@ -348,8 +400,14 @@ public sealed partial class PlatformDeliveryWorker
         public DeliveryRound ToRound(int claimed) => new(claimed, Delivered, Retried, DeadLettered, Withheld, LeasesLost);
     }
 
-    [LoggerMessage(EventId = 5301, Level = LogLevel.Debug, Message = "{Destination}: claimed {Claimed}, delivered {Delivered}, retried {Retried}, dead-lettered {DeadLettered}, withheld {Withheld}")]
+    [LoggerMessage(EventId = 5020, Level = LogLevel.Debug, Message = "{Destination}: claimed {Claimed}, delivered {Delivered}, retried {Retried}, dead-lettered {DeadLettered}, withheld {Withheld}")]
     private static partial void LogRound(ILogger logger, string destination, int claimed, int delivered, int retried, int deadLettered, int withheld);
+
+    [LoggerMessage(EventId = 5021, Level = LogLevel.Warning, Message = "The {Destination} sink failed a batch of {Count} ({ExceptionCode}); the batch is split and retried, a message that keeps failing is dead-lettered")]
+    private static partial void LogSinkFault(ILogger logger, string destination, int count, string exceptionCode);
+
+    [LoggerMessage(EventId = 5022, Level = LogLevel.Debug, Message = "The {Destination} sink's failure (redacted)")]
+    private static partial void LogSinkFaultDetail(ILogger logger, string destination, Exception exception);
 }
 
 /// <summary>Runs <see cref="PlatformDeliveryWorker"/> in the background: one loop per destination, polling when idle.</summary>
@@ -374,35 +432,59 @@ public sealed partial class PlatformDeliveryService(PlatformDeliveryWorker worke
     private async Task RunAsync(string destination, CancellationToken stoppingToken)
     {
         await Task.Yield();
+        var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
+            TimeSpan wait;
             try
             {
                 var round = await worker.DeliverOnceAsync(destination, stoppingToken).ConfigureAwait(false);
-                if (round.Claimed == 0)
+                failures = 0;
+                if (round.Claimed > 0)
                 {
-                    await Task.Delay(options.Value.PollInterval, timeProvider, stoppingToken).ConfigureAwait(false);
+                    continue;
                 }
+                wait = options.Value.PollInterval;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 return;
             }
-            catch (Exception ex) when (ex is MarketingException or InvalidOperationException or IOException)
+            catch (Exception ex)
             {
-                LogRoundFailed(logger, destination, ex.GetType().Name);
-                try
+                // Anything a round throws (a store, a consent gate, a sink) is this destination's problem only:
+                // it backs off and tries again; the other destinations and the host keep running.
+                failures++;
+                wait = FailureBackoff(options.Value.PollInterval, failures);
+                LogRoundFailed(logger, destination, RedactedException.Code(ex), failures, wait);
+                if (logger.IsEnabled(LogLevel.Debug))
                 {
-                    await Task.Delay(options.Value.PollInterval, timeProvider, stoppingToken).ConfigureAwait(false);
+                    var redacted = RedactedException.From(ex);
+                    LogRoundFailedDetail(logger, destination, redacted);
                 }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
+            }
+            try
+            {
+                await Task.Delay(wait, timeProvider, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
             }
         }
     }
 
-    [LoggerMessage(EventId = 5302, Level = LogLevel.Error, Message = "A delivery round for {Destination} failed ({ExceptionType}); the batch's lease will expire and it will be retried")]
-    private static partial void LogRoundFailed(ILogger logger, string destination, string exceptionType);
+    /// <summary>The wait after <paramref name="failures"/> consecutive failed rounds: the poll interval doubled per failure, at most 5 minutes (or the poll interval when longer).</summary>
+    internal static TimeSpan FailureBackoff(TimeSpan pollInterval, int failures)
+    {
+        var cap = TimeSpan.FromTicks(Math.Max(pollInterval.Ticks, TimeSpan.FromMinutes(5).Ticks));
+        var factor = Math.Pow(2, Math.Clamp(failures - 1, 0, 20));
+        return TimeSpan.FromTicks((long)Math.Min(cap.Ticks, pollInterval.Ticks * factor));
+    }
+
+    [LoggerMessage(EventId = 5030, Level = LogLevel.Error, Message = "A delivery round for {Destination} failed ({ExceptionCode}, {Failures} in a row); the destination waits {Wait} and the batch's lease expires for a retry")]
+    private static partial void LogRoundFailed(ILogger logger, string destination, string exceptionCode, int failures, TimeSpan wait);
+
+    [LoggerMessage(EventId = 5031, Level = LogLevel.Debug, Message = "The failed delivery round for {Destination} (redacted)")]
+    private static partial void LogRoundFailedDetail(ILogger logger, string destination, Exception exception);
 }
