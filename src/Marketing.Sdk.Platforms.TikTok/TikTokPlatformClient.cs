@@ -36,7 +36,7 @@ public sealed partial class TikTokPlatformClient : PlatformApiClient, IConversio
     /// <param name="timeProvider">The clock (event-age checks).</param>
     /// <param name="logger">The logger.</param>
     public TikTokPlatformClient(Func<HttpClient> httpClientFactory, IAccessTokenProvider tokens, TikTokPlatformOptions options, IConsentGate? consentGate = null, TimeProvider? timeProvider = null, ILogger<TikTokPlatformClient>? logger = null)
-        : base(httpClientFactory, tokens, Name, (options ?? throw new ArgumentNullException(nameof(options))).CreateRateLimiter(), logger)
+        : base(httpClientFactory, tokens, Name, (options ?? throw new ArgumentNullException(nameof(options))).CreateRateLimiter(), timeProvider, logger)
     {
         _options = options;
         _consent = consentGate;
@@ -110,8 +110,8 @@ public sealed partial class TikTokPlatformClient : PlatformApiClient, IConversio
     }
 
     /// <summary>The envelope of an answer that <see cref="Classify"/> accepted.</summary>
-    private static TikTokEnvelope Envelope(PlatformResponse response) =>
-        TryParseEnvelope(response.Body) ?? throw new PlatformApiException(Name, PlatformErrorClass.Transient, response.StatusCode, "the answer could not be read");
+    private TikTokEnvelope Envelope(PlatformResponse response) =>
+        TryParseEnvelope(response.Body) is { Code: not null } envelope ? envelope : throw Malformed("answer", response, "the answer has no TikTok envelope");
 
     private static T? Data<T>(TikTokEnvelope envelope, JsonTypeInfo<T> typeInfo) where T : class
     {
@@ -123,9 +123,9 @@ public sealed partial class TikTokPlatformClient : PlatformApiClient, IConversio
         {
             return data.Deserialize(typeInfo);
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (IsMalformation(ex))
         {
-            throw new PlatformApiException(Name, PlatformErrorClass.Transient, null, "the answer's data could not be read", requestId: envelope.RequestId, innerException: ex);
+            throw new PlatformApiException(Name, PlatformErrorClass.Transient, null, "the answer's data could not be read", MalformedAnswerCode, requestId: envelope.RequestId, innerException: ex);
         }
     }
 
