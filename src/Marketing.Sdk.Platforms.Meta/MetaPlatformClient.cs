@@ -19,7 +19,7 @@ namespace Marketing.Sdk.Platforms.Meta;
 /// classified from Meta's <c>{"error":{...}}</c> body; the usage headers are read on every answer and a
 /// throttling answer's wait hint holds further calls back until it has passed.
 /// </summary>
-public sealed partial class MetaPlatformClient : PlatformApiClient, IConversionSink, IAudienceSync, IAdReporting, ICampaignControl
+public sealed partial class MetaPlatformClient : PlatformApiClient, IConversionSink, IConversionRequestValidator, IAudienceSync, IAdReporting, ICampaignControl
 {
     /// <summary>The platform name (<c>meta</c>), also the key of the keyed services.</summary>
     public const string PlatformId = "meta";
@@ -336,6 +336,31 @@ public sealed partial class MetaPlatformClient : PlatformApiClient, IConversionS
             {
                 state.Results[i] = new ItemResult(i, DeliveryOutcome.Retry, ex.Message, ex.PlatformCode, ex.RetryAfter);
             }
+        }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// The Conversions API refuses a <c>website</c> event without <c>client_user_agent</c> and <c>event_source_url</c>;
+    /// such a conversion is refused at publish time. A conversion recorded by the shop's backend without the
+    /// browser's data uses another <see cref="ConversionRequest.Source"/> (the default, <see cref="ConversionSource.Other"/>).
+    /// </remarks>
+    public void Validate(ConversionRequest conversion, int index)
+    {
+        ArgumentNullException.ThrowIfNull(conversion);
+        if (conversion.Source != ConversionSource.Website)
+        {
+            return;
+        }
+        if (string.IsNullOrWhiteSpace(conversion.Clicks?.UserAgent))
+        {
+            throw new MarketingValidationException($"{nameof(ConversionRequest.Clicks)}.{nameof(ClickIdentifiers.UserAgent)}", ValidationReason.Missing,
+                "Meta requires client_user_agent for website events; set it, or use a non-website Source (the default, Other) for a server-side order", index);
+        }
+        if (conversion.SourceUrl is null)
+        {
+            throw new MarketingValidationException(nameof(ConversionRequest.SourceUrl), ValidationReason.Missing,
+                "Meta requires event_source_url for website events; set it, or use a non-website Source (the default, Other) for a server-side order", index);
         }
     }
 

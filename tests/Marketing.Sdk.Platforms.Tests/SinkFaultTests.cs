@@ -5,6 +5,8 @@ using Marketing.Sdk.Platforms.Delivery;
 using Marketing.Sdk.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Marketing.Sdk.Platforms.Tests;
@@ -193,4 +195,62 @@ public sealed class SinkFaultTests
     [InlineData(40, 300)]
     public void Failed_rounds_back_off_by_doubling_up_to_five_minutes(int failures, int expectedSeconds) =>
         Assert.Equal(TimeSpan.FromSeconds(expectedSeconds), PlatformDeliveryService.FailureBackoff(TimeSpan.FromSeconds(1), failures));
+}
+
+public sealed class UndeliveredReportingTests
+{
+    private static readonly ConsentPurpose[] Needed = [ConsentPurpose.AdMeasurement, ConsentPurpose.ThirdPartySharing, ConsentPurpose.CrossBorderTransfer];
+
+    [Fact]
+    public async Task Dead_lettered_and_withheld_conversions_are_logged_at_warning_and_counted_without_personal_data()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 1, 9, 0, 0, TimeSpan.Zero));
+        var sink = new ScriptedSink("meta.conversions", Channel.Meta)
+        {
+            Answer = b => new BatchResult([.. b.Select((c, i) => c.EventId == "bad"
+                ? new ItemResult(i, DeliveryOutcome.Rejected, "value 'jane.doe@example.com' is invalid", "missing_client_user_agent")
+                : ItemResult.Accepted(i))], "trace-9"),
+        };
+        var services = new ServiceCollection();
+        services.AddSingleton<TimeProvider>(time);
+        services.AddFakeLogging();
+        services.AddMetrics();
+        services.AddSingleton<IConversionSink>(sink);
+        services.AddMarketingSdk(m => m.AddCompliance().AddPlatforms(o => o.RunInBackground = false));
+        await using var provider = services.BuildServiceProvider();
+        var meters = provider.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        using var deadLettered = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<long>(meters, PlatformTelemetry.Name, "marketing.platform.delivery.dead_lettered");
+        using var withheld = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<long>(meters, PlatformTelemetry.Name, "marketing.platform.delivery.withheld");
+        var consenting = CustomerId.New(time);
+        foreach (var purpose in Needed)
+        {
+            await provider.GetRequiredService<ConsentLedger>().GrantAsync(consenting, purpose, new ConsentCapture("web"));
+        }
+        var unknown = CustomerId.New(time);
+        ConversionRequest Conversion(CustomerId customer, string id) => new()
+        {
+            EventId = id, EventType = EventType.Purchase, OccurredAt = time.GetUtcNow().AddHours(-1), CustomerId = customer,
+            Value = new Money(5m, "USD"), Customer = new CustomerMatchData { Email = "jane.doe@example.com", Phone = "+44 7700 900123" },
+        };
+        await provider.GetRequiredService<IConversionPublisher>().PublishAsync([Conversion(consenting, "ok"), Conversion(consenting, "bad"), Conversion(unknown, "no-consent")]);
+
+        var round = await provider.GetRequiredService<PlatformDeliveryWorker>().DeliverOnceAsync("meta.conversions");
+
+        Assert.Equal((3, 1, 1, 1), (round.Claimed, round.Delivered, round.DeadLettered, round.Withheld));
+        var warning = Assert.Single(provider.GetFakeLogCollector().GetSnapshot(), r => r.Level == LogLevel.Warning && r.Id.Id == 5023);
+        Assert.Contains("rejected:missing_client_user_agent=1", warning.Message, StringComparison.Ordinal);
+        Assert.Contains("consent_withheld:", warning.Message, StringComparison.Ordinal);
+        foreach (var record in provider.GetFakeLogCollector().GetSnapshot())
+        {
+            Assert.DoesNotContain("jane", record.Message, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain("7700", record.Message, StringComparison.Ordinal);
+        }
+        var dead = Assert.Single(deadLettered.GetMeasurementSnapshot());
+        Assert.Equal(1, dead.Value);
+        Assert.Equal("rejected:missing_client_user_agent", dead.Tags["marketing.reason"]);
+        Assert.Equal(1, Assert.Single(withheld.GetMeasurementSnapshot()).Value);
+        var stored = await provider.GetRequiredService<IOutboxStore>().ReadAsync(OutboxState.DeadLettered).ToListAsync();
+        Assert.All(stored, e => Assert.DoesNotContain("jane", e.LastError, StringComparison.OrdinalIgnoreCase));
+        Assert.Contains(stored, e => e.LastError == "rejected: code missing_client_user_agent, request trace-9");
+    }
 }

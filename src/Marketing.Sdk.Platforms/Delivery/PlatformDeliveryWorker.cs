@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Text.Json;
 using Marketing.Sdk.Diagnostics;
 using Marketing.Sdk.Storage;
@@ -81,6 +82,7 @@ public sealed partial class PlatformDeliveryWorker
     private readonly PlatformDeliveryOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly DeliveryMetrics _metrics;
 
     /// <summary>Creates the worker.</summary>
     /// <param name="sinks">The platform sinks.</param>
@@ -88,8 +90,9 @@ public sealed partial class PlatformDeliveryWorker
     /// <param name="gate">The consent gate.</param>
     /// <param name="options">The settings.</param>
     /// <param name="timeProvider">The clock.</param>
+    /// <param name="meterFactory">Creates the <c>Marketing.Sdk.Platforms</c> meter of the delivery metrics.</param>
     /// <param name="logger">The logger.</param>
-    public PlatformDeliveryWorker(IEnumerable<IConversionSink> sinks, IOutboxStore outbox, IConsentGate gate, IOptions<PlatformDeliveryOptions> options, TimeProvider? timeProvider = null, ILogger<PlatformDeliveryWorker>? logger = null)
+    public PlatformDeliveryWorker(IEnumerable<IConversionSink> sinks, IOutboxStore outbox, IConsentGate gate, IOptions<PlatformDeliveryOptions> options, TimeProvider? timeProvider = null, IMeterFactory? meterFactory = null, ILogger<PlatformDeliveryWorker>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(sinks);
         ArgumentNullException.ThrowIfNull(outbox);
@@ -101,6 +104,7 @@ public sealed partial class PlatformDeliveryWorker
         _options = options.Value;
         _time = timeProvider ?? TimeProvider.System;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _metrics = new DeliveryMetrics(meterFactory);
     }
 
     /// <summary>The destinations this worker drains.</summary>
@@ -140,7 +144,7 @@ public sealed partial class PlatformDeliveryWorker
             }
             if (conversion is null)
             {
-                await DeadLetterAsync(entry, "malformed_payload: the stored conversion cannot be read", tally, cancellationToken).ConfigureAwait(false);
+                await DeadLetterAsync(entry, "malformed_payload: the stored conversion cannot be read", "malformed_payload", tally, cancellationToken).ConfigureAwait(false);
                 continue;
             }
             parsed.Add((entry, conversion));
@@ -157,9 +161,7 @@ public sealed partial class PlatformDeliveryWorker
         {
             if (denied.TryGetValue(new CustomerId(item.Conversion.CustomerId), out var decision))
             {
-                tally.Withheld++;
-                PlatformTelemetry.Withheld.Add(1, new KeyValuePair<string, object?>("marketing.destination", destination));
-                await DeadLetterAsync(item.Entry, $"{ConsentWithheldPrefix} {decision.Reason} ({decision.DecidingPurpose})", tally, cancellationToken, countAsDeadLetter: false).ConfigureAwait(false);
+                await DeadLetterAsync(item.Entry, $"{ConsentWithheldPrefix} {decision.Reason} ({decision.DecidingPurpose})", $"consent_withheld:{decision.Reason}", tally, cancellationToken, withheld: true).ConfigureAwait(false);
             }
             else
             {
@@ -172,6 +174,11 @@ public sealed partial class PlatformDeliveryWorker
         }
         var round = tally.ToRound(claimed.Count);
         LogRound(_logger, destination, round.Claimed, round.Delivered, round.Retried, round.DeadLettered, round.Withheld);
+        if (round.DeadLettered + round.Withheld > 0)
+        {
+            // Conversions that will never reach the platform are an operator's concern: counts and reason codes only.
+            LogUndelivered(_logger, destination, round.DeadLettered, round.Withheld, tally.DescribeReasons());
+        }
         return round;
     }
 
@@ -203,13 +210,14 @@ public sealed partial class PlatformDeliveryWorker
         }
         catch (PlatformApiException ex)
         {
-            PlatformTelemetry.Failed.Add(1, new KeyValuePair<string, object?>("marketing.destination", tally.Destination), new KeyValuePair<string, object?>("marketing.error_class", ex.ErrorClass.ToString()));
+            _metrics.Failed.Add(1, new KeyValuePair<string, object?>("marketing.destination", tally.Destination), new KeyValuePair<string, object?>("marketing.error_class", ex.ErrorClass.ToString()));
             var reason = $"{ex.ErrorClass}: {ex.PlatformCode ?? (ex.StatusCode is null ? "no answer" : ((int)ex.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture))}";
             foreach (var (entry, _) in batch)
             {
                 if (ex.ErrorClass == PlatformErrorClass.Permanent)
                 {
-                    await DeadLetterAsync(entry, $"rejected: {ex.Message}", tally, cancellationToken).ConfigureAwait(false);
+                    // The platform's free text may echo submitted values: only its class, codes and request id are stored.
+                    await DeadLetterAsync(entry, DescribeRejection(ex), $"rejected:{ex.PlatformCode ?? "http"}", tally, cancellationToken).ConfigureAwait(false);
                 }
                 else
                 {
@@ -222,7 +230,7 @@ public sealed partial class PlatformDeliveryWorker
         {
             foreach (var (entry, _) in batch)
             {
-                await DeadLetterAsync(entry, $"rejected: {ex.GetType().Name} field {ex.Field}", tally, cancellationToken).ConfigureAwait(false);
+                await DeadLetterAsync(entry, $"rejected: {nameof(PlatformRequestException)} field {ex.Field}", "rejected:request", tally, cancellationToken).ConfigureAwait(false);
             }
             return;
         }
@@ -255,10 +263,10 @@ public sealed partial class PlatformDeliveryWorker
                     delivered.Add((entry, item.Outcome));
                     break;
                 case DeliveryOutcome.Rejected:
-                    await DeadLetterAsync(entry, $"rejected: {item.Code} {item.Reason}".TrimEnd(), tally, cancellationToken).ConfigureAwait(false);
+                    await DeadLetterAsync(entry, DescribeItem("rejected", item, result.RequestId), $"rejected:{item.Code ?? "unknown"}", tally, cancellationToken).ConfigureAwait(false);
                     break;
                 default:
-                    await RetryAsync(entry, $"retry: {item.Code} {item.Reason}".TrimEnd(), item.RetryAfter, tally, cancellationToken).ConfigureAwait(false);
+                    await RetryAsync(entry, DescribeItem("retry", item, result.RequestId), item.RetryAfter, tally, cancellationToken).ConfigureAwait(false);
                     break;
             }
         }
@@ -274,10 +282,22 @@ public sealed partial class PlatformDeliveryWorker
         var destinationTag = new KeyValuePair<string, object?>("marketing.destination", tally.Destination);
         foreach (var (entry, outcome) in delivered)
         {
-            PlatformTelemetry.Sent.Add(1, destinationTag, new KeyValuePair<string, object?>("marketing.outcome", outcome.ToString()));
-            PlatformTelemetry.DeliveryLatency.Record((now - entry.EnqueuedAt).TotalSeconds, destinationTag);
+            _metrics.Sent.Add(1, destinationTag, new KeyValuePair<string, object?>("marketing.outcome", outcome.ToString()));
+            _metrics.DeliveryLatency.Record((now - entry.EnqueuedAt).TotalSeconds, destinationTag);
         }
     }
+
+    /// <summary>What is stored for a refused batch: error class, platform code and sub-code, HTTP status and request id — never the platform's text.</summary>
+    internal static string DescribeRejection(PlatformApiException ex)
+    {
+        var status = ex.StatusCode is { } s ? ((int)s).ToString(System.Globalization.CultureInfo.InvariantCulture) : "none";
+        var code = ex.PlatformCode is null ? "none" : ex.PlatformSubCode is null ? ex.PlatformCode : $"{ex.PlatformCode}/{ex.PlatformSubCode}";
+        return $"rejected: {ex.ErrorClass}, code {code}, status {status}, request {ex.RequestId ?? "none"}";
+    }
+
+    /// <summary>What is stored for one refused or postponed item: its code and the batch's request id (the reason text is the platform's, not stored).</summary>
+    private static string DescribeItem(string verb, ItemResult item, string? requestId) =>
+        $"{verb}: code {item.Code ?? "none"}, request {requestId ?? "none"}";
 
     /// <summary>
     /// A sink threw something other than a platform error (or answered with an incomplete result): a batch of
@@ -286,7 +306,7 @@ public sealed partial class PlatformDeliveryWorker
     /// </summary>
     private async Task SinkFaultAsync(IConversionSink sink, List<(OutboxEntry Entry, PreparedConversion Conversion)> batch, string code, Tally tally, CancellationToken cancellationToken)
     {
-        PlatformTelemetry.Failed.Add(1, new KeyValuePair<string, object?>("marketing.destination", tally.Destination), new KeyValuePair<string, object?>("marketing.error_class", "sink_fault"));
+        _metrics.Failed.Add(1, new KeyValuePair<string, object?>("marketing.destination", tally.Destination), new KeyValuePair<string, object?>("marketing.error_class", "sink_fault"));
         if (batch.Count > 1)
         {
             var half = batch.Count / 2;
@@ -343,7 +363,7 @@ public sealed partial class PlatformDeliveryWorker
     {
         if (entry.AttemptCount >= _options.MaxAttempts)
         {
-            await DeadLetterAsync(entry, $"gave up after {entry.AttemptCount} attempts; last: {reason}", tally, cancellationToken).ConfigureAwait(false);
+            await DeadLetterAsync(entry, $"gave up after {entry.AttemptCount} attempts; last: {reason}", "gave_up", tally, cancellationToken).ConfigureAwait(false);
             return;
         }
         var delay = Backoff(entry.AttemptCount);
@@ -354,7 +374,7 @@ public sealed partial class PlatformDeliveryWorker
         if (await _outbox.RetryAsync(entry.Id, entry.LeaseToken, _time.GetUtcNow() + delay, reason, cancellationToken).ConfigureAwait(false))
         {
             tally.Retried++;
-            PlatformTelemetry.Retried.Add(1, new KeyValuePair<string, object?>("marketing.destination", tally.Destination));
+            _metrics.Retried.Add(1, new KeyValuePair<string, object?>("marketing.destination", tally.Destination));
         }
         else
         {
@@ -372,15 +392,22 @@ public sealed partial class PlatformDeliveryWorker
         return TimeSpan.FromTicks((long)Math.Min(_options.RetryMaxDelay.Ticks, ticks * jitter));
     }
 
-    private async Task DeadLetterAsync(OutboxEntry entry, string reason, Tally tally, CancellationToken cancellationToken, bool countAsDeadLetter = true)
+    private async Task DeadLetterAsync(OutboxEntry entry, string reason, string reasonCode, Tally tally, CancellationToken cancellationToken, bool withheld = false)
     {
         if (await _outbox.DeadLetterAsync(entry.Id, entry.LeaseToken, reason, cancellationToken).ConfigureAwait(false))
         {
-            if (countAsDeadLetter)
+            var tags = new TagList { { "marketing.destination", tally.Destination }, { "marketing.reason", reasonCode } };
+            if (withheld)
+            {
+                tally.Withheld++;
+                _metrics.Withheld.Add(1, tags);
+            }
+            else
             {
                 tally.DeadLettered++;
-                PlatformTelemetry.DeadLettered.Add(1, new KeyValuePair<string, object?>("marketing.destination", tally.Destination));
+                _metrics.DeadLettered.Add(1, tags);
             }
+            tally.Reasons[reasonCode] = tally.Reasons.GetValueOrDefault(reasonCode) + 1;
         }
         else
         {
@@ -396,12 +423,18 @@ public sealed partial class PlatformDeliveryWorker
         public int DeadLettered;
         public int Withheld;
         public int LeasesLost;
+        public Dictionary<string, int> Reasons { get; } = new(StringComparer.Ordinal);
+
+        public string DescribeReasons() => string.Join(", ", Reasons.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => $"{r.Key}={r.Value}"));
 
         public DeliveryRound ToRound(int claimed) => new(claimed, Delivered, Retried, DeadLettered, Withheld, LeasesLost);
     }
 
     [LoggerMessage(EventId = 5020, Level = LogLevel.Debug, Message = "{Destination}: claimed {Claimed}, delivered {Delivered}, retried {Retried}, dead-lettered {DeadLettered}, withheld {Withheld}")]
     private static partial void LogRound(ILogger logger, string destination, int claimed, int delivered, int retried, int deadLettered, int withheld);
+
+    [LoggerMessage(EventId = 5023, Level = LogLevel.Warning, Message = "{Destination}: {DeadLettered} conversions dead-lettered and {Withheld} withheld by consent in this round ({Reasons})")]
+    private static partial void LogUndelivered(ILogger logger, string destination, int deadLettered, int withheld, string reasons);
 
     [LoggerMessage(EventId = 5021, Level = LogLevel.Warning, Message = "The {Destination} sink failed a batch of {Count} ({ExceptionCode}); the batch is split and retried, a message that keeps failing is dead-lettered")]
     private static partial void LogSinkFault(ILogger logger, string destination, int count, string exceptionCode);
