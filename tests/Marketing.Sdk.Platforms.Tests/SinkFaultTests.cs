@@ -105,7 +105,8 @@ public sealed class SinkFaultTests
         var sink = new PoisonSink("meta.conversions", Channel.Meta);
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(_time);
-        services.AddLogging();
+        services.AddLogging(b => b.SetMinimumLevel(LogLevel.Debug));
+        services.AddFakeLogging();
         services.AddSingleton<IConversionSink>(sink);
         services.AddMarketingSdk(m => m.AddCompliance().AddPlatforms(o => { o.RunInBackground = false; o.MaxAttempts = 3; o.RetryBaseDelay = TimeSpan.FromSeconds(10); }));
         await using var provider = services.BuildServiceProvider();
@@ -130,6 +131,21 @@ public sealed class SinkFaultTests
         Assert.DoesNotContain("jane", dead.LastError, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("7700", dead.LastError, StringComparison.Ordinal);
         Assert.Equal(new OutboxCounts(0, 0, 3, 1), await outbox.CountAsync());
+        AssertNoPersonalData(provider);
+    }
+
+    /// <summary>The sink's exception message holds an email and a phone number: no log line, at any level, may carry them.</summary>
+    internal static void AssertNoPersonalData(IServiceProvider provider)
+    {
+        var records = provider.GetFakeLogCollector().GetSnapshot();
+        Assert.Contains(records, r => r.Level == LogLevel.Warning && r.Message.Contains("VendorSdkException", StringComparison.Ordinal));
+        Assert.Contains(records, r => r.Level == LogLevel.Debug && r.Exception is not null);
+        foreach (var record in records)
+        {
+            var text = record.Message + " " + record.Exception;
+            Assert.DoesNotContain("jane", text, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain("7700", text, StringComparison.Ordinal);
+        }
     }
 
     [Fact]

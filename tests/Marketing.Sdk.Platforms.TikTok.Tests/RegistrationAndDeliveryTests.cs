@@ -76,6 +76,25 @@ public sealed class RegistrationAndDeliveryTests
     }
 
     [Fact]
+    public async Task The_readme_order_without_browser_data_is_delivered()
+    {
+        await using var emulator = new TikTokEmulator();
+        await emulator.StartAsync();
+        await using var provider = Build(emulator);
+        var customerId = new CustomerId("cust-readme");
+        await Data.GrantAsync(provider.GetRequiredService<ConsentLedger>(), customerId, ConsentPurpose.AdMeasurement);
+        await provider.GetRequiredService<IConversionPublisher>().PublishAsync([new ConversionRequest
+        {
+            EventId = "order-1001", EventType = EventType.Purchase, OccurredAt = DateTimeOffset.UtcNow.AddMinutes(-5),
+            CustomerId = customerId, Value = new Money(99.90m, "CNY"), OrderId = "order-1001",
+            Customer = new CustomerMatchData { Email = "li.wei@example.com", Phone = "+86 138 0013 8000", Country = "CN" },
+        }]);
+        var round = await provider.GetRequiredService<PlatformDeliveryWorker>().DeliverOnceAsync(TikTokPlatformClient.ConversionsDestination);
+        Assert.Equal((1, 1, 0), (round.Claimed, round.Delivered, round.DeadLettered));
+        Assert.Single(emulator.AcceptedEvents);
+    }
+
+    [Fact]
     public async Task Published_conversions_reach_TikTok_exactly_once_and_withdrawn_consent_is_respected()
     {
         await using var emulator = new TikTokEmulator();
