@@ -19,7 +19,7 @@ namespace Marketing.Sdk.Platforms.Meta;
 /// classified from Meta's <c>{"error":{...}}</c> body; the usage headers are read on every answer and a
 /// throttling answer's wait hint holds further calls back until it has passed.
 /// </summary>
-public sealed partial class MetaPlatformClient : PlatformApiClient, IConversionSink, IConversionRequestValidator, IAudienceSync, IAdReporting, ICampaignControl
+public sealed partial class MetaPlatformClient : PlatformApiClient, IConversionSink, IConversionRequestValidator, IMatchFieldPreparer, IAudienceSync, IAdReporting, ICampaignControl
 {
     /// <summary>The platform name (<c>meta</c>), also the key of the keyed services.</summary>
     public const string PlatformId = "meta";
@@ -91,6 +91,10 @@ public sealed partial class MetaPlatformClient : PlatformApiClient, IConversionS
 
     /// <inheritdoc />
     public int MaxBatchSize => _options.ConversionBatchSize;
+
+    /// <inheritdoc />
+    /// <remarks>Meta's rules as the official Meta Business SDK applies them (see docs/platforms-meta.md for the deliberate differences).</remarks>
+    public string Prepare(MatchField field, string value, string? country) => MetaNormalization.Instance.Prepare(field, value, country);
 
     /// <inheritdoc />
     public int MaxMembersPerRequest => _options.AudienceBatchSize;

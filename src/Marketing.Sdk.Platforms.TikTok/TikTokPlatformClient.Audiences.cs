@@ -112,7 +112,9 @@ public sealed partial class TikTokPlatformClient
             }
             try
             {
-                var hash = PlatformHasher.Hash(field, raw, HashingProfile.TikTok);
+                var hash = field == MatchField.Phone
+                    ? MatchDataNormalization.HashPhone(raw, member.Match.Country, HashingProfile.TikTok)
+                    : PlatformHasher.Hash(field, raw, HashingProfile.TikTok);
                 if (seen.Add(hash))
                 {
                     hashes.Add(hash);

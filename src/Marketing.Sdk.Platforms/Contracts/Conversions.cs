@@ -258,6 +258,21 @@ public sealed record BatchResult(IReadOnlyList<ItemResult> Items, string? Reques
 }
 
 /// <summary>
+/// Implemented by a <see cref="IConversionSink"/> whose platform normalises customer information its own way (as
+/// its official SDK does): <see cref="Delivery.IConversionPublisher"/> prepares that destination's fields with it
+/// instead of the shared <see cref="PlatformHasher"/> rules.
+/// </summary>
+public interface IMatchFieldPreparer
+{
+    /// <summary>Normalises and (where the platform hashes the field) hashes one field.</summary>
+    /// <param name="field">The field.</param>
+    /// <param name="value">The raw value.</param>
+    /// <param name="country">The customer's country, if known (completes national phone numbers).</param>
+    /// <exception cref="Compliance.MatchNormalizationException">The platform would drop the value.</exception>
+    string Prepare(MatchField field, string value, string? country);
+}
+
+/// <summary>
 /// Implemented by a <see cref="IConversionSink"/> whose platform refuses some conversions for what they lack (e.g.
 /// Meta's website events without a user agent): <see cref="Delivery.IConversionPublisher"/> asks it before anything is
 /// stored, so such a conversion fails at publish time with a typed error instead of being dead-lettered later.

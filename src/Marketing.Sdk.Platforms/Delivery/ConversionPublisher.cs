@@ -90,7 +90,7 @@ public sealed partial class ConversionPublisher : IConversionPublisher
                 {
                     Destination = sink.Destination,
                     IdempotencyKey = conversion.EventId,
-                    Payload = JsonSerializer.SerializeToUtf8Bytes(Prepare(conversion, sink.Hashing, drops), PlatformJsonContext.Default.PreparedConversion),
+                    Payload = JsonSerializer.SerializeToUtf8Bytes(Prepare(conversion, sink.Hashing, drops, sink as IMatchFieldPreparer), PlatformJsonContext.Default.PreparedConversion),
                     CustomerId = conversion.CustomerId,
                 };
             }
@@ -124,16 +124,25 @@ public sealed partial class ConversionPublisher : IConversionPublisher
     /// <param name="conversion">The conversion.</param>
     /// <param name="profile">The platform's hashing profile.</param>
     /// <param name="dropped">Counts dropped fields, if given.</param>
-    public static PreparedConversion Prepare(ConversionRequest conversion, HashingProfile profile, IDictionary<MatchField, int>? dropped = null)
+    public static PreparedConversion Prepare(ConversionRequest conversion, HashingProfile profile, IDictionary<MatchField, int>? dropped = null) =>
+        Prepare(conversion, profile, dropped, null);
+
+    /// <summary>Prepares a conversion for one platform with the platform's own field rules, if it has them.</summary>
+    /// <param name="conversion">The conversion.</param>
+    /// <param name="profile">The platform's hashing profile.</param>
+    /// <param name="dropped">Counts dropped fields, if given.</param>
+    /// <param name="preparer">The platform's own field rules (<see cref="IMatchFieldPreparer"/>), or <see langword="null"/> for the shared ones.</param>
+    public static PreparedConversion Prepare(ConversionRequest conversion, HashingProfile profile, IDictionary<MatchField, int>? dropped, IMatchFieldPreparer? preparer)
     {
         ArgumentNullException.ThrowIfNull(conversion);
         ArgumentNullException.ThrowIfNull(profile);
         var match = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (field, value) in MatchDataNormalization.WithE164Phone(conversion.Customer).Fields())
+        var country = conversion.Customer?.Country;
+        foreach (var (field, value) in MatchDataNormalization.WithE164Phone(conversion.Customer ?? new CustomerMatchData()).Fields())
         {
             try
             {
-                match[MatchKeys.Name(field)] = PlatformHasher.Prepare(field, value, profile);
+                match[MatchKeys.Name(field)] = preparer is null ? PlatformHasher.Prepare(field, value, profile) : preparer.Prepare(field, value, country);
             }
             catch (MatchNormalizationException)
             {
