@@ -145,12 +145,12 @@ public sealed partial class GooglePlatformClient : PlatformApiClient, IConversio
         return digits;
     }
 
-    [LoggerMessage(EventId = 5501, Level = LogLevel.Warning, Message = "Google: {Count} conversions rejected before sending ({Reason})")]
+    [LoggerMessage(EventId = 5201, Level = LogLevel.Warning, Message = "Google: {Count} conversions rejected before sending ({Reason})")]
     private static partial void LogRejectedBeforeSending(ILogger logger, int count, string reason);
 
-    [LoggerMessage(EventId = 5502, Level = LogLevel.Warning, Message = "Google rejected {Count} items of a {Operation} request by field; resending the rest")]
+    [LoggerMessage(EventId = 5202, Level = LogLevel.Warning, Message = "Google rejected {Count} items of a {Operation} request by field; resending the rest")]
     private static partial void LogFieldRejections(ILogger logger, int count, string operation);
 
-    [LoggerMessage(EventId = 5503, Level = LogLevel.Information, Message = "Google audience {Operation}: {Sent} members sent in {Requests} requests, {Invalid} invalid, {Withheld} withheld by consent")]
+    [LoggerMessage(EventId = 5203, Level = LogLevel.Information, Message = "Google audience {Operation}: {Sent} members sent in {Requests} requests, {Invalid} invalid, {Withheld} withheld by consent")]
     private static partial void LogAudienceSync(ILogger logger, AudienceOperation operation, int sent, int requests, int invalid, int withheld);
 }

@@ -788,12 +788,12 @@ public sealed partial class MetaPlatformClient : PlatformApiClient, IConversionS
         }
     }
 
-    [LoggerMessage(EventId = 5401, Level = LogLevel.Warning, Message = "Meta reports {Percent}% of a rate-limit quota used")]
+    [LoggerMessage(EventId = 5101, Level = LogLevel.Warning, Message = "Meta reports {Percent}% of a rate-limit quota used")]
     private static partial void LogHighUsage(ILogger logger, double percent);
 
-    [LoggerMessage(EventId = 5402, Level = LogLevel.Warning, Message = "Refused a budget change of Meta ad set {AdSetId}: {Limit} changes in the last hour")]
+    [LoggerMessage(EventId = 5102, Level = LogLevel.Warning, Message = "Refused a budget change of Meta ad set {AdSetId}: {Limit} changes in the last hour")]
     private static partial void LogBudgetLimit(ILogger logger, string adSetId, int limit);
 
-    [LoggerMessage(EventId = 5403, Level = LogLevel.Information, Message = "Meta audience {Operation}: {Sent} sent, {Invalid} invalid, {Withheld} withheld by consent, {Requests} requests")]
+    [LoggerMessage(EventId = 5103, Level = LogLevel.Information, Message = "Meta audience {Operation}: {Sent} sent, {Invalid} invalid, {Withheld} withheld by consent, {Requests} requests")]
     private static partial void LogAudienceSynced(ILogger logger, AudienceOperation operation, int sent, int invalid, int withheld, int requests);
 }

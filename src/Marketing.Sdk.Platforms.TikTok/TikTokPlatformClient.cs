@@ -146,12 +146,12 @@ public sealed partial class TikTokPlatformClient : PlatformApiClient, IConversio
         return SendAsync(operation, () => PostJson(path, bytes), cancellationToken);
     }
 
-    [LoggerMessage(EventId = 5501, Level = LogLevel.Warning, Message = "TikTok refused a batch of {Count} events with code 40002 although every row passed the pre-send checks; splitting it to isolate the refused rows")]
+    [LoggerMessage(EventId = 5301, Level = LogLevel.Warning, Message = "TikTok refused a batch of {Count} events with code 40002 although every row passed the pre-send checks; splitting it to isolate the refused rows")]
     private static partial void LogBisecting(ILogger logger, int count);
 
-    [LoggerMessage(EventId = 5502, Level = LogLevel.Information, Message = "{Rejected} of {Count} conversions were rejected before sending (TikTok would fail the whole batch for them)")]
+    [LoggerMessage(EventId = 5302, Level = LogLevel.Information, Message = "{Rejected} of {Count} conversions were rejected before sending (TikTok would fail the whole batch for them)")]
     private static partial void LogPreRejected(ILogger logger, int rejected, int count);
 
-    [LoggerMessage(EventId = 5503, Level = LogLevel.Information, Message = "Uploaded {Files} audience files ({Members} hashed members) for a {Operation} of a TikTok audience; {Invalid} invalid, {Withheld} withheld by consent")]
+    [LoggerMessage(EventId = 5303, Level = LogLevel.Information, Message = "Uploaded {Files} audience files ({Members} hashed members) for a {Operation} of a TikTok audience; {Invalid} invalid, {Withheld} withheld by consent")]
     private static partial void LogAudienceSync(ILogger logger, int files, int members, string operation, int invalid, int withheld);
 }

@@ -384,7 +384,7 @@ public sealed partial class PlatformDeliveryWorker
 
     /// <summary>The delay before attempt <paramref name="attempt"/> + 1: base × 2^(attempt−1), capped, with ±20 % jitter.</summary>
     /// <param name="attempt">Attempts made so far (at least 1).</param>
-    public TimeSpan Backoff(int attempt)
+    internal TimeSpan Backoff(int attempt)
     {
         var exponent = Math.Clamp(attempt - 1, 0, 30);
         var ticks = Math.Min(_options.RetryMaxDelay.Ticks, _options.RetryBaseDelay.Ticks * (double)(1L << Math.Min(exponent, 20)));

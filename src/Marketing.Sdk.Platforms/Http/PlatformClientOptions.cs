@@ -63,7 +63,7 @@ public abstract class PlatformClientOptions
     }
 
     /// <summary>Creates the client-side limiter, or <see langword="null"/> when disabled.</summary>
-    public RateLimiter? CreateRateLimiter()
+    internal RateLimiter? CreateRateLimiter()
     {
         if (RequestsPerSecond <= 0)
         {
@@ -83,7 +83,7 @@ public abstract class PlatformClientOptions
 
     /// <summary>Applies these settings to the standard resilience handler.</summary>
     /// <param name="options">The handler's options.</param>
-    public void ApplyTo(HttpStandardResilienceOptions options)
+    internal void ApplyTo(HttpStandardResilienceOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.AttemptTimeout.Timeout = AttemptTimeout;
@@ -188,7 +188,7 @@ public static class PlatformHttpClientRegistration
 
 /// <summary>Validates platform client options on start with <see cref="PlatformClientOptions.GetValidationErrors"/>.</summary>
 /// <typeparam name="TOptions">The platform's options type.</typeparam>
-public sealed class PlatformClientOptionsValidator<TOptions> : IValidateOptions<TOptions> where TOptions : PlatformClientOptions
+internal sealed class PlatformClientOptionsValidator<TOptions> : IValidateOptions<TOptions> where TOptions : PlatformClientOptions
 {
     /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, TOptions options)
