@@ -90,7 +90,7 @@ public sealed partial class TikTokPlatformClient
 
     private async Task<(List<string> Hashes, int Invalid, int Withheld)> PrepareMembersAsync(IReadOnlyList<AudienceMember> members, CancellationToken cancellationToken)
     {
-        var gate = _consent ?? throw new InvalidOperationException("TikTok audience sync needs a consent gate: add AddCompliance() to AddMarketingSdk, or pass an IConsentGate to the client.");
+        var gate = _consent;
         var decision = await gate.FilterAsync(members.Select(m => m.CustomerId), ConsentPurpose.AdTargeting, Channel.TikTok, cancellationToken).ConfigureAwait(false);
         var allowed = decision.Allowed.ToHashSet();
         var field = _options.AudienceMatchKey == TikTokAudienceMatchKey.Phone ? MatchField.Phone : MatchField.Email;

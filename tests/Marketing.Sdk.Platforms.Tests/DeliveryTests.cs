@@ -220,7 +220,7 @@ public sealed class DeliveryTests : IAsyncDisposable
         Assert.Equal(new DeliveryRound(4, 2, 1, 1, 0, 0), round);
         var dead = await Outbox.ReadAsync(OutboxState.DeadLettered).SingleAsync();
         Assert.Equal("bad", dead.Message.IdempotencyKey);
-        Assert.Equal("rejected: 100 invalid value", dead.LastError);
+        Assert.Equal("rejected: code 100, request none", dead.LastError); // the platform's text is not stored
         var pending = await Outbox.ReadAsync(OutboxState.Pending).SingleAsync();
         Assert.Equal("later", pending.Message.IdempotencyKey);
         Assert.Equal(_time.GetUtcNow().AddMinutes(30), pending.NextAttemptAt); // the platform's hint beats the shorter backoff

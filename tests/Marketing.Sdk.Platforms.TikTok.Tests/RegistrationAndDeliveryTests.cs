@@ -51,6 +51,19 @@ public sealed class RegistrationAndDeliveryTests
     }
 
     [Fact]
+    public void TikTok_without_a_consent_gate_is_refused_at_resolution_like_Meta_and_Google()
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddMarketingSdk(m => m.AddTikTokPlatform(o => { o.AccessToken = "t"; o.AdvertiserId = "1"; o.PixelCode = "P"; }));
+        using var provider = services.BuildServiceProvider();
+        var ex = Assert.Throws<InvalidOperationException>(() => provider.GetRequiredService<TikTokPlatformClient>());
+        Assert.Contains("AddCompliance", ex.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentNullException>(() => new TikTokPlatformClient(() => new HttpClient(), new Auth.StaticAccessTokenProvider(() => "t"),
+            new TikTokPlatformOptions { AccessToken = "t", AdvertiserId = "1", PixelCode = "P" }, null!));
+    }
+
+    [Fact]
     public async Task Invalid_options_fail_validation()
     {
         await using var emulator = new TikTokEmulator();

@@ -28,7 +28,7 @@ public interface IConversionPublisher
     /// <param name="conversions">The conversions.</param>
     /// <param name="destinations">Limits publishing to these destinations, or all when <see langword="null"/>.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    /// <exception cref="MarketingValidationException">A conversion is invalid (names the field and index); nothing is enqueued.</exception>
+    /// <exception cref="MarketingValidationException">A conversion is invalid, or a destination's platform would refuse it (<see cref="IConversionRequestValidator"/>: names the field and index); nothing is enqueued.</exception>
     ValueTask<PublishResult> PublishAsync(IReadOnlyList<ConversionRequest> conversions, IReadOnlyCollection<string>? destinations = null, CancellationToken cancellationToken = default);
 }
 
@@ -67,11 +67,15 @@ public sealed partial class ConversionPublisher : IConversionPublisher
     public async ValueTask<PublishResult> PublishAsync(IReadOnlyList<ConversionRequest> conversions, IReadOnlyCollection<string>? destinations = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(conversions);
+        var sinks = destinations is null ? _sinks : [.. _sinks.Where(s => destinations.Contains(s.Destination))];
         for (var i = 0; i < conversions.Count; i++)
         {
             Validate(conversions[i], i);
+            foreach (var sink in sinks)
+            {
+                (sink as IConversionRequestValidator)?.Validate(conversions[i], i);
+            }
         }
-        var sinks = destinations is null ? _sinks : [.. _sinks.Where(s => destinations.Contains(s.Destination))];
         var dropped = new Dictionary<MatchField, int>();
         var messages = new OutboxMessage[conversions.Count * sinks.Count];
         // Message k is conversion k % n for sink k / n. Normalising, hashing and serialising dominate a large
@@ -187,6 +191,6 @@ public sealed partial class ConversionPublisher : IConversionPublisher
         }
     }
 
-    [LoggerMessage(EventId = 5201, Level = LogLevel.Debug, Message = "Published {Conversions} conversions to {Destinations} destinations: {Enqueued} enqueued, {Duplicates} already published")]
+    [LoggerMessage(EventId = 5010, Level = LogLevel.Debug, Message = "Published {Conversions} conversions to {Destinations} destinations: {Enqueued} enqueued, {Duplicates} already published")]
     private static partial void LogPublished(ILogger logger, int conversions, int destinations, int enqueued, int duplicates);
 }
