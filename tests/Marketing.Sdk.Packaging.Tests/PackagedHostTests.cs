@@ -97,6 +97,7 @@ public sealed class PackagedHostTests
                 """);
             File.WriteAllText(Path.Combine(host, "Program.cs"), """
                 using Marketing.Sdk;
+                using Marketing.Sdk.Ingestion;
                 using Microsoft.Extensions.DependencyInjection;
 
                 var builder = WebApplication.CreateBuilder(args);
