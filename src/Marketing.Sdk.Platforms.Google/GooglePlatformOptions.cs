@@ -84,28 +84,53 @@ public sealed partial class GooglePlatformOptions : PlatformClientOptions
             yield return error;
         }
         if (string.IsNullOrWhiteSpace(ClientId))
+        {
             yield return $"{nameof(ClientId)} is required.";
+        }
+
         if (string.IsNullOrWhiteSpace(RefreshToken))
+        {
             yield return $"{nameof(RefreshToken)} is required.";
+        }
+
         if (!Digits().IsMatch(OperatingAccountDigits))
+        {
             yield return $"{nameof(OperatingAccountId)} must be a Google Ads customer id (digits, dashes allowed).";
+        }
+
         if (LoginCustomerIdDigits is { } login && !Digits().IsMatch(login))
+        {
             yield return $"{nameof(LoginCustomerId)} must be a Google Ads customer id (digits, dashes allowed).";
+        }
+
         if (!Version().IsMatch(GoogleAdsApiVersion ?? ""))
+        {
             yield return $"{nameof(GoogleAdsApiVersion)} must look like v26.";
+        }
+
         foreach (var (eventType, action) in ConversionActions)
         {
             if (!Digits().IsMatch(action ?? ""))
+            {
                 yield return $"{nameof(ConversionActions)}[{eventType}] must be a conversion action id (digits).";
+            }
         }
         if (!string.IsNullOrWhiteSpace(DefaultConversionActionId) && !Digits().IsMatch(DefaultConversionActionId))
+        {
             yield return $"{nameof(DefaultConversionActionId)} must be a conversion action id (digits).";
+        }
+
         if (MaxConversionAge <= TimeSpan.Zero)
+        {
             yield return $"{nameof(MaxConversionAge)} must be positive.";
+        }
+
         foreach (var (name, uri) in new[] { (nameof(DataManagerEndpoint), DataManagerEndpoint), (nameof(GoogleAdsEndpoint), GoogleAdsEndpoint), (nameof(TokenEndpoint), TokenEndpoint) })
         {
             if (uri is null || !uri.IsAbsoluteUri)
+            {
                 yield return $"{name} must be an absolute URI.";
+            }
         }
     }
 

@@ -776,14 +776,22 @@ public sealed partial class MetaPlatformClient : PlatformApiClient, IConversionS
             var response = await SendAsync("campaigns.update", () => Form(HttpMethod.Post, path, fields), MetaJsonContext.Default.GraphSuccess, cancellationToken).ConfigureAwait(false);
             if (!response.Success)
             {
-                if (limited) _budgets.Release(change.ObjectId, slot);
+                if (limited)
+                {
+                    _budgets.Release(change.ObjectId, slot);
+                }
+
                 return new CampaignChangeResult(change, false, "Meta answered success=false", "not_applied");
             }
             return new CampaignChangeResult(change, true);
         }
         catch (PlatformApiException ex)
         {
-            if (limited) _budgets.Release(change.ObjectId, slot);
+            if (limited)
+            {
+                _budgets.Release(change.ObjectId, slot);
+            }
+
             return new CampaignChangeResult(change, false, ex.Message, ex.PlatformCode ?? ex.ErrorClass.ToString());
         }
     }

@@ -69,27 +69,59 @@ public sealed partial class MetaPlatformOptions : PlatformClientOptions
             yield return error;
         }
         if (string.IsNullOrWhiteSpace(AccessToken))
+        {
             yield return $"{nameof(AccessToken)} is required (a system-user access token).";
+        }
+
         if (!VersionPattern().IsMatch(ApiVersion ?? ""))
+        {
             yield return $"{nameof(ApiVersion)} must look like v25.0.";
+        }
+
         if (string.IsNullOrWhiteSpace(PixelId) || !MetaPlatformClient.IsGraphId(PixelId))
+        {
             yield return $"{nameof(PixelId)} is required and must be a numeric Graph id.";
+        }
+
         if (string.IsNullOrWhiteSpace(Destination))
+        {
             yield return $"{nameof(Destination)} is required.";
+        }
+
         if (ConversionBatchSize is < 1 or > MetaPlatformClient.MaxEventsPerRequest)
+        {
             yield return $"{nameof(ConversionBatchSize)} must be between 1 and {MetaPlatformClient.MaxEventsPerRequest}.";
+        }
+
         if (AudienceBatchSize is < 1 or > MetaPlatformClient.MaxAudienceRowsPerRequest)
+        {
             yield return $"{nameof(AudienceBatchSize)} must be between 1 and {MetaPlatformClient.MaxAudienceRowsPerRequest}.";
+        }
+
         if (InsightsPageSize is < 1 or > 5000)
+        {
             yield return $"{nameof(InsightsPageSize)} must be between 1 and 5000.";
+        }
+
         if (MaxBudgetChangesPerAdSetPerHour < 1)
+        {
             yield return $"{nameof(MaxBudgetChangesPerAdSetPerHour)} must be at least 1.";
+        }
+
         if (AccountCurrency is not null && !Currencies.IsKnown(AccountCurrency))
+        {
             yield return $"{nameof(AccountCurrency)} must be an ISO 4217 code.";
+        }
+
         if (ConversionActionTypes.Count == 0 || ConversionActionTypes.Any(string.IsNullOrWhiteSpace))
+        {
             yield return $"{nameof(ConversionActionTypes)} must list at least one action type and no blank ones.";
+        }
+
         if (AppUsageThrottleWait < TimeSpan.Zero)
+        {
             yield return $"{nameof(AppUsageThrottleWait)} cannot be negative.";
+        }
     }
 
     [GeneratedRegex(@"^v\d{1,3}\.\d{1,2}$")]

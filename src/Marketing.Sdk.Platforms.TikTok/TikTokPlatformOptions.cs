@@ -83,27 +83,59 @@ public sealed class TikTokPlatformOptions : PlatformClientOptions
             yield return error;
         }
         if (string.IsNullOrWhiteSpace(AccessToken))
+        {
             yield return $"{nameof(AccessToken)} is required.";
+        }
+
         if (string.IsNullOrWhiteSpace(AdvertiserId))
+        {
             yield return $"{nameof(AdvertiserId)} is required.";
+        }
+
         if (!Currencies.IsKnown(AccountCurrency))
+        {
             yield return $"{nameof(AccountCurrency)} must be an ISO 4217 code.";
+        }
+
         if (string.IsNullOrWhiteSpace(ApiVersion))
+        {
             yield return $"{nameof(ApiVersion)} is required.";
+        }
+
         if (string.IsNullOrWhiteSpace(PixelCode) && string.IsNullOrWhiteSpace(AppId) && string.IsNullOrWhiteSpace(OfflineEventSetId) && string.IsNullOrWhiteSpace(CrmEventSetId))
+        {
             yield return $"At least one event source ({nameof(PixelCode)}, {nameof(AppId)}, {nameof(OfflineEventSetId)} or {nameof(CrmEventSetId)}) is required.";
+        }
+
         if (string.IsNullOrWhiteSpace(PurchaseEventName))
+        {
             yield return $"{nameof(PurchaseEventName)} is required.";
+        }
+
         if (MaxEventAge <= TimeSpan.Zero)
+        {
             yield return $"{nameof(MaxEventAge)} must be positive.";
+        }
+
         if (FutureTolerance < TimeSpan.Zero)
+        {
             yield return $"{nameof(FutureTolerance)} cannot be negative.";
+        }
+
         if (ReportPageSize is < 1 or > 1000)
+        {
             yield return $"{nameof(ReportPageSize)} must be between 1 and 1000.";
+        }
+
         if (ReportMaxDaysPerRequest < 1)
+        {
             yield return $"{nameof(ReportMaxDaysPerRequest)} must be at least 1.";
+        }
+
         if (AudienceMembersPerFile < 1)
+        {
             yield return $"{nameof(AudienceMembersPerFile)} must be at least 1.";
+        }
     }
 
     /// <summary>Describes the options without the access token.</summary>

@@ -84,9 +84,21 @@ public sealed class PlatformApiException : PlatformException
     private static string Format(string platform, PlatformErrorClass errorClass, HttpStatusCode? status, string message, string? code, string? subCode, string? requestId)
     {
         var text = $"{platform} answered {(status is null ? "nothing" : ((int)status).ToString(System.Globalization.CultureInfo.InvariantCulture))} ({errorClass})";
-        if (code is not null) text += $", code {code}";
-        if (subCode is not null) text += $"/{subCode}";
-        if (requestId is not null) text += $", request {requestId}";
+        if (code is not null)
+        {
+            text += $", code {code}";
+        }
+
+        if (subCode is not null)
+        {
+            text += $"/{subCode}";
+        }
+
+        if (requestId is not null)
+        {
+            text += $", request {requestId}";
+        }
+
         return $"{text}: {message}";
     }
 }

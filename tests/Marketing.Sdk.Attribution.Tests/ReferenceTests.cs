@@ -1,4 +1,5 @@
 using Marketing.Sdk.Attribution;
+using Marketing.Sdk.Tests.Shared;
 
 namespace Marketing.Sdk.Attribution.Tests;
 
@@ -102,7 +103,7 @@ public class ReferenceTests
         TestData.AssertSums(result);
     }
 
-    [Fact]
+    [SkippableFact]
     public void PathData_loads_with_its_published_shape()
     {
         var paths = TestData.PathData();
@@ -112,7 +113,7 @@ public class ReferenceTests
         Assert.True(paths.TotalConversions > 0 && paths.TotalNulls > 0 && paths.TotalValue > 0);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Every_model_on_PathData_sums_to_the_totals()
     {
         var paths = TestData.PathData();
@@ -128,7 +129,7 @@ public class ReferenceTests
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public void PathData_exact_Markov_agrees_with_simulation()
     {
         var paths = TestData.PathData();
@@ -142,7 +143,7 @@ public class ReferenceTests
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public void PathData_exact_Markov_dense_and_iterative_solvers_agree()
     {
         var paths = TestData.PathData();
@@ -154,11 +155,11 @@ public class ReferenceTests
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public void PathData_results_document_is_current()
     {
         var expected = PathDataReport.Render(TestData.PathData());
-        var file = Path.Combine(TestData.RepoRoot(), "docs", "attribution-pathdata.md");
+        var file = Path.Combine(ReferenceFiles.RepositoryRoot, "docs", "attribution-pathdata.md");
         if (Environment.GetEnvironmentVariable("UPDATE_ATTRIBUTION_DOCS") == "1")
         {
             File.WriteAllText(file, expected);

@@ -1,36 +1,17 @@
 using Marketing.Sdk.Attribution;
+using Marketing.Sdk.Tests.Shared;
 
 namespace Marketing.Sdk.Attribution.Tests;
 
 internal static class TestData
 {
-    public static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Marketing.Sdk.sln")))
-        {
-            dir = dir.Parent;
-        }
-        return dir?.FullName ?? throw new InvalidOperationException("Could not find the folder that holds Marketing.Sdk.sln above " + AppContext.BaseDirectory);
-    }
-
-    public static string SharedData(string relative)
-    {
-        var path = Path.GetFullPath(Path.Combine(RepoRoot(), "..", "shared", "data", relative));
-        if (!File.Exists(path))
-        {
-            throw new InvalidOperationException($"Reference data missing: {path}. The shared data folder must sit beside the repository.");
-        }
-        return path;
-    }
-
     private static PathSet? _pathData;
 
     public static PathSet PathData()
     {
         if (_pathData is null)
         {
-            using var reader = new StreamReader(SharedData("channelattribution/PathData.csv"));
+            using var reader = new StreamReader(ReferenceFiles.Get("channelattribution", "PathData.csv"));
             _pathData = PathSetReader.ReadAsync(reader).GetAwaiter().GetResult();
         }
         return _pathData;

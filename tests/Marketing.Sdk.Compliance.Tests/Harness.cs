@@ -91,25 +91,3 @@ internal sealed class Host : IAsyncDisposable
         }
     }
 }
-
-internal static class SharedData
-{
-    public static string Path(params string[] parts)
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(System.IO.Path.Combine(dir.FullName, "Marketing.Sdk.sln")))
-        {
-            dir = dir.Parent;
-        }
-        if (dir is null)
-        {
-            throw new InvalidOperationException("Cannot find the repository root (Marketing.Sdk.sln) above " + AppContext.BaseDirectory);
-        }
-        var path = System.IO.Path.Combine([dir.FullName, "..", "shared", "data", .. parts]);
-        if (!File.Exists(path))
-        {
-            throw new FileNotFoundException("Reference data is missing: " + path);
-        }
-        return path;
-    }
-}

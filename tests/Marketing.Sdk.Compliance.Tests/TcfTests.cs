@@ -3,6 +3,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using Marketing.Sdk.Compliance.Consent;
 using Marketing.Sdk.Compliance.Tcf;
+using Marketing.Sdk.Tests.Shared;
 
 namespace Marketing.Sdk.Compliance.Tests;
 
@@ -11,7 +12,7 @@ public sealed class TcfTests
     public static TheoryData<string> Lines()
     {
         var data = new TheoryData<string>();
-        foreach (var line in File.ReadLines(SharedData.Path("tcf", "tc_strings_decoded_by_iabtcf_core_1.5.6.jsonl")).Where(l => l.Length > 0))
+        foreach (var line in File.ReadLines(ReferenceFiles.Get("tcf", "tc_strings_decoded_by_iabtcf_core_1.5.6.jsonl")).Where(l => l.Length > 0))
         {
             data.Add(line);
         }
@@ -141,7 +142,7 @@ public sealed class TcfTests
     public async Task Mapping_records_ledger_purposes_with_the_string_as_proof()
     {
         await using var host = await Host.CreateAsync();
-        var first = File.ReadLines(SharedData.Path("tcf", "tc_strings_decoded_by_iabtcf_core_1.5.6.jsonl")).First();
+        var first = File.ReadLines(ReferenceFiles.Get("tcf", "tc_strings_decoded_by_iabtcf_core_1.5.6.jsonl")).First();
         var tcString = JsonDocument.Parse(first).RootElement.GetProperty("tcString").GetString()!;
         var customer = new CustomerId("c_tcf");
         // Purposes 1,2,3,4,7 consented; vendors 2,6,8,10,755,793.

@@ -1,32 +1,13 @@
 using System.Globalization;
 using Marketing.Sdk.Lifecycle.Models;
+using Marketing.Sdk.Tests.Shared;
 
 namespace Marketing.Sdk.Lifecycle.Tests;
 
-/// <summary>Reads the shared CDNOW reference data in place.</summary>
+/// <summary>Reads the CDNOW reference data (committed under tests/data/cdnow).</summary>
 internal static class ReferenceData
 {
-    public static string CdnowFolder
-    {
-        get
-        {
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Marketing.Sdk.sln")))
-            {
-                dir = dir.Parent;
-            }
-            if (dir is null)
-            {
-                throw new InvalidOperationException("Could not find the repository root (the folder holding Marketing.Sdk.sln) above " + AppContext.BaseDirectory);
-            }
-            var folder = Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "data", "cdnow"));
-            if (!Directory.Exists(folder))
-            {
-                throw new InvalidOperationException($"The CDNOW reference data is missing: expected it at {folder} (see shared/data/SOURCES.md).");
-            }
-            return folder;
-        }
-    }
+    public static string CdnowFolder => Path.GetDirectoryName(ReferenceFiles.Get("cdnow", "cdnow_customers_summary.csv"))!;
 
     /// <summary>cdnow_customers_summary_with_transactions.csv: ID, x, t_x, T, zbar.</summary>
     public static IReadOnlyList<(int Id, CustomerSummary Summary)> Summaries()

@@ -70,10 +70,10 @@ public class DependencyInjectionTests
     }
 
     [Fact]
-    public async Task Every_registered_service_resolves_once()
+    public void Every_registered_service_resolves_once()
     {
         using var sp = Provider();
-        await sp.GetRequiredService<IAsyncStartupValidator>().ValidateAsync();
+        sp.GetRequiredService<IStartupValidator>().Validate();
         Assert.IsType<Recommender>(sp.GetRequiredService<IRecommender>());
         Assert.Same(sp.GetRequiredService<RecommendationTrainer>(), sp.GetRequiredService<RecommendationTrainer>());
         Assert.Null(sp.GetRequiredService<RecommendationModelHolder>().Current); // nothing trained yet
@@ -83,14 +83,14 @@ public class DependencyInjectionTests
     }
 
     [Fact]
-    public async Task Invalid_options_fail_on_start()
+    public void Invalid_options_fail_on_start()
     {
         using var sp = Provider(o =>
         {
             o.DefaultCount = 0;
             o.Sar = o.Sar with { SupportThreshold = 0 };
         });
-        var ex = await Assert.ThrowsAsync<OptionsValidationException>(async () => await sp.GetRequiredService<IAsyncStartupValidator>().ValidateAsync());
+        var ex = Assert.Throws<OptionsValidationException>(() => sp.GetRequiredService<IStartupValidator>().Validate());
         Assert.Contains(ex.Failures, f => f.Contains("DefaultCount", StringComparison.Ordinal));
         Assert.Contains(ex.Failures, f => f.Contains("supportThreshold", StringComparison.Ordinal));
     }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Marketing.Sdk.Recommendations.Evaluation;
+using Marketing.Sdk.Tests.Shared;
 
 namespace Marketing.Sdk.Recommendations.Tests;
 
@@ -9,25 +10,6 @@ internal static class TestData
 
     public static Interaction I(string user, string item, double weight = 1, int day = 0, InteractionKind kind = InteractionKind.Purchase) =>
         new(user, item, T0.AddDays(day), weight, kind);
-
-    public static string SharedDataDirectory()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Marketing.Sdk.sln")))
-        {
-            dir = dir.Parent;
-        }
-        if (dir?.Parent is null)
-        {
-            throw new InvalidOperationException("Could not find the repository root (the folder holding Marketing.Sdk.sln) above " + AppContext.BaseDirectory);
-        }
-        var shared = Path.Combine(dir.Parent.FullName, "shared", "data");
-        if (!Directory.Exists(shared))
-        {
-            throw new InvalidOperationException("Reference data missing: expected " + shared + " (see shared/data/SOURCES.md).");
-        }
-        return shared;
-    }
 
     private static readonly Lazy<(List<Interaction> Interactions, List<Product> Products)> Retail = new(LoadRetail);
 
@@ -40,17 +22,12 @@ internal static class TestData
     /// </summary>
     private static (List<Interaction>, List<Product>) LoadRetail()
     {
-        var folder = Path.Combine(SharedDataDirectory(), "online_retail");
         var interactions = new List<Interaction>();
         var products = new Dictionary<string, Product>(StringComparer.Ordinal);
         var fields = new List<string>();
         for (var part = 1; part <= 3; part++)
         {
-            var path = Path.Combine(folder, $"online_retail_part{part}_of_3.csv");
-            if (!File.Exists(path))
-            {
-                throw new InvalidOperationException("Reference data missing: " + path);
-            }
+            var path = ReferenceFiles.Get("online_retail", $"online_retail_part{part}_of_3.csv");
             foreach (var line in File.ReadLines(path).Skip(1))
             {
                 InteractionFileReader.Split(line, ',', fields);

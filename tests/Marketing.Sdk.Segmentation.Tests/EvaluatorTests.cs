@@ -52,8 +52,16 @@ public class EvaluatorTests
 
     private static PropertyValue EventValue(MarketingEvent e, string name)
     {
-        if (name == "channel" && e.Channel is not null) return e.Channel.Value.Value;
-        if (name == "value" && e.Value is not null) return e.Value.Value.Amount;
+        if (name == "channel" && e.Channel is not null)
+        {
+            return e.Channel.Value.Value;
+        }
+
+        if (name == "value" && e.Value is not null)
+        {
+            return e.Value.Value.Amount;
+        }
+
         return e.Properties.TryGetValue(name, out var v) ? v : PropertyValue.Null;
     }
 
@@ -69,7 +77,11 @@ public class EvaluatorTests
             AggregateFunction.Max => values.Count == 0 ? null : values.Max(),
             _ => values.Count == 0 ? null : values.Sum() / values.Count,
         };
-        if (result is null) return false;
+        if (result is null)
+        {
+            return false;
+        }
+
         var r = result.Value;
         return g.Operator switch
         {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Marketing.Sdk.Tests.Shared;
 
 namespace Marketing.Sdk.Segmentation.Tests;
 
@@ -74,7 +75,14 @@ public class RfmTests
             while (lo < hi)
             {
                 var mid = (lo + hi) / 2;
-                if (sorted[mid] < v) lo = mid + 1; else hi = mid;
+                if (sorted[mid] < v)
+                {
+                    lo = mid + 1;
+                }
+                else
+                {
+                    hi = mid;
+                }
             }
             Assert.Equal(1 + (int)Math.Floor(5.0 * lo / sorted.Length), scores[i]);
         }
@@ -111,14 +119,14 @@ public class RfmTests
         return fields;
     }
 
-    [Fact]
+    [SkippableFact]
     public void Online_Retail_orders_give_the_published_customer_figures_and_valid_quintiles()
     {
         // Cleaning as in the usual RFM walkthroughs: customer id present, no cancellations (C…), quantity > 0, unit price > 0.
         var invoices = new Dictionary<string, (string Customer, DateTimeOffset At, decimal Total)>();
         for (var part = 1; part <= 3; part++)
         {
-            foreach (var line in File.ReadLines(TestData.SharedData($"online_retail/online_retail_part{part}_of_3.csv")).Skip(1))
+            foreach (var line in File.ReadLines(ReferenceFiles.Get("online_retail", $"online_retail_part{part}_of_3.csv")).Skip(1))
             {
                 var f = SplitCsv(line);
                 var (invoice, quantity, date, price, customer) = (f[0], int.Parse(f[3], CultureInfo.InvariantCulture), f[4], decimal.Parse(f[5], CultureInfo.InvariantCulture), f[6]);
@@ -165,7 +173,7 @@ public class RfmTests
         var events = new List<MarketingEvent>();
         var row = 0;
         decimal total = 0;
-        foreach (var line in File.ReadLines(TestData.SharedData("cdnow/CDNOW_master.txt")).Skip(1))
+        foreach (var line in File.ReadLines(ReferenceFiles.Get("cdnow", "CDNOW_master.txt")).Skip(1))
         {
             var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
             var amount = decimal.Parse(f[3], CultureInfo.InvariantCulture);

@@ -119,23 +119,4 @@ internal static class TestData
         },
     };
 
-    /// <summary>The repository root's sibling <c>shared/data</c> folder.</summary>
-    public static string SharedData(string relative)
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Marketing.Sdk.sln")))
-        {
-            dir = dir.Parent;
-        }
-        if (dir?.Parent is null)
-        {
-            throw new InvalidOperationException("Could not find the folder holding Marketing.Sdk.sln above " + AppContext.BaseDirectory);
-        }
-        var path = Path.Combine(dir.Parent.FullName, "shared", "data", relative);
-        if (!File.Exists(path))
-        {
-            throw new FileNotFoundException($"Reference data '{relative}' is missing; expected at {path} (see shared/data/SOURCES.md).", path);
-        }
-        return path;
-    }
 }

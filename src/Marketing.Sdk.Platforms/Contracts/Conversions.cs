@@ -60,17 +60,60 @@ public sealed record CustomerMatchData
     /// <summary>The present fields with their raw values.</summary>
     public IEnumerable<KeyValuePair<MatchField, string>> Fields()
     {
-        if (!string.IsNullOrWhiteSpace(Email)) yield return new(MatchField.Email, Email);
-        if (!string.IsNullOrWhiteSpace(Phone)) yield return new(MatchField.Phone, Phone);
-        if (!string.IsNullOrWhiteSpace(FirstName)) yield return new(MatchField.FirstName, FirstName);
-        if (!string.IsNullOrWhiteSpace(LastName)) yield return new(MatchField.LastName, LastName);
-        if (!string.IsNullOrWhiteSpace(City)) yield return new(MatchField.City, City);
-        if (!string.IsNullOrWhiteSpace(State)) yield return new(MatchField.State, State);
-        if (!string.IsNullOrWhiteSpace(Zip)) yield return new(MatchField.Zip, Zip);
-        if (!string.IsNullOrWhiteSpace(Country)) yield return new(MatchField.Country, Country);
-        if (!string.IsNullOrWhiteSpace(Gender)) yield return new(MatchField.Gender, Gender);
-        if (DateOfBirth is { } dob) yield return new(MatchField.DateOfBirth, dob.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture));
-        if (!string.IsNullOrWhiteSpace(ExternalId)) yield return new(MatchField.ExternalId, ExternalId);
+        if (!string.IsNullOrWhiteSpace(Email))
+        {
+            yield return new(MatchField.Email, Email);
+        }
+
+        if (!string.IsNullOrWhiteSpace(Phone))
+        {
+            yield return new(MatchField.Phone, Phone);
+        }
+
+        if (!string.IsNullOrWhiteSpace(FirstName))
+        {
+            yield return new(MatchField.FirstName, FirstName);
+        }
+
+        if (!string.IsNullOrWhiteSpace(LastName))
+        {
+            yield return new(MatchField.LastName, LastName);
+        }
+
+        if (!string.IsNullOrWhiteSpace(City))
+        {
+            yield return new(MatchField.City, City);
+        }
+
+        if (!string.IsNullOrWhiteSpace(State))
+        {
+            yield return new(MatchField.State, State);
+        }
+
+        if (!string.IsNullOrWhiteSpace(Zip))
+        {
+            yield return new(MatchField.Zip, Zip);
+        }
+
+        if (!string.IsNullOrWhiteSpace(Country))
+        {
+            yield return new(MatchField.Country, Country);
+        }
+
+        if (!string.IsNullOrWhiteSpace(Gender))
+        {
+            yield return new(MatchField.Gender, Gender);
+        }
+
+        if (DateOfBirth is { } dob)
+        {
+            yield return new(MatchField.DateOfBirth, dob.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        if (!string.IsNullOrWhiteSpace(ExternalId))
+        {
+            yield return new(MatchField.ExternalId, ExternalId);
+        }
     }
 
     /// <summary>Lists the present fields, never their values.</summary>

@@ -144,7 +144,11 @@ public abstract partial class PlatformApiClient
         }
         catch (PlatformApiException)
         {
-            if (outcome == "ok") outcome = "error";
+            if (outcome == "ok")
+            {
+                outcome = "error";
+            }
+
             throw;
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested && IsTransport(ex))

@@ -1,10 +1,10 @@
-using Polly;
-using System.Threading.RateLimiting;
 using System.Diagnostics.CodeAnalysis;
+using System.Threading.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Options;
+using Polly;
 
 namespace Marketing.Sdk.Platforms.Http;
 
@@ -47,19 +47,39 @@ public abstract class PlatformClientOptions
     public virtual IEnumerable<string> GetValidationErrors()
     {
         if (BaseAddress is { IsAbsoluteUri: false })
+        {
             yield return $"{nameof(BaseAddress)} must be an absolute URI.";
+        }
+
         if (AttemptTimeout <= TimeSpan.Zero)
+        {
             yield return $"{nameof(AttemptTimeout)} must be positive.";
+        }
+
         if (TotalTimeout <= AttemptTimeout)
+        {
             yield return $"{nameof(TotalTimeout)} must exceed {nameof(AttemptTimeout)}.";
+        }
+
         if (MaxRetryAttempts is < 0 or > 10)
+        {
             yield return $"{nameof(MaxRetryAttempts)} must be between 0 and 10.";
+        }
+
         if (RetryBaseDelay < TimeSpan.Zero)
+        {
             yield return $"{nameof(RetryBaseDelay)} cannot be negative.";
+        }
+
         if (MaxPages is < 1 or > 1_000_000)
+        {
             yield return $"{nameof(MaxPages)} must be between 1 and 1000000.";
+        }
+
         if (RequestsPerSecond < 0 || double.IsNaN(RequestsPerSecond))
+        {
             yield return $"{nameof(RequestsPerSecond)} cannot be negative.";
+        }
     }
 
     /// <summary>Creates the client-side limiter, or <see langword="null"/> when disabled.</summary>

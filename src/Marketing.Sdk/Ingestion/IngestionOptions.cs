@@ -90,8 +90,16 @@ internal sealed class IngestionOptionsValidator : IValidateOptions<IngestionOpti
                 errors.Add($"{nameof(IngestionOptions)}.{field} must be positive.");
             }
         }
-        if (o.MaxClockSkew < TimeSpan.Zero) errors.Add("IngestionOptions.MaxClockSkew must not be negative.");
-        if (o.MaxEventAge is { } age && age <= TimeSpan.Zero) errors.Add("IngestionOptions.MaxEventAge must be positive when set.");
+        if (o.MaxClockSkew < TimeSpan.Zero)
+        {
+            errors.Add("IngestionOptions.MaxClockSkew must not be negative.");
+        }
+
+        if (o.MaxEventAge is { } age && age <= TimeSpan.Zero)
+        {
+            errors.Add("IngestionOptions.MaxEventAge must be positive when set.");
+        }
+
         Positive(o.MaxEventIdLength, nameof(o.MaxEventIdLength));
         Positive(o.MaxIdentitiesPerEvent, nameof(o.MaxIdentitiesPerEvent));
         Positive(o.MaxIdentityValueLength, nameof(o.MaxIdentityValueLength));
@@ -103,10 +111,26 @@ internal sealed class IngestionOptionsValidator : IValidateOptions<IngestionOpti
         Positive(o.BotMaxEventsPerSession, nameof(o.BotMaxEventsPerSession));
         Positive(o.BotMaxInhumanGaps, nameof(o.BotMaxInhumanGaps));
         Positive(o.MaxTrackedSessions, nameof(o.MaxTrackedSessions));
-        if (o.MaxEventIdLength > Storage.StoreLimits.MaxKeyLength) errors.Add($"IngestionOptions.MaxEventIdLength must be at most {Storage.StoreLimits.MaxKeyLength} (the longest key every store accepts).");
-        if (o.MaxIdentityValueLength > Storage.StoreLimits.MaxKeyLength) errors.Add($"IngestionOptions.MaxIdentityValueLength must be at most {Storage.StoreLimits.MaxKeyLength} (the longest key every store accepts).");
-        if (o.SessionTimeout <= TimeSpan.Zero) errors.Add("IngestionOptions.SessionTimeout must be positive.");
-        if (o.BotMinHumanGap < TimeSpan.Zero) errors.Add("IngestionOptions.BotMinHumanGap must not be negative.");
+        if (o.MaxEventIdLength > Storage.StoreLimits.MaxKeyLength)
+        {
+            errors.Add($"IngestionOptions.MaxEventIdLength must be at most {Storage.StoreLimits.MaxKeyLength} (the longest key every store accepts).");
+        }
+
+        if (o.MaxIdentityValueLength > Storage.StoreLimits.MaxKeyLength)
+        {
+            errors.Add($"IngestionOptions.MaxIdentityValueLength must be at most {Storage.StoreLimits.MaxKeyLength} (the longest key every store accepts).");
+        }
+
+        if (o.SessionTimeout <= TimeSpan.Zero)
+        {
+            errors.Add("IngestionOptions.SessionTimeout must be positive.");
+        }
+
+        if (o.BotMinHumanGap < TimeSpan.Zero)
+        {
+            errors.Add("IngestionOptions.BotMinHumanGap must not be negative.");
+        }
+
         if (o.DefaultPhoneRegion is { } region && !PhoneNumbers.PhoneNumberUtil.GetInstance().GetSupportedRegions().Contains(region.ToUpperInvariant()))
         {
             errors.Add("IngestionOptions.DefaultPhoneRegion must be an ISO 3166-1 alpha-2 region with a phone numbering plan (e.g. CN, US, GB).");

@@ -171,9 +171,20 @@ public sealed partial class GoogleEmulator
             var memberKeys = new List<string>();
             foreach (var id in (member["userData"]?["userIdentifiers"] as JsonArray)?.OfType<JsonObject>() ?? [])
             {
-                if (Str(id["emailAddress"]) is { } email) memberKeys.Add("email:" + email);
-                if (Str(id["phoneNumber"]) is { } phone) memberKeys.Add("phone:" + phone);
-                if (id["address"] is JsonObject a) memberKeys.Add($"address:{Str(a["givenName"])}:{Str(a["familyName"])}:{Str(a["regionCode"])}:{Str(a["postalCode"])}");
+                if (Str(id["emailAddress"]) is { } email)
+                {
+                    memberKeys.Add("email:" + email);
+                }
+
+                if (Str(id["phoneNumber"]) is { } phone)
+                {
+                    memberKeys.Add("phone:" + phone);
+                }
+
+                if (id["address"] is JsonObject a)
+                {
+                    memberKeys.Add($"address:{Str(a["givenName"])}:{Str(a["familyName"])}:{Str(a["regionCode"])}:{Str(a["postalCode"])}");
+                }
             }
             keys.Add((memberKeys, Str(member["consent"]?["adUserData"]) == "CONSENT_GRANTED"));
         }

@@ -739,17 +739,61 @@ public sealed partial class MetaEmulator : PlatformEmulator
             {
                 var first = g.First();
                 w.WriteStartObject();
-                if (fields.Contains("account_id")) w.WriteString("account_id", accountId);
-                if (fields.Contains("account_currency")) w.WriteString("account_currency", currency);
-                if (fields.Contains("campaign_id")) w.WriteString("campaign_id", g.Key.CampaignId);
-                if (fields.Contains("campaign_name") && first.CampaignName is not null) w.WriteString("campaign_name", first.CampaignName);
-                if (adset && fields.Contains("adset_id")) w.WriteString("adset_id", g.Key.AdSet);
-                if (adset && fields.Contains("adset_name") && first.AdSetName is not null) w.WriteString("adset_name", first.AdSetName);
-                if (fields.Contains("spend")) w.WriteString("spend", g.Sum(r => r.Spend).ToString("0.00", CultureInfo.InvariantCulture));
-                if (fields.Contains("impressions")) w.WriteString("impressions", g.Sum(r => r.Impressions).ToString(CultureInfo.InvariantCulture));
-                if (fields.Contains("clicks")) w.WriteString("clicks", g.Sum(r => r.Clicks).ToString(CultureInfo.InvariantCulture));
-                if (fields.Contains("actions")) WriteActions(w, "actions", g.SelectMany(r => r.Actions));
-                if (fields.Contains("action_values")) WriteActions(w, "action_values", g.SelectMany(r => r.ActionValues));
+                if (fields.Contains("account_id"))
+                {
+                    w.WriteString("account_id", accountId);
+                }
+
+                if (fields.Contains("account_currency"))
+                {
+                    w.WriteString("account_currency", currency);
+                }
+
+                if (fields.Contains("campaign_id"))
+                {
+                    w.WriteString("campaign_id", g.Key.CampaignId);
+                }
+
+                if (fields.Contains("campaign_name") && first.CampaignName is not null)
+                {
+                    w.WriteString("campaign_name", first.CampaignName);
+                }
+
+                if (adset && fields.Contains("adset_id"))
+                {
+                    w.WriteString("adset_id", g.Key.AdSet);
+                }
+
+                if (adset && fields.Contains("adset_name") && first.AdSetName is not null)
+                {
+                    w.WriteString("adset_name", first.AdSetName);
+                }
+
+                if (fields.Contains("spend"))
+                {
+                    w.WriteString("spend", g.Sum(r => r.Spend).ToString("0.00", CultureInfo.InvariantCulture));
+                }
+
+                if (fields.Contains("impressions"))
+                {
+                    w.WriteString("impressions", g.Sum(r => r.Impressions).ToString(CultureInfo.InvariantCulture));
+                }
+
+                if (fields.Contains("clicks"))
+                {
+                    w.WriteString("clicks", g.Sum(r => r.Clicks).ToString(CultureInfo.InvariantCulture));
+                }
+
+                if (fields.Contains("actions"))
+                {
+                    WriteActions(w, "actions", g.SelectMany(r => r.Actions));
+                }
+
+                if (fields.Contains("action_values"))
+                {
+                    WriteActions(w, "action_values", g.SelectMany(r => r.ActionValues));
+                }
+
                 w.WriteString("date_start", g.Key.Date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
                 w.WriteString("date_stop", g.Key.Date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
                 w.WriteEndObject();
@@ -1017,10 +1061,26 @@ public sealed partial class MetaEmulator : PlatformEmulator
             w.WriteString("message", message);
             w.WriteString("type", type);
             w.WriteNumber("code", code);
-            if (subcode is { } s) w.WriteNumber("error_subcode", s);
-            if (isTransient is { } t) w.WriteBoolean("is_transient", t);
-            if (errorUserTitle is not null) w.WriteString("error_user_title", errorUserTitle);
-            if (errorUserMessage is not null) w.WriteString("error_user_msg", errorUserMessage);
+            if (subcode is { } s)
+            {
+                w.WriteNumber("error_subcode", s);
+            }
+
+            if (isTransient is { } t)
+            {
+                w.WriteBoolean("is_transient", t);
+            }
+
+            if (errorUserTitle is not null)
+            {
+                w.WriteString("error_user_title", errorUserTitle);
+            }
+
+            if (errorUserMessage is not null)
+            {
+                w.WriteString("error_user_msg", errorUserMessage);
+            }
+
             w.WriteString("fbtrace_id", NextTrace());
             w.WriteEndObject();
         });
