@@ -43,11 +43,27 @@ public static class PostgreSqlMarketingBuilderExtensions
     public static IMarketingBuilder UsePostgreSql(this IMarketingBuilder builder, IConfigurationSection section)
     {
         ArgumentNullException.ThrowIfNull(section);
-        // DataSource is an object the application builds in code; the binding generator skips it (SYSLIB1100/1101).
-#pragma warning disable SYSLIB1100, SYSLIB1101
-        return Register(builder, o => o.Bind(section));
-#pragma warning restore SYSLIB1100, SYSLIB1101
+        // DataSource is an object the application builds in code: bind every other setting through a
+        // configuration-only shape, so the binding generator never meets NpgsqlDataSource.
+        return Register(builder, o => o.Configure(options =>
+        {
+            var bound = new PostgreSqlConfiguredSettings
+            {
+                ConnectionString = options.ConnectionString,
+                Schema = options.Schema,
+                MigrateOnStart = options.MigrateOnStart,
+                CopyThreshold = options.CopyThreshold,
+                ErasureVacuum = options.ErasureVacuum,
+            };
+            section.Bind(bound);
+            options.ConnectionString = bound.ConnectionString;
+            options.Schema = bound.Schema;
+            options.MigrateOnStart = bound.MigrateOnStart;
+            options.CopyThreshold = bound.CopyThreshold;
+            options.ErasureVacuum = bound.ErasureVacuum;
+        }));
     }
+
 
     /// <summary>Stores everything in the PostgreSQL database of <paramref name="connectionString"/> (see <see cref="UsePostgreSql(IMarketingBuilder)"/>).</summary>
     /// <param name="builder">The Marketing.Sdk builder.</param>
@@ -90,4 +106,14 @@ public static class PostgreSqlMarketingBuilderExtensions
             sp => sp.GetRequiredService<IOptions<PostgreSqlStorageOptions>>().Value.MigrateOnStart);
         return builder;
     }
+}
+
+/// <summary>The settings of <see cref="PostgreSqlStorageOptions"/> that configuration can hold.</summary>
+internal sealed class PostgreSqlConfiguredSettings
+{
+    public string? ConnectionString { get; set; }
+    public string Schema { get; set; } = "marketing";
+    public bool MigrateOnStart { get; set; }
+    public int CopyThreshold { get; set; }
+    public PostgreSqlErasureVacuum ErasureVacuum { get; set; }
 }

@@ -218,7 +218,7 @@ public class DependencyInjectionTests
     public async Task Default_rules_leave_only_when_removed_by_name_and_a_same_named_rule_replaces_in_place()
     {
         using var removed = ProviderWith(b => b.RemoveDefaultRecommendationRule(RecommendationRuleNames.ExcludePurchased).RemoveDefaultRecommendationRule(RecommendationRuleNames.CategoryDiversity));
-        await removed.GetRequiredService<IAsyncStartupValidator>().ValidateAsync();
+        removed.GetRequiredService<IStartupValidator>().Validate();
         await removed.GetRequiredService<RecommendationTrainer>().TrainAsync(ContentModelTests.Catalogue);
         var list = await removed.GetRequiredService<IRecommender>().RecommendForCustomerAsync(new CustomerId("c1"), new RecommendationRequest { Count = 5 });
         Assert.Equal(["pinned", "in_stock", "margin_boost"], list.RuleEffects.Select(e => e.Rule));
@@ -234,7 +234,7 @@ public class DependencyInjectionTests
     public async Task Removing_an_unknown_rule_name_fails_on_start()
     {
         using var sp = ProviderWith(b => b.RemoveDefaultRecommendationRule("instock"));
-        var ex = await Assert.ThrowsAsync<OptionsValidationException>(async () => await sp.GetRequiredService<IAsyncStartupValidator>().ValidateAsync());
+        var ex = Assert.Throws<OptionsValidationException>(() => sp.GetRequiredService<IStartupValidator>().Validate());
         Assert.Contains(ex.Failures, f => f.Contains("RemovedDefaultRules", StringComparison.Ordinal));
     }
 
