@@ -30,13 +30,11 @@ public sealed class PiiTests
         services.AddRedaction(b => b.AddMarketingRedactors());
         using var provider = services.BuildServiceProvider();
         var redactors = provider.GetRequiredService<IRedactorProvider>();
-        Assert.Equal("138****5678", redactors.GetRedactor(MarketingTaxonomy.Phone).Redact("13812345678"));
-        Assert.Equal("j***@example.com", redactors.GetRedactor(MarketingTaxonomy.Email).Redact("john@example.com"));
-        Assert.Equal("Z**", redactors.GetRedactor(MarketingTaxonomy.PersonName).Redact("Zoe"));
-        Assert.Equal("", redactors.GetRedactor(MarketingTaxonomy.PersonalData).Redact("1.2.3.4"));
-        Assert.Equal(MarketingTaxonomy.PersonalData, ModelClassification.Of(typeof(Identity), nameof(Identity.Value)));
-        Assert.Equal(MarketingTaxonomy.Pseudonymous, ModelClassification.Of(typeof(CustomerProfile), nameof(CustomerProfile.Id)));
-        Assert.Equal(DataClassification.Unknown, ModelClassification.Of(typeof(CustomerProfile), nameof(CustomerProfile.Version)));
+        Assert.Equal("138****5678", redactors.GetRedactor(MaskedDataClassifications.Phone).Redact("13812345678"));
+        Assert.Equal("j***@example.com", redactors.GetRedactor(MaskedDataClassifications.Email).Redact("john@example.com"));
+        Assert.Equal("Z**", redactors.GetRedactor(MaskedDataClassifications.PersonName).Redact("Zoe"));
+        Assert.Equal("", redactors.GetRedactor(MarketingDataTaxonomy.PersonalData).Redact("1.2.3.4"));
+        Assert.Equal("", redactors.GetRedactor(MarketingDataTaxonomy.SensitiveData).Redact("O+"));
     }
 
     private static InMemoryKeyProvider Keys() => new InMemoryKeyProvider()

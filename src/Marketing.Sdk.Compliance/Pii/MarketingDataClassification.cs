@@ -1,86 +1,73 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Reflection;
 using Microsoft.Extensions.Compliance.Classification;
 using Microsoft.Extensions.Compliance.Redaction;
 
 namespace Marketing.Sdk.Compliance.Pii;
 
-/// <summary>The data classification taxonomy of Marketing.Sdk (for <c>Microsoft.Extensions.Compliance</c> redaction).</summary>
-public static class MarketingTaxonomy
+/// <summary>
+/// The finer classes of personal data that get a masking redactor instead of being erased, in the one
+/// Marketing.Sdk taxonomy (<see cref="MarketingDataTaxonomy.Name"/>). Everything else is classified with
+/// <see cref="MarketingDataTaxonomy"/> and its attributes (<see cref="PersonalDataAttribute"/>,
+/// <see cref="SensitiveDataAttribute"/>, <see cref="PseudonymousDataAttribute"/>).
+/// </summary>
+public static class MaskedDataClassifications
 {
-    /// <summary>The taxonomy name.</summary>
-    public const string Name = "Marketing.Sdk";
-
-    /// <summary>Personal information (PIPL art. 4): phone, email, name, identity values, IP address, address.</summary>
-    public static DataClassification PersonalData { get; } = new(Name, nameof(PersonalData));
-
-    /// <summary>Sensitive personal information (PIPL art. 28): health, biometrics, precise location, financial accounts, minors.</summary>
-    public static DataClassification SensitiveData { get; } = new(Name, nameof(SensitiveData));
-
-    /// <summary>Pseudonymous ids (customer ids, hashed identifiers): personal data in law, safe to log.</summary>
-    public static DataClassification Pseudonymous { get; } = new(Name, nameof(Pseudonymous));
-
     /// <summary>Phone numbers (masked as 138****5678).</summary>
-    public static DataClassification Phone { get; } = new(Name, nameof(Phone));
+    public static DataClassification Phone { get; } = new(MarketingDataTaxonomy.Name, nameof(Phone));
 
     /// <summary>Email addresses (masked as j***@example.com).</summary>
-    public static DataClassification Email { get; } = new(Name, nameof(Email));
+    public static DataClassification Email { get; } = new(MarketingDataTaxonomy.Name, nameof(Email));
 
     /// <summary>Personal names (masked as Z**).</summary>
-    public static DataClassification PersonName { get; } = new(Name, nameof(PersonName));
+    public static DataClassification PersonName { get; } = new(MarketingDataTaxonomy.Name, nameof(PersonName));
 }
 
-/// <summary>Marks personal information (see <see cref="MarketingTaxonomy.PersonalData"/>).</summary>
-[AttributeUsage(AttributeTargets.Property | AttributeTargets.Field | AttributeTargets.Parameter | AttributeTargets.ReturnValue, AllowMultiple = false)]
-public sealed class PersonalDataAttribute() : DataClassificationAttribute(MarketingTaxonomy.PersonalData);
-
-/// <summary>Marks sensitive personal information (see <see cref="MarketingTaxonomy.SensitiveData"/>).</summary>
-[AttributeUsage(AttributeTargets.Property | AttributeTargets.Field | AttributeTargets.Parameter | AttributeTargets.ReturnValue, AllowMultiple = false)]
-public sealed class SensitiveDataAttribute() : DataClassificationAttribute(MarketingTaxonomy.SensitiveData);
-
-/// <summary>Marks a phone number.</summary>
-[AttributeUsage(AttributeTargets.Property | AttributeTargets.Field | AttributeTargets.Parameter | AttributeTargets.ReturnValue, AllowMultiple = false)]
-public sealed class PhoneDataAttribute() : DataClassificationAttribute(MarketingTaxonomy.Phone);
-
-/// <summary>Marks an email address.</summary>
-[AttributeUsage(AttributeTargets.Property | AttributeTargets.Field | AttributeTargets.Parameter | AttributeTargets.ReturnValue, AllowMultiple = false)]
-public sealed class EmailDataAttribute() : DataClassificationAttribute(MarketingTaxonomy.Email);
-
-/// <summary>Marks a personal name.</summary>
-[AttributeUsage(AttributeTargets.Property | AttributeTargets.Field | AttributeTargets.Parameter | AttributeTargets.ReturnValue, AllowMultiple = false)]
-public sealed class PersonNameDataAttribute() : DataClassificationAttribute(MarketingTaxonomy.PersonName);
-
 /// <summary>
-/// The classification of the Marketing.Sdk model's fields (the model lives in the Abstractions
-/// package, which does not depend on <c>Microsoft.Extensions.Compliance</c>, so its classification is
-/// kept here as data): <c>Type.Property</c> → classification.
+/// Reads the classification of a model property from its <see cref="DataClassificationAttribute"/>
+/// (the Abstractions and Platforms models carry <see cref="PersonalDataAttribute"/>,
+/// <see cref="SensitiveDataAttribute"/> and <see cref="PseudonymousDataAttribute"/>), so a renamed or
+/// new property keeps or gets its classification where it is declared.
 /// </summary>
 public static class ModelClassification
 {
-    /// <summary>Every classified model field.</summary>
-    public static IReadOnlyDictionary<string, DataClassification> Fields { get; } = new Dictionary<string, DataClassification>(StringComparer.Ordinal)
+    /// <summary>The classification of a property, or <see cref="DataClassification.Unknown"/> when it has none.</summary>
+    /// <param name="property">The property.</param>
+    public static DataClassification Of(PropertyInfo property)
     {
-        ["Identity.Value"] = MarketingTaxonomy.PersonalData,
-        ["MarketingEvent.Identities"] = MarketingTaxonomy.PersonalData,
-        ["MarketingEvent.IpAddress"] = MarketingTaxonomy.PersonalData,
-        ["MarketingEvent.Properties"] = MarketingTaxonomy.PersonalData,
-        ["MarketingEvent.Region"] = MarketingTaxonomy.PersonalData,
-        ["MarketingEvent.CustomerId"] = MarketingTaxonomy.Pseudonymous,
-        ["CustomerProfile.Id"] = MarketingTaxonomy.Pseudonymous,
-        ["CustomerProfile.Identities"] = MarketingTaxonomy.PersonalData,
-        ["CustomerProfile.Traits"] = MarketingTaxonomy.PersonalData,
-        ["CustomerProfile.StaticTags"] = MarketingTaxonomy.PersonalData,
-        ["CustomerProfile.DynamicTags"] = MarketingTaxonomy.PersonalData,
-        ["CustomerProfile.Consents"] = MarketingTaxonomy.PersonalData,
-        ["ConsentRecord.CustomerId"] = MarketingTaxonomy.Pseudonymous,
-        ["AuditRecord.Subject"] = MarketingTaxonomy.Pseudonymous,
-    };
+        ArgumentNullException.ThrowIfNull(property);
+        return property.GetCustomAttribute<DataClassificationAttribute>(inherit: true)?.Classification ?? DataClassification.Unknown;
+    }
 
-    /// <summary>The classification of a model field, or <see cref="DataClassification.Unknown"/>.</summary>
+    /// <summary>
+    /// The classification of a public instance property of <paramref name="type"/>, or
+    /// <see cref="DataClassification.Unknown"/> when it has none or there is no such property.
+    /// </summary>
     /// <param name="type">The model type.</param>
-    /// <param name="property">The property name.</param>
-    public static DataClassification Of(Type type, string property)
+    /// <param name="property">The property name (use <c>nameof</c>).</param>
+    public static DataClassification Of([DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] Type type, string property)
     {
         ArgumentNullException.ThrowIfNull(type);
-        return Fields.TryGetValue(type.Name + "." + property, out var c) ? c : DataClassification.Unknown;
+        ArgumentNullException.ThrowIfNull(property);
+        var info = type.GetProperty(property, BindingFlags.Public | BindingFlags.Instance);
+        return info is null ? DataClassification.Unknown : Of(info);
+    }
+
+    /// <summary>Every classified public instance property of <paramref name="type"/>: property name → classification.</summary>
+    /// <param name="type">The model type.</param>
+    public static IReadOnlyDictionary<string, DataClassification> ClassifiedProperties([DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] Type type)
+    {
+        ArgumentNullException.ThrowIfNull(type);
+        var result = new Dictionary<string, DataClassification>(StringComparer.Ordinal);
+        foreach (var p in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        {
+            if (p.GetIndexParameters().Length == 0 && Of(p) is var c && c != DataClassification.Unknown)
+            {
+                result[p.Name] = c;
+            }
+        }
+
+        return result;
     }
 }
 
@@ -98,9 +85,9 @@ public static class MarketingRedactionBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         return builder
-            .SetRedactor<PhoneMaskingRedactor>(MarketingTaxonomy.Phone)
-            .SetRedactor<EmailMaskingRedactor>(MarketingTaxonomy.Email)
-            .SetRedactor<NameMaskingRedactor>(MarketingTaxonomy.PersonName)
-            .SetRedactor<ErasingRedactor>(MarketingTaxonomy.PersonalData, MarketingTaxonomy.SensitiveData);
+            .SetRedactor<PhoneMaskingRedactor>(MaskedDataClassifications.Phone)
+            .SetRedactor<EmailMaskingRedactor>(MaskedDataClassifications.Email)
+            .SetRedactor<NameMaskingRedactor>(MaskedDataClassifications.PersonName)
+            .SetRedactor<ErasingRedactor>(MarketingDataTaxonomy.PersonalData, MarketingDataTaxonomy.SensitiveData);
     }
 }

@@ -5,7 +5,7 @@ namespace Marketing.Sdk.Platforms;
 /// <summary>One person in an audience upload, with the customer information to match on.</summary>
 /// <param name="CustomerId">The customer (the consent gate decides per customer).</param>
 /// <param name="Match">The raw customer information; normalised and hashed per platform before it is sent.</param>
-public sealed record AudienceMember(CustomerId CustomerId, CustomerMatchData Match)
+public sealed record AudienceMember([property: PseudonymousData] CustomerId CustomerId, [property: PersonalData] CustomerMatchData Match)
 {
     /// <summary>Describes the member without personal data.</summary>
     public override string ToString() => $"AudienceMember {{ {Match} }}";

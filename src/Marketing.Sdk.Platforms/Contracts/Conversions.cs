@@ -35,26 +35,37 @@ public sealed record ConversionItem(string ProductId, int Quantity, decimal? Uni
 public sealed record CustomerMatchData
 {
     /// <summary>Email address.</summary>
+    [PersonalData]
     public string? Email { get; init; }
     /// <summary>Phone number including the country code (any common format; E.164 preferred).</summary>
+    [PersonalData]
     public string? Phone { get; init; }
     /// <summary>First name.</summary>
+    [PersonalData]
     public string? FirstName { get; init; }
     /// <summary>Last name.</summary>
+    [PersonalData]
     public string? LastName { get; init; }
     /// <summary>City.</summary>
+    [PersonalData]
     public string? City { get; init; }
     /// <summary>State or province.</summary>
+    [PersonalData]
     public string? State { get; init; }
     /// <summary>Postal code.</summary>
+    [PersonalData]
     public string? Zip { get; init; }
     /// <summary>Country, ISO 3166-1 alpha-2.</summary>
+    [PersonalData]
     public string? Country { get; init; }
     /// <summary>Gender (f/m or a common word for either).</summary>
+    [PersonalData]
     public string? Gender { get; init; }
     /// <summary>Date of birth.</summary>
+    [PersonalData]
     public DateOnly? DateOfBirth { get; init; }
     /// <summary>The shop's own id of the customer (e.g. member id).</summary>
+    [PseudonymousData]
     public string? ExternalId { get; init; }
 
     /// <summary>The present fields with their raw values.</summary>
@@ -124,22 +135,31 @@ public sealed record CustomerMatchData
 public sealed record ClickIdentifiers
 {
     /// <summary>Google click id.</summary>
+    [PersonalData]
     public string? Gclid { get; init; }
     /// <summary>Google app click id (iOS 14+).</summary>
+    [PersonalData]
     public string? Gbraid { get; init; }
     /// <summary>Google web click id (iOS 14+).</summary>
+    [PersonalData]
     public string? Wbraid { get; init; }
     /// <summary>Meta click id cookie (<c>_fbc</c>).</summary>
+    [PersonalData]
     public string? Fbc { get; init; }
     /// <summary>Meta browser id cookie (<c>_fbp</c>).</summary>
+    [PersonalData]
     public string? Fbp { get; init; }
     /// <summary>TikTok click id.</summary>
+    [PersonalData]
     public string? Ttclid { get; init; }
     /// <summary>TikTok browser cookie (<c>_ttp</c>).</summary>
+    [PersonalData]
     public string? Ttp { get; init; }
     /// <summary>The customer's IP address (personal data; sent only where the platform takes it).</summary>
+    [PersonalData]
     public string? ClientIpAddress { get; init; }
     /// <summary>The customer's browser user agent.</summary>
+    [PersonalData]
     public string? UserAgent { get; init; }
 
     /// <summary>Lists which identifiers are present, never their values.</summary>
@@ -164,21 +184,25 @@ public sealed record ConversionRequest
     public required DateTimeOffset OccurredAt { get; init; }
 
     /// <summary>The customer; the consent gate decides per customer before anything is sent.</summary>
+    [PseudonymousData]
     public required CustomerId CustomerId { get; init; }
 
     /// <summary>The conversion value, if any.</summary>
     public Money? Value { get; init; }
 
     /// <summary>The order id (Google's transaction id; also sent to Meta and TikTok), if any.</summary>
+    [PseudonymousData]
     public string? OrderId { get; init; }
 
     /// <summary>The order lines.</summary>
     public IReadOnlyList<ConversionItem> Items { get; init; } = [];
 
     /// <summary>The customer information to match on (hashed per platform before storage).</summary>
+    [PersonalData]
     public CustomerMatchData Customer { get; init; } = new();
 
     /// <summary>Click and browser identifiers.</summary>
+    [PersonalData]
     public ClickIdentifiers Clicks { get; init; } = new();
 
     /// <summary>
@@ -211,18 +235,22 @@ public sealed record PreparedConversion
     /// <summary>When it happened.</summary>
     public required DateTimeOffset OccurredAt { get; init; }
     /// <summary>The customer (for the consent gate at delivery time).</summary>
+    [PseudonymousData]
     public required string CustomerId { get; init; }
     /// <summary>The value amount, if any.</summary>
     public decimal? Value { get; init; }
     /// <summary>The value's ISO 4217 currency, if any.</summary>
     public string? Currency { get; init; }
     /// <summary>The order id, if any.</summary>
+    [PseudonymousData]
     public string? OrderId { get; init; }
     /// <summary>The order lines.</summary>
     public IReadOnlyList<ConversionItem> Items { get; init; } = [];
     /// <summary>Prepared match values by field name (<see cref="MatchField"/> in lower case), hashed where the platform hashes the field.</summary>
+    [PersonalData]
     public IReadOnlyDictionary<string, string> Match { get; init; } = new Dictionary<string, string>();
     /// <summary>Click and browser identifiers.</summary>
+    [PersonalData]
     public ClickIdentifiers Clicks { get; init; } = new();
     /// <summary>Where it happened.</summary>
     public ConversionSource Source { get; init; } = ConversionSource.Website;
