@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Diagnostics.Metrics;
 using Marketing.Sdk;
 using Marketing.Sdk.Lifecycle;
 using Marketing.Sdk.Lifecycle.Journeys;
@@ -7,6 +8,7 @@ using Marketing.Sdk.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -37,7 +39,20 @@ public static class LifecycleMarketingBuilderExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IStateStore, InMemoryStateStore>();
         services.TryAddSingleton<LifecycleStageTracker>();
-        services.TryAddSingleton<JourneyEngine>();
+        services.TryAddSingleton<JourneyStateStore>();
+        services.TryAddSingleton<JourneyActionExecutor>();
+        services.TryAddSingleton<JourneyConditionEvaluator>();
+        services.TryAddSingleton<AnniversaryScanner>();
+        // The engine's parts are internal, so its part-taking constructor is too: the container cannot pick it itself.
+        services.TryAddSingleton(sp => new JourneyEngine(
+            sp.GetRequiredService<IOptions<LifecycleOptions>>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<JourneyStateStore>(),
+            sp.GetRequiredService<JourneyActionExecutor>(),
+            sp.GetRequiredService<JourneyConditionEvaluator>(),
+            sp.GetRequiredService<AnniversaryScanner>(),
+            sp.GetService<IMeterFactory>(),
+            sp.GetService<ILogger<JourneyEngine>>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IMarketingEventListener, LifecycleStageTracker>(sp => sp.GetRequiredService<LifecycleStageTracker>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IMarketingEventListener, JourneyEngine>(sp => sp.GetRequiredService<JourneyEngine>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ISegmentMembershipListener, JourneyEngine>(sp => sp.GetRequiredService<JourneyEngine>()));

@@ -1,5 +1,4 @@
 using Marketing.Sdk.Storage;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace Marketing.Sdk.Lifecycle.Journeys;
@@ -9,7 +8,7 @@ namespace Marketing.Sdk.Lifecycle.Journeys;
 /// action, or derived from the channel). Fails closed: no profile store, no profile or no purpose
 /// means no message.
 /// </summary>
-internal sealed class ConsentSummaryGate(IServiceProvider services, IOptions<LifecycleOptions> options) : IJourneyActionGate
+internal sealed class ConsentSummaryGate(IOptions<LifecycleOptions> options, IProfileStore? profiles = null) : IJourneyActionGate
 {
     public async ValueTask<GateDecision> EvaluateAsync(JourneyActionRequest request, CancellationToken cancellationToken = default)
     {
@@ -21,7 +20,6 @@ internal sealed class ConsentSummaryGate(IServiceProvider services, IOptions<Lif
         {
             return GateDecision.Veto("the channel has no consent purpose; set JourneyAction.Purpose");
         }
-        var profiles = services.GetService<IProfileStore>();
         var profile = profiles is null ? null : await profiles.GetAsync(request.CustomerId, cancellationToken).ConfigureAwait(false);
         if (profile is null)
         {
@@ -54,7 +52,7 @@ internal sealed class ConsentSummaryGate(IServiceProvider services, IOptions<Lif
 }
 
 /// <summary>Defers messages that fall into the quiet hours of the customer's time zone to the end of the quiet hours.</summary>
-internal sealed class QuietHoursGate(IServiceProvider services, IOptions<LifecycleOptions> options) : IJourneyActionGate
+internal sealed class QuietHoursGate(IOptions<LifecycleOptions> options, IProfileStore? profiles = null) : IJourneyActionGate
 {
     public async ValueTask<GateDecision> EvaluateAsync(JourneyActionRequest request, CancellationToken cancellationToken = default)
     {
@@ -63,7 +61,6 @@ internal sealed class QuietHoursGate(IServiceProvider services, IOptions<Lifecyc
         {
             return GateDecision.Allow;
         }
-        var profiles = services.GetService<IProfileStore>();
         var profile = profiles is null ? null : await profiles.GetAsync(request.CustomerId, cancellationToken).ConfigureAwait(false);
         var zone = ZoneOf(profile, o);
         var local = TimeZoneInfo.ConvertTime(request.RequestedAt, zone);

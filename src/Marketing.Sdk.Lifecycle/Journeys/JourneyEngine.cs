@@ -4,7 +4,6 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Marketing.Sdk.Diagnostics;
 using Marketing.Sdk.Storage;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -51,38 +50,59 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
     internal const string ScanScope = "journey.scan";
     internal const string DueScope = "journey.due";
     internal const string MetaScope = "journey.meta";
-    private const string DueIndexMarker = "due-index-v1";
     private const int MaxStepsPerAdvance = 256;
-    private static readonly TimeSpan AnniversaryScanInterval = TimeSpan.FromHours(1);
 
     private readonly IStateStore _store;
     private readonly JourneyOptions _options;
     private readonly TimeProvider _time;
-    private readonly IServiceProvider _services;
+    private readonly JourneyStateStore _state;
+    private readonly JourneyActionExecutor _executor;
+    private readonly JourneyConditionEvaluator _conditions;
+    private readonly AnniversaryScanner _anniversaries;
     private readonly ILogger _logger;
     private readonly KeyedLock _locks = new();
     private readonly Counter<long> _enrollments;
-    private readonly Counter<long> _actions;
-    private bool _dueIndexReady;
 
-    /// <summary>Creates the engine (normally resolved from DI).</summary>
+    /// <summary>Creates the engine without a container (the DI registration builds it from the same parts).</summary>
     /// <param name="store">Where enrollments, ledgers and watches are kept.</param>
     /// <param name="options">The journeys and execution rules.</param>
     /// <param name="timeProvider">The clock.</param>
-    /// <param name="services">Resolves handlers, gates and the optional profile store.</param>
+    /// <param name="gates">The gates every action must pass, asked in this order (the DI registration adds the built-in consent and quiet-hours gates).</param>
+    /// <param name="handlers">The action handlers; the first that can handle an action performs it.</param>
+    /// <param name="profiles">The profile store for profile conditions and anniversaries; none when <see langword="null"/>.</param>
     /// <param name="meterFactory">Creates the <c>Marketing.Sdk.Lifecycle</c> meter; a shared meter when <see langword="null"/>.</param>
     /// <param name="logger">The logger; none when <see langword="null"/>.</param>
-    public JourneyEngine(IStateStore store, IOptions<LifecycleOptions> options, TimeProvider timeProvider, IServiceProvider services, IMeterFactory? meterFactory = null, ILogger<JourneyEngine>? logger = null)
+    public JourneyEngine(IStateStore store, IOptions<LifecycleOptions> options, TimeProvider timeProvider, IEnumerable<IJourneyActionGate> gates, IEnumerable<IJourneyActionHandler> handlers, IProfileStore? profiles = null, IMeterFactory? meterFactory = null, ILogger<JourneyEngine>? logger = null)
+        : this(
+            options,
+            timeProvider,
+            new JourneyStateStore(store),
+            new JourneyActionExecutor(store, options, timeProvider, gates, handlers, meterFactory, logger),
+            new JourneyConditionEvaluator(profiles),
+            new AnniversaryScanner(store, options, profiles),
+            meterFactory,
+            logger)
+    {
+    }
+
+    /// <summary>Creates the engine from its parts (the DI registration).</summary>
+    internal JourneyEngine(IOptions<LifecycleOptions> options, TimeProvider timeProvider, JourneyStateStore state, JourneyActionExecutor executor, JourneyConditionEvaluator conditions, AnniversaryScanner anniversaries, IMeterFactory? meterFactory = null, ILogger<JourneyEngine>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        _store = store;
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(executor);
+        ArgumentNullException.ThrowIfNull(conditions);
+        ArgumentNullException.ThrowIfNull(anniversaries);
+        _state = state;
+        _store = state.Store;
         _options = options.Value.Journeys;
         _time = timeProvider;
-        _services = services;
+        _executor = executor;
+        _conditions = conditions;
+        _anniversaries = anniversaries;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
-        var meter = LifecycleTelemetry.CreateMeter(meterFactory);
-        _enrollments = meter.CreateCounter<long>("marketing.lifecycle.journey_enrollments", description: "Customers enrolled in journeys.");
-        _actions = meter.CreateCounter<long>("marketing.lifecycle.journey_actions", description: "Journey actions by outcome.");
+        _enrollments = LifecycleTelemetry.CreateMeter(meterFactory).CreateCounter<long>("marketing.lifecycle.journey_enrollments", description: "Customers enrolled in journeys.");
     }
 
     /// <summary>The configured journeys.</summary>
@@ -158,20 +178,7 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
     internal async ValueTask<int> RunDueCoreAsync(ICollection<(CustomerId CustomerId, string JourneyId)>? advanced, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
-        await EnsureDueIndexAsync(cancellationToken).ConfigureAwait(false);
-        var limit = now.UtcTicks.ToString("D19", CultureInfo.InvariantCulture);
-        var entries = new List<(string Key, DueEntry Entry)>();
-        await foreach (var entry in _store.StreamAsync(DueScope, null, cancellationToken).ConfigureAwait(false))
-        {
-            if (string.CompareOrdinal(entry.Key, 0, limit, 0, limit.Length) > 0)
-            {
-                break; // Keys are in due order: everything after this is later.
-            }
-            if (JsonSerializer.Deserialize(entry.Value, LifecycleJsonContext.Default.DueEntry) is { } due)
-            {
-                entries.Add((entry.Key, due));
-            }
-        }
+        var entries = await _state.ReadDueAsync(now, cancellationToken).ConfigureAwait(false);
         var worked = 0;
         foreach (var (indexKey, w) in entries.Where(e => e.Entry.Kind == DueKind.Watch))
         {
@@ -181,7 +188,7 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
                 var still = current is null ? null : JsonSerializer.Deserialize(current.Value, LifecycleJsonContext.Default.InactivityWatch);
                 if (still is null || still.DueAt != w.DueAt || Find(w.JourneyId) is not { } journey)
                 {
-                    await _store.DeleteAsync(DueScope, indexKey, cancellationToken).ConfigureAwait(false); // Stale: moved or gone.
+                    await _state.DeleteDueAsync(indexKey, cancellationToken).ConfigureAwait(false); // Stale: moved or gone.
                     continue;
                 }
                 await DeleteWatchAsync(current!, cancellationToken).ConfigureAwait(false);
@@ -206,7 +213,7 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
                 if (DueOf(current) != e.DueAt)
                 {
                     // Stale (advanced, exited or moved since it was indexed): its current due time has its own entry.
-                    await _store.DeleteAsync(DueScope, indexKey, cancellationToken).ConfigureAwait(false);
+                    await _state.DeleteDueAsync(indexKey, cancellationToken).ConfigureAwait(false);
                     continue;
                 }
                 if (Find(e.JourneyId) is not { } journey)
@@ -373,16 +380,6 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
         }
     }
 
-    private async ValueTask<List<StateEntry>> CollectAsync(string scope, string prefix, CancellationToken cancellationToken)
-    {
-        var list = new List<StateEntry>();
-        await foreach (var entry in _store.StreamAsync(scope, prefix, cancellationToken).ConfigureAwait(false))
-        {
-            list.Add(entry);
-        }
-        return list;
-    }
-
     /// <inheritdoc />
     public void Dispose() => _locks.Dispose();
 
@@ -513,14 +510,14 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
                 }
                 case BranchStep branch:
                 {
-                    var holds = await EvaluateAsync(branch.Condition, enrollment, cancellationToken).ConfigureAwait(false);
+                    var holds = await _conditions.EvaluateAsync(branch.Condition, enrollment, cancellationToken).ConfigureAwait(false);
                     var target = holds ? journey.IndexOf(branch.ThenGoTo) : branch.ElseGoTo is { } label ? journey.IndexOf(label) : next;
                     enrollment = enrollment with { StepIndex = target };
                     break;
                 }
                 case ActionStep action:
                 {
-                    var (retryAt, failed) = await ExecuteAsync(journey, enrollment, action.Action, now, cancellationToken).ConfigureAwait(false);
+                    var (retryAt, failed) = await _executor.ExecuteAsync(journey, enrollment, action.Action, now, cancellationToken).ConfigureAwait(false);
                     if (retryAt is { } at)
                     {
                         var from = at > enrollment.StepStartedAt ? at : enrollment.StepStartedAt;
@@ -541,315 +538,49 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
         throw new LifecycleException($"Journey '{journey.Id}' ran {MaxStepsPerAdvance} steps without waiting; its branches form a loop.");
     }
 
-    /// <summary>Performs an action once; returns when to retry if it must wait (deferred, or a failed attempt), else no time.</summary>
-    private async ValueTask<(DateTimeOffset? RetryAt, bool Failed)> ExecuteAsync(JourneyDefinition journey, JourneyEnrollment enrollment, JourneyAction action, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        var customer = enrollment.CustomerId;
-        var idempotencyKey = string.Create(CultureInfo.InvariantCulture, $"{enrollment.ActionKeyStem ?? StemOf(enrollment)}:{enrollment.StepIndex}");
-        var ledgerKey = customer.Value + "|" + idempotencyKey;
-        if (await _store.GetAsync(ActionScope, ledgerKey, cancellationToken).ConfigureAwait(false) is not null)
-        {
-            return (null, false); // Already done (this is a resumed run): never perform it twice.
-        }
-        var request = new JourneyActionRequest(idempotencyKey, journey.Id, enrollment.StepIndex, customer, action, now, enrollment.Attempts + 1);
-        foreach (var gate in _services.GetServices<IJourneyActionGate>())
-        {
-            var decision = await gate.EvaluateAsync(request, cancellationToken).ConfigureAwait(false);
-            if (decision.Verdict == GateVerdict.Defer && decision.RetryAt is { } until && until > now)
-            {
-                LogDeferred(_logger, journey.Id, customer, decision.Reason ?? "deferred", until);
-                return (until, false);
-            }
-            if (decision.Verdict == GateVerdict.Veto)
-            {
-                await RecordAsync(request, JourneyActionStatus.Vetoed, decision.Reason, cancellationToken).ConfigureAwait(false);
-                return (null, false);
-            }
-        }
-        if (action.Channel is { } channel && !await TryReserveContactAsync(customer, channel, idempotencyKey, now, cancellationToken).ConfigureAwait(false))
-        {
-            await RecordAsync(request, JourneyActionStatus.Capped, "frequency cap reached", cancellationToken).ConfigureAwait(false);
-            return (null, false);
-        }
-        var handler = _services.GetServices<IJourneyActionHandler>().FirstOrDefault(h => h.CanHandle(action));
-        if (handler is null)
-        {
-            await RecordAsync(request, JourneyActionStatus.NoHandler, "no handler for kind " + action.Kind, cancellationToken).ConfigureAwait(false);
-            return (null, false);
-        }
-        try
-        {
-            await handler.ExecuteAsync(request, cancellationToken).ConfigureAwait(false);
-        }
-#pragma warning disable CA1031 // A failing handler must not stop the engine: the attempt is retried or recorded as failed.
-        catch (Exception ex) when (ex is not OperationCanceledException)
-#pragma warning restore CA1031
-        {
-            // Handlers are host code (email/SMS providers put the recipient in their messages): log
-            // the exception's code, and its redacted form (types and frames, no message) at Debug.
-            var code = RedactedException.Code(ex);
-            LogActionFailed(_logger, journey.Id, customer, request.Attempt, code);
-            if (_logger.IsEnabled(LogLevel.Debug))
-            {
-                var redacted = RedactedException.From(ex);
-                LogActionFailedDetail(_logger, redacted, journey.Id, request.Attempt);
-            }
-            if (request.Attempt < _options.MaxAttempts)
-            {
-                return (now + _options.RetryDelay, true);
-            }
-            await RecordAsync(request, JourneyActionStatus.Failed, "handler failed " + request.Attempt + " times", cancellationToken).ConfigureAwait(false);
-            return (null, false);
-        }
-        await RecordAsync(request, JourneyActionStatus.Executed, null, cancellationToken).ConfigureAwait(false);
-        return (null, false);
-    }
-
-    private async ValueTask RecordAsync(JourneyActionRequest request, JourneyActionStatus status, string? reason, CancellationToken cancellationToken)
-    {
-        var record = new JourneyActionRecord(request.IdempotencyKey, request.JourneyId, request.StepIndex, request.CustomerId, request.Action.Kind, request.Action.Channel, status, reason, Now, request.Attempt);
-        await _store.SaveAsync(ActionScope, request.CustomerId.Value + "|" + request.IdempotencyKey, JsonSerializer.Serialize(record, LifecycleJsonContext.Default.JourneyActionRecord), 0, cancellationToken).ConfigureAwait(false);
-        _actions.Add(1, new KeyValuePair<string, object?>("journey", request.JourneyId), new KeyValuePair<string, object?>("status", status.ToString()));
-        LogAction(_logger, request.JourneyId, request.CustomerId, request.Action.Kind, status);
-    }
-
-    /// <summary>Checks the caps and reserves a slot atomically (optimistic concurrency on the customer's contact ledger).</summary>
-    private async ValueTask<bool> TryReserveContactAsync(CustomerId customer, Channel channel, string idempotencyKey, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        var channelCap = _options.ChannelCaps.TryGetValue(channel, out var c) ? c : _options.DefaultChannelCap;
-        var customerCap = _options.CustomerCap;
-        var longest = TimeSpan.FromTicks(Math.Max(channelCap?.Window.Ticks ?? 0, customerCap?.Window.Ticks ?? 0));
-        var key = customer.Value + "|";
-        for (var attempt = 0; ; attempt++)
-        {
-            var entry = await _store.GetAsync(ContactScope, key, cancellationToken).ConfigureAwait(false);
-            var ledger = entry is null ? new ContactLedger([]) : JsonSerializer.Deserialize(entry.Value, LifecycleJsonContext.Default.ContactLedger) ?? new ContactLedger([]);
-            if (ledger.Entries.Any(e => e.IdempotencyKey == idempotencyKey))
-            {
-                return true; // Reserved by an earlier attempt of this very action.
-            }
-            bool Full(FrequencyCap? cap, Func<ContactEntry, bool> counts) =>
-                cap is not null && ledger.Entries.Count(e => counts(e) && e.At > now - cap.Window) >= cap.MaxMessages;
-            if (Full(channelCap, e => e.Channel == channel) || Full(customerCap, _ => true))
-            {
-                return false;
-            }
-            var kept = ledger.Entries.Where(e => e.At > now - longest).Append(new ContactEntry(idempotencyKey, channel, now)).ToList();
-            try
-            {
-                await _store.SaveAsync(ContactScope, key, JsonSerializer.Serialize(new ContactLedger(kept), LifecycleJsonContext.Default.ContactLedger), entry?.Version ?? 0, cancellationToken).ConfigureAwait(false);
-                return true;
-            }
-            catch (ConcurrencyConflictException) when (attempt < 10)
-            {
-                // Another instance sent to this customer meanwhile: re-read and re-check.
-            }
-        }
-    }
-
-    private async ValueTask<bool> EvaluateAsync(JourneyCondition condition, JourneyEnrollment enrollment, CancellationToken cancellationToken)
-    {
-        switch (condition)
-        {
-            case EventSinceEntryCondition e:
-                return enrollment.SeenEvents.Contains(e.EventType);
-            case HasTagCondition t:
-            {
-                var profile = await GetProfileAsync(enrollment.CustomerId, cancellationToken).ConfigureAwait(false);
-                return profile is not null && (profile.StaticTags.Contains(t.Tag) || profile.DynamicTags.Contains(t.Tag));
-            }
-            case TraitEqualsCondition t:
-            {
-                var profile = await GetProfileAsync(enrollment.CustomerId, cancellationToken).ConfigureAwait(false);
-                return profile is not null && profile.Trait(t.Trait) == t.Value;
-            }
-            default:
-                throw new LifecycleException("Unknown journey condition type.");
-        }
-    }
-
     private async ValueTask<int> ScanAnniversariesAsync(JourneyDefinition journey, AnniversaryTrigger trigger, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var profiles = _services.GetService<IProfileStore>();
-        if (profiles is null)
-        {
-            return 0;
-        }
-        var scan = await _store.GetAsync(ScanScope, journey.Id, cancellationToken).ConfigureAwait(false);
-        if (scan is not null && JsonSerializer.Deserialize(scan.Value, LifecycleJsonContext.Default.DateTimeOffset) is var last && now - last < AnniversaryScanInterval)
-        {
-            return 0;
-        }
         var enrolled = 0;
-        await foreach (var profile in profiles.StreamAsync(cancellationToken).ConfigureAwait(false))
+        await foreach (var customer in _anniversaries.DueAsync(journey, trigger, now, cancellationToken).ConfigureAwait(false))
         {
-            if (!TryParseMonthDay(profile.Trait(trigger.Trait).AsString(), out var month, out var day))
+            using (await _locks.AcquireAsync(customer.Value, cancellationToken).ConfigureAwait(false))
             {
-                continue;
-            }
-            var zone = QuietHoursGate.ZoneOf(profile, _options);
-            var local = TimeZoneInfo.ConvertTime(now, zone);
-            if (month == 2 && day == 29 && !DateTime.IsLeapYear(local.Year))
-            {
-                day = 28;
-            }
-            if (local.Month != month || local.Day != day || TimeOnly.FromTimeSpan(local.TimeOfDay) < trigger.LocalTime)
-            {
-                continue;
-            }
-            using (await _locks.AcquireAsync(profile.Id.Value, cancellationToken).ConfigureAwait(false))
-            {
-                var (previous, _) = await LoadAsync(profile.Id, journey.Id, cancellationToken).ConfigureAwait(false);
+                var (previous, _) = await LoadAsync(customer, journey.Id, cancellationToken).ConfigureAwait(false);
                 if (previous is not null && now - previous.EnteredAt < TimeSpan.FromDays(300))
                 {
                     continue; // Already celebrated this year.
                 }
-                if (await TryEnrollAsync(journey, profile.Id, now, now, cancellationToken).ConfigureAwait(false))
+                if (await TryEnrollAsync(journey, customer, now, now, cancellationToken).ConfigureAwait(false))
                 {
                     enrolled++;
                 }
             }
         }
-        await _store.SaveAsync(ScanScope, journey.Id, JsonSerializer.Serialize(now, LifecycleJsonContext.Default.DateTimeOffset), scan?.Version ?? 0, cancellationToken).ConfigureAwait(false);
         return enrolled;
     }
 
-    internal static bool TryParseMonthDay(string? text, out int month, out int day)
-    {
-        month = day = 0;
-        if (string.IsNullOrEmpty(text))
-        {
-            return false;
-        }
-        if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
-        {
-            (month, day) = (date.Month, date.Day);
-            return true;
-        }
-        if (DateOnly.TryParseExact("2000-" + text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out date))
-        {
-            (month, day) = (date.Month, date.Day);
-            return true;
-        }
-        return false;
-    }
+    private ValueTask<(JourneyEnrollment? Enrollment, long Version)> LoadAsync(CustomerId customer, string journeyId, CancellationToken cancellationToken) =>
+        _state.LoadAsync(customer, journeyId, cancellationToken);
 
-    private ValueTask<CustomerProfile?> GetProfileAsync(CustomerId customer, CancellationToken cancellationToken) =>
-        _services.GetService<IProfileStore>() is { } profiles ? profiles.GetAsync(customer, cancellationToken) : ValueTask.FromResult<CustomerProfile?>(null);
+    private ValueTask<long> SaveAsync(JourneyEnrollment enrollment, JourneyEnrollment? stored, long version, CancellationToken cancellationToken) =>
+        _state.SaveAsync(enrollment, stored, version, cancellationToken);
 
-    private async ValueTask<(JourneyEnrollment? Enrollment, long Version)> LoadAsync(CustomerId customer, string journeyId, CancellationToken cancellationToken)
-    {
-        var entry = await _store.GetAsync(EnrollmentScope, Key(customer, journeyId), cancellationToken).ConfigureAwait(false);
-        return entry is null ? (null, 0) : (JsonSerializer.Deserialize(entry.Value, LifecycleJsonContext.Default.JourneyEnrollment), entry.Version);
-    }
+    private static DateTimeOffset? DueOf(JourneyEnrollment? e) => JourneyStateStore.DueOf(e);
 
-    /// <summary>
-    /// Saves an enrollment and keeps the due index in step: the new index entry is written before the
-    /// document (a crash leaves at most a stale entry, which a run drops; never a missing one), the
-    /// entry of the <paramref name="stored"/> version is removed after it.
-    /// </summary>
-    private async ValueTask<long> SaveAsync(JourneyEnrollment enrollment, JourneyEnrollment? stored, long version, CancellationToken cancellationToken)
-    {
-        var oldDue = DueOf(stored);
-        var newDue = DueOf(enrollment);
-        if (newDue is { } n && n != oldDue)
-        {
-            await AddDueAsync(new DueEntry(DueKind.Enrollment, enrollment.CustomerId, enrollment.JourneyId, n), cancellationToken).ConfigureAwait(false);
-        }
-        var saved = await _store.SaveAsync(EnrollmentScope, Key(enrollment.CustomerId, enrollment.JourneyId), JsonSerializer.Serialize(enrollment, LifecycleJsonContext.Default.JourneyEnrollment), version, cancellationToken).ConfigureAwait(false);
-        if (oldDue is { } o && o != newDue)
-        {
-            await _store.DeleteAsync(DueScope, DueKey(new DueEntry(DueKind.Enrollment, stored!.CustomerId, stored.JourneyId, o)), cancellationToken).ConfigureAwait(false);
-        }
-        return saved;
-    }
+    private ValueTask DeleteEnrollmentAsync(JourneyEnrollment enrollment, CancellationToken cancellationToken) =>
+        _state.DeleteEnrollmentAsync(enrollment, cancellationToken);
 
-    private static DateTimeOffset? DueOf(JourneyEnrollment? e) => e is { Status: EnrollmentStatus.Active, DueAt: { } due } ? due : null;
+    private ValueTask SaveWatchAsync(InactivityWatch watch, InactivityWatch? stored, long version, CancellationToken cancellationToken) =>
+        _state.SaveWatchAsync(watch, stored, version, cancellationToken);
 
-    private async ValueTask DeleteEnrollmentAsync(JourneyEnrollment enrollment, CancellationToken cancellationToken)
-    {
-        await _store.DeleteAsync(EnrollmentScope, Key(enrollment.CustomerId, enrollment.JourneyId), cancellationToken).ConfigureAwait(false);
-        if (DueOf(enrollment) is { } due)
-        {
-            await _store.DeleteAsync(DueScope, DueKey(new DueEntry(DueKind.Enrollment, enrollment.CustomerId, enrollment.JourneyId, due)), cancellationToken).ConfigureAwait(false);
-        }
-    }
+    private ValueTask DeleteWatchAsync(StateEntry entry, CancellationToken cancellationToken) =>
+        _state.DeleteWatchAsync(entry, cancellationToken);
 
-    private async ValueTask SaveWatchAsync(InactivityWatch watch, InactivityWatch? stored, long version, CancellationToken cancellationToken)
-    {
-        if (watch.DueAt != stored?.DueAt)
-        {
-            await AddDueAsync(new DueEntry(DueKind.Watch, watch.CustomerId, watch.JourneyId, watch.DueAt), cancellationToken).ConfigureAwait(false);
-        }
-        await _store.SaveAsync(WatchScope, Key(watch.CustomerId, watch.JourneyId), JsonSerializer.Serialize(watch, LifecycleJsonContext.Default.InactivityWatch), version, cancellationToken).ConfigureAwait(false);
-        if (stored is not null && stored.DueAt != watch.DueAt)
-        {
-            await _store.DeleteAsync(DueScope, DueKey(new DueEntry(DueKind.Watch, stored.CustomerId, stored.JourneyId, stored.DueAt)), cancellationToken).ConfigureAwait(false);
-        }
-    }
+    private ValueTask<List<StateEntry>> CollectAsync(string scope, string prefix, CancellationToken cancellationToken) =>
+        _state.CollectAsync(scope, prefix, cancellationToken);
 
-    private async ValueTask DeleteWatchAsync(StateEntry entry, CancellationToken cancellationToken)
-    {
-        await _store.DeleteAsync(WatchScope, entry.Key, cancellationToken).ConfigureAwait(false);
-        if (JsonSerializer.Deserialize(entry.Value, LifecycleJsonContext.Default.InactivityWatch) is { } watch)
-        {
-            await _store.DeleteAsync(DueScope, DueKey(new DueEntry(DueKind.Watch, watch.CustomerId, watch.JourneyId, watch.DueAt)), cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>
-    /// The due index key: the due instant as 19-digit UTC ticks first, so the scope's key order is due
-    /// order and a run reads the index only up to now.
-    /// </summary>
-    internal static string DueKey(DueEntry e) =>
-        string.Create(CultureInfo.InvariantCulture, $"{e.DueAt.UtcTicks:D19}|{(e.Kind == DueKind.Watch ? 'w' : 'e')}|{e.CustomerId.Value}|{e.JourneyId}");
-
-    private async ValueTask AddDueAsync(DueEntry entry, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await _store.SaveAsync(DueScope, DueKey(entry), JsonSerializer.Serialize(entry, LifecycleJsonContext.Default.DueEntry), 0, cancellationToken).ConfigureAwait(false);
-        }
-        catch (ConcurrencyConflictException)
-        {
-            // The same entry is already indexed.
-        }
-    }
-
-    /// <summary>Indexes enrollments and watches stored before the due index existed (once per store).</summary>
-    private async ValueTask EnsureDueIndexAsync(CancellationToken cancellationToken)
-    {
-        if (_dueIndexReady)
-        {
-            return;
-        }
-        if (await _store.GetAsync(MetaScope, DueIndexMarker, cancellationToken).ConfigureAwait(false) is null)
-        {
-            await foreach (var entry in _store.StreamAsync(EnrollmentScope, null, cancellationToken).ConfigureAwait(false))
-            {
-                if (JsonSerializer.Deserialize(entry.Value, LifecycleJsonContext.Default.JourneyEnrollment) is { } e && DueOf(e) is { } due)
-                {
-                    await AddDueAsync(new DueEntry(DueKind.Enrollment, e.CustomerId, e.JourneyId, due), cancellationToken).ConfigureAwait(false);
-                }
-            }
-            await foreach (var entry in _store.StreamAsync(WatchScope, null, cancellationToken).ConfigureAwait(false))
-            {
-                if (JsonSerializer.Deserialize(entry.Value, LifecycleJsonContext.Default.InactivityWatch) is { } w)
-                {
-                    await AddDueAsync(new DueEntry(DueKind.Watch, w.CustomerId, w.JourneyId, w.DueAt), cancellationToken).ConfigureAwait(false);
-                }
-            }
-            try
-            {
-                await _store.SaveAsync(MetaScope, DueIndexMarker, "1", 0, cancellationToken).ConfigureAwait(false);
-            }
-            catch (ConcurrencyConflictException)
-            {
-                // Another instance finished the same backfill.
-            }
-        }
-        _dueIndexReady = true;
-    }
+    /// <summary>The due index key (see <see cref="JourneyStateStore.DueKey"/>).</summary>
+    internal static string DueKey(DueEntry e) => JourneyStateStore.DueKey(e);
 
     private JourneyDefinition? Find(string journeyId) => Journeys.FirstOrDefault(j => j.Id == journeyId);
 
@@ -857,9 +588,9 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
 
     private DateTimeOffset Clamp(DateTimeOffset at) => at > Now ? Now : at;
 
-    private static string Key(CustomerId customer, string journeyId) => customer.Value + "|" + journeyId;
+    private static string Key(CustomerId customer, string journeyId) => JourneyStateStore.Key(customer, journeyId);
 
-    private static string StemOf(JourneyEnrollment e) => string.Create(CultureInfo.InvariantCulture, $"{e.JourneyId}:{e.CustomerId.Value}:{e.Sequence}");
+    private static string StemOf(JourneyEnrollment e) => JourneyStateStore.StemOf(e);
 
     [LoggerMessage(EventId = 3106, Level = LogLevel.Information, Message = "Journey state of customer {Merged} merged into {Survivor}.")]
     private static partial void LogMerged(ILogger logger, CustomerId merged, CustomerId survivor);
@@ -869,16 +600,4 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
 
     [LoggerMessage(EventId = 3102, Level = LogLevel.Information, Message = "Customer {CustomerId} left journey {JourneyId} on an exit event.")]
     private static partial void LogExited(ILogger logger, string journeyId, CustomerId customerId);
-
-    [LoggerMessage(EventId = 3103, Level = LogLevel.Information, Message = "Journey {JourneyId} action {Kind} for customer {CustomerId}: {Status}.")]
-    private static partial void LogAction(ILogger logger, string journeyId, CustomerId customerId, string kind, JourneyActionStatus status);
-
-    [LoggerMessage(EventId = 3104, Level = LogLevel.Debug, Message = "Journey {JourneyId} action for customer {CustomerId} deferred until {Until} ({Reason}).")]
-    private static partial void LogDeferred(ILogger logger, string journeyId, CustomerId customerId, string reason, DateTimeOffset until);
-
-    [LoggerMessage(EventId = 3105, Level = LogLevel.Warning, Message = "Journey {JourneyId} action for customer {CustomerId} failed on attempt {Attempt} ({ErrorCode}).")]
-    private static partial void LogActionFailed(ILogger logger, string journeyId, CustomerId customerId, int attempt, string errorCode);
-
-    [LoggerMessage(EventId = 3107, Level = LogLevel.Debug, Message = "Journey {JourneyId} action failure on attempt {Attempt}, redacted")]
-    private static partial void LogActionFailedDetail(ILogger logger, Exception exception, string journeyId, int attempt);
 }
