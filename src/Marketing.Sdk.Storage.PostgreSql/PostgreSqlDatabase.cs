@@ -344,6 +344,8 @@ internal sealed class PostgreSqlDatabase : RelationalDatabase, IStorageMigrator,
         }
     }
 
+    public int LatestVersion => PostgreSqlSchema.Migrations[^1].Version;
+
     public async ValueTask<int> GetVersionAsync(CancellationToken cancellationToken = default)
     {
         using var call = this.Call("schema", "get_version");

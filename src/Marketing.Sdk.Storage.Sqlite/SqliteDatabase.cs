@@ -193,6 +193,8 @@ internal sealed class SqliteDatabase : RelationalDatabase, IStorageMigrator, IDi
         }
     }
 
+    public int LatestVersion => SqliteSchema.Migrations[^1].Version;
+
     public async ValueTask<int> GetVersionAsync(CancellationToken cancellationToken = default)
     {
         using var call = this.Call("schema", "get_version");
