@@ -148,7 +148,7 @@ internal static class TrackingRequestMapper
         {
             throw new MarketingValidationException(field + ".amount", ValidationReason.OutOfRange, "Amounts are at most 1 000 000 000 000 in magnitude.");
         }
-        var currency = Text(money.Currency, field + ".currency", 3, required: true)!;
+        var currency = Text(money.Currency, field + ".currency", 8, required: true)!;
         return Domain(() => new Money(amount, currency), field);
     }
 
