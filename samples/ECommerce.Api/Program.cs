@@ -59,16 +59,34 @@ builder.Services.AddMarketingSdk(m =>
             .Wait(TimeSpan.FromHours(1)).IssueCoupon("CART10")))
         .AddRecommendations()
         .AddCompliance();
-    if (emulators is not null)
+    // Conversions go to the platforms configured under Marketing:Meta, Marketing:Google and Marketing:TikTok,
+    // or to the emulators in Development.
+    var meta = configuration.GetSection("Marketing:Meta");
+    var google = configuration.GetSection("Marketing:Google");
+    var tiktok = configuration.GetSection("Marketing:TikTok");
+    if (emulators is not null || meta.Exists() || google.Exists() || tiktok.Exists())
     {
-        m.AddPlatforms(o => configuration.GetSection("Marketing:Platforms").Bind(o))
-            .AddMetaPlatform(o =>
+        m.AddPlatforms(o => configuration.GetSection("Marketing:Platforms").Bind(o));
+    }
+    if (emulators is not null || meta.Exists())
+    {
+        m.AddMetaPlatform(o =>
+        {
+            meta.Bind(o);
+            if (emulators is not null)
             {
                 o.BaseAddress = emulators.Meta.BaseAddress;
                 o.AccessToken = DemoEmulators.MetaToken;
                 o.PixelId = DemoEmulators.MetaPixel;
-            })
-            .AddGooglePlatform(o =>
+            }
+        });
+    }
+    if (emulators is not null || google.Exists())
+    {
+        m.AddGooglePlatform(o =>
+        {
+            google.Bind(o);
+            if (emulators is not null)
             {
                 o.BaseAddress = emulators.Google.BaseAddress;
                 o.TokenEndpoint = emulators.Google.TokenEndpoint;
@@ -77,14 +95,22 @@ builder.Services.AddMarketingSdk(m =>
                 o.RefreshToken = emulators.Google.RefreshToken;
                 o.OperatingAccountId = DemoEmulators.GoogleAccount;
                 o.ConversionActions["purchase"] = DemoEmulators.GooglePurchaseAction;
-            })
-            .AddTikTokPlatform(o =>
+            }
+        });
+    }
+    if (emulators is not null || tiktok.Exists())
+    {
+        m.AddTikTokPlatform(o =>
+        {
+            tiktok.Bind(o);
+            if (emulators is not null)
             {
                 o.BaseAddress = emulators.TikTok.BaseAddress;
                 o.AccessToken = DemoEmulators.TikTokToken;
                 o.AdvertiserId = DemoEmulators.TikTokAdvertiser;
                 o.PixelCode = DemoEmulators.TikTokPixel;
-            });
+            }
+        });
     }
 });
 // The shop vouches for who the caller is (member id, account email and phone); the body can only add anonymous ids.
