@@ -60,7 +60,7 @@ public sealed class BadInputTests(ShopFactory shop) : IClassFixture<ShopFactory>
         { "no identity at all", Event().Replace("{\"kind\": \"CookieId\", \"value\": \"" + CanaryCookie + "\"}", "", StringComparison.Ordinal), 400, "anonymousIds", "Missing" },
         { "null properties", Event(", \"properties\": null"), 400, "properties", "NullNotAllowed" },
         { "null property value", Event(", \"properties\": {\"x\": null}"), 400, "properties.x", "NullNotAllowed" },
-        { "NaN property", Event(", \"properties\": {\"x\": NaN}"), 400, "properties.x", "InvalidJson" },
+        { "NaN property", Event(", \"properties\": {\"x\": NaN}"), 400, "properties", "InvalidJson" },
         { "huge number property", Event(", \"properties\": {\"x\": 1e400}"), 400, "properties.x", "OutOfRange" },
         { "object property", Event(", \"properties\": {\"x\": {\"y\": 1}}"), 400, "properties.x", "InvalidFormat" },
         { "101 properties", Event(", \"properties\": {" + string.Join(", ", Enumerable.Range(0, 101).Select(i => $"\"p{i}\": {i}")) + "}"), 400, "properties", "TooLarge" },
@@ -101,7 +101,7 @@ public sealed class BadInputTests(ShopFactory shop) : IClassFixture<ShopFactory>
         using var client = shop.Client();
         using var response = await client.PostAsync("/marketing/events", new StringContent(Event(), Encoding.UTF8, "text/plain"));
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
-        Assert.Equal("Content-Type", (await response.ReadJsonAsync()).GetProperty("field").GetString());
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
     }
 
     [Fact]

@@ -42,9 +42,9 @@ internal static class TrackingErrors
                 ? (UnknownMember, "This member is not accepted here; server-owned fields (customerId, flags, receivedAt) and unknown members are refused.")
             : message.Contains("Duplicate", StringComparison.OrdinalIgnoreCase)
                 ? (DuplicateMember, "A member appears more than once in the same object.")
-            : message.Contains("null", StringComparison.OrdinalIgnoreCase) && message.Contains("nullable", StringComparison.OrdinalIgnoreCase)
+            : message.Contains("null", StringComparison.OrdinalIgnoreCase) && (message.Contains("nullable", StringComparison.OrdinalIgnoreCase) || message.Contains("allow", StringComparison.OrdinalIgnoreCase))
                 ? (NullNotAllowed, "JSON null is not accepted for this member; omit it instead.")
-            : ex.InnerException is InvalidOperationException || message.Contains("UTF", StringComparison.Ordinal)
+            : IsEncodingError(ex)
                 ? (nameof(ValidationReason.InvalidCharacters), "The text is not valid UTF-8/UTF-16 (e.g. an unpaired surrogate).")
             : (InvalidJson, "The body is not valid JSON for this endpoint at this path (malformed JSON, or a value of the wrong type or out of range).");
         if (reason == UnknownMember && ExtractQuoted(message) is { } member && IsSafeName(member))
@@ -72,6 +72,18 @@ internal static class TrackingErrors
         var p = path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.StartsWith('$') ? path[1..] : path;
         // Member names the caller chose are only echoed when they look like names (no personal data in paths).
         return p.Length <= 200 && p.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-' or '[' or ']') ? p : "$";
+    }
+
+    private static bool IsEncodingError(JsonException ex)
+    {
+        for (Exception? e = ex; e is not null; e = e.InnerException)
+        {
+            if (e.Message.Contains("UTF", StringComparison.Ordinal) || e.Message.Contains("surrogate", StringComparison.OrdinalIgnoreCase) || e.Message.Contains("transcode", StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     public static bool IsSafeName(string name) =>

@@ -21,7 +21,7 @@ public sealed record TrackEventRequest
     public DateTimeOffset? OccurredAt { get; init; }
 
     /// <summary>Anonymous ids of the device or browser (kinds <c>DeviceId</c> and <c>CookieId</c> only).</summary>
-    public IReadOnlyList<AnonymousIdRequest> AnonymousIds { get; init; } = [];
+    public IReadOnlyList<AnonymousIdRequest> AnonymousIds { get; set; } = [];
 
     /// <summary>The channel the customer came through, if known (e.g. <c>search</c>, <c>wechat</c>).</summary>
     public string? Channel { get; init; }
@@ -39,7 +39,7 @@ public sealed record TrackEventRequest
     public OrderRequest? Order { get; init; }
 
     /// <summary>Free-form properties: names of ASCII letters, digits, '_', '.' and '-'; values are strings, numbers or booleans.</summary>
-    public IReadOnlyDictionary<string, JsonElement> Properties { get; init; } = new Dictionary<string, JsonElement>(0);
+    public IReadOnlyDictionary<string, JsonElement> Properties { get; set; } = new Dictionary<string, JsonElement>(0);
 }
 
 /// <summary>An anonymous id the caller may send.</summary>
@@ -72,7 +72,7 @@ public sealed record OrderRequest
     public DateTimeOffset? PlacedAt { get; init; }
 
     /// <summary>The order lines (at least one).</summary>
-    public IReadOnlyList<OrderLineRequest> Lines { get; init; } = [];
+    public IReadOnlyList<OrderLineRequest> Lines { get; set; } = [];
 
     /// <summary>The amount charged, if it differs from the sum of the lines.</summary>
     public MoneyRequest? Total { get; init; }
@@ -104,7 +104,7 @@ public sealed record OrderLineRequest
 public sealed record TrackBatchRequest
 {
     /// <summary>The events (1 to <see cref="MarketingTrackingOptions.MaxBatchSize"/>).</summary>
-    public IReadOnlyList<TrackEventRequest> Events { get; init; } = [];
+    public IReadOnlyList<TrackEventRequest> Events { get; set; } = [];
 }
 
 /// <summary>What happened to one tracked event.</summary>
@@ -166,7 +166,7 @@ internal sealed partial class TrackingJsonContext : JsonSerializerContext;
 /// <summary>The batch envelope, read leniently so that each item is then read (and rejected) on its own.</summary>
 internal sealed record RawBatch
 {
-    public IReadOnlyList<JsonElement> Events { get; init; } = [];
+    public IReadOnlyList<JsonElement> Events { get; set; } = [];
 }
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web,
