@@ -41,6 +41,7 @@ public sealed record OrderLine
 public sealed record Order
 {
     /// <summary>The shop's order id.</summary>
+    [PseudonymousData]
     public required string OrderId { get; init; }
 
     /// <summary>When the order was placed.</summary>
@@ -56,6 +57,7 @@ public sealed record Order
     public Money? Discount { get; init; }
 
     /// <summary>Coupon code used, if any.</summary>
+    [PseudonymousData]
     public string? CouponCode { get; init; }
 
     /// <summary>The state of the order.</summary>

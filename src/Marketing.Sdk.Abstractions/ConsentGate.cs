@@ -29,7 +29,7 @@ public enum ConsentDecisionReason
 /// <param name="DecidingPurpose">The purpose whose state decided (the first missing one when denied).</param>
 /// <param name="Explanation">A sentence explaining the decision.</param>
 public sealed record ConsentDecision(
-    CustomerId CustomerId,
+    [property: PseudonymousData] CustomerId CustomerId,
     ConsentPurpose Purpose,
     Channel? Destination,
     bool Allowed,
@@ -40,7 +40,7 @@ public sealed record ConsentDecision(
 /// <summary>The outcome of filtering many customers through the gate.</summary>
 /// <param name="Allowed">The customers whose data may be used, in input order.</param>
 /// <param name="Denied">The decision for every customer that was denied, in input order.</param>
-public sealed record ConsentFilterResult(IReadOnlyList<CustomerId> Allowed, IReadOnlyList<ConsentDecision> Denied);
+public sealed record ConsentFilterResult([property: PseudonymousData] IReadOnlyList<CustomerId> Allowed, IReadOnlyList<ConsentDecision> Denied);
 
 /// <summary>
 /// The one check every outbound path makes before a customer's data leaves the process or is used

@@ -55,9 +55,21 @@ public readonly record struct CustomerId : IComparable<CustomerId>
 /// <summary>JSON converter for <see cref="CustomerId"/> (a JSON string).</summary>
 public sealed class CustomerIdJsonConverter : JsonConverter<CustomerId>
 {
+    /// <summary>Reads a customer id.</summary>
+    /// <exception cref="JsonException">The token is not a string (or is JSON null), or the id is empty or malformed; the message names the field and the reason, never the value.</exception>
     /// <inheritdoc />
-    public override CustomerId Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-        new(reader.GetString()!);
+    public override CustomerId Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        var text = JsonReadErrors.ReadString(ref reader, "customerId");
+        try
+        {
+            return new CustomerId(text);
+        }
+        catch (MarketingValidationException ex)
+        {
+            throw JsonReadErrors.From(ex);
+        }
+    }
 
     /// <inheritdoc />
     public override void Write(Utf8JsonWriter writer, CustomerId value, JsonSerializerOptions options) =>

@@ -14,23 +14,29 @@ public readonly record struct ConsentState(bool Granted, DateTimeOffset ChangedA
 public sealed record CustomerProfile
 {
     /// <summary>The profile id.</summary>
+    [PseudonymousData]
     public required CustomerId Id { get; init; }
 
     /// <summary>Every identity linked to the profile.</summary>
+    [PersonalData]
     public IReadOnlyList<Identity> Identities { get; init; } = [];
 
     /// <summary>Attributes such as <c>age</c>, <c>gender</c>, <c>region</c>, <c>member_level</c>, <c>birthday</c>.</summary>
+    [PersonalData]
     public IReadOnlyDictionary<string, PropertyValue> Traits { get; init; } = MarketingEvent.EmptyProperties;
 
     /// <summary>Tags set by people or imports (e.g. <c>vip</c>).</summary>
     [JsonConverter(typeof(TagSetJsonConverter))]
+    [PersonalData]
     public IReadOnlySet<string> StaticTags { get; init; } = EmptyTags;
 
     /// <summary>Tags computed by the SDK (segments, layers, lifecycle stage).</summary>
     [JsonConverter(typeof(TagSetJsonConverter))]
+    [PersonalData]
     public IReadOnlySet<string> DynamicTags { get; init; } = EmptyTags;
 
     /// <summary>Consent state per purpose.</summary>
+    [PersonalData]
     public IReadOnlyDictionary<ConsentPurpose, ConsentState> Consents { get; init; } = EmptyConsents;
 
     /// <summary>When the customer was first seen (earliest event).</summary>
@@ -43,6 +49,7 @@ public sealed record CustomerProfile
     public long EventCount { get; init; }
 
     /// <summary>Profiles merged into this one (their ids no longer exist on their own).</summary>
+    [PseudonymousData]
     public IReadOnlyList<CustomerId> MergedFrom { get; init; } = [];
 
     /// <summary>Optimistic-concurrency version; incremented by each store write.</summary>

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Marketing.Sdk;
 
 /// <summary>
@@ -16,7 +18,8 @@ public class MarketingException : Exception
     public MarketingException(string message, Exception? innerException) : base(message, innerException) { }
 }
 
-/// <summary>Why a value was rejected by validation.</summary>
+/// <summary>Why a value was rejected by validation. Serialised as its name.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<ValidationReason>))]
 public enum ValidationReason
 {
     /// <summary>A required value is missing or empty.</summary>
@@ -41,6 +44,11 @@ public enum ValidationReason
     InvalidCharacters,
     /// <summary>The value conflicts with another value of the same record.</summary>
     Inconsistent,
+    /// <summary>
+    /// The record could not be processed by a per-record step for a reason no other member describes
+    /// (an unexpected failure); the record was not stored and the rest of its batch was.
+    /// </summary>
+    Unprocessable,
 }
 
 /// <summary>

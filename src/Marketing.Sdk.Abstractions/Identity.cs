@@ -1,9 +1,10 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace Marketing.Sdk;
 
 /// <summary>The kinds of identifier a customer can be known by.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<IdentityKind>))]
+[JsonConverter(typeof(IdentityKindJsonConverter))]
 public enum IdentityKind
 {
     /// <summary>A phone number (normalised to E.164).</summary>
@@ -30,7 +31,7 @@ public enum IdentityKind
 /// </summary>
 /// <param name="Kind">The kind of identifier.</param>
 /// <param name="Value">The identifier; normalised by the SDK on ingestion (E.164 phones, lower-case emails).</param>
-public readonly record struct Identity(IdentityKind Kind, string Value)
+public readonly record struct Identity(IdentityKind Kind, [property: PersonalData] string Value)
 {
     /// <summary>A phone identity.</summary>
     /// <param name="value">The phone number.</param>
@@ -64,7 +65,9 @@ public readonly record struct Identity(IdentityKind Kind, string Value)
     /// <param name="value">The cookie id.</param>
     public static Identity Cookie(string value) => new(IdentityKind.CookieId, value);
 
-    /// <summary>A stable text key <c>kind:value</c>, for storage and hashing. Contains personal data.</summary>
+    /// <summary>A stable text key <c>kind:value</c>, for storage and hashing. Contains personal data; not serialised (it is derived).</summary>
+    [JsonIgnore]
+    [PersonalData]
     public string Key => $"{(int)Kind}:{Value}";
 
     /// <summary>
@@ -72,8 +75,79 @@ public readonly record struct Identity(IdentityKind Kind, string Value)
     /// an identity without holding its value (e.g. shared-device co-observations). Unkeyed, so it is
     /// pseudonymous rather than anonymous; erase it together with the identity.
     /// </summary>
+    [JsonIgnore]
+    [PseudonymousData]
     public string Fingerprint => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Key)));
 
     /// <summary>Returns the kind and a masked value; never the value itself.</summary>
     public override string ToString() => $"{Kind}:***";
+}
+
+/// <summary>
+/// JSON converter for <see cref="IdentityKind"/>: written as the kind's name (<c>"Phone"</c>); read
+/// from a name (case-insensitive) or the kind's number. An undefined kind (e.g. <c>99</c> or
+/// <c>"Fax"</c>), a wrong token or JSON null is a <see cref="JsonException"/> naming the field and the
+/// reason (<see cref="ValidationReason.UnknownIdentityKind"/>), never the value.
+/// </summary>
+public sealed class IdentityKindJsonConverter : JsonConverter<IdentityKind>
+{
+    private const string Field = "kind";
+
+    /// <inheritdoc />
+    public override IdentityKind Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        IdentityKind kind;
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.String:
+                var text = reader.GetString();
+                if (string.IsNullOrWhiteSpace(text))
+                {
+                    throw JsonReadErrors.Invalid(Field, ValidationReason.Missing, "An identity kind is required.");
+                }
+                kind = ByName(text.Trim());
+                break;
+            case JsonTokenType.Number:
+                if (!reader.TryGetInt32(out var number))
+                {
+                    throw Unknown();
+                }
+                kind = (IdentityKind)number;
+                break;
+            case JsonTokenType.Null:
+                throw JsonReadErrors.Null(Field);
+            default:
+                throw JsonReadErrors.WrongToken(Field, reader.TokenType, "an identity kind name");
+        }
+        return Enum.IsDefined(kind) ? kind : throw Unknown();
+    }
+
+    /// <inheritdoc />
+    public override void Write(Utf8JsonWriter writer, IdentityKind value, JsonSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        if (Enum.IsDefined(value))
+        {
+            writer.WriteStringValue(value.ToString());
+        }
+        else
+        {
+            writer.WriteNumberValue((int)value);
+        }
+    }
+
+    private static IdentityKind ByName(string name)
+    {
+        foreach (var kind in Enum.GetValues<IdentityKind>())
+        {
+            if (string.Equals(kind.ToString(), name, StringComparison.OrdinalIgnoreCase))
+            {
+                return kind;
+            }
+        }
+        throw Unknown();
+    }
+
+    private static JsonException Unknown() =>
+        JsonReadErrors.Invalid(Field, ValidationReason.UnknownIdentityKind, "Not one of the known identity kinds.");
 }

@@ -20,7 +20,7 @@ public interface IMarketingEventListener
 /// <param name="CustomerId">The customer.</param>
 /// <param name="Entered"><see langword="true"/> when the customer entered, <see langword="false"/> when they left.</param>
 /// <param name="At">When the change was detected.</param>
-public sealed record SegmentMembershipChange(string SegmentId, CustomerId CustomerId, bool Entered, DateTimeOffset At);
+public sealed record SegmentMembershipChange(string SegmentId, [property: PseudonymousData] CustomerId CustomerId, bool Entered, DateTimeOffset At);
 
 /// <summary>
 /// Receives segment enter/exit changes (journeys, audience sync). Register any number as singletons;

@@ -34,9 +34,11 @@ public sealed record MarketingEvent
     public required DateTimeOffset OccurredAt { get; init; }
 
     /// <summary>The identifiers of the customer known at the time of the event (at least one).</summary>
+    [PersonalData]
     public IReadOnlyList<Identity> Identities { get; init; } = [];
 
-    /// <summary>The unified profile the event belongs to; set by identity resolution on ingestion.</summary>
+    /// <summary>The unified profile the event belongs to; set by identity resolution on ingestion. A caller may set it (a well-formed id) for an event without identities.</summary>
+    [PseudonymousData]
     public CustomerId? CustomerId { get; init; }
 
     /// <summary>The channel the customer came through, if known.</summary>
@@ -46,27 +48,32 @@ public sealed record MarketingEvent
     public string? CampaignId { get; init; }
 
     /// <summary>The session (visit) id, if any.</summary>
+    [PseudonymousData]
     public string? SessionId { get; init; }
 
     /// <summary>The region (ISO 3166-2 code or a region name), if known; filled from <see cref="IpAddress"/> when missing and a geo resolver is registered.</summary>
+    [PersonalData]
     public string? Region { get; init; }
 
     /// <summary>The client IP address, used only to infer <see cref="Region"/>; personal data, never logged.</summary>
+    [PersonalData]
     public string? IpAddress { get; init; }
 
     /// <summary>Monetary value of the event (order total for purchases, refunded amount for refunds).</summary>
     public Money? Value { get; init; }
 
     /// <summary>The order, for <see cref="EventType.Purchase"/> and <see cref="EventType.Refund"/> events.</summary>
+    [PersonalData]
     public Order? Order { get; init; }
 
     /// <summary>Free-form properties (see <see cref="EventProperties"/> for well-known names).</summary>
+    [PersonalData]
     public IReadOnlyDictionary<string, PropertyValue> Properties { get; init; } = EmptyProperties;
 
-    /// <summary>Flags set by the cleaning pipeline.</summary>
+    /// <summary>Flags set by the cleaning pipeline. Server-owned: a caller's value must hold only defined flags and is then replaced on ingestion.</summary>
     public EventFlags Flags { get; init; }
 
-    /// <summary>When the SDK accepted the event; set on ingestion.</summary>
+    /// <summary>When the SDK accepted the event. Server-owned: a caller's value must be a plausible date and is then replaced on ingestion.</summary>
     public DateTimeOffset? ReceivedAt { get; init; }
 
     /// <summary>The value of a property, or <see cref="PropertyValue.Null"/>.</summary>

@@ -1,5 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Marketing.Sdk;
 
@@ -8,13 +10,13 @@ namespace Marketing.Sdk;
 /// defined between amounts of the same currency; anything else throws
 /// <see cref="CurrencyMismatchException"/>, because a silent conversion is a silent bug.
 /// </summary>
+[JsonConverter(typeof(MoneyJsonConverter))]
 public readonly record struct Money : IComparable<Money>
 {
     /// <summary>Creates an amount.</summary>
     /// <param name="amount">The amount, in major units (e.g. 12.34 for EUR 12.34).</param>
     /// <param name="currency">An ISO 4217 alphabetic code, case-insensitive.</param>
     /// <exception cref="MarketingValidationException">The currency is not an ISO 4217 code.</exception>
-    [System.Text.Json.Serialization.JsonConstructor]
     public Money(decimal amount, string currency)
     {
         Amount = amount;
@@ -201,4 +203,101 @@ public static class Currencies
         }
         return table;
     }
+}
+
+/// <summary>
+/// JSON converter for <see cref="Money"/>: an object <c>{"amount": 12.34, "currency": "EUR"}</c>
+/// (property names follow the options' naming policy when writing and match case-insensitively when
+/// reading). Anything it cannot read (wrong token, JSON null, a missing or unknown currency, an
+/// amount outside the decimal range) is a <see cref="JsonException"/> naming the field and the
+/// reason, never the value.
+/// </summary>
+public sealed class MoneyJsonConverter : JsonConverter<Money>
+{
+    /// <inheritdoc />
+    public override bool HandleNull => true;
+
+    /// <inheritdoc />
+    public override Money Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            throw JsonReadErrors.Null("money");
+        }
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw JsonReadErrors.WrongToken("money", reader.TokenType, "an object with 'amount' and 'currency'");
+        }
+        decimal? amount = null;
+        string? currency = null;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+        {
+            var name = reader.GetString();
+            reader.Read();
+            if (string.Equals(name, "amount", StringComparison.OrdinalIgnoreCase))
+            {
+                amount = ReadAmount(ref reader, options);
+            }
+            else if (string.Equals(name, "currency", StringComparison.OrdinalIgnoreCase))
+            {
+                currency = JsonReadErrors.ReadString(ref reader, "currency");
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+        if (amount is null)
+        {
+            throw JsonReadErrors.Invalid("amount", ValidationReason.Missing, "An amount is required.");
+        }
+        try
+        {
+            return new Money(amount.Value, currency!);
+        }
+        catch (MarketingValidationException ex)
+        {
+            throw JsonReadErrors.From(ex);
+        }
+    }
+
+    /// <inheritdoc />
+    public override void Write(Utf8JsonWriter writer, Money value, JsonSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(options);
+        writer.WriteStartObject();
+        writer.WriteNumber(Name("Amount", options), value.Amount);
+        if (value.Currency is null)
+        {
+            writer.WriteNull(Name("Currency", options));
+        }
+        else
+        {
+            writer.WriteString(Name("Currency", options), value.Currency);
+        }
+        writer.WriteEndObject();
+    }
+
+    private static decimal ReadAmount(ref Utf8JsonReader reader, JsonSerializerOptions options)
+    {
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.Number:
+                return reader.TryGetDecimal(out var number)
+                    ? number
+                    : throw JsonReadErrors.Invalid("amount", ValidationReason.OutOfRange, "The amount is outside the decimal range.");
+            case JsonTokenType.String when (options.NumberHandling & JsonNumberHandling.AllowReadingFromString) != 0:
+                return decimal.TryParse(reader.GetString(), NumberStyles.Number, CultureInfo.InvariantCulture, out var parsed)
+                    ? parsed
+                    : throw JsonReadErrors.Invalid("amount", ValidationReason.InvalidFormat, "The amount is not a decimal number.");
+            case JsonTokenType.Null:
+                throw JsonReadErrors.Null("amount");
+            default:
+                throw JsonReadErrors.WrongToken("amount", reader.TokenType, "a JSON number");
+        }
+    }
+
+    private static string Name(string name, JsonSerializerOptions options) => options.PropertyNamingPolicy?.ConvertName(name) ?? name;
 }

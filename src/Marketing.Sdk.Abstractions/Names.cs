@@ -38,14 +38,32 @@ internal static class Names
 /// <typeparam name="T">The name type.</typeparam>
 public sealed class NameJsonConverter<T> : JsonConverter<T> where T : struct, INameValue<T>
 {
+    /// <summary>Reads a name.</summary>
+    /// <exception cref="JsonException">The token is not a string (or is JSON null), or the name is empty, too long or malformed; the message names the field and the reason, never the value.</exception>
     /// <inheritdoc />
-    public override T Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => T.Create(reader.GetString()!);
+    public override T Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        Create(JsonReadErrors.ReadString(ref reader, T.FieldName));
 
     /// <inheritdoc />
     public override void Write(Utf8JsonWriter writer, T value, JsonSerializerOptions options) => writer.WriteStringValue(value.Value);
 
+    /// <summary>Reads a name used as a dictionary key.</summary>
+    /// <exception cref="JsonException">The name is empty, too long or malformed.</exception>
     /// <inheritdoc />
-    public override T ReadAsPropertyName(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => T.Create(reader.GetString()!);
+    public override T ReadAsPropertyName(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        Create(JsonReadErrors.ReadString(ref reader, T.FieldName));
+
+    private static T Create(string value)
+    {
+        try
+        {
+            return T.Create(value);
+        }
+        catch (MarketingValidationException ex)
+        {
+            throw JsonReadErrors.From(ex);
+        }
+    }
 
     /// <inheritdoc />
     public override void WriteAsPropertyName(Utf8JsonWriter writer, T value, JsonSerializerOptions options) => writer.WritePropertyName(value.Value);
@@ -61,6 +79,9 @@ public interface INameValue<T> where T : struct, INameValue<T>
     /// <summary>Creates (and normalises) a value.</summary>
     /// <param name="value">The name.</param>
     static abstract T Create(string value);
+
+    /// <summary>The field name validation errors are reported under (e.g. <c>type</c>, <c>channel</c>).</summary>
+    static abstract string FieldName { get; }
 }
 
 /// <summary>
@@ -79,6 +100,9 @@ public readonly record struct EventType : INameValue<EventType>
 
     /// <inheritdoc />
     public static EventType Create(string value) => new(value);
+
+    /// <inheritdoc />
+    public static string FieldName => "type";
 
     /// <summary>A page was viewed.</summary>
     public static EventType PageView { get; } = new("page_view");
@@ -145,6 +169,9 @@ public readonly record struct Channel : INameValue<Channel>
 
     /// <inheritdoc />
     public static Channel Create(string value) => new(value);
+
+    /// <inheritdoc />
+    public static string FieldName => "channel";
 
     /// <summary>Direct traffic (typed URL, bookmark, no known source).</summary>
     public static Channel Direct { get; } = new("direct");
@@ -220,6 +247,9 @@ public readonly record struct ConsentPurpose : INameValue<ConsentPurpose>
 
     /// <inheritdoc />
     public static ConsentPurpose Create(string value) => new(value);
+
+    /// <inheritdoc />
+    public static string FieldName => "purpose";
 
     /// <summary>Product analytics.</summary>
     public static ConsentPurpose Analytics { get; } = new("analytics");

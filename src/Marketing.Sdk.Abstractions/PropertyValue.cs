@@ -84,8 +84,14 @@ public readonly struct PropertyValue : IEquatable<PropertyValue>
     /// <summary>Converts a number.</summary>
     public static implicit operator PropertyValue(long value) => From(value);
 
+    private static PropertyValue FromDouble(double value) =>
+        double.IsFinite(value) && Math.Abs(value) <= (double)decimal.MaxValue
+            ? From((decimal)value)
+            : throw new MarketingValidationException("properties", ValidationReason.OutOfRange, "Numbers must be finite and within the decimal range.");
+
     /// <summary>Converts a number.</summary>
-    public static implicit operator PropertyValue(double value) => From((decimal)value);
+    /// <exception cref="MarketingValidationException">The number is NaN, infinite or outside the decimal range.</exception>
+    public static implicit operator PropertyValue(double value) => FromDouble(value);
 
     /// <summary>Converts a boolean.</summary>
     public static implicit operator PropertyValue(bool value) => From(value);
@@ -122,15 +128,19 @@ public sealed class PropertyValueJsonConverter : JsonConverter<PropertyValue>
     /// <inheritdoc />
     public override bool HandleNull => true;
 
+    /// <summary>Reads a property value.</summary>
+    /// <exception cref="JsonException">The token is an object or array, or a number outside the decimal range.</exception>
     /// <inheritdoc />
     public override PropertyValue Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.TokenType switch
     {
         JsonTokenType.String => PropertyValue.From(reader.GetString()),
-        JsonTokenType.Number => PropertyValue.From(reader.GetDecimal()),
+        JsonTokenType.Number => reader.TryGetDecimal(out var number)
+            ? PropertyValue.From(number)
+            : throw JsonReadErrors.Invalid("properties", ValidationReason.OutOfRange, "Numbers must be within the decimal range."),
         JsonTokenType.True => PropertyValue.From(true),
         JsonTokenType.False => PropertyValue.From(false),
         JsonTokenType.Null => PropertyValue.Null,
-        _ => throw new JsonException("Property values are strings, numbers, booleans or null."),
+        _ => throw JsonReadErrors.WrongToken("properties", reader.TokenType, "a string, number, boolean or null"),
     };
 
     /// <inheritdoc />

@@ -7,16 +7,25 @@ namespace Marketing.Sdk;
 public sealed class TagSetJsonConverter : JsonConverter<IReadOnlySet<string>>
 {
     /// <inheritdoc />
+    public override bool HandleNull => true;
+
+    /// <summary>Reads a tag set.</summary>
+    /// <exception cref="JsonException">The value is not an array (JSON null included) or holds something other than strings.</exception>
+    /// <inheritdoc />
     public override IReadOnlySet<string> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            throw JsonReadErrors.Null("tags");
+        }
         if (reader.TokenType != JsonTokenType.StartArray)
         {
-            throw new JsonException("Tags are a JSON array of strings.");
+            throw JsonReadErrors.WrongToken("tags", reader.TokenType, "an array of strings");
         }
         var set = new HashSet<string>(StringComparer.Ordinal);
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
-            set.Add(reader.GetString() ?? throw new JsonException("Tags must not be null."));
+            set.Add(JsonReadErrors.ReadString(ref reader, "tags"));
         }
         return set;
     }

@@ -16,6 +16,41 @@ public abstract class BadInputConformance : StoreConformanceBase
         return data;
     }
 
+    [SkippableFact]
+    public async Task Null_collections_and_empty_customer_ids_are_a_typed_rejection_not_a_crash()
+    {
+        var c = Customer("nulls");
+        var e = RichEvent("n1", c, Start);
+        (MarketingEvent Event, string Field)[] events =
+        [
+            (e with { Properties = null! }, "properties"),
+            (e with { Identities = null! }, "identities"),
+            (e with { Order = e.Order! with { Lines = null! } }, "order.lines"),
+            (e with { CustomerId = default(CustomerId) }, "customerId"),
+        ];
+        foreach (var (bad, field) in events)
+        {
+            var ex = await Assert.ThrowsAsync<MarketingValidationException>(async () => await Store.Events.AppendAsync([RichEvent("ok", c, Start), bad]));
+            Assert.Equal((field, 1), (ex.Field, ex.Index));
+        }
+        Assert.Equal(0, await Store.Events.CountAsync(EventQuery.All));
+
+        var p = Profile(c, Start);
+        (CustomerProfile Profile, string Field)[] profiles =
+        [
+            (p with { Traits = null! }, "traits"),
+            (p with { StaticTags = null! }, "staticTags"),
+            (p with { Identities = null! }, "identities"),
+            (p with { Id = default(CustomerId) }, "id"),
+        ];
+        foreach (var (bad, field) in profiles)
+        {
+            var ex = await Assert.ThrowsAsync<MarketingValidationException>(async () => await Store.Profiles.SaveAsync(bad));
+            Assert.Equal(field, ex.Field);
+        }
+        Assert.Equal(0, await Store.Profiles.CountAsync());
+    }
+
     [SkippableTheory]
     [MemberData(nameof(NastyIndexes))]
     public async Task Metacharacters_in_every_field_round_trip_exactly(int index)

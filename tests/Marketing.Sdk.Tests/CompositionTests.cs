@@ -3,6 +3,7 @@ using Marketing.Sdk.Profiles;
 using Marketing.Sdk.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Marketing.Sdk.Tests;
@@ -48,14 +49,40 @@ public class CompositionTests
     }
 
     [Fact]
-    public void Invalid_options_fail_at_start_with_the_field_named()
+    public async Task Invalid_ingestion_options_fail_host_start_with_the_field_named()
     {
-        var services = new ServiceCollection().AddLogging();
-        services.AddMarketingSdk(m => m.ConfigureIngestion(o => { o.MaxProperties = 0; o.DefaultPhoneRegion = "XX"; }));
-        using var provider = services.BuildServiceProvider();
-        var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<IngestionOptions>>().Value);
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Services.AddMarketingSdk(m => m.ConfigureIngestion(o => { o.MaxProperties = 0; o.DefaultPhoneRegion = "XX"; o.MaxEventIdLength = 513; }));
+        using var host = builder.Build();
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
         Assert.Contains(ex.Failures, f => f.Contains("MaxProperties", StringComparison.Ordinal));
         Assert.Contains(ex.Failures, f => f.Contains("DefaultPhoneRegion", StringComparison.Ordinal));
+        Assert.Contains(ex.Failures, f => f.Contains("MaxEventIdLength", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Invalid_identity_resolution_options_from_configuration_fail_host_start()
+    {
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Identity:MaxWriteRetries"] = "-1",
+        }).Build();
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Services.AddMarketingSdk(m => m.ConfigureIdentityResolution(config.GetSection("Identity")));
+        using var host = builder.Build();
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        Assert.Equal(typeof(IdentityResolutionOptions), ex.OptionsType);
+        Assert.Contains(ex.Failures, f => f.Contains("MaxWriteRetries", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Valid_options_let_the_host_start()
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Services.AddMarketingSdk(m => m.ConfigureIngestion(o => o.DefaultPhoneRegion = "CN"));
+        using var host = builder.Build();
+        await host.StartAsync();
+        await host.StopAsync();
     }
 
     [Fact]

@@ -61,7 +61,7 @@ public class IdentityResolutionTests
         Assert.NotEqual(a, b);
         Assert.Equal(2, await host.ProfileStore.CountAsync());
         Assert.Empty(await host.Graph.ReadMergesAsync().ToListAsync());
-        Assert.Contains(host.Logs.Collector.GetSnapshot(), r => r.Id.Id == 2002);
+        Assert.Contains(host.Logs.Collector.GetSnapshot(), r => r.Id.Id == 1102);
     }
 
     [Fact]
@@ -79,7 +79,7 @@ public class IdentityResolutionTests
         Assert.NotEqual(alice, dave);
         var r = await host.Collector.TrackAsync(host.Event(EventType.PageView, Identity.Phone("+8613800000005"), tablet));
         Assert.True(r.Flags.HasFlag(EventFlags.IdentityGuarded));
-        Assert.Contains(host.Logs.Collector.GetSnapshot(), l => l.Id.Id == 2003);
+        Assert.Contains(host.Logs.Collector.GetSnapshot(), l => l.Id.Id == 1103);
     }
 
     [Fact]

@@ -85,10 +85,10 @@ public class ValidationTests
     }
 
     [Fact]
-    public async Task Missing_currency()
+    public async Task Missing_currency_is_missing_not_invalid()
     {
         var ex = await Reject(Valid() with { Value = default(Money) });
-        Assert.Equal(("value.currency", ValidationReason.InvalidCurrency), (ex.Field, ex.Reason));
+        Assert.Equal(("value.currency", ValidationReason.Missing), (ex.Field, ex.Reason));
     }
 
     [Fact]

@@ -11,12 +11,14 @@ public sealed record AuditRecord
     public required DateTimeOffset RecordedAt { get; init; }
 
     /// <summary>Who acted: a service, a job or an operator id (no personal data).</summary>
+    [PersonalData]
     public required string Actor { get; init; }
 
     /// <summary>What was done, e.g. <c>consent.withdrawn</c>, <c>dsr.erased</c>, <c>audience.synced</c>.</summary>
     public required string Action { get; init; }
 
     /// <summary>The customer concerned, if any (a pseudonymous id).</summary>
+    [PseudonymousData]
     public CustomerId? Subject { get; init; }
 
     /// <summary>Further details (e.g. JSON without personal data), if any.</summary>

@@ -11,6 +11,7 @@ public sealed record ConsentRecord
     public long Sequence { get; init; }
 
     /// <summary>The customer.</summary>
+    [PseudonymousData]
     public required CustomerId CustomerId { get; init; }
 
     /// <summary>The purpose consent was given or withdrawn for.</summary>
@@ -29,6 +30,7 @@ public sealed record ConsentRecord
     public string? PolicyVersion { get; init; }
 
     /// <summary>A hash of the evidence (signed form, TC string, screenshot), if kept.</summary>
+    [PseudonymousData]
     public string? ProofHash { get; init; }
 
     /// <summary>Describes the record (the customer id is pseudonymous; no personal data).</summary>
@@ -58,7 +60,7 @@ public sealed record CurrentConsent(ConsentRecord Record, bool WithdrawnAtSameIn
 /// <param name="Purpose">The purpose.</param>
 /// <param name="IsGranted">Whether consent is in force (<see cref="CurrentConsent.IsGranted"/>): the current record is a grant and no withdrawal shares its instant.</param>
 /// <param name="CurrentIsGrant">Whether the current record is a grant (<see cref="CurrentConsent.Record"/>'s <see cref="ConsentRecord.Granted"/>), even if a withdrawal shares its instant.</param>
-public readonly record struct ConsentStatus(CustomerId CustomerId, ConsentPurpose Purpose, bool IsGranted, bool CurrentIsGrant)
+public readonly record struct ConsentStatus([property: PseudonymousData] CustomerId CustomerId, ConsentPurpose Purpose, bool IsGranted, bool CurrentIsGrant)
 {
     /// <summary>The status of a current record.</summary>
     /// <param name="current">The current record of a customer and purpose.</param>

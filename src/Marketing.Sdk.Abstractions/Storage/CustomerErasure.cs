@@ -3,7 +3,7 @@ namespace Marketing.Sdk.Storage;
 /// <summary>What an erasure deleted.</summary>
 /// <param name="CustomerId">The erased customer.</param>
 /// <param name="DeletedRows">Rows (records) deleted per table, by table name; tables with nothing to delete are listed with 0.</param>
-public sealed record ErasureReport(CustomerId CustomerId, IReadOnlyDictionary<string, long> DeletedRows)
+public sealed record ErasureReport([property: PseudonymousData] CustomerId CustomerId, IReadOnlyDictionary<string, long> DeletedRows)
 {
     /// <summary>Total number of rows deleted.</summary>
     public long Total => DeletedRows.Values.Sum();

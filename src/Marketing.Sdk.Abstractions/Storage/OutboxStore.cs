@@ -10,6 +10,7 @@ public sealed record OutboxMessage
     public required string IdempotencyKey { get; init; }
 
     /// <summary>The payload (e.g. UTF-8 JSON), stored and returned byte for byte.</summary>
+    [PersonalData]
     public required ReadOnlyMemory<byte> Payload { get; init; }
 
     /// <summary>Media type of <see cref="Payload"/>.</summary>
@@ -19,6 +20,7 @@ public sealed record OutboxMessage
     public IReadOnlyDictionary<string, string> Headers { get; init; } = EmptyHeaders;
 
     /// <summary>The customer the message is about, if any; erasure deletes the customer's messages.</summary>
+    [PseudonymousData]
     public CustomerId? CustomerId { get; init; }
 
     /// <summary>Deliver no earlier than this instant; now when <see langword="null"/>.</summary>

@@ -71,6 +71,7 @@ public sealed record EventQuery
     public static EventQuery All { get; } = new();
 
     /// <summary>Only events of this customer.</summary>
+    [PseudonymousData]
     public CustomerId? CustomerId { get; init; }
 
     /// <summary>Only events of these types (any type when <see langword="null"/> or empty).</summary>
@@ -131,7 +132,7 @@ public interface IEventStore
 /// <param name="MergedAt">When the merge happened.</param>
 /// <param name="LinkKind">The kind of identity that linked the two profiles.</param>
 /// <param name="EventId">The event that caused the merge, if any.</param>
-public sealed record MergeRecord(CustomerId Survivor, CustomerId Merged, DateTimeOffset MergedAt, IdentityKind LinkKind, string? EventId);
+public sealed record MergeRecord([property: PseudonymousData] CustomerId Survivor, [property: PseudonymousData] CustomerId Merged, DateTimeOffset MergedAt, IdentityKind LinkKind, string? EventId);
 
 /// <summary>
 /// Stores which identity belongs to which profile, the merge history and the co-observation counts

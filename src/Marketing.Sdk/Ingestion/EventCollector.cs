@@ -78,66 +78,60 @@ internal sealed class EventCollector : IEventCollector
         var seenIds = _options.DropDuplicates ? new HashSet<string>(StringComparer.Ordinal) : null;
         var now = _time.GetUtcNow();
 
-        // 1. Validate, normalise and clean each event (no side effects on stores yet).
+        // 1. Validate, normalise and clean each event (no side effects on stores yet). A failure of one
+        //    event, expected or not, rejects that event only.
         for (var i = 0; i < events.Count; i++)
         {
-            MarketingEvent e;
+            string? id = null;
             try
             {
-                e = _validator.Validate(events[i] ?? throw new MarketingValidationException("event", ValidationReason.Missing, "The event is null."));
-            }
-            catch (MarketingValidationException ex)
-            {
-                results[i] = new TrackResult(events[i]?.Id, TrackStatus.Rejected, Error: ex.WithIndex(i));
-                _metrics.Rejected.Add(1, new KeyValuePair<string, object?>("reason", ex.Reason.ToString()));
-                Log.EventRejected(_logger, ex.Field, ex.Reason);
-                continue;
-            }
-            if (seenIds is not null && !seenIds.Add(e.Id))
-            {
-                results[i] = new TrackResult(e.Id, TrackStatus.Duplicate);
-                continue;
-            }
-            var flags = e.Flags;
-            if (_options.DetectBots && e.SessionId is { } session)
-            {
-                var (isBot, becameBot, count) = _bots.Observe(session, e.OccurredAt);
-                if (becameBot)
+                var input = events[i];
+                id = input?.Id;
+                var e = _validator.Validate(input);
+                if (seenIds is not null && !seenIds.Add(e.Id))
                 {
-                    Log.SessionFlaggedAsBot(_logger, count);
+                    results[i] = new TrackResult(e.Id, TrackStatus.Duplicate);
+                    continue;
                 }
-                if (isBot)
+                var flags = EventFlags.None;
+                if (_options.DetectBots && e.SessionId is { } session)
                 {
-                    if (_options.BotAction == BotSessionAction.Drop)
+                    var (isBot, becameBot, count) = _bots.Observe(session, e.OccurredAt);
+                    if (becameBot)
                     {
-                        results[i] = new TrackResult(e.Id, TrackStatus.Dropped, DropReason: DropReason.Bot);
-                        _metrics.Dropped.Add(1, new KeyValuePair<string, object?>("reason", nameof(DropReason.Bot)));
-                        continue;
+                        Log.SessionFlaggedAsBot(_logger, count);
                     }
-                    flags |= EventFlags.SuspectedBot;
-                    _metrics.Flagged.Add(1, new KeyValuePair<string, object?>("flag", nameof(EventFlags.SuspectedBot)));
+                    if (isBot)
+                    {
+                        if (_options.BotAction == BotSessionAction.Drop)
+                        {
+                            results[i] = new TrackResult(e.Id, TrackStatus.Dropped, DropReason: DropReason.Bot);
+                            _metrics.Dropped.Add(1, new KeyValuePair<string, object?>("reason", nameof(DropReason.Bot)));
+                            continue;
+                        }
+                        flags |= EventFlags.SuspectedBot;
+                        _metrics.Flagged.Add(1, new KeyValuePair<string, object?>("flag", nameof(EventFlags.SuspectedBot)));
+                    }
                 }
-            }
-            if (e.Region is null && e.IpAddress is { } ip && _geo is not null && _options.FillRegionFromIp)
-            {
-                try
+                if (e.Region is null && e.IpAddress is { } ip && _geo is not null && _options.FillRegionFromIp)
                 {
-                    if (await _geo.ResolveRegionAsync(ip, cancellationToken).ConfigureAwait(false) is { } region)
+                    var region = await ResolveRegionAsync(ip, cancellationToken).ConfigureAwait(false);
+                    if (region is not null)
                     {
                         e = e with { Region = region };
                         flags |= EventFlags.RegionInferred;
                     }
                 }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    Log.GeoResolverFailed(_logger, ex);
-                }
+                kept.Add((i, e with { Flags = flags, ReceivedAt = now }));
             }
-            if (e.Order is { } order && e.Value is null)
+            catch (MarketingValidationException ex)
             {
-                e = e with { Value = order.Revenue };
+                results[i] = Reject(id, i, ex);
             }
-            kept.Add((i, e with { Flags = flags, ReceivedAt = now }));
+            catch (Exception ex) when (IsPerEventFailure(ex, cancellationToken))
+            {
+                results[i] = Unprocessable(id, i, "validation", ex);
+            }
         }
 
         // 2. Resolve identities, in order (later events see the links earlier ones made).
@@ -145,41 +139,42 @@ internal sealed class EventCollector : IEventCollector
         for (var k = 0; k < kept.Count; k++)
         {
             var (index, e) = kept[k];
-            CustomerId customer;
-            if (e.Identities.Count == 0)
+            try
             {
-                customer = e.CustomerId!.Value;
+                CustomerId customer;
+                if (e.Identities.Count == 0)
+                {
+                    customer = e.CustomerId!.Value;
+                }
+                else
+                {
+                    var resolution = await _resolver.ResolveAsync(e.Identities, e.Id, cancellationToken).ConfigureAwait(false);
+                    customer = resolution.CustomerId;
+                    foreach (var merge in resolution.Merges)
+                    {
+                        redirects[merge.Merged] = merge.Survivor;
+                    }
+                    if (resolution.IsNewProfile)
+                    {
+                        _metrics.ProfilesCreated.Add(1);
+                    }
+                    if (resolution.GuardedIdentities.Count > 0 || resolution.RefusedOwners.Count > 0)
+                    {
+                        e = e with { Flags = e.Flags | EventFlags.IdentityGuarded };
+                    }
+                }
+                kept[k] = (index, e with { CustomerId = customer });
             }
-            else
+            catch (MarketingValidationException ex)
             {
-                IdentityResolution resolution;
-                try
-                {
-                    resolution = await _resolver.ResolveAsync(e.Identities, e.Id, cancellationToken).ConfigureAwait(false);
-                }
-                catch (MarketingValidationException ex)
-                {
-                    results[index] = new TrackResult(e.Id, TrackStatus.Rejected, Error: ex.WithIndex(index));
-                    _metrics.Rejected.Add(1, new KeyValuePair<string, object?>("reason", ex.Reason.ToString()));
-                    Log.EventRejected(_logger, ex.Field, ex.Reason);
-                    kept[k] = (index, null!);
-                    continue;
-                }
-                customer = resolution.CustomerId;
-                foreach (var merge in resolution.Merges)
-                {
-                    redirects[merge.Merged] = merge.Survivor;
-                }
-                if (resolution.IsNewProfile)
-                {
-                    _metrics.ProfilesCreated.Add(1);
-                }
-                if (resolution.GuardedIdentities.Count > 0 || resolution.RefusedOwners.Count > 0)
-                {
-                    e = e with { Flags = e.Flags | EventFlags.IdentityGuarded };
-                }
+                results[index] = Reject(e.Id, index, ex);
+                kept[k] = (index, null!);
             }
-            kept[k] = (index, e with { CustomerId = customer });
+            catch (Exception ex) when (IsPerEventFailure(ex, cancellationToken))
+            {
+                results[index] = Unprocessable(e.Id, index, "identity resolution", ex);
+                kept[k] = (index, null!);
+            }
         }
 
         // 3. Point events at the survivors of merges made later in the batch, then store them.
@@ -197,9 +192,7 @@ internal sealed class EventCollector : IEventCollector
             }
             toStore.Add((index, e with { CustomerId = customer }));
         }
-        var append = toStore.Count == 0
-            ? new AppendResult(0, [])
-            : await _events.AppendAsync(toStore.Select(x => x.Event).ToList(), cancellationToken).ConfigureAwait(false);
+        var append = await AppendAsync(toStore, results, cancellationToken).ConfigureAwait(false);
         var duplicates = append.DuplicateIds.Count == 0 ? null : append.DuplicateIds.ToHashSet(StringComparer.Ordinal);
         var accepted = new List<MarketingEvent>(toStore.Count);
         foreach (var (index, e) in toStore)
@@ -238,13 +231,74 @@ internal sealed class EventCollector : IEventCollector
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
                     _metrics.ListenerFailures.Add(1);
-                    Log.ListenerFailed(_logger, listener.GetType().Name, ex);
+                    var name = listener.GetType().Name;
+                    Log.HostFailure(_logger, "event listener", ex, (l, code) => Log.ListenerFailed(l, name, code));
                     activity?.SetStatus(ActivityStatusCode.Error, "A listener failed.");
                 }
             }
         }
         return final;
     }
+
+    /// <summary>
+    /// Appends the events; when the store rejects one of them (a rule the validator does not know),
+    /// that event is rejected and the rest are appended again, so one bad event never loses the others.
+    /// </summary>
+    private async ValueTask<AppendResult> AppendAsync(List<(int Index, MarketingEvent Event)> toStore, TrackResult?[] results, CancellationToken ct)
+    {
+        while (toStore.Count > 0)
+        {
+            try
+            {
+                return await _events.AppendAsync(toStore.Select(x => x.Event).ToList(), ct).ConfigureAwait(false);
+            }
+            catch (MarketingValidationException ex) when (ex.Index is { } i && i >= 0 && i < toStore.Count)
+            {
+                var (index, e) = toStore[i];
+                results[index] = Reject(e.Id, index, ex);
+                toStore.RemoveAt(i);
+            }
+        }
+        return new AppendResult(0, []);
+    }
+
+    private async ValueTask<string?> ResolveRegionAsync(string ip, CancellationToken ct)
+    {
+        try
+        {
+            return await _geo!.ResolveRegionAsync(ip, ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            Log.HostFailure(_logger, "geo resolver", ex, Log.GeoResolverFailed);
+            return null;
+        }
+    }
+
+    private TrackResult Reject(string? id, int index, MarketingValidationException ex)
+    {
+        _metrics.Rejected.Add(1, new KeyValuePair<string, object?>("reason", ex.Reason.ToString()));
+        Log.EventRejected(_logger, ex.Field, ex.Reason);
+        return new TrackResult(id, TrackStatus.Rejected, Error: TrackError.From(ex, index));
+    }
+
+    private TrackResult Unprocessable(string? id, int index, string step, Exception ex)
+    {
+        _metrics.Rejected.Add(1, new KeyValuePair<string, object?>("reason", nameof(ValidationReason.Unprocessable)));
+        Log.HostFailure(_logger, step, ex, (l, code) => Log.EventFailed(l, index, step, code));
+        return new TrackResult(id, TrackStatus.Rejected, Error: new TrackError(
+            index, "event", ValidationReason.Unprocessable, TrackError.CodeFor(ValidationReason.Unprocessable),
+            $"The event could not be processed ({step} failed with {ex.GetType().Name}); it was not stored."));
+    }
+
+    /// <summary>
+    /// Whether a failure concerns one event only. Store failures (the store is unavailable, a write
+    /// conflicted) and cancellation concern the whole call and propagate: the caller retries the batch.
+    /// </summary>
+    private static bool IsPerEventFailure(Exception ex, CancellationToken ct) =>
+        ex is not MarketingStoreException
+        && !(ex is OperationCanceledException && ct.IsCancellationRequested)
+        && ex is not OutOfMemoryException;
 
     private async ValueTask TouchProfileAsync(CustomerId customer, List<MarketingEvent> events, CancellationToken ct)
     {

@@ -6,17 +6,30 @@ namespace Marketing.Sdk.Ingestion;
 /// Validates an event against the <see cref="IngestionOptions"/> rules and returns it with
 /// normalised identities. Throws <see cref="MarketingValidationException"/> naming the first
 /// offending field and the reason; never includes the offending value in the message.
+/// Everything a store checks is checked here first, so that a store never rejects an event after
+/// identity resolution has claimed its identities.
 /// </summary>
-public sealed class EventValidator
+/// <remarks>
+/// Server-owned fields set by a caller: <see cref="MarketingEvent.CustomerId"/> must be a well-formed
+/// id (it is used when the event has no identities, and replaced by identity resolution otherwise);
+/// <see cref="MarketingEvent.Flags"/> must hold only defined flags and <see cref="MarketingEvent.ReceivedAt"/>
+/// must lie in the accepted date range. Both are then ignored: the pipeline sets the flags it finds and
+/// the time it accepted the event.
+/// </remarks>
+internal sealed class EventValidator
 {
+    /// <summary>Earliest accepted timestamp (the Unix epoch).</summary>
+    public static readonly DateTimeOffset MinTimestamp = new(1970, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>Latest accepted timestamp (the end of year 9998; year 9999 is a sentinel that breaks date arithmetic).</summary>
+    public static readonly DateTimeOffset MaxTimestamp = new(9999, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private const EventFlags KnownFlags = EventFlags.SuspectedBot | EventFlags.RegionInferred | EventFlags.IdentityGuarded;
+
     private readonly IngestionOptions _options;
     private readonly IdentityNormalizer _normalizer;
     private readonly TimeProvider _time;
 
-    /// <summary>Creates a validator.</summary>
-    /// <param name="options">The rules.</param>
-    /// <param name="normalizer">Identity normalisation.</param>
-    /// <param name="timeProvider">The clock for the future-timestamp rule.</param>
     public EventValidator(IOptions<IngestionOptions> options, IdentityNormalizer normalizer, TimeProvider timeProvider)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -27,20 +40,20 @@ public sealed class EventValidator
 
     /// <summary>Validates and normalises one event.</summary>
     /// <param name="e">The event.</param>
-    /// <returns>The event with normalised, de-duplicated identities.</returns>
+    /// <returns>The event with normalised, de-duplicated identities, caller-set flags cleared and its value filled from its order.</returns>
     /// <exception cref="MarketingValidationException">The event breaks a rule.</exception>
-    public MarketingEvent Validate(MarketingEvent e)
+    public MarketingEvent Validate(MarketingEvent? e)
     {
-        ArgumentNullException.ThrowIfNull(e);
+        if (e is null)
+        {
+            throw new MarketingValidationException("event", ValidationReason.Missing, "The event is null.");
+        }
         Text(e.Id, "id", _options.MaxEventIdLength, required: true);
         if (e.Type.Value is null)
         {
             throw new MarketingValidationException("type", ValidationReason.Missing, "An event type is required.");
         }
-        if (e.OccurredAt == default)
-        {
-            throw new MarketingValidationException("occurredAt", ValidationReason.Missing, "The time the event occurred is required.");
-        }
+        Timestamp(e.OccurredAt, "occurredAt");
         var now = _time.GetUtcNow();
         if (e.OccurredAt - now > _options.MaxClockSkew)
         {
@@ -50,6 +63,18 @@ public sealed class EventValidator
         if (_options.MaxEventAge is { } maxAge && now - e.OccurredAt > maxAge)
         {
             throw new MarketingValidationException("occurredAt", ValidationReason.TooOld, $"The event is older than {maxAge}.");
+        }
+        if (e.ReceivedAt is { } receivedAt)
+        {
+            Timestamp(receivedAt, "receivedAt");
+        }
+        if ((e.Flags & ~KnownFlags) != 0)
+        {
+            throw new MarketingValidationException("flags", ValidationReason.OutOfRange, "The flags contain bits that are not defined flags.");
+        }
+        if (e.CustomerId is { Value: null })
+        {
+            throw new MarketingValidationException("customerId", ValidationReason.Missing, "A customer id, when given, must not be empty.");
         }
         Text(e.SessionId, "sessionId", _options.MaxFieldLength);
         Text(e.CampaignId, "campaignId", _options.MaxFieldLength);
@@ -69,16 +94,37 @@ public sealed class EventValidator
         {
             Money(value, "value");
         }
+        var eventValue = e.Value;
         if (e.Order is { } order)
         {
-            ValidateOrder(order, e.Value);
+            var revenue = ValidateOrder(order, e.Value);
+            eventValue ??= revenue;
         }
-        return identities is null ? e : e with { Identities = identities };
+        return e with
+        {
+            Identities = identities ?? e.Identities,
+            Value = eventValue,
+            Flags = EventFlags.None,
+            ReceivedAt = null,
+        };
+    }
+
+    private static void Timestamp(DateTimeOffset value, string field)
+    {
+        if (value < MinTimestamp || value >= MaxTimestamp)
+        {
+            throw new MarketingValidationException(field, ValidationReason.OutOfRange,
+                "Timestamps must lie between 1970-01-01 and the end of year 9998 (UTC).");
+        }
     }
 
     private List<Identity>? ValidateIdentities(MarketingEvent e)
     {
-        if (e.Identities is null || e.Identities.Count == 0)
+        if (e.Identities is null)
+        {
+            throw new MarketingValidationException("identities", ValidationReason.InvalidFormat, "Identities must be a list (possibly empty), not null.");
+        }
+        if (e.Identities.Count == 0)
         {
             if (e.CustomerId is null)
             {
@@ -106,14 +152,20 @@ public sealed class EventValidator
     {
         if (properties is null)
         {
-            return;
+            throw new MarketingValidationException("properties", ValidationReason.InvalidFormat, "Properties must be an object (possibly empty), not null.");
         }
         if (properties.Count > _options.MaxProperties)
         {
             throw new MarketingValidationException("properties", ValidationReason.TooLarge, $"At most {_options.MaxProperties} properties per event.");
         }
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var seen = 0;
         foreach (var (name, value) in properties)
         {
+            if (++seen > _options.MaxProperties)
+            {
+                throw new MarketingValidationException("properties", ValidationReason.TooLarge, $"At most {_options.MaxProperties} properties per event.");
+            }
             if (string.IsNullOrWhiteSpace(name))
             {
                 throw new MarketingValidationException("properties", ValidationReason.Missing, "Property names must not be empty.");
@@ -125,6 +177,10 @@ public sealed class EventValidator
             if (!TextRules.IsClean(name))
             {
                 throw new MarketingValidationException("properties", ValidationReason.InvalidCharacters, "A property name contains control characters or unpaired surrogates.");
+            }
+            if (!names.Add(name))
+            {
+                throw new MarketingValidationException($"properties.{name}", ValidationReason.Inconsistent, "The property name occurs more than once.");
             }
             if (value.AsString() is { } text)
             {
@@ -140,10 +196,12 @@ public sealed class EventValidator
         }
     }
 
-    private void ValidateOrder(Order order, Money? eventValue)
+    /// <returns>The order's revenue (its total, or the sum of its lines).</returns>
+    private Money ValidateOrder(Order order, Money? eventValue)
     {
         Text(order.OrderId, "order.orderId", _options.MaxFieldLength, required: true);
         Text(order.CouponCode, "order.couponCode", _options.MaxFieldLength);
+        Timestamp(order.PlacedAt, "order.placedAt");
         if (order.Lines is null || order.Lines.Count == 0)
         {
             throw new MarketingValidationException("order.lines", ValidationReason.Missing, "An order needs at least one line.");
@@ -153,6 +211,8 @@ public sealed class EventValidator
             throw new MarketingValidationException("order.lines", ValidationReason.TooLarge, $"At most {_options.MaxOrderLines} lines per order.");
         }
         string? currency = null;
+        var sum = 0m;
+        var units = 0L;
         for (var i = 0; i < order.Lines.Count; i++)
         {
             var line = order.Lines[i];
@@ -177,6 +237,23 @@ public sealed class EventValidator
             {
                 throw new MarketingValidationException($"{path}.unitPrice.currency", ValidationReason.InvalidCurrency, "All lines of an order must use one currency.");
             }
+            units += line.Quantity;
+            if (units > int.MaxValue)
+            {
+                throw new MarketingValidationException("order.lines", ValidationReason.OutOfRange, "The order's total number of units is too large.");
+            }
+            if (order.Total is null)
+            {
+                try
+                {
+                    sum = checked(sum + (line.UnitPrice.Amount * line.Quantity));
+                }
+                catch (OverflowException)
+                {
+                    throw new MarketingValidationException($"{path}.unitPrice.amount", ValidationReason.OutOfRange,
+                        "The order's revenue (the sum of its lines) is outside the decimal range.");
+                }
+            }
         }
         if (order.Total is { } total)
         {
@@ -198,13 +275,14 @@ public sealed class EventValidator
         {
             throw new MarketingValidationException("value.currency", ValidationReason.InvalidCurrency, "The event value must use the currency of its order.");
         }
+        return order.Total ?? new Money(sum, currency!);
     }
 
     private static void Money(Money money, string field)
     {
         if (money.Currency is null)
         {
-            throw new MarketingValidationException($"{field}.currency", ValidationReason.InvalidCurrency, "An amount needs an ISO 4217 currency.");
+            throw new MarketingValidationException($"{field}.currency", ValidationReason.Missing, "An amount needs an ISO 4217 currency.");
         }
         if (money.Amount < 0)
         {

@@ -9,7 +9,7 @@ namespace Marketing.Sdk.Ingestion;
 /// other ids trimmed. Rejects values that cannot be normalised with a
 /// <see cref="MarketingValidationException"/> naming the field (never the value).
 /// </summary>
-public sealed class IdentityNormalizer
+internal sealed class IdentityNormalizer
 {
     private static readonly PhoneNumberUtil Phones = PhoneNumberUtil.GetInstance();
     private readonly IngestionOptions _options;

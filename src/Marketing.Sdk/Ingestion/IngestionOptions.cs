@@ -20,13 +20,13 @@ public sealed class IngestionOptions
     /// <summary>Oldest accepted event age, or <see langword="null"/> for no limit (imports of history). Default <see langword="null"/>.</summary>
     public TimeSpan? MaxEventAge { get; set; }
 
-    /// <summary>Longest accepted event id. Default 128.</summary>
+    /// <summary>Longest accepted event id. Default 128; at most <see cref="Storage.StoreLimits.MaxKeyLength"/>.</summary>
     public int MaxEventIdLength { get; set; } = 128;
 
     /// <summary>Most identities per event. Default 20.</summary>
     public int MaxIdentitiesPerEvent { get; set; } = 20;
 
-    /// <summary>Longest accepted identity value. Default 256.</summary>
+    /// <summary>Longest accepted identity value. Default 256; at most <see cref="Storage.StoreLimits.MaxKeyLength"/>.</summary>
     public int MaxIdentityValueLength { get; set; } = 256;
 
     /// <summary>Most properties per event. Default 100.</summary>
@@ -103,6 +103,8 @@ internal sealed class IngestionOptionsValidator : IValidateOptions<IngestionOpti
         Positive(o.BotMaxEventsPerSession, nameof(o.BotMaxEventsPerSession));
         Positive(o.BotMaxInhumanGaps, nameof(o.BotMaxInhumanGaps));
         Positive(o.MaxTrackedSessions, nameof(o.MaxTrackedSessions));
+        if (o.MaxEventIdLength > Storage.StoreLimits.MaxKeyLength) errors.Add($"IngestionOptions.MaxEventIdLength must be at most {Storage.StoreLimits.MaxKeyLength} (the longest key every store accepts).");
+        if (o.MaxIdentityValueLength > Storage.StoreLimits.MaxKeyLength) errors.Add($"IngestionOptions.MaxIdentityValueLength must be at most {Storage.StoreLimits.MaxKeyLength} (the longest key every store accepts).");
         if (o.SessionTimeout <= TimeSpan.Zero) errors.Add("IngestionOptions.SessionTimeout must be positive.");
         if (o.BotMinHumanGap < TimeSpan.Zero) errors.Add("IngestionOptions.BotMinHumanGap must not be negative.");
         if (o.DefaultPhoneRegion is { } region && !PhoneNumbers.PhoneNumberUtil.GetInstance().GetSupportedRegions().Contains(region.ToUpperInvariant()))

@@ -10,7 +10,7 @@ namespace Marketing.Sdk.Profiles;
 /// allocation), and each identity's parent pointer is the table entry's payload (a dense array).
 /// Not thread-safe.
 /// </summary>
-public sealed class IdentityGraph
+internal sealed class IdentityGraph
 {
     // Each identity's payload is its parent in the forest: >= 0 the parent's index; < 0 the
     // identity is a root and the negation is its component's size.

@@ -145,7 +145,8 @@ internal sealed class IdentityResolver : IIdentityResolver, IDisposable
 #pragma warning restore CA1031
                 {
                     _metrics.ListenerFailures.Add(1, new KeyValuePair<string, object?>("listener", "profile_merge"));
-                    Log.MergeListenerFailed(_logger, listener.GetType().Name, ex);
+                    var name = listener.GetType().Name;
+                    Log.HostFailure(_logger, "profile merge listener", ex, (l, code) => Log.MergeListenerFailed(l, name, code));
                 }
             }
         }

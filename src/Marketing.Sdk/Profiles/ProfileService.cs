@@ -57,6 +57,7 @@ internal sealed class ProfileService : IProfileService
 
     public async ValueTask<CustomerProfile?> GetAsync(CustomerId id, CancellationToken cancellationToken = default)
     {
+        CustomerIds.Ensure(id);
         var profile = await _profiles.GetAsync(id, cancellationToken).ConfigureAwait(false);
         if (profile is not null)
         {
@@ -115,6 +116,10 @@ internal sealed class ProfileService : IProfileService
         ArgumentNullException.ThrowIfNull(add);
         var adding = add.ToList();
         var removing = remove?.ToList() ?? [];
+        if (adding.Any(string.IsNullOrWhiteSpace))
+        {
+            throw new MarketingValidationException("tags", ValidationReason.Missing, "Tags must not be empty.");
+        }
         return UpdateAsync(id, p =>
         {
             var tags = p.StaticTags.ToHashSet(StringComparer.Ordinal);
@@ -143,6 +148,7 @@ internal sealed class ProfileService : IProfileService
 
     private async ValueTask<CustomerProfile> UpdateAsync(CustomerId id, Func<CustomerProfile, CustomerProfile> change, CancellationToken ct)
     {
+        CustomerIds.Ensure(id);
         for (var attempt = 0; ; attempt++)
         {
             var profile = await _profiles.GetAsync(id, ct).ConfigureAwait(false)

@@ -19,10 +19,7 @@ public sealed class InMemoryEventStore : IEventStore
         cancellationToken.ThrowIfCancellationRequested();
         for (var i = 0; i < events.Count; i++)
         {
-            if (events[i]?.CustomerId is null)
-            {
-                throw new MarketingValidationException("customerId", ValidationReason.Missing, "Stored events need a resolved customer id.", i);
-            }
+            InMemoryChecks.Event(events[i], i);
         }
         List<string>? duplicates = null;
         var inserted = 0;

@@ -35,6 +35,7 @@ public sealed class InMemoryIdentityGraphStore : IIdentityGraphStore
     /// <inheritdoc />
     public ValueTask<CustomerId> ClaimAsync(Identity identity, CustomerId candidate, CancellationToken cancellationToken = default)
     {
+        Profiles.CustomerIds.Ensure(candidate, "candidate");
         lock (_lock)
         {
             if (_owners.TryGetValue(identity, out var owner))

@@ -23,7 +23,7 @@ public sealed class InMemoryProfileStore : IProfileStore
     /// <inheritdoc />
     public ValueTask<CustomerProfile> SaveAsync(CustomerProfile profile, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(profile);
+        InMemoryChecks.Profile(profile);
         cancellationToken.ThrowIfCancellationRequested();
         lock (_lock)
         {

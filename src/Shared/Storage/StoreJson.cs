@@ -226,7 +226,7 @@ internal static class StoreChecks
     {
         ArgumentNullException.ThrowIfNull(e);
         StoreLimits.EnsureKey(e.Id, "id", index);
-        if (requireCustomer && e.CustomerId is null)
+        if ((requireCustomer && e.CustomerId is null) || e.CustomerId is { Value: null })
         {
             throw new MarketingValidationException("customerId", ValidationReason.Missing, "Stored events need a customer id.", index);
         }
@@ -240,8 +240,16 @@ internal static class StoreChecks
         {
             StoreLimits.EnsureText(o.OrderId, "order.orderId", index);
             StoreLimits.EnsureText(o.CouponCode, "order.couponCode", index);
+            if (o.Lines is null)
+            {
+                throw new MarketingValidationException("order.lines", ValidationReason.Missing, "An order needs its lines.", index);
+            }
             for (var i = 0; i < o.Lines.Count; i++)
             {
+                if (o.Lines[i] is null)
+                {
+                    throw new MarketingValidationException($"order.lines[{i}]", ValidationReason.Missing, "Order lines must not be null.", index);
+                }
                 StoreLimits.EnsureText(o.Lines[i].ProductId, $"order.lines[{i}].productId", index);
                 StoreLimits.EnsureText(o.Lines[i].Category, $"order.lines[{i}].category", index);
             }
@@ -251,12 +259,20 @@ internal static class StoreChecks
     public static void Profile(CustomerProfile p)
     {
         ArgumentNullException.ThrowIfNull(p);
+        if (p.Id.Value is null)
+        {
+            throw new MarketingValidationException("id", ValidationReason.Missing, "A profile needs an id.");
+        }
         if (p.Version < 0)
         {
             throw new MarketingValidationException("version", ValidationReason.Negative, "Versions are never negative.");
         }
         Identities(p.Identities, null);
         Properties(p.Traits, "traits", null);
+        if (p.StaticTags is null || p.DynamicTags is null)
+        {
+            throw new MarketingValidationException(p.StaticTags is null ? "staticTags" : "dynamicTags", ValidationReason.InvalidFormat, "Tags must be a set, not null.");
+        }
         foreach (var t in p.StaticTags)
         {
             StoreLimits.EnsureText(t, "staticTags", null);
@@ -334,16 +350,24 @@ internal static class StoreChecks
         }
     }
 
-    private static void Identities(IReadOnlyList<Identity> identities, int? index)
+    private static void Identities(IReadOnlyList<Identity>? identities, int? index)
     {
+        if (identities is null)
+        {
+            throw new MarketingValidationException("identities", ValidationReason.InvalidFormat, "Identities must be a list, not null.", index);
+        }
         for (var i = 0; i < identities.Count; i++)
         {
             Identity(identities[i], $"identities[{i}]", index);
         }
     }
 
-    private static void Properties(IReadOnlyDictionary<string, PropertyValue> properties, string field, int? index)
+    private static void Properties(IReadOnlyDictionary<string, PropertyValue>? properties, string field, int? index)
     {
+        if (properties is null)
+        {
+            throw new MarketingValidationException(field, ValidationReason.InvalidFormat, "Properties must be an object, not null.", index);
+        }
         foreach (var (k, v) in properties)
         {
             StoreLimits.EnsureText(k, field, index);

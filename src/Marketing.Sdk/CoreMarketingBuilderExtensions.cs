@@ -1,68 +1,26 @@
-using Marketing.Sdk;
-using Marketing.Sdk.Diagnostics;
-using Marketing.Sdk.Profiles;
-using Marketing.Sdk.Ingestion;
-using Marketing.Sdk.Storage;
 using System.Diagnostics.CodeAnalysis;
+using Marketing.Sdk;
+using Marketing.Sdk.Ingestion;
+using Marketing.Sdk.Profiles;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Registers Marketing.Sdk in a service collection.</summary>
-public static class MarketingServiceCollectionExtensions
+/// <summary>
+/// Configures the Marketing.Sdk core on the builder <see cref="MarketingServiceCollectionExtensions.AddMarketingSdk"/>
+/// returns: ingestion and identity-resolution options (as a delegate or a configuration section, validated
+/// at start), a geo resolver and listeners. Every method may be called again without harm.
+/// </summary>
+public static class CoreMarketingBuilderExtensions
 {
-    /// <summary>
-    /// Adds the Marketing.Sdk core (event collector, identity resolution, profiles) and runs
-    /// <paramref name="configure"/> to add packages and pick stores. Stores default to thread-safe
-    /// in-memory ones when no provider (e.g. <c>UseSqlite</c>) is chosen. Calling it again is harmless:
-    /// registrations use <c>TryAdd</c> and the second builder extends the first.
-    /// </summary>
-    /// <param name="services">The service collection.</param>
-    /// <param name="configure">Adds packages and options, e.g. <c>m =&gt; m.UseSqlite("Data Source=marketing.db").AddSegmentation()</c>.</param>
-    /// <returns>The builder, for further configuration.</returns>
-    public static IMarketingBuilder AddMarketingSdk(this IServiceCollection services, Action<IMarketingBuilder>? configure = null)
-    {
-        ArgumentNullException.ThrowIfNull(services);
-        var builder = new MarketingBuilder(services);
-        configure?.Invoke(builder);
-
-        services.TryAddSingleton(TimeProvider.System);
-        services.AddLogging(); // idempotent; lets every package take ILogger<T> in hosts without logging set up
-        services.AddOptions<IngestionOptions>().ValidateOnStart();
-        services.AddOptions<IdentityResolutionOptions>().ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<IngestionOptions>, IngestionOptionsValidator>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<IdentityResolutionOptions>, IdentityResolutionOptionsValidator>());
-
-        services.TryAddSingleton<IProfileStore, InMemoryProfileStore>();
-        services.TryAddSingleton<IEventStore, InMemoryEventStore>();
-        services.TryAddSingleton<IIdentityGraphStore, InMemoryIdentityGraphStore>();
-        services.TryAddSingleton(sp => new InMemoryOutboxStore(sp.GetRequiredService<TimeProvider>()));
-        services.TryAddSingleton<InMemoryConsentStore>();
-        services.TryAddSingleton<IOutboxStore>(sp => sp.GetRequiredService<InMemoryOutboxStore>());
-        services.TryAddSingleton<IConsentStore>(sp => sp.GetRequiredService<InMemoryConsentStore>());
-        services.TryAddSingleton<IAuditLogStore, InMemoryAuditLogStore>();
-        services.TryAddSingleton<InMemoryTransactionalOutbox>();
-        services.TryAddSingleton<ITransactionalOutbox>(sp => sp.GetRequiredService<InMemoryTransactionalOutbox>());
-        services.TryAddSingleton<ICustomerDataEraser>(sp => sp.GetRequiredService<InMemoryTransactionalOutbox>());
-
-        services.TryAddSingleton<IngestionMetrics>();
-        services.TryAddSingleton<IdentityNormalizer>();
-        services.TryAddSingleton<EventValidator>();
-        services.TryAddSingleton<BotDetector>();
-        services.TryAddSingleton<IIdentityResolver, IdentityResolver>();
-        services.TryAddSingleton<IProfileService, ProfileService>();
-        services.TryAddSingleton<IEventCollector, EventCollector>();
-        return builder;
-    }
-
     /// <summary>Configures event validation and cleaning.</summary>
     /// <param name="builder">The builder.</param>
     /// <param name="configure">Changes the options.</param>
     public static IMarketingBuilder ConfigureIngestion(this IMarketingBuilder builder, Action<IngestionOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configure);
         builder.Services.Configure(configure);
         return builder;
     }
@@ -70,9 +28,10 @@ public static class MarketingServiceCollectionExtensions
     /// <summary>Binds event validation and cleaning options from configuration.</summary>
     /// <param name="builder">The builder.</param>
     /// <param name="section">A configuration section with <see cref="IngestionOptions"/> keys.</param>
-    public static IMarketingBuilder ConfigureIngestion(this IMarketingBuilder builder, IConfiguration section)
+    public static IMarketingBuilder ConfigureIngestion(this IMarketingBuilder builder, IConfigurationSection section)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(section);
         builder.Services.Configure<IngestionOptions>(section);
         return builder;
     }
@@ -83,7 +42,19 @@ public static class MarketingServiceCollectionExtensions
     public static IMarketingBuilder ConfigureIdentityResolution(this IMarketingBuilder builder, Action<IdentityResolutionOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configure);
         builder.Services.Configure(configure);
+        return builder;
+    }
+
+    /// <summary>Binds identity-resolution rules from configuration.</summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="section">A configuration section with <see cref="IdentityResolutionOptions"/> keys.</param>
+    public static IMarketingBuilder ConfigureIdentityResolution(this IMarketingBuilder builder, IConfigurationSection section)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(section);
+        builder.Services.Configure<IdentityResolutionOptions>(section);
         return builder;
     }
 
@@ -118,10 +89,5 @@ public static class MarketingServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IProfileMergeListener, TListener>());
         return builder;
-    }
-
-    private sealed class MarketingBuilder(IServiceCollection services) : IMarketingBuilder
-    {
-        public IServiceCollection Services { get; } = services;
     }
 }
