@@ -116,9 +116,12 @@ internal static partial class GoogleErrors
         {
             return null;
         }
-        return double.TryParse(value.AsSpan(0, value.Length - 1), NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds >= 0
-            ? TimeSpan.FromSeconds(seconds)
-            : null;
+        if (!double.TryParse(value.AsSpan(0, value.Length - 1), NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) || !double.IsFinite(seconds))
+        {
+            return null;
+        }
+        // A hostile or broken hint ("99999999999999999999s", "-5s") is clamped, never an overflow.
+        return PlatformApiClient.ClampRetryAfter(seconds >= PlatformApiClient.MaxRetryAfter.TotalSeconds ? PlatformApiClient.MaxRetryAfter : TimeSpan.FromSeconds(Math.Max(0, seconds)));
     }
 
     private static PlatformErrorClass StatusClass(HttpStatusCode status) => (int)status switch
@@ -225,7 +228,7 @@ internal static partial class GoogleErrors
     private static TimeSpan? RetryAfterHeader(PlatformResponse response)
     {
         var header = response.Headers.RetryAfter;
-        return header?.Delta;
+        return PlatformApiClient.ClampRetryAfter(header?.Delta);
     }
 
     [GeneratedRegex(@"^([A-Za-z_]+)\[([0-9]+)\]")]

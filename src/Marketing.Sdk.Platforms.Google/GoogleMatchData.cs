@@ -1,6 +1,5 @@
 using Marketing.Sdk.Compliance;
 using Marketing.Sdk.Compliance.Hashing;
-using PhoneNumbers;
 
 namespace Marketing.Sdk.Platforms.Google;
 
@@ -13,8 +12,6 @@ namespace Marketing.Sdk.Platforms.Google;
 /// </summary>
 public static class GoogleMatchData
 {
-    private static readonly PhoneNumberUtil Phones = PhoneNumberUtil.GetInstance();
-
     /// <summary>
     /// Normalises a phone number to E.164 with <c>+</c>. A number starting with <c>+</c> (or <c>00</c>)
     /// already carries its country code; otherwise <paramref name="regionCode"/> (ISO 3166-1 alpha-2)
@@ -23,40 +20,12 @@ public static class GoogleMatchData
     /// <param name="phone">The phone number in any common format.</param>
     /// <param name="regionCode">The customer's country, if known.</param>
     /// <exception cref="MatchNormalizationException">The value is not a phone number.</exception>
-    public static string NormalizePhone(string phone, string? regionCode = null)
-    {
-        ArgumentNullException.ThrowIfNull(phone);
-        var trimmed = phone.Trim();
-        var region = regionCode?.Trim().ToUpperInvariant();
-        if (!trimmed.StartsWith('+') && !trimmed.StartsWith("00", StringComparison.Ordinal)
-            && region is { Length: 2 } && Phones.GetCountryCodeForRegion(region) != 0)
-        {
-            try
-            {
-                var parsed = Phones.Parse(trimmed, region);
-                if (Phones.IsPossibleNumber(parsed))
-                {
-                    return Phones.Format(parsed, PhoneNumberFormat.E164);
-                }
-            }
-            catch (NumberParseException)
-            {
-                // fall back to the digits-with-country-code reading below
-            }
-        }
-        return PlatformHasher.Normalize(MatchField.Phone, trimmed, HashingProfile.Google);
-    }
+    public static string NormalizePhone(string phone, string? regionCode = null) => MatchDataNormalization.NormalizePhone(phone, regionCode, HashingProfile.Google);
 
     /// <summary>The SHA-256 (lower-case hex) of <see cref="NormalizePhone"/>; an existing digest is passed through.</summary>
     /// <param name="phone">The phone number.</param>
     /// <param name="regionCode">The customer's country, if known.</param>
-    public static string HashPhone(string phone, string? regionCode = null)
-    {
-        ArgumentNullException.ThrowIfNull(phone);
-        return PlatformHasher.IsSha256Hex(phone.AsSpan().Trim())
-            ? phone.Trim().ToLowerInvariant()
-            : PlatformHasher.Sha256Hex(NormalizePhone(phone, regionCode));
-    }
+    public static string HashPhone(string phone, string? regionCode = null) => MatchDataNormalization.HashPhone(phone, regionCode, HashingProfile.Google);
 
     /// <summary>
     /// Returns the data with its phone rewritten to E.164 using its <see cref="CustomerMatchData.Country"/>,

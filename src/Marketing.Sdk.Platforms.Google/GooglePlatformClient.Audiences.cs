@@ -95,7 +95,8 @@ public sealed partial class GooglePlatformClient
                 requests++;
                 try
                 {
-                    await SendAsync(operation == AudienceOperation.Add ? "audience.add" : "audience.remove", Post(DataManagerUri(method), body), cancellationToken).ConfigureAwait(false);
+                    var name = operation == AudienceOperation.Add ? "audience.add" : "audience.remove";
+                    ReadIngest(name, await SendAsync(name, Post(DataManagerUri(method), body), cancellationToken).ConfigureAwait(false));
                     sent += pending.Count;
                     pending.Clear();
                 }

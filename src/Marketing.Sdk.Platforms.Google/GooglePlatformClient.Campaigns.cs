@@ -80,10 +80,14 @@ public sealed partial class GooglePlatformClient
                         true, _options.ValidateOnly ? true : null),
                     GoogleJsonContext.Default.MutateRequestStatusUpdate)),
             };
-            var response = await SendAsync($"campaigns.{kind.ToString().ToLowerInvariant()}_mutate", Post(GoogleAdsUri(customer, method), body, AddGoogleAdsHeaders), cancellationToken).ConfigureAwait(false);
-            var parsed = Read(response, GoogleJsonContext.Default.MutateResponse);
-            var failed = FailuresByOperation(parsed?.PartialFailureError);
-            if (parsed?.PartialFailureError is { } whole && failed.Count == 0)
+            var operation = $"campaigns.{kind.ToString().ToLowerInvariant()}_mutate";
+            var response = await SendAsync(operation, Post(GoogleAdsUri(customer, method), body, AddGoogleAdsHeaders), cancellationToken).ConfigureAwait(false);
+            // A mutate answer has one result per operation (empty for failed ones; none at all for a validate-only
+            // request); anything else is not a success.
+            var parsed = Read(operation, response, GoogleJsonContext.Default.MutateResponse,
+                r => r.Results?.Count == indices.Count || (_options.ValidateOnly && r.Results is null or { Count: 0 }));
+            var failed = FailuresByOperation(parsed.PartialFailureError);
+            if (parsed.PartialFailureError is { } whole && failed.Count == 0)
             {
                 // a partial failure that names no operation concerns them all
                 for (var position = 0; position < indices.Count; position++)

@@ -76,7 +76,7 @@ public sealed partial class GooglePlatformClient
             try
             {
                 var response = await SendAsync("conversions.ingest", Post(DataManagerUri("events:ingest"), body), cancellationToken).ConfigureAwait(false);
-                requestId = Read(response, GoogleJsonContext.Default.DmIngestResponse)?.RequestId ?? requestId;
+                requestId = ReadIngest("conversions.ingest", response).RequestId ?? requestId;
                 foreach (var i in pending)
                 {
                     results[i] = ItemResult.Accepted(i);

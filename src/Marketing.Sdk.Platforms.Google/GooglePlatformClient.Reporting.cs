@@ -1,3 +1,4 @@
+using Marketing.Sdk.Platforms.Http;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -23,32 +24,55 @@ public sealed partial class GooglePlatformClient
         query.Validate();
         var customerId = CustomerDigits(query.AccountId, nameof(query.AccountId));
         var body = JsonSerializer.SerializeToUtf8Bytes(new SearchStreamRequest(BuildQuery(query)), GoogleJsonContext.Default.SearchStreamRequest);
-        var response = await SendAsync("reporting.search_stream", Post(GoogleAdsUri(customerId, "googleAds:searchStream"), body, AddGoogleAdsHeaders), cancellationToken).ConfigureAwait(false);
+        var response = await SendAsync("reporting.search_stream", Post(GoogleAdsUri(customerId, "googleAds:searchStream"), body, r =>
+        {
+            AddGoogleAdsHeaders(r);
+            r.Options.Set(PlatformRetry.Retriable, true); // a read: safe to send again
+        }), cancellationToken).ConfigureAwait(false);
+        // The whole answer is already in memory; it is read and mapped before the first row is handed out, so a
+        // truncated or wrong-shaped stream is a typed error, never a partial report taken for a whole one.
+        var (rows, error) = ReadAnswer("reporting.search_stream", response, r => ReadStream(r, query.Level));
+        foreach (var row in rows)
+        {
+            yield return row;
+        }
+        if (error is not null)
+        {
+            throw error;
+        }
+    }
+
+    /// <summary>The rows of a stream, and the error a batch ended it with (after the rows before it), if any.</summary>
+    private Tuple<List<AdReportRow>, PlatformApiException?> ReadStream(PlatformResponse response, ReportLevel level)
+    {
+        var rows = new List<AdReportRow>();
         if (response.Body.IsEmpty)
         {
-            yield break;
+            return Tuple.Create(rows, (PlatformApiException?)null);
         }
-        var bytes = MemoryMarshal.TryGetArray(response.Body, out var segment) && segment.Array is not null
-            ? new MemoryStream(segment.Array, segment.Offset, segment.Count, writable: false)
-            : new MemoryStream(response.Body.ToArray(), writable: false);
-        await using (bytes.ConfigureAwait(false))
+        var batches = JsonSerializer.Deserialize(response.Body.Span, GoogleJsonContext.Default.ListSearchStreamBatch)
+            ?? throw Malformed("reporting.search_stream", response, "the stream is not an array of batches");
+        if (batches.Count > _options.MaxPages)
         {
-            await foreach (var batch in JsonSerializer.DeserializeAsyncEnumerable(bytes, GoogleJsonContext.Default.SearchStreamBatch, cancellationToken).ConfigureAwait(false))
+            throw new PlatformApiException(GoogleErrors.Platform, PlatformErrorClass.Permanent, response.StatusCode,
+                $"reporting.search_stream: more than {_options.MaxPages} batches (PlatformClient_options.MaxPages)", PageLimitCode);
+        }
+        foreach (var batch in batches)
+        {
+            if (batch is null)
             {
-                if (batch is null)
-                {
-                    continue;
-                }
-                if (batch.Error is not null)
-                {
-                    throw GoogleErrors.FromStatus(batch.Error, response.StatusCode, batch.RequestId);
-                }
-                foreach (var row in batch.Results ?? [])
-                {
-                    yield return ToRow(row, query.Level, batch.RequestId);
-                }
+                continue;
+            }
+            if (batch.Error is not null)
+            {
+                return Tuple.Create(rows, (PlatformApiException?)GoogleErrors.FromStatus(batch.Error, response.StatusCode, batch.RequestId));
+            }
+            foreach (var row in batch.Results ?? [])
+            {
+                rows.Add(ToRow(row, level, batch.RequestId));
             }
         }
+        return Tuple.Create(rows, (PlatformApiException?)null);
     }
 
     /// <summary>The GAQL for a report query (dates inclusive, <c>segments.date BETWEEN</c>).</summary>
@@ -64,10 +88,10 @@ public sealed partial class GooglePlatformClient
             : $"SELECT customer.currency_code, campaign.id, campaign.name, segments.date, {metrics} FROM campaign WHERE segments.date BETWEEN '{from}' AND '{to}'";
     }
 
-    private static AdReportRow ToRow(GoogleAdsRow row, ReportLevel level, string? requestId)
+    private static AdReportRow ToRow(GoogleAdsRow? row, ReportLevel level, string? requestId)
     {
-        var currency = row.Customer?.CurrencyCode;
-        if (string.IsNullOrWhiteSpace(currency) || row.Campaign?.Id is null
+        var currency = row?.Customer?.CurrencyCode;
+        if (row is null || string.IsNullOrWhiteSpace(currency) || row.Campaign?.Id is null
             || !DateOnly.TryParseExact(row.Segments?.Date, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
         {
             throw new PlatformApiException(GoogleErrors.Platform, PlatformErrorClass.Permanent, null,

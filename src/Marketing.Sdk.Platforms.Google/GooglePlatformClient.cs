@@ -52,7 +52,7 @@ public sealed partial class GooglePlatformClient : PlatformApiClient, IConversio
     /// <param name="timeProvider">The clock.</param>
     /// <param name="logger">The logger.</param>
     public GooglePlatformClient(Func<HttpClient> httpClientFactory, IAccessTokenProvider tokens, GooglePlatformOptions options, IConsentGate consentGate, TimeProvider? timeProvider = null, ILogger<GooglePlatformClient>? logger = null)
-        : base(httpClientFactory, tokens, GoogleErrors.Platform, options?.CreateRateLimiter(), logger)
+        : base(httpClientFactory, tokens, GoogleErrors.Platform, options?.CreateRateLimiter(), timeProvider, logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(consentGate);
@@ -117,14 +117,17 @@ public sealed partial class GooglePlatformClient : PlatformApiClient, IConversio
         }
     }
 
-    private static T Read<T>(PlatformResponse response, JsonTypeInfo<T> type) where T : class
-    {
-        if (response.Body.IsEmpty)
+    /// <summary>Reads a successful answer; an empty, unreadable or wrong-shaped one is a malformed answer (never a success).</summary>
+    private T Read<T>(string operation, PlatformResponse response, JsonTypeInfo<T> type, Func<T, bool> isWellFormed) where T : class =>
+        ReadAnswer(operation, response, r =>
         {
-            return null!;
-        }
-        return JsonSerializer.Deserialize(response.Body.Span, type)!;
-    }
+            var value = r.Body.IsEmpty ? null : JsonSerializer.Deserialize(r.Body.Span, type);
+            return value is not null && isWellFormed(value) ? value : throw Malformed(operation, r, "the answer lacks its required fields");
+        });
+
+    /// <summary>A Data Manager ingest/remove answer: <c>{"requestId": "…"}</c> (a validate-only request is answered with an empty object).</summary>
+    private DmIngestResponse ReadIngest(string operation, PlatformResponse response) =>
+        Read(operation, response, GoogleJsonContext.Default.DmIngestResponse, r => _options.ValidateOnly || !string.IsNullOrEmpty(r.RequestId));
 
     private DmDestination NewDestination(string productDestinationId, string? reference) => new(
         reference,
@@ -142,12 +145,12 @@ public sealed partial class GooglePlatformClient : PlatformApiClient, IConversio
         return digits;
     }
 
-    [LoggerMessage(EventId = 5501, Level = LogLevel.Warning, Message = "Google: {Count} conversions rejected before sending ({Reason})")]
+    [LoggerMessage(EventId = 5201, Level = LogLevel.Warning, Message = "Google: {Count} conversions rejected before sending ({Reason})")]
     private static partial void LogRejectedBeforeSending(ILogger logger, int count, string reason);
 
-    [LoggerMessage(EventId = 5502, Level = LogLevel.Warning, Message = "Google rejected {Count} items of a {Operation} request by field; resending the rest")]
+    [LoggerMessage(EventId = 5202, Level = LogLevel.Warning, Message = "Google rejected {Count} items of a {Operation} request by field; resending the rest")]
     private static partial void LogFieldRejections(ILogger logger, int count, string operation);
 
-    [LoggerMessage(EventId = 5503, Level = LogLevel.Information, Message = "Google audience {Operation}: {Sent} members sent in {Requests} requests, {Invalid} invalid, {Withheld} withheld by consent")]
+    [LoggerMessage(EventId = 5203, Level = LogLevel.Information, Message = "Google audience {Operation}: {Sent} members sent in {Requests} requests, {Invalid} invalid, {Withheld} withheld by consent")]
     private static partial void LogAudienceSync(ILogger logger, AudienceOperation operation, int sent, int requests, int invalid, int withheld);
 }

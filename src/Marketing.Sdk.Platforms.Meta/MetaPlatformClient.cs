@@ -19,7 +19,7 @@ namespace Marketing.Sdk.Platforms.Meta;
 /// classified from Meta's <c>{"error":{...}}</c> body; the usage headers are read on every answer and a
 /// throttling answer's wait hint holds further calls back until it has passed.
 /// </summary>
-public sealed partial class MetaPlatformClient : PlatformApiClient, IConversionSink, IAudienceSync, IAdReporting, ICampaignControl
+public sealed partial class MetaPlatformClient : PlatformApiClient, IConversionSink, IConversionRequestValidator, IMatchFieldPreparer, IAudienceSync, IAdReporting, ICampaignControl
 {
     /// <summary>The platform name (<c>meta</c>), also the key of the keyed services.</summary>
     public const string PlatformId = "meta";
@@ -66,7 +66,7 @@ public sealed partial class MetaPlatformClient : PlatformApiClient, IConversionS
     /// <param name="logger">The logger.</param>
     /// <exception cref="ArgumentException">The options are invalid.</exception>
     public MetaPlatformClient(Func<HttpClient> httpClientFactory, MetaPlatformOptions options, IAccessTokenProvider tokens, IConsentGate consentGate, TimeProvider? timeProvider = null, ILogger<MetaPlatformClient>? logger = null)
-        : base(httpClientFactory, tokens, PlatformId, (options ?? throw new ArgumentNullException(nameof(options))).CreateRateLimiter(), logger)
+        : base(httpClientFactory, tokens, PlatformId, (options ?? throw new ArgumentNullException(nameof(options))).CreateRateLimiter(), timeProvider, logger)
     {
         ArgumentNullException.ThrowIfNull(consentGate);
         var errors = options.GetValidationErrors().ToList();
@@ -91,6 +91,10 @@ public sealed partial class MetaPlatformClient : PlatformApiClient, IConversionS
 
     /// <inheritdoc />
     public int MaxBatchSize => _options.ConversionBatchSize;
+
+    /// <inheritdoc />
+    /// <remarks>Meta's rules as the official Meta Business SDK applies them (see docs/platforms-meta.md for the deliberate differences).</remarks>
+    public string Prepare(MatchField field, string value, string? country) => MetaNormalization.Instance.Prepare(field, value, country);
 
     /// <inheritdoc />
     public int MaxMembersPerRequest => _options.AudienceBatchSize;
@@ -205,7 +209,8 @@ public sealed partial class MetaPlatformClient : PlatformApiClient, IConversionS
         return error;
     }
 
-    private async Task<T> SendAsync<T>(string operation, Func<HttpRequestMessage> build, JsonTypeInfo<T> type, CancellationToken cancellationToken)
+    private async Task<T> SendAsync<T>(string operation, Func<HttpRequestMessage> build, JsonTypeInfo<T> type, CancellationToken cancellationToken, Func<T, bool>? isWellFormed = null)
+        where T : class
     {
         var blockedUntil = BlockedUntil;
         var now = _time.GetUtcNow();
@@ -215,17 +220,13 @@ public sealed partial class MetaPlatformClient : PlatformApiClient, IConversionS
                 $"Meta throttled this client; calls are held back until {blockedUntil:O}", retryAfter: blockedUntil - now);
         }
         var response = await SendAsync(operation, build, cancellationToken).ConfigureAwait(false);
-        try
+        // A 2xx with an unreadable or wrong-shaped body is a malformed answer (transient: the request may have been
+        // processed; conversions deduplicate on event id and the other calls are idempotent), never a success.
+        return ReadAnswer(operation, response, r =>
         {
-            return JsonSerializer.Deserialize(response.Body.Span, type)
-                ?? throw new JsonException("empty body");
-        }
-        catch (JsonException ex)
-        {
-            // A 2xx with an unreadable body: the request may have been processed; retrying is safe
-            // because conversions deduplicate on event id and the other calls are idempotent.
-            throw new PlatformApiException(PlatformId, PlatformErrorClass.Transient, response.StatusCode, $"{operation}: the answer could not be read", innerException: ex);
-        }
+            var value = JsonSerializer.Deserialize(r.Body.Span, type);
+            return value is not null && (isWellFormed?.Invoke(value) ?? true) ? value : throw Malformed(operation, r, "the answer lacks its required fields");
+        });
     }
 
     private string Path(string objectId, string? edge = null) =>
@@ -339,6 +340,31 @@ public sealed partial class MetaPlatformClient : PlatformApiClient, IConversionS
             {
                 state.Results[i] = new ItemResult(i, DeliveryOutcome.Retry, ex.Message, ex.PlatformCode, ex.RetryAfter);
             }
+        }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// The Conversions API refuses a <c>website</c> event without <c>client_user_agent</c> and <c>event_source_url</c>;
+    /// such a conversion is refused at publish time. A conversion recorded by the shop's backend without the
+    /// browser's data uses another <see cref="ConversionRequest.Source"/> (the default, <see cref="ConversionSource.Other"/>).
+    /// </remarks>
+    public void Validate(ConversionRequest conversion, int index)
+    {
+        ArgumentNullException.ThrowIfNull(conversion);
+        if (conversion.Source != ConversionSource.Website)
+        {
+            return;
+        }
+        if (string.IsNullOrWhiteSpace(conversion.Clicks?.UserAgent))
+        {
+            throw new MarketingValidationException($"{nameof(ConversionRequest.Clicks)}.{nameof(ClickIdentifiers.UserAgent)}", ValidationReason.Missing,
+                "Meta requires client_user_agent for website events; set it, or use a non-website Source (the default, Other) for a server-side order", index);
+        }
+        if (conversion.SourceUrl is null)
+        {
+            throw new MarketingValidationException(nameof(ConversionRequest.SourceUrl), ValidationReason.Missing,
+                "Meta requires event_source_url for website events; set it, or use a non-website Source (the default, Other) for a server-side order", index);
         }
     }
 
@@ -510,9 +536,12 @@ public sealed partial class MetaPlatformClient : PlatformApiClient, IConversionS
                 var session = new AudienceSession(sessionId, b + 1, b == chunks.Count - 1, rows.Count);
                 fields.Add(new("session", JsonSerializer.Serialize(session, MetaJsonContext.Default.AudienceSession)));
             }
-            var response = await SendAsync($"audiences.{operation.ToString().ToLowerInvariant()}", () => Form(method, path, fields), MetaJsonContext.Default.AudienceUploadResponse, cancellationToken).ConfigureAwait(false);
+            var rowsInBatch = chunks[b].Length;
+            // An answer that does not say it received this batch's rows is not a success.
+            var response = await SendAsync($"audiences.{operation.ToString().ToLowerInvariant()}", () => Form(method, path, fields), MetaJsonContext.Default.AudienceUploadResponse, cancellationToken,
+                r => r.NumReceived == rowsInBatch && (r.NumInvalidEntries is null || (r.NumInvalidEntries >= 0 && r.NumInvalidEntries <= rowsInBatch))).ConfigureAwait(false);
             requests++;
-            remoteInvalid += response.NumInvalidEntries;
+            remoteInvalid += response.NumInvalidEntries ?? 0;
         }
         LogAudienceSynced(Logger, operation, rows.Count, invalid + remoteInvalid, withheld, requests);
         return new AudienceSyncResult(operation, rows.Count, invalid + remoteInvalid, withheld, requests,
@@ -596,24 +625,44 @@ public sealed partial class MetaPlatformClient : PlatformApiClient, IConversionS
         var basePath = string.Create(CultureInfo.InvariantCulture,
             $"{Path("act_" + account, "insights")}?fields={Uri.EscapeDataString(fields)}&level={level}&time_range={Uri.EscapeDataString(timeRange)}&time_increment=1&limit={_options.InsightsPageSize}");
         string? after = null;
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var paging = StartPaging("insights.read", _options.MaxPages);
         while (true)
         {
+            paging.Next(after);
             var path = after is null ? basePath : $"{basePath}&after={Uri.EscapeDataString(after)}";
-            var page = await SendAsync("insights.read", () => new HttpRequestMessage(HttpMethod.Get, new Uri(path, UriKind.Relative)), MetaJsonContext.Default.InsightsPage, cancellationToken).ConfigureAwait(false);
-            foreach (var row in page.Data ?? [])
+            var page = await SendAsync("insights.read", () => new HttpRequestMessage(HttpMethod.Get, new Uri(path, UriKind.Relative)), MetaJsonContext.Default.InsightsPage, cancellationToken,
+                p => p.Data is not null).ConfigureAwait(false);
+            var rows = new List<AdReportRow>(page.Data!.Count);
+            foreach (var row in page.Data)
             {
-                yield return ToReportRow(row, query.Level);
+                rows.Add(ReadAnswerRow(row, query.Level));
+            }
+            foreach (var row in rows)
+            {
+                yield return row;
             }
             if (page.Paging?.Next is null)
             {
                 yield break;
             }
             after = page.Paging.Cursors?.After;
-            if (string.IsNullOrEmpty(after) || !seen.Add(after))
+            if (string.IsNullOrEmpty(after))
             {
-                throw new PlatformApiException(PlatformId, PlatformErrorClass.Permanent, null, "insights paging: a next page was announced without a new after cursor");
+                throw new PlatformApiException(PlatformId, PlatformErrorClass.Permanent, null, "insights.read: a next page was announced without an after cursor", RepeatedCursorCode);
             }
+        }
+    }
+
+    /// <summary>Maps an insights row; a row whose values cannot be used (an unknown currency, out-of-range numbers) is a malformed answer.</summary>
+    private AdReportRow ReadAnswerRow(InsightsRow? row, ReportLevel level)
+    {
+        try
+        {
+            return ToReportRow(row ?? throw new PlatformApiException(PlatformId, PlatformErrorClass.Permanent, null, "insights.read: a row is null", MalformedAnswerCode), level);
+        }
+        catch (Exception ex) when (IsMalformation(ex))
+        {
+            throw Malformed("insights.read", null, "a row has values that cannot be read", ex);
         }
     }
 
@@ -739,12 +788,12 @@ public sealed partial class MetaPlatformClient : PlatformApiClient, IConversionS
         }
     }
 
-    [LoggerMessage(EventId = 5401, Level = LogLevel.Warning, Message = "Meta reports {Percent}% of a rate-limit quota used")]
+    [LoggerMessage(EventId = 5101, Level = LogLevel.Warning, Message = "Meta reports {Percent}% of a rate-limit quota used")]
     private static partial void LogHighUsage(ILogger logger, double percent);
 
-    [LoggerMessage(EventId = 5402, Level = LogLevel.Warning, Message = "Refused a budget change of Meta ad set {AdSetId}: {Limit} changes in the last hour")]
+    [LoggerMessage(EventId = 5102, Level = LogLevel.Warning, Message = "Refused a budget change of Meta ad set {AdSetId}: {Limit} changes in the last hour")]
     private static partial void LogBudgetLimit(ILogger logger, string adSetId, int limit);
 
-    [LoggerMessage(EventId = 5403, Level = LogLevel.Information, Message = "Meta audience {Operation}: {Sent} sent, {Invalid} invalid, {Withheld} withheld by consent, {Requests} requests")]
+    [LoggerMessage(EventId = 5103, Level = LogLevel.Information, Message = "Meta audience {Operation}: {Sent} sent, {Invalid} invalid, {Withheld} withheld by consent, {Requests} requests")]
     private static partial void LogAudienceSynced(ILogger logger, AudienceOperation operation, int sent, int invalid, int withheld, int requests);
 }

@@ -76,8 +76,8 @@ internal sealed record AudienceUploadResponse
 {
     public string? AudienceId { get; init; }
     public long? SessionId { get; init; }
-    public int NumReceived { get; init; }
-    public int NumInvalidEntries { get; init; }
+    public int? NumReceived { get; init; }
+    public int? NumInvalidEntries { get; init; }
 }
 
 /// <summary>An insights page.</summary>

@@ -90,7 +90,7 @@ public sealed partial class TikTokPlatformClient
 
     private async Task<(List<string> Hashes, int Invalid, int Withheld)> PrepareMembersAsync(IReadOnlyList<AudienceMember> members, CancellationToken cancellationToken)
     {
-        var gate = _consent ?? throw new InvalidOperationException("TikTok audience sync needs a consent gate: add AddCompliance() to AddMarketingSdk, or pass an IConsentGate to the client.");
+        var gate = _consent;
         var decision = await gate.FilterAsync(members.Select(m => m.CustomerId), ConsentPurpose.AdTargeting, Channel.TikTok, cancellationToken).ConfigureAwait(false);
         var allowed = decision.Allowed.ToHashSet();
         var field = _options.AudienceMatchKey == TikTokAudienceMatchKey.Phone ? MatchField.Phone : MatchField.Email;
@@ -112,7 +112,9 @@ public sealed partial class TikTokPlatformClient
             }
             try
             {
-                var hash = PlatformHasher.Hash(field, raw, HashingProfile.TikTok);
+                var hash = field == MatchField.Phone
+                    ? MatchDataNormalization.HashPhone(raw, member.Match.Country, HashingProfile.TikTok)
+                    : PlatformHasher.Hash(field, raw, HashingProfile.TikTok);
                 if (seen.Add(hash))
                 {
                     hashes.Add(hash);

@@ -1,3 +1,4 @@
+using Marketing.Sdk.Platforms.Http;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
@@ -35,23 +36,37 @@ public sealed partial class TikTokPlatformClient
             {
                 to = query.To;
             }
+            var paging = StartPaging("reports.get", _options.MaxPages);
             for (var page = 1; ; page++)
             {
+                paging.Next(null);
                 var path = ReportPath(query.AccountId, campaignLevel, from, to, page);
                 var response = await SendAsync("reports.get", () => new HttpRequestMessage(HttpMethod.Get, new Uri(path, UriKind.Relative)), cancellationToken).ConfigureAwait(false);
-                var envelope = Envelope(response);
-                var data = Data(envelope, TikTokJsonContext.Default.ReportData);
-                foreach (var item in data?.List ?? [])
+                var (rows, more) = ReadAnswer("reports.get", response, r => ReadPage(r, page, campaignLevel, currency));
+                foreach (var row in rows)
                 {
-                    yield return ToRow(item, campaignLevel, currency);
+                    yield return row;
                 }
-                if (data?.PageInfo is not { } info || page >= info.TotalPage || data.List is not { Count: > 0 })
+                if (!more)
                 {
                     break;
                 }
             }
             from = to.AddDays(1);
         }
+    }
+
+    /// <summary>One report page: its rows (mapped before any is handed out) and whether another page follows.</summary>
+    private Tuple<List<AdReportRow>, bool> ReadPage(PlatformResponse response, int page, bool campaignLevel, string currency)
+    {
+        var data = Data(Envelope(response), TikTokJsonContext.Default.ReportData);
+        if (data?.List is null)
+        {
+            throw Malformed("reports.get", response, "the answer has no data.list");
+        }
+        var rows = data.List.Select(item => ToRow(item ?? throw Malformed("reports.get", response, "a row is null"), campaignLevel, currency)).ToList();
+        var more = data.PageInfo is { } info && page < info.TotalPage && data.List.Count > 0;
+        return Tuple.Create(rows, more);
     }
 
     private string ReportPath(string advertiserId, bool campaignLevel, DateOnly from, DateOnly to, int page)
@@ -89,8 +104,8 @@ public sealed partial class TikTokPlatformClient
             CampaignName = Text(metrics, "campaign_name"),
             AdSetId = campaignLevel ? null : Text(dimensions, "adgroup_id"),
             Spend = new Money(Number(metrics, "spend") ?? 0m, currency),
-            Impressions = (long)(Number(metrics, "impressions") ?? 0m),
-            Clicks = (long)(Number(metrics, "clicks") ?? 0m),
+            Impressions = checked((long)(Number(metrics, "impressions") ?? 0m)),
+            Clicks = checked((long)(Number(metrics, "clicks") ?? 0m)),
             Conversions = (double)(Number(metrics, "conversion") ?? 0m),
             ConversionValue = value is null ? null : new Money(value.Value, currency),
         };
@@ -108,6 +123,13 @@ public sealed partial class TikTokPlatformClient
     private static decimal? Number(Dictionary<string, JsonElement> values, string name)
     {
         var text = Text(values, name);
-        return text is not null && decimal.TryParse(text, NumberStyles.Number | NumberStyles.AllowExponent, CultureInfo.InvariantCulture, out var n) ? n : null;
+        if (text is null || text.Length == 0 || text == "-")
+        {
+            return null;
+        }
+        // A value that is not a number, or out of range, makes the page a malformed answer (never a silent zero).
+        return decimal.TryParse(text, NumberStyles.Number | NumberStyles.AllowExponent, CultureInfo.InvariantCulture, out var n)
+            ? n
+            : throw new FormatException($"the metric {name} is not a number in range");
     }
 }

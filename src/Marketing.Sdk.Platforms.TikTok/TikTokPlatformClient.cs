@@ -25,19 +25,20 @@ public sealed partial class TikTokPlatformClient : PlatformApiClient, IConversio
     public const string ConversionsDestination = "tiktok.conversions";
 
     private readonly TikTokPlatformOptions _options;
-    private readonly IConsentGate? _consent;
+    private readonly IConsentGate _consent;
     private readonly TimeProvider _time;
 
     /// <summary>Creates the client.</summary>
     /// <param name="httpClientFactory">Creates the HTTP client per call (base address set).</param>
     /// <param name="tokens">Supplies the access token (usually a <see cref="StaticAccessTokenProvider"/> over the options).</param>
     /// <param name="options">The settings.</param>
-    /// <param name="consentGate">The consent gate audience uploads are checked against (required for <see cref="SyncAsync"/> and <see cref="CreateAudienceAsync"/>).</param>
+    /// <param name="consentGate">The consent gate audience uploads are checked against.</param>
     /// <param name="timeProvider">The clock (event-age checks).</param>
     /// <param name="logger">The logger.</param>
-    public TikTokPlatformClient(Func<HttpClient> httpClientFactory, IAccessTokenProvider tokens, TikTokPlatformOptions options, IConsentGate? consentGate = null, TimeProvider? timeProvider = null, ILogger<TikTokPlatformClient>? logger = null)
-        : base(httpClientFactory, tokens, Name, (options ?? throw new ArgumentNullException(nameof(options))).CreateRateLimiter(), logger)
+    public TikTokPlatformClient(Func<HttpClient> httpClientFactory, IAccessTokenProvider tokens, TikTokPlatformOptions options, IConsentGate consentGate, TimeProvider? timeProvider = null, ILogger<TikTokPlatformClient>? logger = null)
+        : base(httpClientFactory, tokens, Name, (options ?? throw new ArgumentNullException(nameof(options))).CreateRateLimiter(), timeProvider, logger)
     {
+        ArgumentNullException.ThrowIfNull(consentGate);
         _options = options;
         _consent = consentGate;
         _time = timeProvider ?? TimeProvider.System;
@@ -110,8 +111,8 @@ public sealed partial class TikTokPlatformClient : PlatformApiClient, IConversio
     }
 
     /// <summary>The envelope of an answer that <see cref="Classify"/> accepted.</summary>
-    private static TikTokEnvelope Envelope(PlatformResponse response) =>
-        TryParseEnvelope(response.Body) ?? throw new PlatformApiException(Name, PlatformErrorClass.Transient, response.StatusCode, "the answer could not be read");
+    private TikTokEnvelope Envelope(PlatformResponse response) =>
+        TryParseEnvelope(response.Body) is { Code: not null } envelope ? envelope : throw Malformed("answer", response, "the answer has no TikTok envelope");
 
     private static T? Data<T>(TikTokEnvelope envelope, JsonTypeInfo<T> typeInfo) where T : class
     {
@@ -123,9 +124,9 @@ public sealed partial class TikTokPlatformClient : PlatformApiClient, IConversio
         {
             return data.Deserialize(typeInfo);
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (IsMalformation(ex))
         {
-            throw new PlatformApiException(Name, PlatformErrorClass.Transient, null, "the answer's data could not be read", requestId: envelope.RequestId, innerException: ex);
+            throw new PlatformApiException(Name, PlatformErrorClass.Transient, null, "the answer's data could not be read", MalformedAnswerCode, requestId: envelope.RequestId, innerException: ex);
         }
     }
 
@@ -145,12 +146,12 @@ public sealed partial class TikTokPlatformClient : PlatformApiClient, IConversio
         return SendAsync(operation, () => PostJson(path, bytes), cancellationToken);
     }
 
-    [LoggerMessage(EventId = 5501, Level = LogLevel.Warning, Message = "TikTok refused a batch of {Count} events with code 40002 although every row passed the pre-send checks; splitting it to isolate the refused rows")]
+    [LoggerMessage(EventId = 5301, Level = LogLevel.Warning, Message = "TikTok refused a batch of {Count} events with code 40002 although every row passed the pre-send checks; splitting it to isolate the refused rows")]
     private static partial void LogBisecting(ILogger logger, int count);
 
-    [LoggerMessage(EventId = 5502, Level = LogLevel.Information, Message = "{Rejected} of {Count} conversions were rejected before sending (TikTok would fail the whole batch for them)")]
+    [LoggerMessage(EventId = 5302, Level = LogLevel.Information, Message = "{Rejected} of {Count} conversions were rejected before sending (TikTok would fail the whole batch for them)")]
     private static partial void LogPreRejected(ILogger logger, int rejected, int count);
 
-    [LoggerMessage(EventId = 5503, Level = LogLevel.Information, Message = "Uploaded {Files} audience files ({Members} hashed members) for a {Operation} of a TikTok audience; {Invalid} invalid, {Withheld} withheld by consent")]
+    [LoggerMessage(EventId = 5303, Level = LogLevel.Information, Message = "Uploaded {Files} audience files ({Members} hashed members) for a {Operation} of a TikTok audience; {Invalid} invalid, {Withheld} withheld by consent")]
     private static partial void LogAudienceSync(ILogger logger, int files, int members, string operation, int invalid, int withheld);
 }

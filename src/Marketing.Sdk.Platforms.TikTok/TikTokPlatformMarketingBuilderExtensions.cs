@@ -45,7 +45,8 @@ public static class TikTokPlatformMarketingBuilderExtensions
             var tokens = sp.GetKeyedService<IAccessTokenProvider>(TikTokPlatformClient.Name)
                 ?? new StaticAccessTokenProvider(() => monitor.CurrentValue.AccessToken);
             return new TikTokPlatformClient(() => factory.CreateClient(HttpClientName), tokens, monitor.CurrentValue,
-                sp.GetService<IConsentGate>(), sp.GetService<TimeProvider>(), sp.GetService<ILogger<TikTokPlatformClient>>());
+                sp.GetService<IConsentGate>() ?? throw new InvalidOperationException("The TikTok client needs a consent gate: add AddCompliance() to AddMarketingSdk."),
+                sp.GetService<TimeProvider>(), sp.GetService<ILogger<TikTokPlatformClient>>());
         });
         services.AddPlatformCapabilities<TikTokPlatformClient>(TikTokPlatformClient.Name);
         return builder;

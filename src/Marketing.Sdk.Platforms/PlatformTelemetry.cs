@@ -18,10 +18,30 @@ public static class PlatformTelemetry
     internal static readonly Counter<long> Requests = Meter.CreateCounter<long>("marketing.platform.requests", "{request}", "HTTP requests to platforms by outcome.");
     internal static readonly Histogram<double> RequestDuration = Meter.CreateHistogram<double>("marketing.platform.request.duration", "ms", "Platform request latency including retries.");
     internal static readonly Counter<long> TokenRefreshes = Meter.CreateCounter<long>("marketing.platform.token.refreshes", "{refresh}", "Access tokens refreshed after a refusal.");
-    internal static readonly Counter<long> Sent = Meter.CreateCounter<long>("marketing.platform.delivery.sent", "{item}", "Items accepted (or deduplicated) by a platform.");
-    internal static readonly Counter<long> Failed = Meter.CreateCounter<long>("marketing.platform.delivery.failed", "{attempt}", "Delivery attempts that failed.");
-    internal static readonly Counter<long> Retried = Meter.CreateCounter<long>("marketing.platform.delivery.retried", "{item}", "Items scheduled for another attempt.");
-    internal static readonly Counter<long> DeadLettered = Meter.CreateCounter<long>("marketing.platform.delivery.dead_lettered", "{item}", "Items given up on.");
-    internal static readonly Counter<long> Withheld = Meter.CreateCounter<long>("marketing.platform.delivery.withheld", "{item}", "Items not sent because the consent gate denied them.");
-    internal static readonly Histogram<double> DeliveryLatency = Meter.CreateHistogram<double>("marketing.platform.delivery.latency", "s", "Time from enqueue to acknowledged delivery.");
+}
+
+/// <summary>
+/// The delivery metrics, on a <c>Marketing.Sdk.Platforms</c> meter from the host's <see cref="IMeterFactory"/>
+/// (a meter of its own when there is none). Tags: destination, outcome, error class and reason code — never
+/// personal data.
+/// </summary>
+internal sealed class DeliveryMetrics
+{
+    public DeliveryMetrics(IMeterFactory? meterFactory)
+    {
+        var meter = meterFactory?.Create(PlatformTelemetry.Name) ?? new Meter(PlatformTelemetry.Name);
+        Sent = meter.CreateCounter<long>("marketing.platform.delivery.sent", "{item}", "Items accepted (or deduplicated) by a platform.");
+        Failed = meter.CreateCounter<long>("marketing.platform.delivery.failed", "{attempt}", "Delivery attempts that failed.");
+        Retried = meter.CreateCounter<long>("marketing.platform.delivery.retried", "{item}", "Items scheduled for another attempt.");
+        DeadLettered = meter.CreateCounter<long>("marketing.platform.delivery.dead_lettered", "{item}", "Items given up on, by reason.");
+        Withheld = meter.CreateCounter<long>("marketing.platform.delivery.withheld", "{item}", "Items not sent because the consent gate denied them, by reason.");
+        DeliveryLatency = meter.CreateHistogram<double>("marketing.platform.delivery.latency", "s", "Time from enqueue to acknowledged delivery.");
+    }
+
+    public Counter<long> Sent { get; }
+    public Counter<long> Failed { get; }
+    public Counter<long> Retried { get; }
+    public Counter<long> DeadLettered { get; }
+    public Counter<long> Withheld { get; }
+    public Histogram<double> DeliveryLatency { get; }
 }

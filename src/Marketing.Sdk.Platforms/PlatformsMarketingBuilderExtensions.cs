@@ -52,7 +52,7 @@ public static class PlatformsMarketingBuilderExtensions
         services.TryAddSingleton(sp => new PlatformDeliveryWorker(
             sp.GetServices<IConversionSink>(), sp.GetRequiredService<IOutboxStore>(),
             sp.GetService<IConsentGate>() ?? throw new InvalidOperationException("Platform delivery needs a consent gate: add AddCompliance() to AddMarketingSdk."),
-            sp.GetRequiredService<IOptions<PlatformDeliveryOptions>>(), sp.GetRequiredService<TimeProvider>(), sp.GetService<ILogger<PlatformDeliveryWorker>>()));
+            sp.GetRequiredService<IOptions<PlatformDeliveryOptions>>(), sp.GetRequiredService<TimeProvider>(), sp.GetService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetService<ILogger<PlatformDeliveryWorker>>()));
         services.AddSingleton<IHostedService, PlatformDeliveryService>();
         return builder;
     }

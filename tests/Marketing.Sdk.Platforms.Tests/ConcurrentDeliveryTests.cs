@@ -30,7 +30,34 @@ internal sealed class GatedSink(string destination, Channel platform, int maxBat
 
     public int MaxBatchSize => maxBatch;
 
+    private readonly TaskCompletionSource _inFlightReached = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _sentReached = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _inFlightTarget = int.MaxValue;
+    private int _sentTarget = int.MaxValue;
+
     public void Open() => _open.TrySetResult();
+
+    /// <summary>Completes once <paramref name="count"/> requests are held at once.</summary>
+    public Task InFlightReached(int count)
+    {
+        Volatile.Write(ref _inFlightTarget, count);
+        if (InFlight >= count)
+        {
+            _inFlightReached.TrySetResult();
+        }
+        return _inFlightReached.Task;
+    }
+
+    /// <summary>Completes once <paramref name="count"/> conversions were accepted.</summary>
+    public Task SentReached(int count)
+    {
+        Volatile.Write(ref _sentTarget, count);
+        if (Sent.Count >= count)
+        {
+            _sentReached.TrySetResult();
+        }
+        return _sentReached.Task;
+    }
 
     public async ValueTask<BatchResult> SendAsync(IReadOnlyList<PreparedConversion> batch, CancellationToken cancellationToken = default)
     {
@@ -38,12 +65,20 @@ internal sealed class GatedSink(string destination, Channel platform, int maxBat
         for (var max = MaxInFlight; now > max && Interlocked.CompareExchange(ref _maxInFlight, now, max) != max; max = MaxInFlight)
         {
         }
+        if (now >= Volatile.Read(ref _inFlightTarget))
+        {
+            _inFlightReached.TrySetResult();
+        }
         try
         {
             await _open.Task.WaitAsync(cancellationToken);
             foreach (var item in batch)
             {
                 Sent.Enqueue(item);
+            }
+            if (Sent.Count >= Volatile.Read(ref _sentTarget))
+            {
+                _sentReached.TrySetResult();
             }
             return BatchResult.AllAccepted(batch.Count);
         }
@@ -88,14 +123,14 @@ public sealed class ConcurrentDeliveryTests
         await hosted.StartAsync(CancellationToken.None);
         try
         {
-            // Three batches of two are held at each platform at once, and no more.
-            await WaitUntilAsync(() => meta.InFlight == 3 && tiktok.InFlight == 3);
-            await Task.Delay(100);
+            // Three batches of two are held at each platform at once; every loop is then parked at the gate, so no
+            // fourth can start: the maximum is decided by state, not by waiting a while.
+            await Task.WhenAll(meta.InFlightReached(3), tiktok.InFlightReached(3)).WaitAsync(TimeSpan.FromSeconds(60));
             Assert.Equal(3, meta.MaxInFlight);
             Assert.Equal(3, tiktok.MaxInFlight);
             meta.Open();
             tiktok.Open();
-            await WaitUntilAsync(() => meta.Sent.Count == 10 && tiktok.Sent.Count == 10);
+            await Task.WhenAll(meta.SentReached(10), tiktok.SentReached(10)).WaitAsync(TimeSpan.FromSeconds(60));
         }
         finally
         {
@@ -111,23 +146,13 @@ public sealed class ConcurrentDeliveryTests
     [Theory]
     [InlineData(0)]
     [InlineData(65)]
-    public void Concurrent_batches_outside_1_to_64_are_refused(int value)
+    public async Task Concurrent_batches_outside_1_to_64_stop_the_host_at_start(int value)
     {
-        var services = new ServiceCollection();
-        services.AddLogging();
-        services.AddMarketingSdk(m => m.AddCompliance().AddPlatforms(o => o.ConcurrentBatches = value));
-        using var provider = services.BuildServiceProvider();
-        var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<PlatformDeliveryOptions>>().Value);
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Services.AddLogging();
+        builder.Services.AddMarketingSdk(m => m.AddCompliance().AddPlatforms(o => { o.ConcurrentBatches = value; o.RunInBackground = false; }));
+        using var host = builder.Build();
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
         Assert.Contains("ConcurrentBatches", ex.Message, StringComparison.Ordinal);
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "The condition was not reached in time.");
-            await Task.Delay(10);
-        }
     }
 }

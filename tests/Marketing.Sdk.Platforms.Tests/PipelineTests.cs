@@ -147,6 +147,28 @@ public sealed class PipelineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_post_not_marked_retriable_is_sent_once_within_a_call()
+    {
+        await using var provider = Build(o => { o.MaxRetryAttempts = 5; o.RetryBaseDelay = TimeSpan.Zero; });
+        var client = new TestClient(Http(provider), OAuth());
+        await client.EchoAsync("warm-up");
+        _emulator.Faults = new FaultOptions { ServerErrorRate = 1 };
+        var ex = await Assert.ThrowsAsync<PlatformApiException>(() => client.EchoAsync("write", retriable: false));
+        Assert.Equal(PlatformErrorClass.Transient, ex.ErrorClass);
+        Assert.Equal(1, _emulator.InjectedFaults[FaultKind.ServerError]);
+    }
+
+    [Theory]
+    [InlineData("GET", true)]
+    [InlineData("HEAD", true)]
+    [InlineData("PUT", true)]
+    [InlineData("DELETE", true)]
+    [InlineData("POST", false)]
+    [InlineData("PATCH", false)]
+    public void Only_idempotent_methods_are_retriable_by_default(string method, bool expected) =>
+        Assert.Equal(expected, PlatformRetry.MayRetry(new HttpRequestMessage(new HttpMethod(method), "http://x/")));
+
+    [Fact]
     public async Task Concurrent_callers_share_one_refresh()
     {
         var tokens = OAuth();

@@ -84,9 +84,17 @@ internal sealed class TestClientOptions : PlatformClientOptions;
 internal sealed class TestClient(Func<HttpClient> http, IAccessTokenProvider tokens, System.Threading.RateLimiting.RateLimiter? limiter = null)
     : PlatformApiClient(http, tokens, "test", limiter)
 {
-    public async Task<string> EchoAsync(string text, CancellationToken cancellationToken = default)
+    public async Task<string> EchoAsync(string text, bool retriable = true, CancellationToken cancellationToken = default)
     {
-        var response = await SendAsync("echo", () => new HttpRequestMessage(HttpMethod.Post, "echo") { Content = new StringContent(text) }, cancellationToken);
+        var response = await SendAsync("echo", () =>
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "echo") { Content = new StringContent(text) };
+            if (retriable)
+            {
+                request.Options.Set(PlatformRetry.Retriable, true);
+            }
+            return request;
+        }, cancellationToken);
         return JsonDocument.Parse(response.Body).RootElement.GetProperty("request_id").GetString()!;
     }
 

@@ -147,14 +147,4 @@ public sealed class AudienceTests
         // RFC 1321 test suite: MD5("abc") = 900150983cd24fb0d6963f7d28e17f72.
         Assert.Equal("900150983cd24fb0d6963f7d28e17f72", TikTokPlatformClient.FileSignature("abc"u8));
     }
-
-    [Fact]
-    public async Task Audience_sync_without_a_consent_gate_is_refused()
-    {
-        await using var h = await TikTokHarness.StartAsync();
-        var client = h.Client();
-
-        await Assert.ThrowsAsync<InvalidOperationException>(() => client.SyncAsync("aud", AudienceOperation.Add, [Member("a", "a@example.com")]).AsTask());
-        Assert.Equal(0, h.Emulator.RequestCount);
-    }
 }

@@ -147,6 +147,15 @@ public sealed class ErrorTests
         // The retry goes through a client with the default timeout: on a busy machine opening a new
         // connection (the timed-out one is still held by the slow answer) can itself take 300 ms.
         h.Emulator.Faults = FaultOptions.None;
+        // The slow request is still being processed by TikTok; the retry is sent once it has been (the state the
+        // test is about), not after a guessed wait.
+        using (var processed = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
+        {
+            while (h.Emulator.AcceptedEvents.Count < 2)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(20), processed.Token);
+            }
+        }
         var retry = await h.Client().SendAsync(batch);
 
         Assert.Equal(2, retry.Delivered);

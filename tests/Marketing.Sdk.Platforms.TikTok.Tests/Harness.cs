@@ -53,7 +53,7 @@ internal sealed class TikTokHarness : IAsyncDisposable
         var options = Options(configure);
         var http = new HttpClient { BaseAddress = options.BaseAddress, Timeout = httpTimeout ?? TimeSpan.FromSeconds(30) };
         _clients.Add(http);
-        return new TikTokPlatformClient(() => http, tokens ?? new StaticAccessTokenProvider(() => options.AccessToken), options, gate);
+        return new TikTokPlatformClient(() => http, tokens ?? new StaticAccessTokenProvider(() => options.AccessToken), options, gate ?? new AllowAll());
     }
 
     public async ValueTask DisposeAsync()

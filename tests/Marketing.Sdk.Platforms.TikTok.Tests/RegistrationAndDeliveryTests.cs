@@ -51,6 +51,19 @@ public sealed class RegistrationAndDeliveryTests
     }
 
     [Fact]
+    public void TikTok_without_a_consent_gate_is_refused_at_resolution_like_Meta_and_Google()
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddMarketingSdk(m => m.AddTikTokPlatform(o => { o.AccessToken = "t"; o.AdvertiserId = "1"; o.PixelCode = "P"; }));
+        using var provider = services.BuildServiceProvider();
+        var ex = Assert.Throws<InvalidOperationException>(() => provider.GetRequiredService<TikTokPlatformClient>());
+        Assert.Contains("AddCompliance", ex.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentNullException>(() => new TikTokPlatformClient(() => new HttpClient(), new Auth.StaticAccessTokenProvider(() => "t"),
+            new TikTokPlatformOptions { AccessToken = "t", AdvertiserId = "1", PixelCode = "P" }, null!));
+    }
+
+    [Fact]
     public async Task Invalid_options_fail_validation()
     {
         await using var emulator = new TikTokEmulator();
@@ -60,6 +73,25 @@ public sealed class RegistrationAndDeliveryTests
         var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<TikTokPlatformOptions>>().Value);
         Assert.Contains(ex.Failures, f => f.Contains("AccessToken"));
         Assert.Contains(ex.Failures, f => f.Contains("event source"));
+    }
+
+    [Fact]
+    public async Task The_readme_order_without_browser_data_is_delivered()
+    {
+        await using var emulator = new TikTokEmulator();
+        await emulator.StartAsync();
+        await using var provider = Build(emulator);
+        var customerId = new CustomerId("cust-readme");
+        await Data.GrantAsync(provider.GetRequiredService<ConsentLedger>(), customerId, ConsentPurpose.AdMeasurement);
+        await provider.GetRequiredService<IConversionPublisher>().PublishAsync([new ConversionRequest
+        {
+            EventId = "order-1001", EventType = EventType.Purchase, OccurredAt = DateTimeOffset.UtcNow.AddMinutes(-5),
+            CustomerId = customerId, Value = new Money(99.90m, "CNY"), OrderId = "order-1001",
+            Customer = new CustomerMatchData { Email = "li.wei@example.com", Phone = "+86 138 0013 8000", Country = "CN" },
+        }]);
+        var round = await provider.GetRequiredService<PlatformDeliveryWorker>().DeliverOnceAsync(TikTokPlatformClient.ConversionsDestination);
+        Assert.Equal((1, 1, 0), (round.Claimed, round.Delivered, round.DeadLettered));
+        Assert.Single(emulator.AcceptedEvents);
     }
 
     [Fact]

@@ -20,6 +20,7 @@ namespace Marketing.Sdk.Platforms.Google.Wire;
 [JsonSerializable(typeof(GoogleAdsFailure))]
 [JsonSerializable(typeof(SearchStreamRequest))]
 [JsonSerializable(typeof(SearchStreamBatch))]
+[JsonSerializable(typeof(List<SearchStreamBatch>))]
 [JsonSerializable(typeof(MutateRequest<BudgetUpdate>))]
 [JsonSerializable(typeof(MutateRequest<StatusUpdate>))]
 [JsonSerializable(typeof(MutateResponse))]

@@ -226,10 +226,10 @@ public sealed partial class OAuth2RefreshTokenProvider : IAccessTokenProvider, I
     /// <inheritdoc />
     public void Dispose() => _gate.Dispose();
 
-    [LoggerMessage(EventId = 5101, Level = LogLevel.Information, Message = "Obtained a new {Platform} access token valid for {ExpiresIn} s")]
+    [LoggerMessage(EventId = 5040, Level = LogLevel.Information, Message = "Obtained a new {Platform} access token valid for {ExpiresIn} s")]
     private static partial void LogRefreshed(ILogger logger, string platform, int expiresIn);
 
-    [LoggerMessage(EventId = 5102, Level = LogLevel.Warning, Message = "The {Platform} token endpoint answered {Status} ({Error})")]
+    [LoggerMessage(EventId = 5041, Level = LogLevel.Warning, Message = "The {Platform} token endpoint answered {Status} ({Error})")]
     private static partial void LogRefreshFailed(ILogger logger, string platform, int status, string error);
 }
 

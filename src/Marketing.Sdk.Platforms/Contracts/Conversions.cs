@@ -138,10 +138,16 @@ public sealed record ConversionRequest
     /// <summary>Click and browser identifiers.</summary>
     public ClickIdentifiers Clicks { get; init; } = new();
 
-    /// <summary>Where the conversion happened.</summary>
-    public ConversionSource Source { get; init; } = ConversionSource.Website;
+    /// <summary>
+    /// Where the conversion happened (Meta <c>action_source</c>, Google <c>eventSource</c>, TikTok <c>event_source</c>).
+    /// Default <see cref="ConversionSource.Other"/>, which fits an order recorded by the shop's backend: Meta
+    /// <c>other</c> and Google <c>OTHER</c> need no browser fields, TikTok sends it as a <c>web</c> event under the pixel.
+    /// Set <see cref="ConversionSource.Website"/> only with the browser's <see cref="ClickIdentifiers.UserAgent"/> and
+    /// the <see cref="SourceUrl"/> (Meta requires both for website events; publishing refuses a website conversion without them).
+    /// </summary>
+    public ConversionSource Source { get; init; } = ConversionSource.Other;
 
-    /// <summary>The page where it happened (website conversions).</summary>
+    /// <summary>The page where it happened (required for website conversions sent to Meta).</summary>
     public Uri? SourceUrl { get; init; }
 
     /// <summary>Describes the conversion without personal data.</summary>
@@ -249,6 +255,35 @@ public sealed record BatchResult(IReadOnlyList<ItemResult> Items, string? Reques
     /// <param name="requestId">The platform's request id.</param>
     public static BatchResult AllAccepted(int count, string? requestId = null) =>
         new([.. Enumerable.Range(0, count).Select(ItemResult.Accepted)], requestId);
+}
+
+/// <summary>
+/// Implemented by a <see cref="IConversionSink"/> whose platform normalises customer information its own way (as
+/// its official SDK does): <see cref="Delivery.IConversionPublisher"/> prepares that destination's fields with it
+/// instead of the shared <see cref="PlatformHasher"/> rules.
+/// </summary>
+public interface IMatchFieldPreparer
+{
+    /// <summary>Normalises and (where the platform hashes the field) hashes one field.</summary>
+    /// <param name="field">The field.</param>
+    /// <param name="value">The raw value.</param>
+    /// <param name="country">The customer's country, if known (completes national phone numbers).</param>
+    /// <exception cref="Compliance.MatchNormalizationException">The platform would drop the value.</exception>
+    string Prepare(MatchField field, string value, string? country);
+}
+
+/// <summary>
+/// Implemented by a <see cref="IConversionSink"/> whose platform refuses some conversions for what they lack (e.g.
+/// Meta's website events without a user agent): <see cref="Delivery.IConversionPublisher"/> asks it before anything is
+/// stored, so such a conversion fails at publish time with a typed error instead of being dead-lettered later.
+/// </summary>
+public interface IConversionRequestValidator
+{
+    /// <summary>Checks a conversion against the platform's rules.</summary>
+    /// <param name="conversion">The conversion.</param>
+    /// <param name="index">Its position in the published list.</param>
+    /// <exception cref="MarketingValidationException">The platform would refuse it (names the field and the reason, never a value).</exception>
+    void Validate(ConversionRequest conversion, int index);
 }
 
 /// <summary>

@@ -28,7 +28,7 @@ public interface IConversionPublisher
     /// <param name="conversions">The conversions.</param>
     /// <param name="destinations">Limits publishing to these destinations, or all when <see langword="null"/>.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    /// <exception cref="MarketingValidationException">A conversion is invalid (names the field and index); nothing is enqueued.</exception>
+    /// <exception cref="MarketingValidationException">A conversion is invalid, or a destination's platform would refuse it (<see cref="IConversionRequestValidator"/>: names the field and index); nothing is enqueued.</exception>
     ValueTask<PublishResult> PublishAsync(IReadOnlyList<ConversionRequest> conversions, IReadOnlyCollection<string>? destinations = null, CancellationToken cancellationToken = default);
 }
 
@@ -67,11 +67,15 @@ public sealed partial class ConversionPublisher : IConversionPublisher
     public async ValueTask<PublishResult> PublishAsync(IReadOnlyList<ConversionRequest> conversions, IReadOnlyCollection<string>? destinations = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(conversions);
+        var sinks = destinations is null ? _sinks : [.. _sinks.Where(s => destinations.Contains(s.Destination))];
         for (var i = 0; i < conversions.Count; i++)
         {
             Validate(conversions[i], i);
+            foreach (var sink in sinks)
+            {
+                (sink as IConversionRequestValidator)?.Validate(conversions[i], i);
+            }
         }
-        var sinks = destinations is null ? _sinks : [.. _sinks.Where(s => destinations.Contains(s.Destination))];
         var dropped = new Dictionary<MatchField, int>();
         var messages = new OutboxMessage[conversions.Count * sinks.Count];
         // Message k is conversion k % n for sink k / n. Normalising, hashing and serialising dominate a large
@@ -86,7 +90,7 @@ public sealed partial class ConversionPublisher : IConversionPublisher
                 {
                     Destination = sink.Destination,
                     IdempotencyKey = conversion.EventId,
-                    Payload = JsonSerializer.SerializeToUtf8Bytes(Prepare(conversion, sink.Hashing, drops), PlatformJsonContext.Default.PreparedConversion),
+                    Payload = JsonSerializer.SerializeToUtf8Bytes(Prepare(conversion, sink.Hashing, drops, sink as IMatchFieldPreparer), PlatformJsonContext.Default.PreparedConversion),
                     CustomerId = conversion.CustomerId,
                 };
             }
@@ -120,16 +124,25 @@ public sealed partial class ConversionPublisher : IConversionPublisher
     /// <param name="conversion">The conversion.</param>
     /// <param name="profile">The platform's hashing profile.</param>
     /// <param name="dropped">Counts dropped fields, if given.</param>
-    public static PreparedConversion Prepare(ConversionRequest conversion, HashingProfile profile, IDictionary<MatchField, int>? dropped = null)
+    public static PreparedConversion Prepare(ConversionRequest conversion, HashingProfile profile, IDictionary<MatchField, int>? dropped = null) =>
+        Prepare(conversion, profile, dropped, null);
+
+    /// <summary>Prepares a conversion for one platform with the platform's own field rules, if it has them.</summary>
+    /// <param name="conversion">The conversion.</param>
+    /// <param name="profile">The platform's hashing profile.</param>
+    /// <param name="dropped">Counts dropped fields, if given.</param>
+    /// <param name="preparer">The platform's own field rules (<see cref="IMatchFieldPreparer"/>), or <see langword="null"/> for the shared ones.</param>
+    public static PreparedConversion Prepare(ConversionRequest conversion, HashingProfile profile, IDictionary<MatchField, int>? dropped, IMatchFieldPreparer? preparer)
     {
         ArgumentNullException.ThrowIfNull(conversion);
         ArgumentNullException.ThrowIfNull(profile);
         var match = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (field, value) in MatchDataNormalization.WithE164Phone(conversion.Customer).Fields())
+        var country = conversion.Customer?.Country;
+        foreach (var (field, value) in MatchDataNormalization.WithE164Phone(conversion.Customer ?? new CustomerMatchData()).Fields())
         {
             try
             {
-                match[MatchKeys.Name(field)] = PlatformHasher.Prepare(field, value, profile);
+                match[MatchKeys.Name(field)] = preparer is null ? PlatformHasher.Prepare(field, value, profile) : preparer.Prepare(field, value, country);
             }
             catch (MatchNormalizationException)
             {
@@ -187,6 +200,6 @@ public sealed partial class ConversionPublisher : IConversionPublisher
         }
     }
 
-    [LoggerMessage(EventId = 5201, Level = LogLevel.Debug, Message = "Published {Conversions} conversions to {Destinations} destinations: {Enqueued} enqueued, {Duplicates} already published")]
+    [LoggerMessage(EventId = 5010, Level = LogLevel.Debug, Message = "Published {Conversions} conversions to {Destinations} destinations: {Enqueued} enqueued, {Duplicates} already published")]
     private static partial void LogPublished(ILogger logger, int conversions, int destinations, int enqueued, int duplicates);
 }

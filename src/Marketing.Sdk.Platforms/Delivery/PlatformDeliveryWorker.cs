@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Text.Json;
+using Marketing.Sdk.Diagnostics;
 using Marketing.Sdk.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -80,6 +82,7 @@ public sealed partial class PlatformDeliveryWorker
     private readonly PlatformDeliveryOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly DeliveryMetrics _metrics;
 
     /// <summary>Creates the worker.</summary>
     /// <param name="sinks">The platform sinks.</param>
@@ -87,8 +90,9 @@ public sealed partial class PlatformDeliveryWorker
     /// <param name="gate">The consent gate.</param>
     /// <param name="options">The settings.</param>
     /// <param name="timeProvider">The clock.</param>
+    /// <param name="meterFactory">Creates the <c>Marketing.Sdk.Platforms</c> meter of the delivery metrics.</param>
     /// <param name="logger">The logger.</param>
-    public PlatformDeliveryWorker(IEnumerable<IConversionSink> sinks, IOutboxStore outbox, IConsentGate gate, IOptions<PlatformDeliveryOptions> options, TimeProvider? timeProvider = null, ILogger<PlatformDeliveryWorker>? logger = null)
+    public PlatformDeliveryWorker(IEnumerable<IConversionSink> sinks, IOutboxStore outbox, IConsentGate gate, IOptions<PlatformDeliveryOptions> options, TimeProvider? timeProvider = null, IMeterFactory? meterFactory = null, ILogger<PlatformDeliveryWorker>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(sinks);
         ArgumentNullException.ThrowIfNull(outbox);
@@ -100,6 +104,7 @@ public sealed partial class PlatformDeliveryWorker
         _options = options.Value;
         _time = timeProvider ?? TimeProvider.System;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _metrics = new DeliveryMetrics(meterFactory);
     }
 
     /// <summary>The destinations this worker drains.</summary>
@@ -139,7 +144,7 @@ public sealed partial class PlatformDeliveryWorker
             }
             if (conversion is null)
             {
-                await DeadLetterAsync(entry, "malformed_payload: the stored conversion cannot be read", tally, cancellationToken).ConfigureAwait(false);
+                await DeadLetterAsync(entry, "malformed_payload: the stored conversion cannot be read", "malformed_payload", tally, cancellationToken).ConfigureAwait(false);
                 continue;
             }
             parsed.Add((entry, conversion));
@@ -156,9 +161,7 @@ public sealed partial class PlatformDeliveryWorker
         {
             if (denied.TryGetValue(new CustomerId(item.Conversion.CustomerId), out var decision))
             {
-                tally.Withheld++;
-                PlatformTelemetry.Withheld.Add(1, new KeyValuePair<string, object?>("marketing.destination", destination));
-                await DeadLetterAsync(item.Entry, $"{ConsentWithheldPrefix} {decision.Reason} ({decision.DecidingPurpose})", tally, cancellationToken, countAsDeadLetter: false).ConfigureAwait(false);
+                await DeadLetterAsync(item.Entry, $"{ConsentWithheldPrefix} {decision.Reason} ({decision.DecidingPurpose})", $"consent_withheld:{decision.Reason}", tally, cancellationToken, withheld: true).ConfigureAwait(false);
             }
             else
             {
@@ -171,6 +174,11 @@ public sealed partial class PlatformDeliveryWorker
         }
         var round = tally.ToRound(claimed.Count);
         LogRound(_logger, destination, round.Claimed, round.Delivered, round.Retried, round.DeadLettered, round.Withheld);
+        if (round.DeadLettered + round.Withheld > 0)
+        {
+            // Conversions that will never reach the platform are an operator's concern: counts and reason codes only.
+            LogUndelivered(_logger, destination, round.DeadLettered, round.Withheld, tally.DescribeReasons());
+        }
         return round;
     }
 
@@ -202,13 +210,14 @@ public sealed partial class PlatformDeliveryWorker
         }
         catch (PlatformApiException ex)
         {
-            PlatformTelemetry.Failed.Add(1, new KeyValuePair<string, object?>("marketing.destination", tally.Destination), new KeyValuePair<string, object?>("marketing.error_class", ex.ErrorClass.ToString()));
+            _metrics.Failed.Add(1, new KeyValuePair<string, object?>("marketing.destination", tally.Destination), new KeyValuePair<string, object?>("marketing.error_class", ex.ErrorClass.ToString()));
             var reason = $"{ex.ErrorClass}: {ex.PlatformCode ?? (ex.StatusCode is null ? "no answer" : ((int)ex.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture))}";
             foreach (var (entry, _) in batch)
             {
                 if (ex.ErrorClass == PlatformErrorClass.Permanent)
                 {
-                    await DeadLetterAsync(entry, $"rejected: {ex.Message}", tally, cancellationToken).ConfigureAwait(false);
+                    // The platform's free text may echo submitted values: only its class, codes and request id are stored.
+                    await DeadLetterAsync(entry, DescribeRejection(ex), $"rejected:{ex.PlatformCode ?? "http"}", tally, cancellationToken).ConfigureAwait(false);
                 }
                 else
                 {
@@ -221,14 +230,28 @@ public sealed partial class PlatformDeliveryWorker
         {
             foreach (var (entry, _) in batch)
             {
-                await DeadLetterAsync(entry, $"rejected: {ex.Message}", tally, cancellationToken).ConfigureAwait(false);
+                await DeadLetterAsync(entry, $"rejected: {nameof(PlatformRequestException)} field {ex.Field}", "rejected:request", tally, cancellationToken).ConfigureAwait(false);
             }
             return;
         }
-
-        if (result.Items.Count != batch.Count)
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            throw new InvalidOperationException($"The {tally.Destination} sink returned {result.Items.Count} results for {batch.Count} items.");
+            // A sink is third-party code: whatever it throws ends this batch's attempt, never the round or the host.
+            LogSinkFault(_logger, tally.Destination, batch.Count, RedactedException.Code(ex));
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                var redacted = RedactedException.From(ex);
+                LogSinkFaultDetail(_logger, tally.Destination, redacted);
+            }
+            await SinkFaultAsync(sink, batch, RedactedException.Code(ex), tally, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (!IsComplete(result, batch.Count))
+        {
+            LogSinkFault(_logger, tally.Destination, batch.Count, "IncompleteBatchResult");
+            await SinkFaultAsync(sink, batch, "IncompleteBatchResult", tally, cancellationToken).ConfigureAwait(false);
+            return;
         }
         var delivered = new List<(OutboxEntry Entry, DeliveryOutcome Outcome)>(result.Items.Count);
         foreach (var item in result.Items)
@@ -240,10 +263,10 @@ public sealed partial class PlatformDeliveryWorker
                     delivered.Add((entry, item.Outcome));
                     break;
                 case DeliveryOutcome.Rejected:
-                    await DeadLetterAsync(entry, $"rejected: {item.Code} {item.Reason}".TrimEnd(), tally, cancellationToken).ConfigureAwait(false);
+                    await DeadLetterAsync(entry, DescribeItem("rejected", item, result.RequestId), $"rejected:{item.Code ?? "unknown"}", tally, cancellationToken).ConfigureAwait(false);
                     break;
                 default:
-                    await RetryAsync(entry, $"retry: {item.Code} {item.Reason}".TrimEnd(), item.RetryAfter, tally, cancellationToken).ConfigureAwait(false);
+                    await RetryAsync(entry, DescribeItem("retry", item, result.RequestId), item.RetryAfter, tally, cancellationToken).ConfigureAwait(false);
                     break;
             }
         }
@@ -259,9 +282,58 @@ public sealed partial class PlatformDeliveryWorker
         var destinationTag = new KeyValuePair<string, object?>("marketing.destination", tally.Destination);
         foreach (var (entry, outcome) in delivered)
         {
-            PlatformTelemetry.Sent.Add(1, destinationTag, new KeyValuePair<string, object?>("marketing.outcome", outcome.ToString()));
-            PlatformTelemetry.DeliveryLatency.Record((now - entry.EnqueuedAt).TotalSeconds, destinationTag);
+            _metrics.Sent.Add(1, destinationTag, new KeyValuePair<string, object?>("marketing.outcome", outcome.ToString()));
+            _metrics.DeliveryLatency.Record((now - entry.EnqueuedAt).TotalSeconds, destinationTag);
         }
+    }
+
+    /// <summary>What is stored for a refused batch: error class, platform code and sub-code, HTTP status and request id — never the platform's text.</summary>
+    internal static string DescribeRejection(PlatformApiException ex)
+    {
+        var status = ex.StatusCode is { } s ? ((int)s).ToString(System.Globalization.CultureInfo.InvariantCulture) : "none";
+        var code = ex.PlatformCode is null ? "none" : ex.PlatformSubCode is null ? ex.PlatformCode : $"{ex.PlatformCode}/{ex.PlatformSubCode}";
+        return $"rejected: {ex.ErrorClass}, code {code}, status {status}, request {ex.RequestId ?? "none"}";
+    }
+
+    /// <summary>What is stored for one refused or postponed item: its code and the batch's request id (the reason text is the platform's, not stored).</summary>
+    private static string DescribeItem(string verb, ItemResult item, string? requestId) =>
+        $"{verb}: code {item.Code ?? "none"}, request {requestId ?? "none"}";
+
+    /// <summary>
+    /// A sink threw something other than a platform error (or answered with an incomplete result): a batch of
+    /// several is halved and each half sent again, so one poison message cannot hold back the others; a single
+    /// message is retried with backoff and dead-lettered once it has failed <see cref="PlatformDeliveryOptions.MaxAttempts"/> times.
+    /// </summary>
+    private async Task SinkFaultAsync(IConversionSink sink, List<(OutboxEntry Entry, PreparedConversion Conversion)> batch, string code, Tally tally, CancellationToken cancellationToken)
+    {
+        _metrics.Failed.Add(1, new KeyValuePair<string, object?>("marketing.destination", tally.Destination), new KeyValuePair<string, object?>("marketing.error_class", "sink_fault"));
+        if (batch.Count > 1)
+        {
+            var half = batch.Count / 2;
+            await SendAsync(sink, batch[..half], tally, cancellationToken).ConfigureAwait(false);
+            await SendAsync(sink, batch[half..], tally, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        await RetryAsync(batch[0].Entry, $"sink_fault: {code}", null, tally, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Whether a sink's result has exactly one result per item, by index.</summary>
+    private static bool IsComplete(BatchResult? result, int count)
+    {
+        if (result?.Items is not { } items || items.Count != count)
+        {
+            return false;
+        }
+        var seen = new bool[count];
+        foreach (var item in items)
+        {
+            if (item is null || item.Index < 0 || item.Index >= count || seen[item.Index])
+            {
+                return false;
+            }
+            seen[item.Index] = true;
+        }
+        return true;
     }
 
     /// <summary>Consecutive runs of the batch whose payload sizes sum to at most <paramref name="maxBytes"/> (an item larger than that goes alone).</summary>
@@ -291,7 +363,7 @@ public sealed partial class PlatformDeliveryWorker
     {
         if (entry.AttemptCount >= _options.MaxAttempts)
         {
-            await DeadLetterAsync(entry, $"gave up after {entry.AttemptCount} attempts; last: {reason}", tally, cancellationToken).ConfigureAwait(false);
+            await DeadLetterAsync(entry, $"gave up after {entry.AttemptCount} attempts; last: {reason}", "gave_up", tally, cancellationToken).ConfigureAwait(false);
             return;
         }
         var delay = Backoff(entry.AttemptCount);
@@ -302,7 +374,7 @@ public sealed partial class PlatformDeliveryWorker
         if (await _outbox.RetryAsync(entry.Id, entry.LeaseToken, _time.GetUtcNow() + delay, reason, cancellationToken).ConfigureAwait(false))
         {
             tally.Retried++;
-            PlatformTelemetry.Retried.Add(1, new KeyValuePair<string, object?>("marketing.destination", tally.Destination));
+            _metrics.Retried.Add(1, new KeyValuePair<string, object?>("marketing.destination", tally.Destination));
         }
         else
         {
@@ -312,7 +384,7 @@ public sealed partial class PlatformDeliveryWorker
 
     /// <summary>The delay before attempt <paramref name="attempt"/> + 1: base × 2^(attempt−1), capped, with ±20 % jitter.</summary>
     /// <param name="attempt">Attempts made so far (at least 1).</param>
-    public TimeSpan Backoff(int attempt)
+    internal TimeSpan Backoff(int attempt)
     {
         var exponent = Math.Clamp(attempt - 1, 0, 30);
         var ticks = Math.Min(_options.RetryMaxDelay.Ticks, _options.RetryBaseDelay.Ticks * (double)(1L << Math.Min(exponent, 20)));
@@ -320,15 +392,22 @@ public sealed partial class PlatformDeliveryWorker
         return TimeSpan.FromTicks((long)Math.Min(_options.RetryMaxDelay.Ticks, ticks * jitter));
     }
 
-    private async Task DeadLetterAsync(OutboxEntry entry, string reason, Tally tally, CancellationToken cancellationToken, bool countAsDeadLetter = true)
+    private async Task DeadLetterAsync(OutboxEntry entry, string reason, string reasonCode, Tally tally, CancellationToken cancellationToken, bool withheld = false)
     {
         if (await _outbox.DeadLetterAsync(entry.Id, entry.LeaseToken, reason, cancellationToken).ConfigureAwait(false))
         {
-            if (countAsDeadLetter)
+            var tags = new TagList { { "marketing.destination", tally.Destination }, { "marketing.reason", reasonCode } };
+            if (withheld)
+            {
+                tally.Withheld++;
+                _metrics.Withheld.Add(1, tags);
+            }
+            else
             {
                 tally.DeadLettered++;
-                PlatformTelemetry.DeadLettered.Add(1, new KeyValuePair<string, object?>("marketing.destination", tally.Destination));
+                _metrics.DeadLettered.Add(1, tags);
             }
+            tally.Reasons[reasonCode] = tally.Reasons.GetValueOrDefault(reasonCode) + 1;
         }
         else
         {
@@ -344,12 +423,24 @@ public sealed partial class PlatformDeliveryWorker
         public int DeadLettered;
         public int Withheld;
         public int LeasesLost;
+        public Dictionary<string, int> Reasons { get; } = new(StringComparer.Ordinal);
+
+        public string DescribeReasons() => string.Join(", ", Reasons.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => $"{r.Key}={r.Value}"));
 
         public DeliveryRound ToRound(int claimed) => new(claimed, Delivered, Retried, DeadLettered, Withheld, LeasesLost);
     }
 
-    [LoggerMessage(EventId = 5301, Level = LogLevel.Debug, Message = "{Destination}: claimed {Claimed}, delivered {Delivered}, retried {Retried}, dead-lettered {DeadLettered}, withheld {Withheld}")]
+    [LoggerMessage(EventId = 5020, Level = LogLevel.Debug, Message = "{Destination}: claimed {Claimed}, delivered {Delivered}, retried {Retried}, dead-lettered {DeadLettered}, withheld {Withheld}")]
     private static partial void LogRound(ILogger logger, string destination, int claimed, int delivered, int retried, int deadLettered, int withheld);
+
+    [LoggerMessage(EventId = 5023, Level = LogLevel.Warning, Message = "{Destination}: {DeadLettered} conversions dead-lettered and {Withheld} withheld by consent in this round ({Reasons})")]
+    private static partial void LogUndelivered(ILogger logger, string destination, int deadLettered, int withheld, string reasons);
+
+    [LoggerMessage(EventId = 5021, Level = LogLevel.Warning, Message = "The {Destination} sink failed a batch of {Count} ({ExceptionCode}); the batch is split and retried, a message that keeps failing is dead-lettered")]
+    private static partial void LogSinkFault(ILogger logger, string destination, int count, string exceptionCode);
+
+    [LoggerMessage(EventId = 5022, Level = LogLevel.Debug, Message = "The {Destination} sink's failure (redacted)")]
+    private static partial void LogSinkFaultDetail(ILogger logger, string destination, Exception exception);
 }
 
 /// <summary>Runs <see cref="PlatformDeliveryWorker"/> in the background: one loop per destination, polling when idle.</summary>
@@ -374,35 +465,59 @@ public sealed partial class PlatformDeliveryService(PlatformDeliveryWorker worke
     private async Task RunAsync(string destination, CancellationToken stoppingToken)
     {
         await Task.Yield();
+        var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
+            TimeSpan wait;
             try
             {
                 var round = await worker.DeliverOnceAsync(destination, stoppingToken).ConfigureAwait(false);
-                if (round.Claimed == 0)
+                failures = 0;
+                if (round.Claimed > 0)
                 {
-                    await Task.Delay(options.Value.PollInterval, timeProvider, stoppingToken).ConfigureAwait(false);
+                    continue;
                 }
+                wait = options.Value.PollInterval;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 return;
             }
-            catch (Exception ex) when (ex is MarketingException or InvalidOperationException or IOException)
+            catch (Exception ex)
             {
-                LogRoundFailed(logger, destination, ex.GetType().Name);
-                try
+                // Anything a round throws (a store, a consent gate, a sink) is this destination's problem only:
+                // it backs off and tries again; the other destinations and the host keep running.
+                failures++;
+                wait = FailureBackoff(options.Value.PollInterval, failures);
+                LogRoundFailed(logger, destination, RedactedException.Code(ex), failures, wait);
+                if (logger.IsEnabled(LogLevel.Debug))
                 {
-                    await Task.Delay(options.Value.PollInterval, timeProvider, stoppingToken).ConfigureAwait(false);
+                    var redacted = RedactedException.From(ex);
+                    LogRoundFailedDetail(logger, destination, redacted);
                 }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
+            }
+            try
+            {
+                await Task.Delay(wait, timeProvider, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
             }
         }
     }
 
-    [LoggerMessage(EventId = 5302, Level = LogLevel.Error, Message = "A delivery round for {Destination} failed ({ExceptionType}); the batch's lease will expire and it will be retried")]
-    private static partial void LogRoundFailed(ILogger logger, string destination, string exceptionType);
+    /// <summary>The wait after <paramref name="failures"/> consecutive failed rounds: the poll interval doubled per failure, at most 5 minutes (or the poll interval when longer).</summary>
+    internal static TimeSpan FailureBackoff(TimeSpan pollInterval, int failures)
+    {
+        var cap = TimeSpan.FromTicks(Math.Max(pollInterval.Ticks, TimeSpan.FromMinutes(5).Ticks));
+        var factor = Math.Pow(2, Math.Clamp(failures - 1, 0, 20));
+        return TimeSpan.FromTicks((long)Math.Min(cap.Ticks, pollInterval.Ticks * factor));
+    }
+
+    [LoggerMessage(EventId = 5030, Level = LogLevel.Error, Message = "A delivery round for {Destination} failed ({ExceptionCode}, {Failures} in a row); the destination waits {Wait} and the batch's lease expires for a retry")]
+    private static partial void LogRoundFailed(ILogger logger, string destination, string exceptionCode, int failures, TimeSpan wait);
+
+    [LoggerMessage(EventId = 5031, Level = LogLevel.Debug, Message = "The failed delivery round for {Destination} (redacted)")]
+    private static partial void LogRoundFailedDetail(ILogger logger, string destination, Exception exception);
 }

@@ -27,13 +27,26 @@ public abstract partial class PlatformApiClient
 {
     private readonly RateLimiter? _rateLimiter;
 
+    /// <summary>The <see cref="PlatformApiException.PlatformCode"/> of an answer the client could not understand (wrong shape, unreadable JSON, out-of-range values).</summary>
+    public const string MalformedAnswerCode = "malformed_answer";
+
+    /// <summary>The <see cref="PlatformApiException.PlatformCode"/> of a paged read stopped by <see cref="PlatformClientOptions.MaxPages"/>.</summary>
+    public const string PageLimitCode = "page_limit";
+
+    /// <summary>The <see cref="PlatformApiException.PlatformCode"/> of a paged read stopped because the platform repeated a cursor or page.</summary>
+    public const string RepeatedCursorCode = "repeated_cursor";
+
+    /// <summary>The longest wait hint taken from a platform (<c>Retry-After</c>, <c>retryDelay</c>…); longer ones are clamped to it, negative ones to zero.</summary>
+    public static TimeSpan MaxRetryAfter { get; } = TimeSpan.FromHours(24);
+
     /// <summary>Creates the client.</summary>
     /// <param name="httpClientFactory">Creates the client for each call (e.g. <c>() =&gt; factory.CreateClient(name)</c> for a client registered with <see cref="PlatformHttpClientRegistration.AddPlatformHttpClient{TOptions}"/>), so handler rotation works in a long-lived singleton.</param>
     /// <param name="tokens">The token provider.</param>
     /// <param name="platform">The platform name (<c>meta</c>, <c>google</c>, <c>tiktok</c>…).</param>
     /// <param name="rateLimiter">The client-side limiter for the platform's quota, if any.</param>
+    /// <param name="timeProvider">The clock (<c>Retry-After</c> dates).</param>
     /// <param name="logger">The logger.</param>
-    protected PlatformApiClient(Func<HttpClient> httpClientFactory, IAccessTokenProvider tokens, string platform, RateLimiter? rateLimiter = null, ILogger? logger = null)
+    protected PlatformApiClient(Func<HttpClient> httpClientFactory, IAccessTokenProvider tokens, string platform, RateLimiter? rateLimiter = null, TimeProvider? timeProvider = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(httpClientFactory);
         ArgumentNullException.ThrowIfNull(tokens);
@@ -41,8 +54,12 @@ public abstract partial class PlatformApiClient
         Tokens = tokens;
         PlatformName = platform;
         _rateLimiter = rateLimiter;
+        Clock = timeProvider ?? TimeProvider.System;
         Logger = logger ?? NullLogger.Instance;
     }
+
+    /// <summary>The clock.</summary>
+    protected TimeProvider Clock { get; }
 
     private readonly Func<HttpClient> _httpClientFactory;
 
@@ -102,7 +119,7 @@ public abstract partial class PlatformApiClient
             for (var attempt = 0; ; attempt++)
             {
                 var response = await SendOnceAsync(build, token, cancellationToken).ConfigureAwait(false);
-                var error = Classify(response);
+                var error = SafeClassify(operation, response);
                 if (error is null)
                 {
                     return response;
@@ -145,6 +162,82 @@ public abstract partial class PlatformApiClient
         }
     }
 
+    /// <summary>Classifies an answer; a classifier that cannot read the answer makes it a malformed answer, never an escaping exception.</summary>
+    private PlatformApiException? SafeClassify(string operation, PlatformResponse response)
+    {
+        try
+        {
+            return Classify(response);
+        }
+        catch (Exception ex) when (IsMalformation(ex))
+        {
+            return Malformed(operation, response, "the answer could not be classified", ex);
+        }
+    }
+
+    /// <summary>
+    /// The error for an answer the client cannot understand: <see cref="PlatformErrorClass.Transient"/> for a
+    /// success status (the request may have been processed; every retried call is idempotent or deduplicated),
+    /// otherwise the class of the status. Never counts as success.
+    /// </summary>
+    /// <param name="operation">The operation.</param>
+    /// <param name="response">The answer, if any.</param>
+    /// <param name="what">What is wrong (no values from the answer).</param>
+    /// <param name="innerException">The parse error, if any.</param>
+    protected PlatformApiException Malformed(string operation, PlatformResponse? response, string what, Exception? innerException = null)
+    {
+        var status = response?.StatusCode;
+        var errorClass = status is null || (int)status is >= 200 and < 300 ? PlatformErrorClass.Transient : ClassifyStatus(status.Value);
+        if (errorClass == PlatformErrorClass.AuthenticationExpired)
+        {
+            errorClass = PlatformErrorClass.Unauthorized;
+        }
+        return new PlatformApiException(PlatformName, errorClass, status, $"{operation}: {what}", MalformedAnswerCode, innerException: innerException);
+    }
+
+    /// <summary>
+    /// Reads a successful answer with <paramref name="read"/>; any failure to read it (wrong JSON shape, values out
+    /// of range, a missing required field, <see langword="null"/>) becomes a malformed-answer <see cref="PlatformApiException"/>.
+    /// </summary>
+    /// <typeparam name="T">What is read.</typeparam>
+    /// <param name="operation">The operation.</param>
+    /// <param name="response">The answer.</param>
+    /// <param name="read">Reads it.</param>
+    protected T ReadAnswer<T>(string operation, PlatformResponse response, Func<PlatformResponse, T?> read) where T : class
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        try
+        {
+            return read(response) ?? throw Malformed(operation, response, "the answer is empty");
+        }
+        catch (Exception ex) when (IsMalformation(ex))
+        {
+            throw Malformed(operation, response, "the answer could not be read", ex);
+        }
+    }
+
+    /// <summary>Whether an exception is one that reading a hostile or broken answer can raise.</summary>
+    /// <param name="exception">The exception.</param>
+    protected internal static bool IsMalformation(Exception exception) =>
+        exception is System.Text.Json.JsonException or FormatException or OverflowException or InvalidOperationException or ArgumentException
+            or MarketingValidationException or KeyNotFoundException or NotSupportedException or InvalidCastException or IndexOutOfRangeException
+        && exception is not OperationCanceledException and not ObjectDisposedException;
+
+    /// <summary>Starts a bounded paged read (<see cref="PlatformClientOptions.MaxPages"/> pages, no cursor twice).</summary>
+    /// <param name="operation">The operation.</param>
+    /// <param name="maxPages">The page limit.</param>
+    protected PageGuard StartPaging(string operation, int maxPages) => new(PlatformName, operation, maxPages);
+
+    /// <summary>A wait hint clamped to [0, <see cref="MaxRetryAfter"/>].</summary>
+    /// <param name="hint">The hint.</param>
+    public static TimeSpan? ClampRetryAfter(TimeSpan? hint) => hint switch
+    {
+        null => null,
+        { } h when h < TimeSpan.Zero => TimeSpan.Zero,
+        { } h when h > MaxRetryAfter => MaxRetryAfter,
+        { } h => h,
+    };
+
     private async Task<PlatformResponse> SendOnceAsync(Func<HttpRequestMessage> build, AccessToken token, CancellationToken cancellationToken)
     {
         using var request = build();
@@ -168,13 +261,13 @@ public abstract partial class PlatformApiClient
         _ => PlatformErrorClass.Permanent,
     };
 
-    /// <summary>The <c>Retry-After</c> header as a duration, if present.</summary>
+    /// <summary>The <c>Retry-After</c> header as a duration (a date is measured on <see cref="Clock"/>), clamped to [0, <see cref="MaxRetryAfter"/>], if present.</summary>
     /// <param name="response">The answer.</param>
-    protected static TimeSpan? RetryAfter(PlatformResponse response)
+    protected TimeSpan? RetryAfter(PlatformResponse response)
     {
         ArgumentNullException.ThrowIfNull(response);
         var header = response.Headers.RetryAfter;
-        return header?.Delta ?? (header?.Date is { } date ? date - DateTimeOffset.UtcNow : null);
+        return ClampRetryAfter(header?.Delta ?? (header?.Date is { } date ? date - Clock.GetUtcNow() : null));
     }
 
     [LoggerMessage(EventId = 5001, Level = LogLevel.Information, Message = "{Platform} refused the access token during {Operation}; refreshing and retrying once")]

@@ -1,3 +1,4 @@
+using Polly;
 using System.Threading.RateLimiting;
 using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.DependencyInjection;
@@ -23,7 +24,11 @@ public abstract class PlatformClientOptions
     /// <summary>Timeout of a call including its retries (default 60 s; must exceed <see cref="AttemptTimeout"/>).</summary>
     public TimeSpan TotalTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>Retries of transient HTTP failures (5xx, 408, 429, timeouts) inside one call (default 3; 0 leaves all retrying to the outbox).</summary>
+    /// <summary>
+    /// Retries of transient HTTP failures (5xx, 408, 429, timeouts) inside one call (default 3; 0 turns them off).
+    /// Only requests safe to send twice are retried: GET, HEAD, OPTIONS, PUT and DELETE, and requests a client
+    /// marks with <see cref="PlatformRetry.Retriable"/> (a read sent as POST); writes are never retried inside a call.
+    /// </summary>
     public int MaxRetryAttempts { get; set; } = 3;
 
     /// <summary>Base delay of the in-call retries (exponential with jitter; default 1 s).</summary>
@@ -31,6 +36,9 @@ public abstract class PlatformClientOptions
 
     /// <summary>Client-side request rate per second (token bucket); 0 disables the limiter.</summary>
     public double RequestsPerSecond { get; set; } = 50;
+
+    /// <summary>The most pages one paged read (a report) follows before it stops with a typed error (default 10 000).</summary>
+    public int MaxPages { get; set; } = 10_000;
 
     /// <summary>Whether the circuit breaker of the standard resilience handler is on (default true).</summary>
     public bool EnableCircuitBreaker { get; set; } = true;
@@ -48,12 +56,14 @@ public abstract class PlatformClientOptions
             yield return $"{nameof(MaxRetryAttempts)} must be between 0 and 10.";
         if (RetryBaseDelay < TimeSpan.Zero)
             yield return $"{nameof(RetryBaseDelay)} cannot be negative.";
+        if (MaxPages is < 1 or > 1_000_000)
+            yield return $"{nameof(MaxPages)} must be between 1 and 1000000.";
         if (RequestsPerSecond < 0 || double.IsNaN(RequestsPerSecond))
             yield return $"{nameof(RequestsPerSecond)} cannot be negative.";
     }
 
     /// <summary>Creates the client-side limiter, or <see langword="null"/> when disabled.</summary>
-    public RateLimiter? CreateRateLimiter()
+    internal RateLimiter? CreateRateLimiter()
     {
         if (RequestsPerSecond <= 0)
         {
@@ -73,7 +83,7 @@ public abstract class PlatformClientOptions
 
     /// <summary>Applies these settings to the standard resilience handler.</summary>
     /// <param name="options">The handler's options.</param>
-    public void ApplyTo(HttpStandardResilienceOptions options)
+    internal void ApplyTo(HttpStandardResilienceOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.AttemptTimeout.Timeout = AttemptTimeout;
@@ -84,11 +94,46 @@ public abstract class PlatformClientOptions
         {
             options.Retry.ShouldHandle = _ => ValueTask.FromResult(false);
         }
+        else
+        {
+            // Only what is safe to send twice is retried inside a call: idempotent methods, and requests a client
+            // marked retriable (a read sent as POST). Writes (conversions, audience batches, budget and status
+            // changes) are sent once per call; conversions are retried by the outbox, which owns their attempts.
+            var transient = options.Retry.ShouldHandle;
+            options.Retry.ShouldHandle = async args =>
+                PlatformRetry.MayRetry(args.Context.GetRequestMessage()) && await transient(args).ConfigureAwait(false);
+        }
         options.CircuitBreaker.SamplingDuration = TimeSpan.FromSeconds(Math.Max(30, AttemptTimeout.TotalSeconds * 2 + 1));
         if (!EnableCircuitBreaker)
         {
             options.CircuitBreaker.ShouldHandle = _ => ValueTask.FromResult(false);
         }
+    }
+}
+
+/// <summary>Which platform requests the resilience handler may send more than once.</summary>
+public static class PlatformRetry
+{
+    /// <summary>
+    /// Marks a request as safe (or unsafe) to retry inside a call, overriding the default by HTTP method
+    /// (GET, HEAD, OPTIONS, PUT, DELETE retriable; POST and PATCH not).
+    /// </summary>
+    public static readonly HttpRequestOptionsKey<bool> Retriable = new("Marketing.Sdk.Platforms.Retriable");
+
+    /// <summary>Whether the resilience handler may send <paramref name="request"/> again.</summary>
+    /// <param name="request">The request (none: not retried).</param>
+    public static bool MayRetry(HttpRequestMessage? request)
+    {
+        if (request is null)
+        {
+            return false;
+        }
+        if (request.Options.TryGetValue(Retriable, out var marked))
+        {
+            return marked;
+        }
+        var method = request.Method;
+        return method == HttpMethod.Get || method == HttpMethod.Head || method == HttpMethod.Options || method == HttpMethod.Put || method == HttpMethod.Delete;
     }
 }
 
@@ -143,7 +188,7 @@ public static class PlatformHttpClientRegistration
 
 /// <summary>Validates platform client options on start with <see cref="PlatformClientOptions.GetValidationErrors"/>.</summary>
 /// <typeparam name="TOptions">The platform's options type.</typeparam>
-public sealed class PlatformClientOptionsValidator<TOptions> : IValidateOptions<TOptions> where TOptions : PlatformClientOptions
+internal sealed class PlatformClientOptionsValidator<TOptions> : IValidateOptions<TOptions> where TOptions : PlatformClientOptions
 {
     /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, TOptions options)

@@ -1,0 +1,107 @@
+using System.Net;
+using System.Text;
+using Marketing.Sdk.Platforms.Auth;
+using Marketing.Sdk.Platforms.Http;
+using Marketing.Sdk.Platforms.TikTok;
+
+namespace Marketing.Sdk.Platforms.TikTok.Tests;
+
+internal sealed class HostileHandler(Func<HttpRequestMessage, int, (HttpStatusCode Status, string Body)> answer) : HttpMessageHandler
+{
+    public int Calls;
+
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var (status, body) = answer(request, Interlocked.Increment(ref Calls));
+        return Task.FromResult(new HttpResponseMessage(status) { Content = new StringContent(body, Encoding.UTF8, "application/json") });
+    }
+}
+
+internal sealed class AllowAll : IConsentGate
+{
+    public ValueTask<ConsentDecision> CheckAsync(CustomerId customerId, ConsentPurpose purpose, Channel? destination = null, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(new ConsentDecision(customerId, purpose, destination, true, ConsentDecisionReason.Granted, purpose, "test"));
+
+    public ValueTask<ConsentFilterResult> FilterAsync(IEnumerable<CustomerId> customerIds, ConsentPurpose purpose, Channel? destination = null, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(new ConsentFilterResult([.. customerIds.Distinct()], []));
+}
+
+public sealed class HostileAnswerTests
+{
+    private static (TikTokPlatformClient Client, HostileHandler Handler) Client(Func<HttpRequestMessage, int, (HttpStatusCode, string)> answer, Action<TikTokPlatformOptions>? configure = null)
+    {
+        var handler = new HostileHandler(answer);
+        var http = new HttpClient(handler) { BaseAddress = new Uri("http://hostile.test/") };
+        var options = new TikTokPlatformOptions
+        {
+            BaseAddress = http.BaseAddress, AccessToken = "token", AdvertiserId = TikTokHarness.Advertiser, AccountCurrency = "USD",
+            PixelCode = TikTokHarness.Pixel, RequestsPerSecond = 0,
+        };
+        configure?.Invoke(options);
+        return (new TikTokPlatformClient(() => http, new StaticAccessTokenProvider(() => "token"), options, new AllowAll()), handler);
+    }
+
+    public static TheoryData<string> WrongShapes => ["[]", "{}", "{\"requestId\":5}", "null", "", "{\"code\":", "{\"code\":\"zero\"}", "{\"code\":99999999999999999999}"];
+
+    [Theory]
+    [MemberData(nameof(WrongShapes))]
+    public async Task Conversions_answered_with_a_wrong_shape_are_a_typed_error_never_a_success(string body)
+    {
+        var (client, _) = Client((_, _) => (HttpStatusCode.OK, body));
+        try
+        {
+            var result = await client.SendAsync(Data.Batch(2));
+            Assert.DoesNotContain(result.Items, i => i.Outcome is DeliveryOutcome.Accepted or DeliveryOutcome.Duplicate);
+        }
+        catch (PlatformException)
+        {
+        }
+    }
+
+    [Theory]
+    [InlineData("{\"code\":0,\"data\":{\"list\":[{\"dimensions\":{\"stat_time_day\":\"2026-03-01 00:00:00\",\"campaign_id\":\"1\"},\"metrics\":{\"impressions\":\"1e40\"}}],\"page_info\":{\"page\":1,\"total_page\":1}}}")]
+    [InlineData("{\"code\":0,\"data\":{\"list\":[{\"dimensions\":{\"stat_time_day\":\"2026-03-01 00:00:00\",\"campaign_id\":\"1\"},\"metrics\":{\"spend\":\"79228162514264337593543950336\"}}],\"page_info\":{\"page\":1,\"total_page\":1}}}")]
+    [InlineData("{\"code\":0,\"data\":{\"list\":[null],\"page_info\":{\"page\":1,\"total_page\":1}}}")]
+    [InlineData("{\"code\":0,\"data\":{\"list\":{},\"page_info\":{\"page\":1,\"total_page\":1}}}")]
+    [InlineData("{\"code\":0,\"data\":{\"page_info\":{\"page\":1,\"total_page\":99999999999}}}")]
+    [InlineData("{\"code\":0}")]
+    public async Task A_report_page_that_cannot_be_read_is_a_typed_error(string body)
+    {
+        var (client, _) = Client((_, _) => (HttpStatusCode.OK, body));
+        await Assert.ThrowsAnyAsync<PlatformException>(async () =>
+        {
+            await foreach (var _ in client.GetReportAsync(new AdReportQuery(TikTokHarness.Advertiser, new DateOnly(2026, 3, 1), new DateOnly(2026, 3, 1))))
+            {
+            }
+        });
+    }
+
+    [Fact]
+    public async Task A_report_announcing_two_billion_pages_stops_at_the_page_limit()
+    {
+        var (client, handler) = Client((_, n) => (HttpStatusCode.OK,
+            """{"code":0,"data":{"list":[{"dimensions":{"stat_time_day":"2026-03-01 00:00:00","campaign_id":"1"},"metrics":{"spend":"1"}}],"page_info":{"page":1,"total_page":2000000000}}}"""),
+            o => o.MaxPages = 30);
+        var rows = 0;
+        var ex = await Assert.ThrowsAsync<PlatformApiException>(async () =>
+        {
+            await foreach (var _ in client.GetReportAsync(new AdReportQuery(TikTokHarness.Advertiser, new DateOnly(2026, 3, 1), new DateOnly(2026, 3, 1))))
+            {
+                rows++;
+            }
+        });
+        Assert.Equal(PlatformApiClient.PageLimitCode, ex.PlatformCode);
+        Assert.Equal(30, handler.Calls);
+        Assert.Equal(30, rows);
+    }
+
+    [Theory]
+    [InlineData("{\"code\":0}")]
+    [InlineData("{\"code\":0,\"data\":[]}")]
+    [InlineData("{\"code\":0,\"data\":{\"custom_audience_id\":5}}")]
+    public async Task An_audience_created_without_an_id_is_a_typed_error(string body)
+    {
+        var (client, _) = Client((_, _) => (HttpStatusCode.OK, body));
+        await Assert.ThrowsAnyAsync<PlatformException>(() => client.CreateAudienceAsync("name", [new AudienceMember(new CustomerId("c1"), new CustomerMatchData { Email = "a@example.com" })]).AsTask());
+    }
+}
