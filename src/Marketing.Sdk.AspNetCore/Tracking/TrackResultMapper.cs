@@ -38,12 +38,12 @@ internal static class TrackResultMapper
                 }
                 catch (MarketingValidationException invalid)
                 {
-                    results[i] = new TrackResult(events[i].Id, TrackStatus.Rejected, Error: invalid.WithIndex(i));
+                    results[i] = new TrackResult(events[i].Id, TrackStatus.Rejected, Error: TrackError.From(invalid, i));
                 }
                 catch (Exception other) when (IsItemFailure(other))
                 {
                     results[i] = new TrackResult(events[i].Id, TrackStatus.Rejected,
-                        Error: new MarketingValidationException("$", ValidationReason.OutOfRange, "A value of the event cannot be processed (e.g. an arithmetic overflow).", i));
+                        Error: TrackError.From(new MarketingValidationException("$", ValidationReason.OutOfRange, "A value of the event cannot be processed (e.g. an arithmetic overflow)."), i));
                 }
             }
             return results;
