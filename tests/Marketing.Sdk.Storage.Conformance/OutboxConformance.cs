@@ -165,6 +165,38 @@ public abstract class OutboxConformance : StoreConformanceBase
     }
 
     [SkippableFact]
+    public async Task Backlog_per_destination_counts_waiting_messages_their_oldest_age_and_recent_dead_letters()
+    {
+        Assert.Empty(await Store.Outbox.GetBacklogAsync(Start));
+        await Store.Outbox.EnqueueAsync([Message("meta.conversions", "m1"), Message("google.conversions", "g1")]);
+        Time.Advance(TimeSpan.FromMinutes(10));
+        await Store.Outbox.EnqueueAsync([Message("meta.conversions", "m2"), Message("meta.conversions", "m3"), Message("tiktok.conversions", "t1")]);
+        var leased = await Store.Outbox.ClaimAsync("w1", 10, Lease, "meta.conversions");
+        Assert.Equal(3, leased.Count);
+        Assert.True(await Store.Outbox.AckAsync(leased[0].Id, leased[0].LeaseToken));
+        Assert.True(await Store.Outbox.DeadLetterAsync(leased[1].Id, leased[1].LeaseToken, "invalid_user_data: rejected by platform"));
+        var tiktok = (await Store.Outbox.ClaimAsync("w1", 10, Lease, "tiktok.conversions")).Single();
+        Assert.True(await Store.Outbox.DeadLetterAsync(tiktok.Id, tiktok.LeaseToken, "consent_withheld: denied (ad_measurement)"));
+        var since = Start.AddMinutes(5);
+
+        var all = await Store.Outbox.GetBacklogAsync(since);
+        Assert.Equal(
+            [
+                new OutboxDestinationBacklog("google.conversions", 1, Start, 0),
+                new OutboxDestinationBacklog("meta.conversions", 1, Start.AddMinutes(10), 1),
+                new OutboxDestinationBacklog("tiktok.conversions", 0, null, 1),
+            ],
+            all);
+        var withoutConsent = await Store.Outbox.GetBacklogAsync(since, "consent_withheld:");
+        Assert.Equal(["google.conversions", "meta.conversions"], withoutConsent.Select(b => b.Destination));
+        Assert.Equal(1, withoutConsent[1].DeadLettered);
+        // "_" in the ignored prefix is literal: "consent-withheld:" does not match "consent_withheld:".
+        Assert.Equal(1, (await Store.Outbox.GetBacklogAsync(since, "consent-withheld:")).Single(b => b.Destination == "tiktok.conversions").DeadLettered);
+        // Dead letters before the window are not counted.
+        Assert.Equal(0, (await Store.Outbox.GetBacklogAsync(Start.AddHours(1))).Single(b => b.Destination == "meta.conversions").DeadLettered);
+    }
+
+    [SkippableFact]
     public async Task An_abandoned_lease_is_reclaimed_after_expiry_only()
     {
         await Store.Outbox.EnqueueAsync([Message("d", "crash")]);

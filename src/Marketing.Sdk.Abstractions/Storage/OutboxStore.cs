@@ -88,6 +88,13 @@ public sealed record OutboxEntry
 /// <param name="Duplicates">Messages skipped because their destination and idempotency key were already stored (or repeated in the batch).</param>
 public sealed record OutboxEnqueueResult(int Enqueued, IReadOnlyList<OutboxMessage> Duplicates);
 
+/// <summary>The outbox backlog of one destination, as health checks read it.</summary>
+/// <param name="Destination">The destination.</param>
+/// <param name="Pending">Messages not yet delivered (pending or leased).</param>
+/// <param name="OldestPendingEnqueuedAt">When the oldest of them was enqueued, or <see langword="null"/> when none is waiting.</param>
+/// <param name="DeadLettered">Messages dead-lettered at or after the <c>deadLetteredSince</c> instant of the query (without the ignored reasons).</param>
+public sealed record OutboxDestinationBacklog(string Destination, long Pending, DateTimeOffset? OldestPendingEnqueuedAt, long DeadLettered);
+
 /// <summary>Number of outbox messages per state.</summary>
 /// <param name="Pending">Waiting for an attempt.</param>
 /// <param name="Leased">Claimed by a worker (including expired, not yet reclaimed leases).</param>
@@ -168,6 +175,38 @@ public interface IOutboxStore
     /// <summary>Counts messages per state.</summary>
     /// <param name="cancellationToken">Cancels the call.</param>
     ValueTask<OutboxCounts> CountAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Reads the backlog per destination: how many messages wait (pending or leased), since when the
+    /// oldest waits, and how many were dead-lettered at or after <paramref name="deadLetteredSince"/>.
+    /// Destinations without waiting or recent dead-lettered messages are absent. The default
+    /// implementation streams the entries; stores override it with one aggregate query.
+    /// </summary>
+    /// <param name="deadLetteredSince">Count dead letters completed at or after this instant.</param>
+    /// <param name="ignoredReasonPrefix">Dead letters whose reason starts with this text are not counted (e.g. items withheld by consent), or <see langword="null"/> to count all.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    async ValueTask<IReadOnlyList<OutboxDestinationBacklog>> GetBacklogAsync(DateTimeOffset deadLetteredSince, string? ignoredReasonPrefix = null, CancellationToken cancellationToken = default)
+    {
+        var acc = new SortedDictionary<string, (long Pending, DateTimeOffset? Oldest, long Dead)>(StringComparer.Ordinal);
+        foreach (var state in new[] { OutboxState.Pending, OutboxState.Leased })
+        {
+            await foreach (var e in ReadAsync(state, cancellationToken).ConfigureAwait(false))
+            {
+                var a = acc.GetValueOrDefault(e.Message.Destination);
+                acc[e.Message.Destination] = (a.Pending + 1, a.Oldest is { } o && o <= e.EnqueuedAt ? o : e.EnqueuedAt, a.Dead);
+            }
+        }
+        await foreach (var e in ReadAsync(OutboxState.DeadLettered, cancellationToken).ConfigureAwait(false))
+        {
+            if (e.CompletedAt is { } done && done >= deadLetteredSince
+                && (ignoredReasonPrefix is null || e.LastError is null || !e.LastError.StartsWith(ignoredReasonPrefix, StringComparison.Ordinal)))
+            {
+                var a = acc.GetValueOrDefault(e.Message.Destination);
+                acc[e.Message.Destination] = (a.Pending, a.Oldest, a.Dead + 1);
+            }
+        }
+        return [.. acc.Select(kv => new OutboxDestinationBacklog(kv.Key, kv.Value.Pending, kv.Value.Oldest, kv.Value.Dead))];
+    }
 
     /// <summary>Reads one message, or <see langword="null"/>.</summary>
     /// <param name="id">The message id.</param>

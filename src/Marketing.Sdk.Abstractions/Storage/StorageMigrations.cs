@@ -16,4 +16,7 @@ public interface IStorageMigrator
     /// <summary>The current schema version (0 when no migration was applied).</summary>
     /// <param name="cancellationToken">Cancels the call.</param>
     ValueTask<int> GetVersionAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>The latest schema version this provider knows: the database is migrated when <see cref="GetVersionAsync"/> returns it.</summary>
+    int LatestVersion { get; }
 }

@@ -186,6 +186,26 @@ public sealed class InMemoryOutboxStore : IOutboxStore
     }
 
     /// <inheritdoc />
+    public ValueTask<IReadOnlyList<OutboxDestinationBacklog>> GetBacklogAsync(DateTimeOffset deadLetteredSince, string? ignoredReasonPrefix = null, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            IReadOnlyList<OutboxDestinationBacklog> result = [.. _entries.Values
+                .GroupBy(e => e.Message.Destination, StringComparer.Ordinal)
+                .Select(g =>
+                {
+                    var waiting = g.Where(e => e.State is OutboxState.Pending or OutboxState.Leased).ToList();
+                    var dead = g.LongCount(e => e.State == OutboxState.DeadLettered && e.CompletedAt >= deadLetteredSince
+                        && (ignoredReasonPrefix is null || e.LastError is null || !e.LastError.StartsWith(ignoredReasonPrefix, StringComparison.Ordinal)));
+                    return new OutboxDestinationBacklog(g.Key, waiting.Count, waiting.Count == 0 ? null : waiting.Min(e => e.EnqueuedAt), dead);
+                })
+                .Where(b => b.Pending > 0 || b.DeadLettered > 0)
+                .OrderBy(b => b.Destination, StringComparer.Ordinal)];
+            return ValueTask.FromResult(result);
+        }
+    }
+
+    /// <inheritdoc />
     public ValueTask<OutboxEntry?> GetAsync(long id, CancellationToken cancellationToken = default)
     {
         lock (_lock)

@@ -100,6 +100,9 @@ internal abstract class MigratingRelationalDatabase : RelationalDatabase, IStora
     /// <summary>The provider's migrations, by ascending version.</summary>
     protected abstract IReadOnlyList<Migration> Migrations { get; }
 
+    /// <inheritdoc />
+    public int LatestVersion => Migrations[^1].Version;
+
     /// <summary>
     /// Takes the provider's migration lock and returns a connection on which the version table exists; disposing
     /// the session releases the lock and the connection.

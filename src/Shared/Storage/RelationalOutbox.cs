@@ -283,6 +283,40 @@ internal sealed class RelationalOutboxStore(RelationalDatabase db) : IOutboxStor
         }
     }
 
+    public async ValueTask<IReadOnlyList<OutboxDestinationBacklog>> GetBacklogAsync(DateTimeOffset deadLetteredSince, string? ignoredReasonPrefix = null, CancellationToken cancellationToken = default)
+    {
+        using var call = db.Call(Store, "backlog");
+        try
+        {
+            // One aggregate over the waiting rows (partial indexes on states 0 and 1) and the recent dead letters;
+            // the ignored prefix is compared with substr over its length, so '_' and '%' in it are literal.
+            var deadFilter = ignoredReasonPrefix is null
+                ? "state = 3 AND completed_at >= @since"
+                : $"state = 3 AND completed_at >= @since AND (last_error IS NULL OR substr(last_error, 1, {ignoredReasonPrefix.Length.ToString(CultureInfo.InvariantCulture)}) <> @prefix)";
+            await using var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var cmd = conn.Command(
+                $"SELECT destination, SUM(CASE WHEN state IN (0, 1) THEN 1 ELSE 0 END), MIN(CASE WHEN state IN (0, 1) THEN enqueued_at END), SUM(CASE WHEN {deadFilter} THEN 1 ELSE 0 END) "
+                + $"FROM {_t} WHERE state IN (0, 1) OR ({deadFilter}) GROUP BY destination ORDER BY destination")
+                .P("@since", deadLetteredSince.UtcTicks);
+            if (ignoredReasonPrefix is not null)
+            {
+                cmd.P("@prefix", ignoredReasonPrefix);
+            }
+            var result = new List<OutboxDestinationBacklog>();
+            await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                DateTimeOffset? oldest = r.IsDBNull(2) ? null : new DateTimeOffset(Convert.ToInt64(r.GetValue(2), CultureInfo.InvariantCulture), TimeSpan.Zero);
+                result.Add(new OutboxDestinationBacklog(r.GetString(0), Convert.ToInt64(r.GetValue(1), CultureInfo.InvariantCulture), oldest, Convert.ToInt64(r.GetValue(3), CultureInfo.InvariantCulture)));
+            }
+            return result;
+        }
+        catch (Exception ex) when (call.Fail(ex))
+        {
+            throw call.Wrap(ex);
+        }
+    }
+
     public async ValueTask<OutboxEntry?> GetAsync(long id, CancellationToken cancellationToken = default)
     {
         using var call = db.Call(Store, "get");
