@@ -26,7 +26,11 @@ public sealed partial class ModelClassificationTests
 
     private static bool MarksPersonalData(PropertyInfo p)
     {
-        if (NotPersonal.Contains((p.DeclaringType!, p.Name))) return false;
+        if (NotPersonal.Contains((p.DeclaringType!, p.Name)))
+        {
+            return false;
+        }
+
         var type = Nullable.GetUnderlyingType(p.PropertyType) ?? p.PropertyType;
         bool Is(Type t) => type == t || (type.IsGenericType && type.GetGenericArguments().Any(a => a == t));
         return PersonalTypes.Contains(p.DeclaringType) || PersonalValueTypes.Any(Is) || PersonalName().IsMatch(p.Name);
