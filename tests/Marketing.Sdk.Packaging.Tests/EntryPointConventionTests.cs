@@ -15,8 +15,8 @@ public sealed class EntryPointConventionTests
 {
     private const string Namespace = "Microsoft.Extensions.DependencyInjection";
 
-    /// <summary>Packages without builder entry points: the contracts and the test kit.</summary>
-    private static readonly HashSet<string> WithoutEntryPoints = new(StringComparer.Ordinal) { "Marketing.Sdk.Abstractions", "Marketing.Sdk.Testing" };
+    /// <summary>Projects without builder entry points: the contracts, the test kit and the shared sources (not a package).</summary>
+    private static readonly HashSet<string> WithoutEntryPoints = new(StringComparer.Ordinal) { "Marketing.Sdk.Abstractions", "Marketing.Sdk.Testing", "Marketing.Sdk.Shared" };
 
     public static TheoryData<string> Packages()
     {
@@ -62,9 +62,9 @@ public sealed class EntryPointConventionTests
             {
                 problems.Add($"{type.FullName}: expected in the file src/{package}/{type.Name}.cs (package root)");
             }
-            foreach (var method in builderMethods.Where(m => m.ReturnType != typeof(IMarketingBuilder)))
+            foreach (var method in builderMethods.Where(m => !typeof(IMarketingBuilder).IsAssignableFrom(m.ReturnType)))
             {
-                problems.Add($"{type.Name}.{method.Name}: must return IMarketingBuilder (returns {method.ReturnType.Name})");
+                problems.Add($"{type.Name}.{method.Name}: must return IMarketingBuilder or a builder that is one (returns {method.ReturnType.Name})");
             }
         }
         if (entryClasses.Count == 0)

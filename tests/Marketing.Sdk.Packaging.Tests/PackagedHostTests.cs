@@ -23,7 +23,9 @@ public sealed class PackagedHostTests
             var feed = Directory.CreateDirectory(Path.Combine(work.FullName, "feed")).FullName;
             // A version of its own, so no package cache can answer with an older build of the same version.
             var version = "0.0.1-pack" + Guid.NewGuid().ToString("N")[..12];
-            var projects = Directory.GetFiles(Path.Combine(root, "src"), "*.csproj", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
+            var projects = Directory.GetFiles(Path.Combine(root, "src"), "*.csproj", SearchOption.AllDirectories)
+                .Where(p => !p.Replace('\\', '/').Contains("/src/Shared/", StringComparison.Ordinal)) // shared sources, not a package
+                .Order(StringComparer.Ordinal).ToList();
             Assert.NotEmpty(projects);
             // The src projects are built (this project references them) in the configuration this test runs in.
             var configuration = AppContext.BaseDirectory.Replace('\\', '/').Contains("/bin/Debug/", StringComparison.Ordinal) ? "Debug" : "Release";

@@ -102,7 +102,8 @@ public static class MarketingOpenApiOptionsExtensions
 
     private static bool IsStringEnum(Type type) =>
         type.GetCustomAttribute<JsonConverterAttribute>() is { ConverterType: { } converter }
-        && converter.IsGenericType && converter.GetGenericTypeDefinition() == typeof(JsonStringEnumConverter<>);
+        && ((converter.IsGenericType && converter.GetGenericTypeDefinition() == typeof(JsonStringEnumConverter<>))
+            || converter == typeof(IdentityKindJsonConverter));
 
     private static void StringEnum(OpenApiSchema schema, Type type)
     {
