@@ -66,5 +66,10 @@ public sealed class ConversionTests(ShopFactory shop) : IClassFixture<ShopFactor
         // Money (the catalogue's prices) has a real schema: amount and an ISO 4217 currency.
         Assert.Contains("^[A-Z]{3}$", text, StringComparison.Ordinal);
         Assert.Contains("/products/{productId}", text, StringComparison.Ordinal);
+        // The SDK's tracking endpoints are described, with their request bodies and answers.
+        var paths = document.GetProperty("paths");
+        Assert.True(paths.TryGetProperty("/marketing/events", out var one), "the tracking endpoint is missing from the OpenAPI document");
+        Assert.True(paths.TryGetProperty("/marketing/events/batch", out _), "the batch endpoint is missing from the OpenAPI document");
+        Assert.Contains("TrackEventRequest", one.GetRawText(), StringComparison.Ordinal);
     }
 }

@@ -1,3 +1,4 @@
+using Marketing.Sdk.Tests.Shared;
 using Marketing.Sdk.Lifecycle.Journeys;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;

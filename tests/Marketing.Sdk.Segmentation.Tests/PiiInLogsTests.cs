@@ -1,3 +1,4 @@
+using Marketing.Sdk.Tests.Shared;
 using Marketing.Sdk.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;

@@ -46,7 +46,7 @@ public static class MarketingTrackingEndpointRouteBuilderExtensions
             group.RequireRateLimiting(RateLimitPolicy);
         }
 
-        group.MapPost("/events", (RequestDelegate)(context => ExecuteAsync(context, TrackOneAsync)))
+        group.MapPost("/events", static (HttpContext context, CancellationToken cancellationToken) => TrackOneAsync(context, cancellationToken))
             .WithName("MarketingTrackEvent")
             .WithSummary("Tracks one event.")
             .WithDescription("The customer is the signed-in caller (server side) plus the anonymous ids sent. customerId, flags and receivedAt cannot be set.")
@@ -54,7 +54,7 @@ public static class MarketingTrackingEndpointRouteBuilderExtensions
             .WithMetadata(new ProducesResponseTypeMetadata(StatusCodes.Status200OK, typeof(TrackEventResponse), ["application/json"]))
             .WithMetadata(Problems(StatusCodes.Status400BadRequest, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status429TooManyRequests));
 
-        group.MapPost("/events/batch", (RequestDelegate)(context => ExecuteAsync(context, TrackBatchAsync)))
+        group.MapPost("/events/batch", static (HttpContext context, CancellationToken cancellationToken) => TrackBatchAsync(context, cancellationToken))
             .WithName("MarketingTrackBatch")
             .WithSummary("Tracks a batch of events, answered per item.")
             .WithDescription("Each item is accepted, duplicate, dropped or rejected (field, reason, code); one bad item never loses the others.")
@@ -67,37 +67,43 @@ public static class MarketingTrackingEndpointRouteBuilderExtensions
     private static object[] Problems(params int[] statuses) =>
         [.. statuses.Select(status => new ProducesResponseTypeMetadata(status, typeof(Microsoft.AspNetCore.Mvc.ProblemDetails), ["application/problem+json"]))];
 
-    private static async Task ExecuteAsync(HttpContext context, Func<HttpContext, CancellationToken, Task<IResult>> handler)
+    private static (MarketingTrackingOptions Options, ILogger Logger, AspNetCoreMetrics Metrics) Resolve(IServiceProvider services) =>
+        (services.GetRequiredService<IOptions<MarketingTrackingOptions>>().Value,
+         services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(MarketingTrackingEndpointRouteBuilderExtensions).FullName!),
+         services.GetRequiredService<AspNetCoreMetrics>());
+
+    /// <summary>Reads the bounded body and deserialises it strictly; a refusal (size, JSON, null) names the field and reason.</summary>
+    private static async Task<(T? Request, Refusal? Refusal)> ReadRequestAsync<T>(
+        HttpContext context, MarketingTrackingOptions options, JsonTypeInfo<T> typeInfo, string nullMessage, CancellationToken cancellationToken)
+        where T : class
     {
-        var result = await handler(context, context.RequestAborted).ConfigureAwait(false);
-        await result.ExecuteAsync(context).ConfigureAwait(false);
+        var (body, refused) = await ReadBodyAsync(context, options.MaxRequestBodyBytes, cancellationToken).ConfigureAwait(false);
+        if (refused is not null)
+        {
+            return (null, refused);
+        }
+        try
+        {
+            return (JsonSerializer.Deserialize(body!, typeInfo) ?? throw new TrackingInputException("$", TrackingErrors.NullNotAllowed, nullMessage), null);
+        }
+        catch (JsonException ex)
+        {
+            return (null, new Refusal(StatusCodes.Status400BadRequest, TrackingErrors.From(ex)));
+        }
+        catch (TrackingInputException ex)
+        {
+            return (null, new Refusal(StatusCodes.Status400BadRequest, ex.ToError()));
+        }
     }
 
     private static async Task<IResult> TrackOneAsync(HttpContext context, CancellationToken cancellationToken)
     {
         var services = context.RequestServices;
-        var options = services.GetRequiredService<IOptions<MarketingTrackingOptions>>().Value;
-        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(MarketingTrackingEndpointRouteBuilderExtensions).FullName!);
-        var metrics = services.GetRequiredService<AspNetCoreMetrics>();
-
-        var (body, refused) = await ReadBodyAsync(context, options.MaxRequestBodyBytes, cancellationToken).ConfigureAwait(false);
-        if (refused is not null)
+        var (options, logger, metrics) = Resolve(services);
+        var (request, refusal) = await ReadRequestAsync(context, options, TrackingJsonContext.Default.TrackEventRequest, "The body must be a JSON object.", cancellationToken).ConfigureAwait(false);
+        if (request is null)
         {
-            return Refuse(refused, logger, metrics);
-        }
-        TrackEventRequest request;
-        try
-        {
-            request = JsonSerializer.Deserialize(body!, TrackingJsonContext.Default.TrackEventRequest)
-                ?? throw new TrackingInputException("$", TrackingErrors.NullNotAllowed, "The body must be a JSON object.");
-        }
-        catch (JsonException ex)
-        {
-            return Refuse(new Refusal(StatusCodes.Status400BadRequest, TrackingErrors.From(ex)), logger, metrics);
-        }
-        catch (TrackingInputException ex)
-        {
-            return Refuse(new Refusal(StatusCodes.Status400BadRequest, ex.ToError()), logger, metrics);
+            return Refuse(refusal!, logger, metrics);
         }
 
         var server = await services.GetRequiredService<ITrackingIdentityResolver>().ResolveAsync(context, cancellationToken).ConfigureAwait(false);
@@ -129,28 +135,11 @@ public static class MarketingTrackingEndpointRouteBuilderExtensions
     private static async Task<IResult> TrackBatchAsync(HttpContext context, CancellationToken cancellationToken)
     {
         var services = context.RequestServices;
-        var options = services.GetRequiredService<IOptions<MarketingTrackingOptions>>().Value;
-        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(MarketingTrackingEndpointRouteBuilderExtensions).FullName!);
-        var metrics = services.GetRequiredService<AspNetCoreMetrics>();
-
-        var (body, refused) = await ReadBodyAsync(context, options.MaxRequestBodyBytes, cancellationToken).ConfigureAwait(false);
-        if (refused is not null)
+        var (options, logger, metrics) = Resolve(services);
+        var (batch, refusal) = await ReadRequestAsync(context, options, TrackingEnvelopeJsonContext.Default.RawBatch, "The body must be a JSON object with an events array.", cancellationToken).ConfigureAwait(false);
+        if (batch is null)
         {
-            return Refuse(refused, logger, metrics);
-        }
-        RawBatch batch;
-        try
-        {
-            batch = JsonSerializer.Deserialize(body!, TrackingEnvelopeJsonContext.Default.RawBatch)
-                ?? throw new TrackingInputException("$", TrackingErrors.NullNotAllowed, "The body must be a JSON object with an events array.");
-        }
-        catch (JsonException ex)
-        {
-            return Refuse(new Refusal(StatusCodes.Status400BadRequest, TrackingErrors.From(ex)), logger, metrics);
-        }
-        catch (TrackingInputException ex)
-        {
-            return Refuse(new Refusal(StatusCodes.Status400BadRequest, ex.ToError()), logger, metrics);
+            return Refuse(refusal!, logger, metrics);
         }
         if (batch.Events.Count == 0)
         {

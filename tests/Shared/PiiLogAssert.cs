@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging.Testing;
 
-namespace Marketing.Sdk.Lifecycle.Tests;
+namespace Marketing.Sdk.Tests.Shared;
 
 /// <summary>Checks that no log record carries personal data in its message, state or exception.</summary>
 internal static class PiiLogAssert
