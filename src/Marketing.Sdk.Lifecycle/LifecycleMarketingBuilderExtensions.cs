@@ -37,7 +37,6 @@ public static class LifecycleMarketingBuilderExtensions
         services.AddOptions<LifecycleOptions>().Configure(configure).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LifecycleOptions>, LifecycleOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<IStateStore, InMemoryStateStore>();
         services.TryAddSingleton<LifecycleStageTracker>();
         services.TryAddSingleton<JourneyStateStore>();
         services.TryAddSingleton<JourneyActionExecutor>();

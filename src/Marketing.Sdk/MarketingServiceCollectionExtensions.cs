@@ -44,6 +44,8 @@ public static class MarketingServiceCollectionExtensions
         services.TryAddSingleton<InMemoryTransactionalOutbox>();
         services.TryAddSingleton<ITransactionalOutbox>(sp => sp.GetRequiredService<InMemoryTransactionalOutbox>());
         services.TryAddSingleton<ICustomerDataEraser>(sp => sp.GetRequiredService<InMemoryTransactionalOutbox>());
+        services.TryAddSingleton<IStateStore, InMemoryStateStore>();
+        services.TryAddSingleton<ILeaseStore, StateStoreLeaseStore>();
 
         services.TryAddSingleton<IngestionMetrics>();
         services.TryAddSingleton<IdentityNormalizer>();

@@ -1,17 +1,17 @@
 using System.Runtime.CompilerServices;
-using Marketing.Sdk.Storage;
 
-namespace Marketing.Sdk.Lifecycle;
+namespace Marketing.Sdk.Storage;
 
 /// <summary>
 /// Process-local <see cref="IStateStore"/> used when the host registered none (state is lost on
-/// restart; register a durable store for production).
+/// restart and is not shared between hosts; register a durable store for production).
 /// </summary>
-internal sealed class InMemoryStateStore : IStateStore
+public sealed class InMemoryStateStore : IStateStore
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<(string Scope, string Key), StateEntry> _entries = [];
 
+    /// <inheritdoc />
     public ValueTask<StateEntry?> GetAsync(string scope, string key, CancellationToken cancellationToken = default)
     {
         lock (_gate)
@@ -20,6 +20,7 @@ internal sealed class InMemoryStateStore : IStateStore
         }
     }
 
+    /// <inheritdoc />
     public ValueTask<long> SaveAsync(string scope, string key, string value, long expectedVersion, CancellationToken cancellationToken = default)
     {
         lock (_gate)
@@ -34,6 +35,7 @@ internal sealed class InMemoryStateStore : IStateStore
         }
     }
 
+    /// <inheritdoc />
     public ValueTask<bool> DeleteAsync(string scope, string key, CancellationToken cancellationToken = default)
     {
         lock (_gate)
@@ -42,6 +44,7 @@ internal sealed class InMemoryStateStore : IStateStore
         }
     }
 
+    /// <inheritdoc />
     public async IAsyncEnumerable<StateEntry> StreamAsync(string scope, string? keyPrefix = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         List<StateEntry> snapshot;
