@@ -296,18 +296,17 @@ public class JourneyTests
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddMetrics();
-        var builder = new TestMarketingBuilder(services);
-        builder.AddLifecycle(o => CartAbandonment(o)).AddLifecycle(o => CartAbandonment(o));
+        services.AddMarketingSdk(b => b.AddLifecycle(o => CartAbandonment(o)).AddLifecycle(o => CartAbandonment(o)));
         using var provider = services.BuildServiceProvider();
         foreach (var d in services.Where(d => d.ServiceType.Namespace?.StartsWith("Marketing.Sdk", StringComparison.Ordinal) == true || d.ServiceType.Name.Contains("Hosted")))
         {
             Assert.NotEmpty(provider.GetServices(d.ServiceType).OfType<object>());
         }
         Assert.Single(provider.GetRequiredService<IOptions<LifecycleOptions>>().Value.Journeys.Definitions);
-        Assert.Equal(2, provider.GetServices<IMarketingEventListener>().Count());
+        Assert.Equal(2, provider.GetServices<IMarketingEventListener>().Count(l => l.GetType().Namespace!.StartsWith("Marketing.Sdk.Lifecycle", StringComparison.Ordinal)));
         Assert.IsType<JourneyEngine>(Assert.Single(provider.GetServices<ISegmentMembershipListener>()));
-        Assert.Equal(2, provider.GetServices<IProfileMergeListener>().Count());
-        // No store registered by the host: the process-local one, which keeps what is saved.
+        Assert.Equal(2, provider.GetServices<IProfileMergeListener>().Count(l => l.GetType().Namespace!.StartsWith("Marketing.Sdk.Lifecycle", StringComparison.Ordinal)));
+        // No store registered by the host: the core package's process-local one, which keeps what is saved.
         var store = Assert.IsType<InMemoryStateStore>(provider.GetRequiredService<IStateStore>());
         var version = await store.SaveAsync("scope", "key", "value", 0);
         Assert.Equal("value", (await store.GetAsync("scope", "key"))!.Value);
@@ -316,7 +315,7 @@ public class JourneyTests
         // Invalid options stop the host at start (ValidateOnStart), before any option is read.
         var host = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new());
         host.Services.AddLogging();
-        new TestMarketingBuilder(host.Services).AddLifecycle(o => o.Journeys.PollInterval = TimeSpan.Zero);
+        host.Services.AddMarketingSdk(b => b.AddLifecycle(o => o.Journeys.PollInterval = TimeSpan.Zero));
         using var app = host.Build();
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
         Assert.Contains(error.Failures, f => f.Contains("PollInterval", StringComparison.OrdinalIgnoreCase));

@@ -3,7 +3,7 @@ using static Marketing.Sdk.Storage.Conformance.Samples;
 namespace Marketing.Sdk.Storage.Conformance;
 
 /// <summary>The <see cref="IStateStore"/> contract: versioned documents by scope and key.</summary>
-public abstract class StateStoreConformance : StoreConformanceBase
+public abstract partial class StateStoreConformance : StoreConformanceBase
 {
     [SkippableFact]
     public async Task Documents_are_inserted_read_replaced_and_deleted_with_versions()

@@ -19,14 +19,9 @@ internal sealed class InMemoryHarness : IStoreHarness
         Outbox = outbox;
         Audit = new InMemoryAuditLogStore();
         _unitOfWork = new InMemoryTransactionalOutbox(Profiles, Events, Identities, consents, outbox);
-        // The process-local state store the lifecycle package falls back to.
-        var services = new ServiceCollection();
-        new TestMarketingBuilder(services).AddLifecycle();
-        _state = services.BuildServiceProvider();
-        State = _state.GetRequiredService<IStateStore>();
+        // The process-local state store every host falls back to.
+        State = new InMemoryStateStore();
     }
-
-    private readonly ServiceProvider _state;
 
     public static ValueTask<IStoreHarness> CreateAsync(TimeProvider time) => ValueTask.FromResult<IStoreHarness>(new InMemoryHarness(time));
 
@@ -69,10 +64,10 @@ internal sealed class InMemoryHarness : IStoreHarness
         return total;
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
         _unitOfWork.Dispose();
-        await _state.DisposeAsync();
+        return ValueTask.CompletedTask;
     }
 }
 
