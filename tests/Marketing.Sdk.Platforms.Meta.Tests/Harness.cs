@@ -83,7 +83,7 @@ internal sealed class MetaScope : IAsyncDisposable
         configure?.Invoke(options);
         var http = new HttpClient { BaseAddress = Emulator.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
         _clients.Add(http);
-        return new MetaPlatformClient(() => http, options, tokens ?? new StaticAccessTokenProvider(() => options.AccessToken), gate ?? AllowAllGate.Instance, Time);
+        return new MetaPlatformClient(() => http, tokens ?? new StaticAccessTokenProvider(() => options.AccessToken), options, gate ?? AllowAllGate.Instance, Time);
     }
 
     public async ValueTask DisposeAsync()
