@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
@@ -20,11 +21,11 @@ namespace Marketing.Sdk.Platforms.Google;
 /// </summary>
 public sealed partial class GooglePlatformClient : PlatformApiClient, IConversionSink, IAudienceSync, IAdReporting, ICampaignControl
 {
+    /// <summary>The platform id (<c>google</c>, as <see cref="PlatformApiClient.PlatformName"/> and exceptions name it), also the key of the keyed services.</summary>
+    public const string PlatformId = GoogleErrors.Platform;
+
     /// <summary>The outbox destination of Google conversions.</summary>
     public const string ConversionsDestination = "google.conversions";
-
-    /// <summary>The keyed-service key of the Google capabilities.</summary>
-    public const string ServiceKey = "google";
 
     /// <summary>Data Manager's limit of events per <c>events:ingest</c> request.</summary>
     public const int MaxEventsPerRequest = 2_000;
@@ -50,9 +51,10 @@ public sealed partial class GooglePlatformClient : PlatformApiClient, IConversio
     /// <param name="options">The settings.</param>
     /// <param name="consentGate">The consent gate audience uploads are checked against.</param>
     /// <param name="timeProvider">The clock.</param>
+    /// <param name="meterFactory">Creates the request metrics' meter (the host's; see <see cref="PlatformTelemetry"/>).</param>
     /// <param name="logger">The logger.</param>
-    public GooglePlatformClient(Func<HttpClient> httpClientFactory, IAccessTokenProvider tokens, GooglePlatformOptions options, IConsentGate consentGate, TimeProvider? timeProvider = null, ILogger<GooglePlatformClient>? logger = null)
-        : base(httpClientFactory, tokens, GoogleErrors.Platform, options?.CreateRateLimiter(), timeProvider, logger)
+    public GooglePlatformClient(Func<HttpClient> httpClientFactory, IAccessTokenProvider tokens, GooglePlatformOptions options, IConsentGate consentGate, TimeProvider? timeProvider = null, IMeterFactory? meterFactory = null, ILogger<GooglePlatformClient>? logger = null)
+        : base(httpClientFactory, tokens, GoogleErrors.Platform, options?.CreateRateLimiter(), timeProvider, meterFactory, logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(consentGate);

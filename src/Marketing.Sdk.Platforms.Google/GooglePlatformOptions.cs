@@ -10,8 +10,11 @@ namespace Marketing.Sdk.Platforms.Google;
 /// </summary>
 public sealed partial class GooglePlatformOptions : PlatformClientOptions
 {
-    /// <summary>The named <see cref="HttpClient"/> the client uses.</summary>
+    /// <summary>The name of the Google <see cref="HttpClient"/> on <see cref="IHttpClientFactory"/>.</summary>
     public const string HttpClientName = "Marketing.Sdk.Platforms.Google";
+
+    /// <summary>The name of the <see cref="HttpClient"/> the OAuth token provider calls the token endpoint with.</summary>
+    public const string TokenHttpClientName = HttpClientName + ".OAuth";
 
     /// <summary>The Data Manager API host (conversions and audiences). Overridden by <see cref="PlatformClientOptions.BaseAddress"/> when that is set (an emulator serves every API).</summary>
     public Uri DataManagerEndpoint { get; set; } = new("https://datamanager.googleapis.com/");

@@ -10,6 +10,12 @@ namespace Marketing.Sdk.Platforms.Meta;
 /// </summary>
 public sealed partial class MetaPlatformOptions : PlatformClientOptions
 {
+    /// <summary>The name of the Meta <see cref="HttpClient"/> on <see cref="IHttpClientFactory"/>.</summary>
+    public const string HttpClientName = "Marketing.Sdk.Platforms.Meta";
+
+    /// <summary>Graph's production address, <c>https://graph.facebook.com/</c>.</summary>
+    public static Uri DefaultBaseAddress { get; } = new("https://graph.facebook.com/");
+
     /// <summary>The Graph API version, e.g. <c>v25.0</c> (default). Each version is supported for at least two years.</summary>
     public string ApiVersion { get; set; } = "v25.0";
 
@@ -26,13 +32,13 @@ public sealed partial class MetaPlatformOptions : PlatformClientOptions
     public string? TestEventCode { get; set; }
 
     /// <summary>The outbox destination of conversions (default <c>meta.conversions</c>).</summary>
-    public string Destination { get; set; } = MetaPlatformClient.DefaultDestination;
+    public string Destination { get; set; } = MetaPlatformClient.ConversionsDestination;
 
     /// <summary>Events per Conversions API request (default and maximum 1 000).</summary>
     public int ConversionBatchSize { get; set; } = MetaPlatformClient.MaxEventsPerRequest;
 
     /// <summary>Rows per custom-audience request (default and maximum 10 000); larger uploads use a session.</summary>
-    public int AudienceBatchSize { get; set; } = MetaPlatformClient.MaxAudienceRowsPerRequest;
+    public int AudienceBatchSize { get; set; } = MetaPlatformClient.MaxAudienceMembersPerRequest;
 
     /// <summary>Rows per insights page (<c>limit</c>, default 500).</summary>
     public int InsightsPageSize { get; set; } = 500;
@@ -93,9 +99,9 @@ public sealed partial class MetaPlatformOptions : PlatformClientOptions
             yield return $"{nameof(ConversionBatchSize)} must be between 1 and {MetaPlatformClient.MaxEventsPerRequest}.";
         }
 
-        if (AudienceBatchSize is < 1 or > MetaPlatformClient.MaxAudienceRowsPerRequest)
+        if (AudienceBatchSize is < 1 or > MetaPlatformClient.MaxAudienceMembersPerRequest)
         {
-            yield return $"{nameof(AudienceBatchSize)} must be between 1 and {MetaPlatformClient.MaxAudienceRowsPerRequest}.";
+            yield return $"{nameof(AudienceBatchSize)} must be between 1 and {MetaPlatformClient.MaxAudienceMembersPerRequest}.";
         }
 
         if (InsightsPageSize is < 1 or > 5000)

@@ -67,23 +67,23 @@ public sealed partial class TikTokPlatformClient
         ArgumentNullException.ThrowIfNull(members);
         if (string.IsNullOrWhiteSpace(name) || name.Length > 128)
         {
-            throw new PlatformRequestException(Name, "custom_audience_name", "an audience name of 1 to 128 characters is required");
+            throw new PlatformRequestException(PlatformId, "custom_audience_name", "an audience name of 1 to 128 characters is required");
         }
         if (retentionInDays is < 1 or > 365)
         {
-            throw new PlatformRequestException(Name, "retention_in_days", "retention is 1 to 365 days");
+            throw new PlatformRequestException(PlatformId, "retention_in_days", "retention is 1 to 365 days");
         }
         var (hashes, invalid, withheld) = await PrepareMembersAsync(members, cancellationToken).ConfigureAwait(false);
         if (hashes.Count == 0)
         {
-            throw new PlatformRequestException(Name, "file_paths", "no member has consent and a valid match key, so there is nothing to create the audience from");
+            throw new PlatformRequestException(PlatformId, "file_paths", "no member has consent and a valid match key, so there is nothing to create the audience from");
         }
         var paths = await UploadAsync(hashes, cancellationToken).ConfigureAwait(false);
         var request = new AudienceCreateRequest(_options.AdvertiserId, name, CalculateType, paths, retentionInDays);
         var response = await PostAsync("audiences.create", "dmp/custom_audience/create/", request, TikTokJsonContext.Default.AudienceCreateRequest, cancellationToken).ConfigureAwait(false);
         var envelope = Envelope(response);
         var id = Data(envelope, TikTokJsonContext.Default.AudienceCreateData)?.CustomAudienceId
-            ?? throw new PlatformApiException(Name, PlatformErrorClass.Transient, response.StatusCode, "the create answer named no custom_audience_id", requestId: envelope.RequestId);
+            ?? throw new PlatformApiException(PlatformId, PlatformErrorClass.Transient, response.StatusCode, "the create answer named no custom_audience_id", requestId: envelope.RequestId);
         LogAudienceSync(Logger, paths.Count, hashes.Count, "CREATE", invalid, withheld);
         return new TikTokAudienceCreated(id, new AudienceSyncResult(AudienceOperation.Add, hashes.Count, invalid, withheld, paths.Count + 1));
     }
@@ -155,7 +155,7 @@ public sealed partial class TikTokPlatformClient
             }, cancellationToken).ConfigureAwait(false);
             var envelope = Envelope(response);
             paths.Add(Data(envelope, TikTokJsonContext.Default.FileUploadData)?.FilePath
-                ?? throw new PlatformApiException(Name, PlatformErrorClass.Transient, response.StatusCode, "the upload answer named no file_path", requestId: envelope.RequestId));
+                ?? throw new PlatformApiException(PlatformId, PlatformErrorClass.Transient, response.StatusCode, "the upload answer named no file_path", requestId: envelope.RequestId));
         }
         return paths;
     }

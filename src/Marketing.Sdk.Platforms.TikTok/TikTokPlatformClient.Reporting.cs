@@ -90,10 +90,10 @@ public sealed partial class TikTokPlatformClient
     {
         var dimensions = item.Dimensions ?? [];
         var metrics = item.Metrics ?? [];
-        var day = Text(dimensions, "stat_time_day") ?? throw new PlatformApiException(Name, PlatformErrorClass.Transient, null, "a report row has no stat_time_day");
+        var day = Text(dimensions, "stat_time_day") ?? throw new PlatformApiException(PlatformId, PlatformErrorClass.Transient, null, "a report row has no stat_time_day");
         if (day.Length < 10 || !DateOnly.TryParseExact(day.AsSpan(0, 10), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
         {
-            throw new PlatformApiException(Name, PlatformErrorClass.Transient, null, "a report row has an unreadable stat_time_day");
+            throw new PlatformApiException(PlatformId, PlatformErrorClass.Transient, null, "a report row has an unreadable stat_time_day");
         }
         var value = Number(metrics, "total_complete_payment_rate");
         return new AdReportRow

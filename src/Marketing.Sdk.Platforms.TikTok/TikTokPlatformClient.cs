@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text.Json;
@@ -18,11 +19,14 @@ namespace Marketing.Sdk.Platforms.TikTok;
 /// </summary>
 public sealed partial class TikTokPlatformClient : PlatformApiClient, IConversionSink, IAudienceSync, IAdReporting, ICampaignControl
 {
-    /// <summary>The platform name, also the key of the keyed services (<c>tiktok</c>).</summary>
-    public const string Name = "tiktok";
+    /// <summary>The platform id (<c>tiktok</c>, as <see cref="PlatformApiClient.PlatformName"/> and exceptions name it), also the key of the keyed services.</summary>
+    public const string PlatformId = "tiktok";
 
     /// <summary>The outbox destination of TikTok conversions.</summary>
     public const string ConversionsDestination = "tiktok.conversions";
+
+    /// <summary>TikTok's limit of events per Events API <c>/event/track/</c> request.</summary>
+    public const int MaxEventsPerRequest = 1_000;
 
     private readonly TikTokPlatformOptions _options;
     private readonly IConsentGate _consent;
@@ -34,9 +38,10 @@ public sealed partial class TikTokPlatformClient : PlatformApiClient, IConversio
     /// <param name="options">The settings.</param>
     /// <param name="consentGate">The consent gate audience uploads are checked against.</param>
     /// <param name="timeProvider">The clock (event-age checks).</param>
+    /// <param name="meterFactory">Creates the request metrics' meter (the host's; see <see cref="PlatformTelemetry"/>).</param>
     /// <param name="logger">The logger.</param>
-    public TikTokPlatformClient(Func<HttpClient> httpClientFactory, IAccessTokenProvider tokens, TikTokPlatformOptions options, IConsentGate consentGate, TimeProvider? timeProvider = null, ILogger<TikTokPlatformClient>? logger = null)
-        : base(httpClientFactory, tokens, Name, (options ?? throw new ArgumentNullException(nameof(options))).CreateRateLimiter(), timeProvider, logger)
+    public TikTokPlatformClient(Func<HttpClient> httpClientFactory, IAccessTokenProvider tokens, TikTokPlatformOptions options, IConsentGate consentGate, TimeProvider? timeProvider = null, IMeterFactory? meterFactory = null, ILogger<TikTokPlatformClient>? logger = null)
+        : base(httpClientFactory, tokens, PlatformId, (options ?? throw new ArgumentNullException(nameof(options))).CreateRateLimiter(), timeProvider, meterFactory, logger)
     {
         ArgumentNullException.ThrowIfNull(consentGate);
         _options = options;
@@ -53,8 +58,9 @@ public sealed partial class TikTokPlatformClient : PlatformApiClient, IConversio
     /// <inheritdoc />
     public HashingProfile Hashing => HashingProfile.TikTok;
 
-    /// <summary>Events per <c>/event/track/</c> call: 1 000.</summary>
-    public int MaxBatchSize => 1000;
+    /// <inheritdoc />
+    /// <remarks>Events per <c>/event/track/</c> call: <see cref="MaxEventsPerRequest"/>.</remarks>
+    public int MaxBatchSize => MaxEventsPerRequest;
 
     /// <inheritdoc />
     protected override void Authorize(HttpRequestMessage request, AccessToken token)
@@ -77,9 +83,9 @@ public sealed partial class TikTokPlatformClient : PlatformApiClient, IConversio
             if (errorClass is null)
             {
                 return status is >= 200 and < 300 ? null
-                    : new PlatformApiException(Name, ClassifyStatus(response.StatusCode), response.StatusCode, envelope.Message ?? "HTTP error", code.ToString(CultureInfo.InvariantCulture), requestId: envelope.RequestId);
+                    : new PlatformApiException(PlatformId, ClassifyStatus(response.StatusCode), response.StatusCode, envelope.Message ?? "HTTP error", code.ToString(CultureInfo.InvariantCulture), requestId: envelope.RequestId);
             }
-            return new PlatformApiException(Name, errorClass.Value, response.StatusCode, envelope.Message ?? "no message",
+            return new PlatformApiException(PlatformId, errorClass.Value, response.StatusCode, envelope.Message ?? "no message",
                 code.ToString(CultureInfo.InvariantCulture), requestId: envelope.RequestId,
                 retryAfter: errorClass == PlatformErrorClass.RateLimited ? RetryAfter(response) ?? _options.ThrottleRetryAfter : RetryAfter(response));
         }
@@ -87,10 +93,10 @@ public sealed partial class TikTokPlatformClient : PlatformApiClient, IConversio
         {
             // A success status with an unreadable body: the request may have been processed; retrying is
             // safe for conversions (TikTok deduplicates on event_id).
-            return new PlatformApiException(Name, PlatformErrorClass.Transient, response.StatusCode, "the answer could not be read");
+            return new PlatformApiException(PlatformId, PlatformErrorClass.Transient, response.StatusCode, "the answer could not be read");
         }
         var fallback = ClassifyStatus(response.StatusCode);
-        return new PlatformApiException(Name, fallback, response.StatusCode, $"HTTP {status}",
+        return new PlatformApiException(PlatformId, fallback, response.StatusCode, $"HTTP {status}",
             retryAfter: fallback == PlatformErrorClass.RateLimited ? RetryAfter(response) ?? _options.ThrottleRetryAfter : RetryAfter(response));
     }
 
@@ -126,7 +132,7 @@ public sealed partial class TikTokPlatformClient : PlatformApiClient, IConversio
         }
         catch (Exception ex) when (IsMalformation(ex))
         {
-            throw new PlatformApiException(Name, PlatformErrorClass.Transient, null, "the answer's data could not be read", MalformedAnswerCode, requestId: envelope.RequestId, innerException: ex);
+            throw new PlatformApiException(PlatformId, PlatformErrorClass.Transient, null, "the answer's data could not be read", MalformedAnswerCode, requestId: envelope.RequestId, innerException: ex);
         }
     }
 

@@ -18,6 +18,9 @@ public enum TikTokAudienceMatchKey
 /// </summary>
 public sealed class TikTokPlatformOptions : PlatformClientOptions
 {
+    /// <summary>The name of the TikTok <see cref="HttpClient"/> on <see cref="IHttpClientFactory"/>.</summary>
+    public const string HttpClientName = "Marketing.Sdk.Platforms.TikTok";
+
     /// <summary>The production host, <c>https://business-api.tiktok.com/</c>.</summary>
     public static Uri DefaultBaseAddress { get; } = new("https://business-api.tiktok.com/");
 

@@ -5,7 +5,9 @@ namespace Marketing.Sdk.Platforms;
 
 /// <summary>
 /// The meter and activity source of the platform packages, both named <c>Marketing.Sdk.Platforms</c>.
-/// Tags carry the platform, destination, operation and outcome — never personal data or tokens.
+/// The meter comes from the host's <see cref="IMeterFactory"/> (one per service provider); the activity
+/// source is process-wide. Tags carry the platform, destination, operation and outcome — never personal
+/// data or tokens.
 /// </summary>
 public static class PlatformTelemetry
 {
@@ -13,11 +15,26 @@ public static class PlatformTelemetry
     public const string Name = "Marketing.Sdk.Platforms";
 
     internal static readonly ActivitySource ActivitySource = new(Name);
-    private static readonly Meter Meter = new(Name);
+}
 
-    internal static readonly Counter<long> Requests = Meter.CreateCounter<long>("marketing.platform.requests", "{request}", "HTTP requests to platforms by outcome.");
-    internal static readonly Histogram<double> RequestDuration = Meter.CreateHistogram<double>("marketing.platform.request.duration", "ms", "Platform request latency including retries.");
-    internal static readonly Counter<long> TokenRefreshes = Meter.CreateCounter<long>("marketing.platform.token.refreshes", "{refresh}", "Access tokens refreshed after a refusal.");
+/// <summary>
+/// The platform request metrics, on a <c>Marketing.Sdk.Platforms</c> meter from the host's
+/// <see cref="IMeterFactory"/> (a meter of its own when there is none), so two service providers never
+/// see each other's measurements.
+/// </summary>
+internal sealed class PlatformRequestMetrics
+{
+    public PlatformRequestMetrics(IMeterFactory? meterFactory)
+    {
+        var meter = meterFactory?.Create(PlatformTelemetry.Name) ?? new Meter(PlatformTelemetry.Name);
+        Requests = meter.CreateCounter<long>("marketing.platform.requests", "{request}", "HTTP requests to platforms by outcome.");
+        RequestDuration = meter.CreateHistogram<double>("marketing.platform.request.duration", "ms", "Platform request latency including retries.");
+        TokenRefreshes = meter.CreateCounter<long>("marketing.platform.token.refreshes", "{refresh}", "Access tokens refreshed after a refusal.");
+    }
+
+    public Counter<long> Requests { get; }
+    public Histogram<double> RequestDuration { get; }
+    public Counter<long> TokenRefreshes { get; }
 }
 
 /// <summary>

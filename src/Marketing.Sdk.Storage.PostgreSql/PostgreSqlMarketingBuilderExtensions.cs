@@ -102,7 +102,10 @@ public static class PostgreSqlMarketingBuilderExtensions
             sp => new PostgreSqlDatabase(
                 sp.GetRequiredService<IOptions<PostgreSqlStorageOptions>>().Value,
                 sp.GetRequiredService<TimeProvider>(),
-                sp.GetService<ILoggerFactory>()?.CreateLogger("Marketing.Sdk.Storage.PostgreSql")),
+                sp.GetService<ILoggerFactory>()?.CreateLogger("Marketing.Sdk.Storage.PostgreSql"))
+            {
+                Metrics = new StorageMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()),
+            },
             sp => sp.GetRequiredService<IOptions<PostgreSqlStorageOptions>>().Value.MigrateOnStart);
         return builder;
     }

@@ -71,7 +71,10 @@ public static class SqliteMarketingBuilderExtensions
             sp => new SqliteDatabase(
                 sp.GetRequiredService<IOptions<SqliteStorageOptions>>().Value,
                 sp.GetRequiredService<TimeProvider>(),
-                sp.GetService<ILoggerFactory>()?.CreateLogger("Marketing.Sdk.Storage.Sqlite")),
+                sp.GetService<ILoggerFactory>()?.CreateLogger("Marketing.Sdk.Storage.Sqlite"))
+            {
+                Metrics = new StorageMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()),
+            },
             sp => sp.GetRequiredService<IOptions<SqliteStorageOptions>>().Value.MigrateOnStart);
         return builder;
     }

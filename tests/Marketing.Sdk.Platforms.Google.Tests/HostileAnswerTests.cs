@@ -200,10 +200,13 @@ public sealed class HostileAnswerTests
                 }
                 else
                 {
-                    foreach (var b in Encoding.ASCII.GetBytes(body))
+                    // A drip that stalls after its first byte and resumes only when the test ends: the client's
+                    // bound is what ends the call, whatever the machine's speed.
+                    await stream.WriteAsync(Encoding.ASCII.GetBytes(body).AsMemory(0, 1), stop.Token);
+                    var resumed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    using (stop.Token.Register(() => resumed.TrySetCanceled(stop.Token)))
                     {
-                        await stream.WriteAsync(new[] { b }, stop.Token);
-                        await Task.Delay(TimeSpan.FromSeconds(1), stop.Token);
+                        await resumed.Task;
                     }
                 }
             }

@@ -71,7 +71,7 @@ internal sealed class MetaScope : IAsyncDisposable
         return new MetaScope(emulator, time);
     }
 
-    public MetaPlatformClient Client(Action<MetaPlatformOptions>? configure = null, IAccessTokenProvider? tokens = null, IConsentGate? gate = null)
+    public MetaPlatformClient Client(Action<MetaPlatformOptions>? configure = null, IAccessTokenProvider? tokens = null, IConsentGate? gate = null, TimeSpan? httpTimeout = null)
     {
         var options = new MetaPlatformOptions
         {
@@ -81,9 +81,9 @@ internal sealed class MetaScope : IAsyncDisposable
             RequestsPerSecond = 0,
         };
         configure?.Invoke(options);
-        var http = new HttpClient { BaseAddress = Emulator.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        var http = new HttpClient { BaseAddress = Emulator.BaseAddress, Timeout = httpTimeout ?? TimeSpan.FromSeconds(30) };
         _clients.Add(http);
-        return new MetaPlatformClient(() => http, options, tokens ?? new StaticAccessTokenProvider(() => options.AccessToken), gate ?? AllowAllGate.Instance, Time);
+        return new MetaPlatformClient(() => http, tokens ?? new StaticAccessTokenProvider(() => options.AccessToken), options, gate ?? AllowAllGate.Instance, Time);
     }
 
     public async ValueTask DisposeAsync()

@@ -29,7 +29,7 @@ public sealed class HostileAnswerTests
         var http = new HttpClient(handler) { BaseAddress = new Uri("http://hostile.test/") };
         var options = new MetaPlatformOptions { AccessToken = "token", PixelId = "1234", RequestsPerSecond = 0 };
         configure?.Invoke(options);
-        return (new MetaPlatformClient(() => http, options, new StaticAccessTokenProvider(() => "token"), AllowAllGate.Instance, Time), handler);
+        return (new MetaPlatformClient(() => http, new StaticAccessTokenProvider(() => "token"), options, AllowAllGate.Instance, Time), handler);
     }
 
     public static TheoryData<string> WrongShapes => ["[]", "{}", "{\"requestId\":5}", "null", "", "{\"num_received\":\"x\"}", "{\"data\":5}", "{\"events_received\":99999999999999999999999}", "{\"data\":[{\"id\":1}"];

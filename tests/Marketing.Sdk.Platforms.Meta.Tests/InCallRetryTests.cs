@@ -24,7 +24,7 @@ public sealed class InCallRetryTests
             o.RetryBaseDelay = TimeSpan.Zero;
             o.EnableCircuitBreaker = false;
         }));
-        services.AddHttpClient(MetaMarketingBuilderExtensions.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => handler);
+        services.AddHttpClient(MetaPlatformOptions.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => handler);
         return services.BuildServiceProvider();
     }
 

@@ -183,8 +183,12 @@ public sealed class RegistrationAndDeliveryTests
         var client = provider.GetRequiredService<MetaPlatformClient>();
         var batch = new[] { Conversions.Prepared(Conversions.Purchase("slow-1", DateTimeOffset.UtcNow)) };
 
-        emulator.Faults = new FaultOptions { TimeoutRate = 1, SlowResponse = TimeSpan.FromSeconds(2) };
+        // The answer is held until the client gives up; the resend waits for Meta to have processed the first
+        // request (the emulator's signal), so the duplicate is decided by state, not by which side was faster.
+        emulator.Faults = new FaultOptions { TimeoutRate = 1, SlowResponse = Timeout.InfiniteTimeSpan };
         var timedOut = await Assert.ThrowsAsync<PlatformApiException>(async () => await client.SendAsync(batch));
+        await emulator.HeldRequestsProcessedAsync(1);
+        Assert.Single(emulator.AcceptedEvents);
         // The resend goes through a client with the default timeouts: on a busy machine opening a new
         // connection (the timed-out one is still held by the slow answer) can itself take 200 ms.
         emulator.Faults = FaultOptions.None;

@@ -234,7 +234,7 @@ public sealed class OptionsTests
         Assert.Contains(errors, e => e.Contains(nameof(MetaPlatformOptions.ConversionBatchSize), StringComparison.Ordinal));
         Assert.Contains(errors, e => e.Contains(nameof(MetaPlatformOptions.AudienceBatchSize), StringComparison.Ordinal));
         Assert.Contains(errors, e => e.Contains(nameof(MetaPlatformOptions.AccountCurrency), StringComparison.Ordinal));
-        Assert.Throws<ArgumentException>(() => new MetaPlatformClient(() => new HttpClient(), bad, new Auth.StaticAccessTokenProvider(() => "t"), AllowAllGate.Instance));
+        Assert.Throws<ArgumentException>(() => new MetaPlatformClient(() => new HttpClient(), new Auth.StaticAccessTokenProvider(() => "t"), bad, AllowAllGate.Instance));
     }
 
     [Fact]

@@ -175,8 +175,10 @@ public sealed class DeliveryReliabilityTests(ITestOutputHelper output) : IAsyncL
         // Deliver with the hosted worker; kill it twice mid-run (no graceful stop: its leases stay
         // held until they expire) and start a fresh one over the same database.
         var expected = Enumerable.Range(0, Conversions).Count(i => !Withdrawn(i % Customers));
-        var deadline = DateTime.UtcNow.AddMinutes(20);
         await publishHost.DisposeAsync();
+        // Every outbox transition (acknowledged, retried, dead-lettered, withheld) is followed by a delivery
+        // measurement: the loop below wakes on those, never on a timer, and reads the state that decides.
+        using var transitions = new DeliveryProgress();
         var tokenExpired = false;
         for (var life = 0; life < 3; life++)
         {
@@ -185,8 +187,9 @@ public sealed class DeliveryReliabilityTests(ITestOutputHelper output) : IAsyncL
             var googleTokens = _google.TokensIssued;
             await service.StartAsync(CancellationToken.None);
             var killAt = life switch { 0 => expected / 3, 1 => expected * 2 / 3, _ => int.MaxValue };
-            while (DateTime.UtcNow < deadline)
+            while (true)
             {
+                var changed = transitions.Next();
                 // The kills follow the platform furthest ahead, so every platform still has work in the
                 // second life (when the token expiry is injected) and in the third (when it takes effect).
                 var progress = Math.Max(_meta.AcceptedEvents.Count, Math.Max(_google.AcceptedEvents.Count, _tiktok.AcceptedEvents.Count));
@@ -206,7 +209,8 @@ public sealed class DeliveryReliabilityTests(ITestOutputHelper output) : IAsyncL
                 {
                     break;
                 }
-                await Task.Delay(50);
+                // Not a verdict: a hang guard that names the stall (no outbox transition for ten minutes).
+                await changed.WaitAsync(StallLimit);
             }
             if (life < 2)
             {
@@ -219,7 +223,6 @@ public sealed class DeliveryReliabilityTests(ITestOutputHelper output) : IAsyncL
                 await host.DisposeAsync();
             }
         }
-        Assert.True(DateTime.UtcNow < deadline, "Delivery did not finish within the time limit.");
 
         // Verify against what each platform accepted.
         var consented = Enumerable.Range(0, Conversions).Where(i => !Withdrawn(i % Customers)).Select(EventId).ToHashSet(StringComparer.Ordinal);
@@ -282,6 +285,41 @@ public sealed class DeliveryReliabilityTests(ITestOutputHelper output) : IAsyncL
         Clicks = new ClickIdentifiers { ClientIpAddress = "203.0.113.7", UserAgent = "Mozilla/5.0 (reliability)", Gclid = $"gclid-{i}" },
         SourceUrl = new Uri("https://shop.example/checkout/done"),
     };
+
+    /// <summary>How long the run may go without a single outbox transition before it is reported as stalled.</summary>
+    private static readonly TimeSpan StallLimit = TimeSpan.FromMinutes(10);
+
+    /// <summary>Signals every delivery measurement (each follows an outbox transition) of the platform meter while alive.</summary>
+    private sealed class DeliveryProgress : IDisposable
+    {
+        private static readonly HashSet<string> Transitions = new(StringComparer.Ordinal)
+        {
+            "marketing.platform.delivery.sent", "marketing.platform.delivery.retried",
+            "marketing.platform.delivery.dead_lettered", "marketing.platform.delivery.withheld",
+        };
+
+        private readonly MeterListener _listener = new();
+        private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public DeliveryProgress()
+        {
+            _listener.InstrumentPublished = (i, l) =>
+            {
+                if (i.Meter.Name == PlatformTelemetry.Name && Transitions.Contains(i.Name))
+                {
+                    l.EnableMeasurementEvents(i);
+                }
+            };
+            _listener.SetMeasurementEventCallback<long>((_, _, _, _) =>
+                Interlocked.Exchange(ref _next, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult());
+            _listener.Start();
+        }
+
+        /// <summary>Completes at the next transition after this call (take it before reading the state it guards).</summary>
+        public Task Next() => Volatile.Read(ref _next).Task;
+
+        public void Dispose() => _listener.Dispose();
+    }
 
     /// <summary>Sums a counter of the platform meter while alive.</summary>
     private sealed class CounterTotal : IDisposable

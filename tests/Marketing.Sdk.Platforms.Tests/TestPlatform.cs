@@ -81,8 +81,8 @@ internal sealed class TestEmulator() : PlatformEmulator("test")
 internal sealed class TestClientOptions : PlatformClientOptions;
 
 /// <summary>A client on the shared base: classifies the test envelope from the body.</summary>
-internal sealed class TestClient(Func<HttpClient> http, IAccessTokenProvider tokens, System.Threading.RateLimiting.RateLimiter? limiter = null)
-    : PlatformApiClient(http, tokens, "test", limiter)
+internal sealed class TestClient(Func<HttpClient> http, IAccessTokenProvider tokens, System.Threading.RateLimiting.RateLimiter? limiter = null, System.Diagnostics.Metrics.IMeterFactory? meters = null)
+    : PlatformApiClient(http, tokens, "test", limiter, meterFactory: meters)
 {
     public async Task<string> EchoAsync(string text, bool retriable = true, CancellationToken cancellationToken = default)
     {

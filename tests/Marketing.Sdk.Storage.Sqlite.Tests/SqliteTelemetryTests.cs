@@ -60,3 +60,39 @@ public sealed class SqliteTelemetryTests
         Assert.All(measurements.Where(m => m.Instrument == "marketing.storage.operations"), m => Assert.Equal(1, m.Value));
     }
 }
+
+public sealed class SqliteMeterFactoryTests
+{
+    [Fact]
+    public async Task Storage_metrics_come_from_each_hosts_meter_factory_and_do_not_cross_service_providers()
+    {
+        var customer = new CustomerId("c_meter_person");
+        await using var first = await StartAsync();
+        await using var second = await StartAsync();
+        using var firstCalls = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<long>(
+            first.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), "Marketing.Sdk.Storage", "marketing.storage.operations");
+        using var secondCalls = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<long>(
+            second.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), "Marketing.Sdk.Storage", "marketing.storage.operations");
+        using var firstDurations = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<double>(
+            first.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), "Marketing.Sdk.Storage", "marketing.storage.operation.duration");
+
+        await first.GetRequiredService<IEventStore>().AppendAsync([Samples.Event("meter-1", customer, DateTimeOffset.UnixEpoch)]);
+
+        var call = Assert.Single(firstCalls.GetMeasurementSnapshot());
+        Assert.Equal(1, call.Value);
+        Assert.Equal("sqlite", call.Tags["marketing.storage.provider"]);
+        Assert.Equal("append", call.Tags["marketing.storage.operation"]);
+        Assert.Single(firstDurations.GetMeasurementSnapshot());
+        Assert.Empty(secondCalls.GetMeasurementSnapshot());
+    }
+
+    private static async Task<ServiceProvider> StartAsync()
+    {
+        var services = new ServiceCollection();
+        services.AddMetrics();
+        new TestMarketingBuilder(services).UseSqlite($"Data Source={SqliteHarness.NewDatabasePath()}");
+        var provider = services.BuildServiceProvider();
+        await provider.GetRequiredService<IStorageMigrator>().MigrateAsync();
+        return provider;
+    }
+}

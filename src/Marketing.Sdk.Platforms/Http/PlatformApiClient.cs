@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Threading.RateLimiting;
@@ -26,6 +27,7 @@ public sealed record PlatformResponse(HttpStatusCode StatusCode, HttpResponseHea
 public abstract partial class PlatformApiClient
 {
     private readonly RateLimiter? _rateLimiter;
+    private readonly PlatformRequestMetrics _metrics;
 
     /// <summary>The <see cref="PlatformApiException.PlatformCode"/> of an answer the client could not understand (wrong shape, unreadable JSON, out-of-range values).</summary>
     public const string MalformedAnswerCode = "malformed_answer";
@@ -45,9 +47,11 @@ public abstract partial class PlatformApiClient
     /// <param name="platform">The platform name (<c>meta</c>, <c>google</c>, <c>tiktok</c>…).</param>
     /// <param name="rateLimiter">The client-side limiter for the platform's quota, if any.</param>
     /// <param name="timeProvider">The clock (<c>Retry-After</c> dates).</param>
+    /// <param name="meterFactory">Creates the <c>Marketing.Sdk.Platforms</c> meter of the request metrics (the host's, so each service provider has its own).</param>
     /// <param name="logger">The logger.</param>
-    protected PlatformApiClient(Func<HttpClient> httpClientFactory, IAccessTokenProvider tokens, string platform, RateLimiter? rateLimiter = null, TimeProvider? timeProvider = null, ILogger? logger = null)
+    protected PlatformApiClient(Func<HttpClient> httpClientFactory, IAccessTokenProvider tokens, string platform, RateLimiter? rateLimiter = null, TimeProvider? timeProvider = null, IMeterFactory? meterFactory = null, ILogger? logger = null)
     {
+        _metrics = new PlatformRequestMetrics(meterFactory);
         ArgumentNullException.ThrowIfNull(httpClientFactory);
         ArgumentNullException.ThrowIfNull(tokens);
         _httpClientFactory = httpClientFactory;
@@ -126,7 +130,7 @@ public abstract partial class PlatformApiClient
                 }
                 if (error.ErrorClass == PlatformErrorClass.AuthenticationExpired && attempt == 0)
                 {
-                    PlatformTelemetry.TokenRefreshes.Add(1, new KeyValuePair<string, object?>("marketing.platform", PlatformName));
+                    _metrics.TokenRefreshes.Add(1, new KeyValuePair<string, object?>("marketing.platform", PlatformName));
                     LogTokenRejected(Logger, PlatformName, operation);
                     token = await Tokens.GetTokenAsync(token.Value, cancellationToken).ConfigureAwait(false);
                     continue;
@@ -161,8 +165,8 @@ public abstract partial class PlatformApiClient
         finally
         {
             var tags = new TagList { { "marketing.platform", PlatformName }, { "marketing.operation", operation }, { "marketing.outcome", outcome } };
-            PlatformTelemetry.Requests.Add(1, tags);
-            PlatformTelemetry.RequestDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, tags);
+            _metrics.Requests.Add(1, tags);
+            _metrics.RequestDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, tags);
         }
     }
 

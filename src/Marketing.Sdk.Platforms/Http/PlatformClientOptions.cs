@@ -173,6 +173,13 @@ public static class PlatformHttpClientRegistration
     public static IHttpClientBuilder AddPlatformHttpClient<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] TOptions>(this IServiceCollection services, string name, Uri defaultBaseAddress)
         where TOptions : PlatformClientOptions
     {
+        ArgumentNullException.ThrowIfNull(services);
+        if (services.Any(d => d.ServiceType == typeof(RegisteredClient) && d.IsKeyedService && Equals(d.ServiceKey, name)))
+        {
+            // Registered already: a second resilience handler would nest retries inside retries.
+            return services.AddHttpClient(name);
+        }
+        services.Add(new ServiceDescriptor(typeof(RegisteredClient), name, new RegisteredClient()));
         services.AddOptions<TOptions>().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TOptions>, PlatformClientOptionsValidator<TOptions>>());
         var builder = services.AddHttpClient(name, (sp, client) =>
@@ -204,6 +211,9 @@ public static class PlatformHttpClientRegistration
         services.TryAddKeyedSingleton<ICampaignControl>(key, (sp, _) => sp.GetRequiredService<TClient>());
         return services;
     }
+
+    /// <summary>Marks a platform HTTP client name as registered (keyed by the name).</summary>
+    private sealed class RegisteredClient;
 }
 
 /// <summary>Validates platform client options on start with <see cref="PlatformClientOptions.GetValidationErrors"/>.</summary>

@@ -32,7 +32,11 @@ public sealed record FaultOptions
     /// <summary>Share of requests that are processed but answered with a truncated, unparsable body.</summary>
     public double MalformedRate { get; init; }
 
-    /// <summary>How long a "timeout" answer is held back (default 5 s).</summary>
+    /// <summary>
+    /// How long a "timeout" answer is held back (default 5 s). <see cref="Timeout.InfiniteTimeSpan"/> holds it until
+    /// the client gives up, so a test's verdict never depends on which of two clocks runs out first; with
+    /// <see cref="PlatformEmulator.HeldRequestsProcessedAsync"/> a test waits for the request to have been processed.
+    /// </summary>
     public TimeSpan SlowResponse { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Seed of the fault generator.</summary>
@@ -74,6 +78,9 @@ public abstract class PlatformEmulator : IAsyncDisposable
     private int _tokenExpiryPending;
     private long _requests;
     private long _latencyTicks;
+    private readonly Lock _heldLock = new();
+    private readonly List<(int Count, TaskCompletionSource Signal)> _heldWaiters = [];
+    private int _heldProcessed;
 
     /// <summary>Creates the emulator (call <see cref="StartAsync"/>).</summary>
     /// <param name="platform">The platform name.</param>
@@ -121,6 +128,55 @@ public abstract class PlatformEmulator : IAsyncDisposable
 
     /// <summary>Requests received (including faulted ones).</summary>
     public long RequestCount => Interlocked.Read(ref _requests);
+
+    /// <summary>Requests of a <see cref="FaultOptions.TimeoutRate"/> fault that have been processed (their answers held back).</summary>
+    public int HeldRequestsProcessed
+    {
+        get
+        {
+            lock (_heldLock)
+            {
+                return _heldProcessed;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Completes once <paramref name="count"/> requests of a <see cref="FaultOptions.TimeoutRate"/> fault have been
+    /// processed (the platform accepted them; their answers are held back): the state a test of "the client gave up
+    /// on a request the platform did process" waits for, instead of a guessed delay.
+    /// </summary>
+    /// <param name="count">How many processed held requests to wait for (at least 1).</param>
+    /// <returns>A task that completes when that many have been processed.</returns>
+    public Task HeldRequestsProcessedAsync(int count = 1)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        lock (_heldLock)
+        {
+            if (_heldProcessed >= count)
+            {
+                return Task.CompletedTask;
+            }
+            var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _heldWaiters.Add((count, signal));
+            return signal.Task;
+        }
+    }
+
+    private void OnHeldRequestProcessed()
+    {
+        List<TaskCompletionSource> ready;
+        lock (_heldLock)
+        {
+            _heldProcessed++;
+            ready = [.. _heldWaiters.Where(w => w.Count <= _heldProcessed).Select(w => w.Signal)];
+            _heldWaiters.RemoveAll(w => w.Count <= _heldProcessed);
+        }
+        foreach (var signal in ready)
+        {
+            signal.TrySetResult();
+        }
+    }
 
     /// <summary>Faults injected so far, by kind.</summary>
     public IReadOnlyDictionary<FaultKind, int> InjectedFaults => _faults;
@@ -227,6 +283,7 @@ public abstract class PlatformEmulator : IAsyncDisposable
             CountFault(FaultKind.Timeout);
             await ProcessThenAsync(context, next, async (body, ctx) =>
             {
+                OnHeldRequestProcessed();
                 try
                 {
                     await Task.Delay(faults.SlowResponse, ctx.RequestAborted).ConfigureAwait(false);

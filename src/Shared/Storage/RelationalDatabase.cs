@@ -20,6 +20,9 @@ internal abstract class RelationalDatabase
     /// <summary>Rows per page of streaming reads.</summary>
     public int PageSize { get; init; } = 1000;
 
+    /// <summary>The storage metrics (from the host's meter factory when registered through DI).</summary>
+    public StorageMetrics Metrics { get; init; } = new(null);
+
     /// <summary>The provider's name in exceptions and telemetry (e.g. <c>sqlite</c>).</summary>
     public abstract string ProviderName { get; }
 

@@ -4,8 +4,9 @@ using System.Diagnostics.Metrics;
 namespace Marketing.Sdk.Storage.Relational;
 
 /// <summary>
-/// The <c>Marketing.Sdk.Storage</c> meter and activity source shared by the relational providers.
-/// Tags carry only the provider, store, operation and error type (never keys, ids or values).
+/// The <c>Marketing.Sdk.Storage</c> activity source and tag names shared by the relational providers (the
+/// meter is per service provider: <see cref="StorageMetrics"/>). Tags carry only the provider, store,
+/// operation and error type (never keys, ids or values).
 /// </summary>
 internal static class StorageTelemetry
 {
@@ -18,19 +19,9 @@ internal static class StorageTelemetry
     public const string ErrorTypeTag = "error.type";
     public const string DbSystemTag = "db.system.name";
 
-    private static readonly string? Version = typeof(StorageTelemetry).Assembly.GetName().Version?.ToString();
+    internal static readonly string? Version = typeof(StorageTelemetry).Assembly.GetName().Version?.ToString();
 
     public static ActivitySource ActivitySource { get; } = new(Name, Version);
-
-    public static Meter Meter { get; } = new(Name, Version);
-
-    /// <summary>Duration of store calls (a stream: from its first read to its disposal).</summary>
-    public static Histogram<double> Duration { get; } = Meter.CreateHistogram<double>(
-        "marketing.storage.operation.duration", "s", "Duration of storage operations, by provider, store, operation and error type.");
-
-    /// <summary>Store calls made.</summary>
-    public static Counter<long> Operations { get; } = Meter.CreateCounter<long>(
-        "marketing.storage.operations", "{operation}", "Storage operations, by provider, store, operation and error type (set on failure).");
 
     /// <summary>A low-cardinality error type: the provider's error code where there is one, otherwise the exception type.</summary>
     public static string ErrorType(RelationalDatabase db, Exception exception) => exception switch
@@ -39,4 +30,27 @@ internal static class StorageTelemetry
         System.Data.Common.DbException e when db.ErrorCode(e) is { } code => code,
         _ => exception.GetType().FullName ?? exception.GetType().Name,
     };
+}
+
+/// <summary>
+/// The storage metrics, on a <c>Marketing.Sdk.Storage</c> meter from the host's <see cref="IMeterFactory"/>
+/// (a meter of its own when there is none), so two service providers never see each other's measurements.
+/// </summary>
+internal sealed class StorageMetrics
+{
+    public StorageMetrics(IMeterFactory? meterFactory)
+    {
+        var meter = meterFactory?.Create(new MeterOptions(StorageTelemetry.Name) { Version = StorageTelemetry.Version })
+            ?? new Meter(StorageTelemetry.Name, StorageTelemetry.Version);
+        Duration = meter.CreateHistogram<double>(
+            "marketing.storage.operation.duration", "s", "Duration of storage operations, by provider, store, operation and error type.");
+        Operations = meter.CreateCounter<long>(
+            "marketing.storage.operations", "{operation}", "Storage operations, by provider, store, operation and error type (set on failure).");
+    }
+
+    /// <summary>Duration of store calls (a stream: from its first read to its disposal).</summary>
+    public Histogram<double> Duration { get; }
+
+    /// <summary>Store calls made.</summary>
+    public Counter<long> Operations { get; }
 }

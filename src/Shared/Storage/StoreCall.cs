@@ -5,7 +5,7 @@ using System.Runtime.CompilerServices;
 namespace Marketing.Sdk.Storage.Relational;
 
 /// <summary>
-/// One call of a public store method: an activity, a duration and a count in <see cref="StorageTelemetry"/>,
+/// One call of a public store method: an activity (<see cref="StorageTelemetry"/>), a duration and a count (the database's <see cref="StorageMetrics"/>),
 /// and provider exceptions turned into <see cref="StoreProviderException"/> (the SDK's own exceptions and
 /// cancellations pass through unchanged).
 /// </summary>
@@ -76,8 +76,8 @@ internal sealed class StoreCall : IDisposable
             errorType = StorageTelemetry.ErrorType(_db, Failure);
             tags.Add(StorageTelemetry.ErrorTypeTag, errorType);
         }
-        StorageTelemetry.Duration.Record(Stopwatch.GetElapsedTime(_started).TotalSeconds, tags);
-        StorageTelemetry.Operations.Add(1, tags);
+        _db.Metrics.Duration.Record(Stopwatch.GetElapsedTime(_started).TotalSeconds, tags);
+        _db.Metrics.Operations.Add(1, tags);
         if (_activity is not null)
         {
             if (errorType is not null)

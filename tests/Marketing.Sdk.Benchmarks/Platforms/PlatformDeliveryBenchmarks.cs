@@ -207,7 +207,7 @@ public class PlatformDeliveryBenchmarks
         var delivered = 0;
         await Task.WhenAll(Enumerable.Range(0, loops).Select(async _ =>
         {
-            while (await worker.DeliverOnceAsync(MetaPlatformClient.DefaultDestination) is { Claimed: > 0 } round)
+            while (await worker.DeliverOnceAsync(MetaPlatformClient.ConversionsDestination) is { Claimed: > 0 } round)
             {
                 Interlocked.Add(ref delivered, round.Delivered);
             }

@@ -1,8 +1,10 @@
+using System.Diagnostics.CodeAnalysis;
 using Marketing.Sdk;
 using Marketing.Sdk.Platforms;
 using Marketing.Sdk.Platforms.Auth;
 using Marketing.Sdk.Platforms.Http;
 using Marketing.Sdk.Platforms.Meta;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -10,10 +12,12 @@ using Microsoft.Extensions.Options;
 namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Registers the Meta client.</summary>
-public static class MetaMarketingBuilderExtensions
+public static class MetaPlatformMarketingBuilderExtensions
 {
-    /// <summary>The name of the Meta <see cref="HttpClient"/> on <see cref="IHttpClientFactory"/>.</summary>
-    public const string HttpClientName = "Marketing.Sdk.Platforms.Meta";
+    /// <summary>Adds the Meta client with settings configured elsewhere (validated on start); see the <c>Action&lt;MetaPlatformOptions&gt;</c> overload.</summary>
+    /// <param name="builder">The Marketing.Sdk builder.</param>
+    /// <returns>The builder.</returns>
+    public static IMarketingBuilder AddMetaPlatform(this IMarketingBuilder builder) => builder.AddMetaPlatform(_ => { });
 
     /// <summary>
     /// Adds the Meta client: <see cref="MetaPlatformClient"/> as a singleton, as an
@@ -31,25 +35,41 @@ public static class MetaMarketingBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);
+        builder.Services.AddOptions<MetaPlatformOptions>().Configure(configure);
+        return Register(builder);
+    }
+
+    /// <summary>Adds the Meta client with settings bound from configuration (e.g. the <c>Meta</c> section; validated on start); see the <c>Action&lt;MetaPlatformOptions&gt;</c> overload.</summary>
+    /// <param name="builder">The Marketing.Sdk builder.</param>
+    /// <param name="section">The section holding <see cref="MetaPlatformOptions"/>'s properties.</param>
+    /// <returns>The builder.</returns>
+    [RequiresUnreferencedCode("Binds the options by reflection; use the Action<MetaPlatformOptions> overload when trimming.")]
+    [RequiresDynamicCode("Binds the options by reflection; use the Action<MetaPlatformOptions> overload for native AOT.")]
+    public static IMarketingBuilder AddMetaPlatform(this IMarketingBuilder builder, IConfigurationSection section)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(section);
+        builder.Services.AddOptions<MetaPlatformOptions>().Bind(section);
+        return Register(builder);
+    }
+
+    private static IMarketingBuilder Register(IMarketingBuilder builder)
+    {
         builder.AddPlatforms();
         var services = builder.Services;
-        services.AddOptions<MetaPlatformOptions>().Configure(configure);
-        if (services.Any(d => d.ServiceType == typeof(MetaPlatformClient)))
-        {
-            return builder;
-        }
-        services.AddPlatformHttpClient<MetaPlatformOptions>(HttpClientName, MetaPlatformClient.DefaultBaseAddress);
+        services.AddPlatformHttpClient<MetaPlatformOptions>(MetaPlatformOptions.HttpClientName, MetaPlatformOptions.DefaultBaseAddress);
         services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton(sp =>
+        services.TryAddSingleton(sp =>
         {
             var factory = sp.GetRequiredService<IHttpClientFactory>();
             var options = sp.GetRequiredService<IOptionsMonitor<MetaPlatformOptions>>();
             return new MetaPlatformClient(
-                () => factory.CreateClient(HttpClientName),
-                options.CurrentValue,
+                () => factory.CreateClient(MetaPlatformOptions.HttpClientName),
                 new StaticAccessTokenProvider(() => options.CurrentValue.AccessToken),
+                options.CurrentValue,
                 sp.GetService<IConsentGate>() ?? throw new InvalidOperationException("The Meta client needs a consent gate: add AddCompliance() to AddMarketingSdk."),
                 sp.GetRequiredService<TimeProvider>(),
+                sp.GetService<System.Diagnostics.Metrics.IMeterFactory>(),
                 sp.GetService<ILogger<MetaPlatformClient>>());
         });
         services.AddPlatformCapabilities<MetaPlatformClient>(MetaPlatformClient.PlatformId);

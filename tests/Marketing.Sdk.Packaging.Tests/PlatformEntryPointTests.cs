@@ -1,0 +1,114 @@
+using Marketing.Sdk.Platforms.Delivery;
+using Marketing.Sdk.Platforms.Google;
+using Marketing.Sdk.Platforms.Meta;
+using Marketing.Sdk.Platforms.TikTok;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Http;
+using Microsoft.Extensions.Options;
+
+namespace Marketing.Sdk.Packaging.Tests;
+
+/// <summary>
+/// The platform packages' entry points behave as the template says: settings from a configuration section,
+/// validation when the host starts (not when an option is first read), and a second call that adds nothing
+/// but configuration.
+/// </summary>
+public sealed class PlatformEntryPointTests
+{
+    private sealed record Entry(
+        Func<IMarketingBuilder, IMarketingBuilder> Plain,
+        Func<IMarketingBuilder, IConfigurationSection, IMarketingBuilder> FromSection,
+        Func<IMarketingBuilder, IMarketingBuilder> Configured,
+        Dictionary<string, string?> ValidSection,
+        Func<IServiceProvider, string> ReadBack,
+        string? HttpClientName);
+
+    private static readonly Dictionary<string, Entry> Entries = new(StringComparer.Ordinal)
+    {
+        ["AddPlatforms"] = new(
+            b => b.AddPlatforms(), (b, s) => b.AddPlatforms(s), b => b.AddPlatforms(o => o.RunInBackground = false),
+            new() { ["WorkerId"] = "worker-from-config", ["RunInBackground"] = "false" },
+            sp => sp.GetRequiredService<IOptions<PlatformDeliveryOptions>>().Value.WorkerId, null),
+        ["AddMetaPlatform"] = new(
+            b => b.AddMetaPlatform(), (b, s) => b.AddMetaPlatform(s), b => b.AddMetaPlatform(o => { o.AccessToken = "t"; o.PixelId = "1"; }),
+            new() { ["AccessToken"] = "t", ["PixelId"] = "42" },
+            sp => sp.GetRequiredService<IOptions<MetaPlatformOptions>>().Value.PixelId, MetaPlatformOptions.HttpClientName),
+        ["AddGooglePlatform"] = new(
+            b => b.AddGooglePlatform(), (b, s) => b.AddGooglePlatform(s), b => b.AddGooglePlatform(o => { o.ClientId = "c"; o.RefreshToken = "r"; o.OperatingAccountId = "42"; }),
+            new() { ["ClientId"] = "c", ["ClientSecret"] = "s", ["RefreshToken"] = "r", ["DeveloperToken"] = "d", ["OperatingAccountId"] = "42" },
+            sp => sp.GetRequiredService<IOptions<GooglePlatformOptions>>().Value.OperatingAccountId, GooglePlatformOptions.HttpClientName),
+        ["AddTikTokPlatform"] = new(
+            b => b.AddTikTokPlatform(), (b, s) => b.AddTikTokPlatform(s), b => b.AddTikTokPlatform(o => { o.AccessToken = "t"; o.AdvertiserId = "1"; o.PixelCode = "P"; }),
+            new() { ["AccessToken"] = "t", ["AdvertiserId"] = "42", ["PixelCode"] = "P" },
+            sp => sp.GetRequiredService<IOptions<TikTokPlatformOptions>>().Value.AdvertiserId, TikTokPlatformOptions.HttpClientName),
+    };
+
+    public static TheoryData<string> EntryPoints() => [.. Entries.Keys];
+
+    [Theory]
+    [MemberData(nameof(EntryPoints))]
+    public void Settings_bind_from_a_configuration_section(string entry)
+    {
+        var e = Entries[entry];
+        var section = new ConfigurationBuilder().AddInMemoryCollection(e.ValidSection.ToDictionary(p => "Marketing:Section:" + p.Key, p => p.Value)).Build().GetSection("Marketing:Section");
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddMarketingSdk(m => e.FromSection(m.AddCompliance(), section));
+        using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
+
+        Assert.Equal(e.ValidSection.ContainsValue("worker-from-config") ? "worker-from-config" : "42", e.ReadBack(provider));
+    }
+
+    [Theory]
+    [MemberData(nameof(EntryPoints))]
+    public async Task Invalid_settings_stop_the_host_when_it_starts(string entry)
+    {
+        var e = Entries[entry];
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Section:ConcurrentBatches"] = "0", // delivery: out of range
+            ["Section:AttemptTimeout"] = "-00:00:01", // every platform client: out of range
+        });
+        builder.Services.AddMarketingSdk(m => e.FromSection(m.AddCompliance(), builder.Configuration.GetSection("Section")));
+        using var host = builder.Build();
+
+        await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+    }
+
+    [Theory]
+    [MemberData(nameof(EntryPoints))]
+    public void A_second_call_adds_only_configuration(string entry)
+    {
+        var e = Entries[entry];
+        var once = new ServiceCollection();
+        once.AddMarketingSdk(m => e.Configured(m.AddCompliance()));
+        var twice = new ServiceCollection();
+        twice.AddMarketingSdk(m => e.Configured(e.Plain(e.Configured(m.AddCompliance()))));
+
+        Assert.Equal(Describe(once), Describe(twice));
+        using var provider = twice.BuildServiceProvider();
+        Assert.Single(provider.GetServices<IHostedService>().OfType<PlatformDeliveryService>());
+        if (e.HttpClientName is { } name)
+        {
+            using var single = once.BuildServiceProvider();
+            var handlers = single.GetRequiredService<IOptionsMonitor<HttpClientFactoryOptions>>().Get(name).HttpMessageHandlerBuilderActions.Count;
+            Assert.True(handlers > 0);
+            Assert.Equal(handlers, provider.GetRequiredService<IOptionsMonitor<HttpClientFactoryOptions>>().Get(name).HttpMessageHandlerBuilderActions.Count);
+        }
+    }
+
+    /// <summary>The registrations other than configuration (option configure/validate actions may repeat).</summary>
+    private static List<string> Describe(IServiceCollection services) =>
+        [.. services
+            .Where(d => !IsConfiguration(d.ServiceType))
+            .Select(d => $"{d.ServiceType.FullName}|{d.ServiceKey}|{(d.IsKeyedService ? d.KeyedImplementationType : d.ImplementationType)?.FullName}")
+            .Order(StringComparer.Ordinal)];
+
+    private static bool IsConfiguration(Type type) =>
+        type.IsGenericType && type.GetGenericTypeDefinition() is var g
+        && (g == typeof(IConfigureOptions<>) || g == typeof(IPostConfigureOptions<>) || g == typeof(IValidateOptions<>)
+            || g == typeof(IOptionsChangeTokenSource<>));
+}
