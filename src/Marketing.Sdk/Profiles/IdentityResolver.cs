@@ -329,8 +329,9 @@ internal static class ProfileMerger
             StaticTags = kept.StaticTags.Union(gone.StaticTags, StringComparer.Ordinal).ToHashSet(StringComparer.Ordinal),
             DynamicTags = kept.DynamicTags.Union(gone.DynamicTags, StringComparer.Ordinal).ToHashSet(StringComparer.Ordinal),
             Consents = consents,
-            FirstSeen = Min(kept.FirstSeen, gone.FirstSeen),
-            LastSeen = kept.LastSeen > gone.LastSeen ? kept.LastSeen : gone.LastSeen,
+            // A profile that counts no events yet (created by a claim) has seen-times that no event backs.
+            FirstSeen = gone.EventCount == 0 ? kept.FirstSeen : kept.EventCount == 0 ? gone.FirstSeen : Min(kept.FirstSeen, gone.FirstSeen),
+            LastSeen = gone.EventCount == 0 ? kept.LastSeen : kept.EventCount == 0 || gone.LastSeen > kept.LastSeen ? gone.LastSeen : kept.LastSeen,
             EventCount = kept.EventCount + gone.EventCount,
             MergedFrom = [.. kept.MergedFrom, .. gone.MergedFrom, gone.Id],
         };
