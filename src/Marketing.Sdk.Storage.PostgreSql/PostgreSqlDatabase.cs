@@ -28,6 +28,7 @@ internal sealed class PostgreSqlDatabase : MigratingRelationalDatabase, IAsyncDi
     private readonly PostgreSqlErasureVacuum _erasureVacuum;
     private readonly long _migrationLock;
     private readonly long _auditLock;
+    private readonly int _customerLocks;
 
     public PostgreSqlDatabase(PostgreSqlStorageOptions options, TimeProvider timeProvider, ILogger? logger = null)
         : base(timeProvider, $"\"{options.Schema}\".", options.MigrateOnStart, logger)
@@ -39,6 +40,7 @@ internal sealed class PostgreSqlDatabase : MigratingRelationalDatabase, IAsyncDi
         _erasureVacuum = options.ErasureVacuum;
         _migrationLock = LockKey("migrate");
         _auditLock = LockKey("audit");
+        _customerLocks = (int)(LockKey("customers") >> 32);
     }
 
     public override bool SkipLocked => true;
@@ -67,6 +69,39 @@ internal sealed class PostgreSqlDatabase : MigratingRelationalDatabase, IAsyncDi
             await conn.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    public override bool LocksCustomers => true;
+
+    public override string ForUpdate => " FOR UPDATE";
+
+    /// <summary>
+    /// <c>pg_advisory_xact_lock(_shared)</c> on (a key of this schema, a 32-bit hash of each customer id), in
+    /// ascending key order in one statement; released when the transaction ends. Two ids with the same hash only
+    /// share a lock.
+    /// </summary>
+    public override async ValueTask LockCustomersAsync(WriteScope scope, IEnumerable<CustomerId> customers, bool exclusive, CancellationToken cancellationToken)
+    {
+        var keys = customers.Select(c => CustomerLockKey(c.Value)).Distinct().Order().ToArray();
+        if (keys.Length == 0)
+        {
+            return;
+        }
+        await using var cmd = scope.Command($"SELECT {(exclusive ? "pg_advisory_xact_lock" : "pg_advisory_xact_lock_shared")}(@ns, k) FROM unnest(@keys) AS k");
+        cmd.P("@ns", _customerLocks);
+        cmd.Parameters.Add(new NpgsqlParameter("@keys", NpgsqlDbType.Array | NpgsqlDbType.Integer) { Value = keys });
+        await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>FNV-1a over the id's UTF-16 code units: stable across processes and runtimes (unlike string.GetHashCode).</summary>
+    internal static int CustomerLockKey(string id)
+    {
+        var hash = 2166136261u;
+        foreach (var ch in id)
+        {
+            hash = (hash ^ ch) * 16777619u;
+        }
+        return unchecked((int)hash);
     }
 
     public override async ValueTask LockAuditChainAsync(WriteScope scope, CancellationToken cancellationToken)

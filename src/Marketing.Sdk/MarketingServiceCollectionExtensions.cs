@@ -36,6 +36,8 @@ public static class MarketingServiceCollectionExtensions
         services.TryAddSingleton<IProfileStore, InMemoryProfileStore>();
         services.TryAddSingleton<IEventStore, InMemoryEventStore>();
         services.TryAddSingleton<IIdentityGraphStore, InMemoryIdentityGraphStore>();
+        services.TryAddSingleton<IIngestionStore>(sp => new InMemoryIngestionStore(
+            sp.GetRequiredService<IProfileStore>(), sp.GetRequiredService<IEventStore>(), sp.GetRequiredService<IIdentityGraphStore>()));
         services.TryAddSingleton(sp => new InMemoryOutboxStore(sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<InMemoryConsentStore>();
         services.TryAddSingleton<IOutboxStore>(sp => sp.GetRequiredService<InMemoryOutboxStore>());

@@ -9,6 +9,7 @@ public interface IStoreHarness : IAsyncDisposable
     IProfileStore Profiles { get; }
     IEventStore Events { get; }
     IIdentityGraphStore Identities { get; }
+    IIngestionStore Ingestion { get; }
     IConsentStore Consents { get; }
     IAuditLogStore Audit { get; }
     IOutboxStore Outbox { get; }
@@ -43,6 +44,7 @@ public class ServiceProviderHarness : IStoreHarness
     public IProfileStore Profiles => Provider.GetRequiredService<IProfileStore>();
     public IEventStore Events => Provider.GetRequiredService<IEventStore>();
     public IIdentityGraphStore Identities => Provider.GetRequiredService<IIdentityGraphStore>();
+    public IIngestionStore Ingestion => Provider.GetRequiredService<IIngestionStore>();
     public IConsentStore Consents => Provider.GetRequiredService<IConsentStore>();
     public IAuditLogStore Audit => Provider.GetRequiredService<IAuditLogStore>();
     public IOutboxStore Outbox => Provider.GetRequiredService<IOutboxStore>();

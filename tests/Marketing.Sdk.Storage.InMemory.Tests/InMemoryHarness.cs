@@ -13,6 +13,7 @@ internal sealed class InMemoryHarness : IStoreHarness
         Profiles = new InMemoryProfileStore();
         Events = new InMemoryEventStore();
         Identities = new InMemoryIdentityGraphStore();
+        Ingestion = new InMemoryIngestionStore(Profiles, Events, Identities);
         var consents = new InMemoryConsentStore();
         var outbox = new InMemoryOutboxStore(time);
         Consents = consents;
@@ -28,6 +29,7 @@ internal sealed class InMemoryHarness : IStoreHarness
     public IProfileStore Profiles { get; }
     public IEventStore Events { get; }
     public IIdentityGraphStore Identities { get; }
+    public IIngestionStore Ingestion { get; }
     public IConsentStore Consents { get; }
     public IAuditLogStore Audit { get; }
     public IOutboxStore Outbox { get; }
@@ -117,6 +119,11 @@ public sealed class InMemoryBadInputTests : BadInputConformance
 }
 
 public sealed class InMemoryStateStoreTests : StateStoreConformance
+{
+    protected override ValueTask<IStoreHarness> CreateHarnessAsync(TimeProvider timeProvider) => InMemoryHarness.CreateAsync(timeProvider);
+}
+
+public sealed class InMemoryIngestionTests : IngestionConformance
 {
     protected override ValueTask<IStoreHarness> CreateHarnessAsync(TimeProvider timeProvider) => InMemoryHarness.CreateAsync(timeProvider);
 }

@@ -187,3 +187,8 @@ public sealed class PostgreSqlMigrationTests : MigrationConformance
         }
     }
 }
+
+public sealed class PostgreSqlIngestionTests : IngestionConformance
+{
+    protected override ValueTask<IStoreHarness> CreateHarnessAsync(TimeProvider timeProvider) => PostgreSqlHarness.CreateAsync(timeProvider);
+}

@@ -149,3 +149,8 @@ public sealed class SqliteMigrationTests : MigrationConformance
         return ValueTask.FromResult<(IStorageMigrator, IAsyncDisposable)>((provider.GetRequiredService<IStorageMigrator>(), provider));
     }
 }
+
+public sealed class SqliteIngestionTests : IngestionConformance
+{
+    protected override ValueTask<IStoreHarness> CreateHarnessAsync(TimeProvider timeProvider) => SqliteHarness.CreateAsync(timeProvider);
+}

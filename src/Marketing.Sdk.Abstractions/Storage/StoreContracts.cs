@@ -90,7 +90,16 @@ public sealed record EventQuery
 /// <summary>The outcome of appending events.</summary>
 /// <param name="Inserted">Number of events stored.</param>
 /// <param name="DuplicateIds">Ids of events that were already stored (or repeated in the batch) and so were skipped.</param>
-public sealed record AppendResult(int Inserted, IReadOnlyList<string> DuplicateIds);
+public sealed record AppendResult(int Inserted, IReadOnlyList<string> DuplicateIds)
+{
+    private static readonly IReadOnlyDictionary<CustomerId, CustomerId> NoRedirects = new Dictionary<CustomerId, CustomerId>();
+
+    /// <summary>
+    /// Customers of the appended events that had been merged away, each with the surviving customer their
+    /// events were stored under (see <see cref="IIngestionStore.AppendAsync"/>); empty when none was redirected.
+    /// </summary>
+    public IReadOnlyDictionary<CustomerId, CustomerId> Redirected { get; init; } = NoRedirects;
+}
 
 /// <summary>Stores behaviour events, de-duplicated by <see cref="MarketingEvent.Id"/>.</summary>
 public interface IEventStore

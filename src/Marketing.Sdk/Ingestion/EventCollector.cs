@@ -14,13 +14,10 @@ internal sealed class EventCollector : IEventCollector
     private readonly EventValidator _validator;
     private readonly BotDetector _bots;
     private readonly IIdentityResolver _resolver;
-    private readonly IIdentityGraphStore _graph;
-    private readonly IEventStore _events;
-    private readonly IProfileStore _profiles;
+    private readonly IIngestionStore _ingestion;
     private readonly IGeoResolver? _geo;
     private readonly IEnumerable<IMarketingEventListener> _listeners;
     private readonly IngestionOptions _options;
-    private readonly IdentityResolutionOptions _identityOptions;
     private readonly TimeProvider _time;
     private readonly IngestionMetrics _metrics;
     private readonly ILogger _logger;
@@ -29,12 +26,9 @@ internal sealed class EventCollector : IEventCollector
         EventValidator validator,
         BotDetector bots,
         IIdentityResolver resolver,
-        IIdentityGraphStore graph,
-        IEventStore events,
-        IProfileStore profiles,
+        IIngestionStore ingestion,
         IEnumerable<IMarketingEventListener> listeners,
         IOptions<IngestionOptions> options,
-        IOptions<IdentityResolutionOptions> identityOptions,
         TimeProvider timeProvider,
         IngestionMetrics metrics,
         IGeoResolver? geo = null,
@@ -43,12 +37,9 @@ internal sealed class EventCollector : IEventCollector
         _validator = validator;
         _bots = bots;
         _resolver = resolver;
-        _graph = graph;
-        _events = events;
-        _profiles = profiles;
+        _ingestion = ingestion;
         _listeners = listeners;
         _options = options.Value;
-        _identityOptions = identityOptions.Value;
         _time = timeProvider;
         _metrics = metrics;
         _geo = geo;
@@ -192,11 +183,18 @@ internal sealed class EventCollector : IEventCollector
             }
             toStore.Add((index, e with { CustomerId = customer }));
         }
+        //    The store appends and counts them in their profiles in one step, following merges other writers
+        //    made since the resolution: an event is reported under the customer it was stored under.
         var append = await AppendAsync(toStore, results, cancellationToken).ConfigureAwait(false);
         var duplicates = append.DuplicateIds.Count == 0 ? null : append.DuplicateIds.ToHashSet(StringComparer.Ordinal);
         var accepted = new List<MarketingEvent>(toStore.Count);
-        foreach (var (index, e) in toStore)
+        for (var k = 0; k < toStore.Count; k++)
         {
+            var (index, e) = toStore[k];
+            if (append.Redirected.TryGetValue(e.CustomerId!.Value, out var survivor))
+            {
+                toStore[k] = (index, e = e with { CustomerId = survivor });
+            }
             if (duplicates is not null && duplicates.Contains(e.Id))
             {
                 results[index] = new TrackResult(e.Id, TrackStatus.Duplicate, e.CustomerId);
@@ -209,17 +207,11 @@ internal sealed class EventCollector : IEventCollector
         }
         _metrics.Accepted.Add(accepted.Count);
 
-        // 4. Update the profiles the accepted events belong to.
-        foreach (var group in accepted.GroupBy(e => e.CustomerId!.Value))
-        {
-            await TouchProfileAsync(group.Key, group.ToList(), cancellationToken).ConfigureAwait(false);
-        }
-
         var final = new BatchTrackResult(results!);
         Log.BatchIngested(_logger, final.Accepted, final.Duplicates, final.Dropped, final.Rejected);
         activity?.SetTag("marketing.batch.accepted", final.Accepted);
 
-        // 5. Tell listeners (segments, journeys); their failures do not undo the ingestion.
+        // 4. Tell listeners (segments, journeys); their failures do not undo the ingestion.
         if (accepted.Count > 0)
         {
             foreach (var listener in _listeners)
@@ -250,7 +242,7 @@ internal sealed class EventCollector : IEventCollector
         {
             try
             {
-                return await _events.AppendAsync(toStore.Select(x => x.Event).ToList(), ct).ConfigureAwait(false);
+                return await _ingestion.AppendAsync(toStore.Select(x => x.Event).ToList(), ct).ConfigureAwait(false);
             }
             catch (MarketingValidationException ex) when (ex.Index is { } i && i >= 0 && i < toStore.Count)
             {
@@ -299,31 +291,4 @@ internal sealed class EventCollector : IEventCollector
         ex is not MarketingStoreException
         && !(ex is OperationCanceledException && ct.IsCancellationRequested)
         && ex is not OutOfMemoryException;
-
-    private async ValueTask TouchProfileAsync(CustomerId customer, List<MarketingEvent> events, CancellationToken ct)
-    {
-        var first = events.Min(e => e.OccurredAt);
-        var last = events.Max(e => e.OccurredAt);
-        var identities = await _graph.GetIdentitiesAsync(customer, ct).ConfigureAwait(false);
-        for (var attempt = 0; ; attempt++)
-        {
-            var profile = await _profiles.GetAsync(customer, ct).ConfigureAwait(false)
-                ?? new CustomerProfile { Id = customer, FirstSeen = first, LastSeen = last };
-            var updated = profile with
-            {
-                Identities = identities.Count == 0 ? profile.Identities : identities,
-                FirstSeen = profile.EventCount == 0 || first < profile.FirstSeen ? first : profile.FirstSeen,
-                LastSeen = profile.EventCount == 0 || last > profile.LastSeen ? last : profile.LastSeen,
-                EventCount = profile.EventCount + events.Count,
-            };
-            try
-            {
-                await _profiles.SaveAsync(updated, ct).ConfigureAwait(false);
-                return;
-            }
-            catch (ConcurrencyConflictException) when (attempt < _identityOptions.MaxWriteRetries)
-            {
-            }
-        }
-    }
 }

@@ -39,27 +39,26 @@ public interface IIdentityResolver
 
 /// <summary>
 /// The store-backed identity resolver. Survivor choice is deterministic (the smallest, i.e. oldest,
-/// customer id of the linked group); merges move identities and events to the survivor, combine the
-/// profiles and record the merge, then every <see cref="IProfileMergeListener"/> is told (a failing
-/// listener is logged and does not undo the merge). Safe for concurrent callers in one process; across processes
-/// identity ownership is decided by the store's atomic <see cref="IIdentityGraphStore.ClaimAsync"/>.
+/// customer id of the linked group); a merge moves identities and events to the survivor, combines the
+/// profiles and records the merge in one atomic <see cref="IIngestionStore.MergeAsync"/>, then every
+/// <see cref="IProfileMergeListener"/> is told (a failing listener is logged and does not undo the merge).
+/// Identities are linked, and a new profile created with them, by one atomic <see cref="IIngestionStore.ClaimAsync"/>.
+/// Safe for concurrent callers and for several processes on one database: a step that finds the facts
+/// changed by another writer makes the resolution start again.
 /// </summary>
-internal sealed class IdentityResolver : IIdentityResolver, IDisposable
+internal sealed class IdentityResolver : IIdentityResolver
 {
     private readonly IIdentityGraphStore _graph;
-    private readonly IProfileStore _profiles;
-    private readonly IEventStore _events;
     private readonly IdentityResolutionOptions _options;
     private readonly TimeProvider _time;
     private readonly IngestionMetrics _metrics;
     private readonly ILogger _logger;
     private readonly IServiceProvider? _services;
-    private readonly SemaphoreSlim _mergeLock = new(1, 1);
+    private readonly IIngestionStore _ingestion;
 
     public IdentityResolver(
         IIdentityGraphStore graph,
-        IProfileStore profiles,
-        IEventStore events,
+        IIngestionStore ingestion,
         IOptions<IdentityResolutionOptions> options,
         TimeProvider timeProvider,
         IngestionMetrics metrics,
@@ -69,15 +68,12 @@ internal sealed class IdentityResolver : IIdentityResolver, IDisposable
         // Merge listeners are resolved when a merge happens (not injected), so a listener may itself depend on the resolver.
         _services = services;
         _graph = graph;
-        _profiles = profiles;
-        _events = events;
+        _ingestion = ingestion;
         _options = options.Value;
         _time = timeProvider;
         _metrics = metrics;
         _logger = logger ?? (ILogger)NullLogger.Instance;
     }
-
-    public void Dispose() => _mergeLock.Dispose();
 
     public async ValueTask<IdentityResolution> ResolveAsync(IReadOnlyList<Identity> identities, string? eventId = null, CancellationToken cancellationToken = default)
     {
@@ -167,8 +163,8 @@ internal sealed class IdentityResolver : IIdentityResolver, IDisposable
                 return new(owners.Values.Min(), false, [], guarded, []);
             }
             var fresh = CustomerId.New(_time);
-            var owner = await _graph.ClaimAsync(guarded[0], fresh, ct).ConfigureAwait(false);
-            return new(owner, owner == fresh, [], guarded, []);
+            var claimed = await ClaimAsync([guarded[0]], fresh, ct).ConfigureAwait(false);
+            return claimed is not null && claimed.TryGetValue(guarded[0], out var owner) ? new(owner, owner == fresh, [], guarded, []) : null;
         }
 
         // Order owners by the strongest identity that points to them, then by id.
@@ -205,26 +201,44 @@ internal sealed class IdentityResolver : IIdentityResolver, IDisposable
         var merges = new List<MergeRecord>();
         foreach (var (loser, link) in group.Where(g => g.Owner != survivor).OrderBy(g => g.Owner))
         {
-            var merge = await MergeAsync(survivor, loser, link, eventId, ct).ConfigureAwait(false);
+            // One atomic step in the store: identities, events, profiles (with their counters) and the record.
+            var merge = new MergeRecord(survivor, loser, _time.GetUtcNow(), link, eventId);
+            if (!await _ingestion.MergeAsync(merge, (kept, gone) => ProfileMerger.Merge(kept, gone, survivor), ct).ConfigureAwait(false))
+            {
+                // Another writer merged one of the two meanwhile: resolve again with the new facts.
+                return null;
+            }
+            _metrics.Merges.Add(1);
+            Log.ProfilesMerged(_logger, loser, survivor, link);
             merges.Add(merge);
             committed.Add(merge);
         }
 
-        // Link the identities nobody owns yet; an identity whose owner was refused stays where it is.
-        foreach (var identity in usable)
+        // Link the identities nobody owns yet (the profile is created with them); an identity whose owner was refused stays where it is.
+        var free = usable.Where(i => !owners.ContainsKey(i)).ToList();
+        if (free.Count > 0)
         {
-            if (owners.ContainsKey(identity))
+            var claimed = await ClaimAsync(free, survivor, ct).ConfigureAwait(false);
+            if (claimed is null || free.Any(i => !claimed.TryGetValue(i, out var owner) || owner != survivor))
             {
-                continue;
-            }
-            var owner = await _graph.ClaimAsync(identity, survivor, ct).ConfigureAwait(false);
-            if (owner != survivor)
-            {
-                // Another writer linked it meanwhile: resolve again with the new facts.
+                // Another writer linked one meanwhile, or merged the survivor away: resolve again with the new facts.
                 return null;
             }
         }
         return new(survivor, isNew, merges, guarded, refused);
+    }
+
+    /// <returns>The owners after the claim, or <see langword="null"/> when a concurrent writer changed the candidate's profile first (retry).</returns>
+    private async ValueTask<IReadOnlyDictionary<Identity, CustomerId>?> ClaimAsync(IReadOnlyList<Identity> identities, CustomerId candidate, CancellationToken ct)
+    {
+        try
+        {
+            return await _ingestion.ClaimAsync(identities, candidate, _time.GetUtcNow(), ct).ConfigureAwait(false);
+        }
+        catch (ConcurrencyConflictException)
+        {
+            return null;
+        }
     }
 
     private async ValueTask<(List<Identity> Usable, List<Identity> Guarded)> ApplySharedGuardAsync(IReadOnlyList<Identity> identities, CancellationToken ct)
@@ -260,44 +274,6 @@ internal sealed class IdentityResolver : IIdentityResolver, IDisposable
             }
         }
         return (usable, guarded);
-    }
-
-    private async ValueTask<MergeRecord> MergeAsync(CustomerId survivor, CustomerId loser, IdentityKind link, string? eventId, CancellationToken ct)
-    {
-        await _mergeLock.WaitAsync(ct).ConfigureAwait(false);
-        try
-        {
-            // Each step is idempotent, so a merge interrupted by a crash is completed by the next event that links the two.
-            await _graph.ReassignAsync(loser, survivor, ct).ConfigureAwait(false);
-            await _events.ReassignAsync(loser, survivor, ct).ConfigureAwait(false);
-            for (var attempt = 0; ; attempt++)
-            {
-                var kept = await _profiles.GetAsync(survivor, ct).ConfigureAwait(false);
-                var gone = await _profiles.GetAsync(loser, ct).ConfigureAwait(false);
-                if (gone is null)
-                {
-                    break;
-                }
-                try
-                {
-                    await _profiles.SaveAsync(ProfileMerger.Merge(kept, gone, survivor), ct).ConfigureAwait(false);
-                    await _profiles.DeleteAsync(loser, ct).ConfigureAwait(false);
-                    break;
-                }
-                catch (ConcurrencyConflictException) when (attempt < _options.MaxWriteRetries)
-                {
-                }
-            }
-            var record = new MergeRecord(survivor, loser, _time.GetUtcNow(), link, eventId);
-            await _graph.RecordMergeAsync(record, ct).ConfigureAwait(false);
-            _metrics.Merges.Add(1);
-            Log.ProfilesMerged(_logger, loser, survivor, link);
-            return record;
-        }
-        finally
-        {
-            _mergeLock.Release();
-        }
     }
 
     private void CheckUniqueKinds(IReadOnlyList<Identity> identities)
@@ -353,8 +329,9 @@ internal static class ProfileMerger
             StaticTags = kept.StaticTags.Union(gone.StaticTags, StringComparer.Ordinal).ToHashSet(StringComparer.Ordinal),
             DynamicTags = kept.DynamicTags.Union(gone.DynamicTags, StringComparer.Ordinal).ToHashSet(StringComparer.Ordinal),
             Consents = consents,
-            FirstSeen = Min(kept.FirstSeen, gone.FirstSeen),
-            LastSeen = kept.LastSeen > gone.LastSeen ? kept.LastSeen : gone.LastSeen,
+            // A profile that counts no events yet (created by a claim) has seen-times that no event backs.
+            FirstSeen = gone.EventCount == 0 ? kept.FirstSeen : kept.EventCount == 0 ? gone.FirstSeen : Min(kept.FirstSeen, gone.FirstSeen),
+            LastSeen = gone.EventCount == 0 ? kept.LastSeen : kept.EventCount == 0 || gone.LastSeen > kept.LastSeen ? gone.LastSeen : kept.LastSeen,
             EventCount = kept.EventCount + gone.EventCount,
             MergedFrom = [.. kept.MergedFrom, .. gone.MergedFrom, gone.Id],
         };

@@ -12,6 +12,7 @@ public sealed class InMemoryIdentityGraphStore : IIdentityGraphStore
     private readonly Dictionary<CustomerId, List<Identity>> _byCustomer = [];
     private readonly List<MergeRecord> _merges = [];
     private readonly Dictionary<Identity, HashSet<string>> _observations = [];
+    private readonly Dictionary<CustomerId, CustomerId> _mergedInto = [];
     private readonly Lock _lock = new();
 
     /// <inheritdoc />
@@ -83,6 +84,7 @@ public sealed class InMemoryIdentityGraphStore : IIdentityGraphStore
         lock (_lock)
         {
             _merges.Add(merge);
+            _mergedInto[merge.Merged] = merge.Survivor;
         }
         return ValueTask.CompletedTask;
     }
@@ -148,7 +150,20 @@ public sealed class InMemoryIdentityGraphStore : IIdentityGraphStore
                 }
             }
             deleted += _merges.RemoveAll(m => m.Survivor == customerId || m.Merged == customerId);
+            foreach (var merged in _mergedInto.Where(kv => kv.Key == customerId || kv.Value == customerId).Select(kv => kv.Key).ToList())
+            {
+                _mergedInto.Remove(merged);
+            }
             return ValueTask.FromResult(deleted);
+        }
+    }
+
+    /// <summary>The customer <paramref name="merged"/> was merged into, if a merge record says so (an indexed look-up).</summary>
+    internal bool TryGetMergedInto(CustomerId merged, out CustomerId survivor)
+    {
+        lock (_lock)
+        {
+            return _mergedInto.TryGetValue(merged, out survivor);
         }
     }
 

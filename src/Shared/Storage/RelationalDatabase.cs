@@ -58,6 +58,24 @@ internal abstract class RelationalDatabase
     public virtual ValueTask<bool[]?> InsertOutboxAsync(WriteScope scope, IReadOnlyList<OutboxMessage> messages, long now, CancellationToken cancellationToken) =>
         ValueTask.FromResult<bool[]?>(null);
 
+    /// <summary>
+    /// Whether <see cref="LockCustomersAsync"/> takes locks (PostgreSQL); where it does not, the write transaction
+    /// already excludes every other writer (SQLite).
+    /// </summary>
+    public virtual bool LocksCustomers => false;
+
+    /// <summary>What follows a SELECT inside a write transaction to lock the rows it reads (<c> FOR UPDATE</c>), or nothing.</summary>
+    public virtual string ForUpdate => string.Empty;
+
+    /// <summary>
+    /// Takes transaction-scoped locks on customers: shared for appends and claims, exclusive for merges,
+    /// reassignments and erasures, so those never interleave with an append to the same customer. Callers pass
+    /// every customer they need at once (taken in one fixed order, so two transactions never wait on each other
+    /// in a cycle). The default does nothing.
+    /// </summary>
+    public virtual ValueTask LockCustomersAsync(WriteScope scope, IEnumerable<CustomerId> customers, bool exclusive, CancellationToken cancellationToken) =>
+        ValueTask.CompletedTask;
+
     /// <summary>Serialises audit-log appends within the transaction (no-op where the transaction already excludes other writers).</summary>
     public abstract ValueTask LockAuditChainAsync(WriteScope scope, CancellationToken cancellationToken);
 

@@ -454,6 +454,8 @@ internal sealed class RelationalUnitOfWork(
     private ValueTask<ErasureReport> EraseRowsAsync(CustomerId customerId, CancellationToken cancellationToken) =>
         db.WriteAsync(Store, "erase", async scope =>
         {
+            // After appends in flight to the customer, before any that follow.
+            await db.LockCustomersAsync(scope, [customerId], exclusive: true, cancellationToken).ConfigureAwait(false);
             var counts = await identities.DeleteCoreAsync(scope, customerId, cancellationToken).ConfigureAwait(false);
             counts["events"] = await RelationalIdentityGraphStore.Exec(scope, $"DELETE FROM {db.Table("events")} WHERE customer_id = @c", customerId, cancellationToken).ConfigureAwait(false);
             counts["profiles"] = await RelationalIdentityGraphStore.Exec(scope, $"DELETE FROM {db.Table("profiles")} WHERE id = @c", customerId, cancellationToken).ConfigureAwait(false);
@@ -477,6 +479,7 @@ internal sealed class RelationalStoreSet
         Audit = new RelationalAuditLogStore(db);
         Outbox = new RelationalOutboxStore(db);
         State = new RelationalStateStore(db);
+        Ingestion = new RelationalIngestionStore(db, Profiles, Events);
         UnitOfWork = new RelationalUnitOfWork(db, Profiles, Events, Identities, Consents, Outbox, State);
     }
 
@@ -488,4 +491,5 @@ internal sealed class RelationalStoreSet
     public RelationalOutboxStore Outbox { get; }
     public RelationalStateStore State { get; }
     public RelationalUnitOfWork UnitOfWork { get; }
+    public RelationalIngestionStore Ingestion { get; }
 }

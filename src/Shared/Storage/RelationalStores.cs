@@ -441,6 +441,7 @@ internal sealed class RelationalEventStore(RelationalDatabase db) : IEventStore
     public ValueTask<long> ReassignAsync(CustomerId source, CustomerId target, CancellationToken cancellationToken = default) =>
         db.WriteAsync<long>(Store, "reassign", async scope =>
         {
+            await db.LockCustomersAsync(scope, [source, target], exclusive: true, cancellationToken).ConfigureAwait(false);
             await using var cmd = scope.Command($"UPDATE {_t} SET customer_id = @t WHERE customer_id = @s").P("@t", target.Value).P("@s", source.Value);
             return await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }, cancellationToken);
@@ -540,6 +541,7 @@ internal sealed class RelationalIdentityGraphStore(RelationalDatabase db) : IIde
     public ValueTask<long> ReassignAsync(CustomerId source, CustomerId target, CancellationToken cancellationToken = default) =>
         db.WriteAsync<long>(Store, "reassign", async scope =>
         {
+            await db.LockCustomersAsync(scope, [source, target], exclusive: true, cancellationToken).ConfigureAwait(false);
             await using var cmd = scope.Command($"UPDATE {_ids} SET customer_id = @t WHERE customer_id = @s").P("@t", target.Value).P("@s", source.Value);
             return await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }, cancellationToken);
@@ -866,6 +868,7 @@ internal sealed class RelationalConsentStore(RelationalDatabase db) : IConsentSt
     public ValueTask<long> ReassignAsync(CustomerId source, CustomerId target, CancellationToken cancellationToken = default) =>
         db.WriteAsync<long>(Store, "reassign", async scope =>
         {
+            await db.LockCustomersAsync(scope, [source, target], exclusive: true, cancellationToken).ConfigureAwait(false);
             await using var cmd = scope.Command($"UPDATE {_t} SET customer_id = @t WHERE customer_id = @s").P("@t", target.Value).P("@s", source.Value);
             return await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }, cancellationToken);

@@ -46,6 +46,7 @@ internal static class RelationalRegistration
         services.Replace(ServiceDescriptor.Singleton<IProfileStore>(sp => sp.GetRequiredService<RelationalStoreSet>().Profiles));
         services.Replace(ServiceDescriptor.Singleton<IEventStore>(sp => sp.GetRequiredService<RelationalStoreSet>().Events));
         services.Replace(ServiceDescriptor.Singleton<IIdentityGraphStore>(sp => sp.GetRequiredService<RelationalStoreSet>().Identities));
+        services.Replace(ServiceDescriptor.Singleton<IIngestionStore>(sp => sp.GetRequiredService<RelationalStoreSet>().Ingestion));
         services.Replace(ServiceDescriptor.Singleton<IConsentStore>(sp => sp.GetRequiredService<RelationalStoreSet>().Consents));
         services.Replace(ServiceDescriptor.Singleton<IAuditLogStore>(sp => sp.GetRequiredService<RelationalStoreSet>().Audit));
         services.Replace(ServiceDescriptor.Singleton<IOutboxStore>(sp => sp.GetRequiredService<RelationalStoreSet>().Outbox));
