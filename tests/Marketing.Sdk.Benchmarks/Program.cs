@@ -3,6 +3,13 @@ using BenchmarkDotNet.Running;
 
 // Run all: dotnet run -c Release --project tests/Marketing.Sdk.Benchmarks -- --filter '*'
 // One area: --filter '*IdentityResolution*'. Quick smoke run: add --job dry.
+// Where the real-time path's time goes (an instrumented run, not BenchmarkDotNet):
+//   dotnet run -c Release --project tests/Marketing.Sdk.Benchmarks -- realtime-profile [events] [sqlite|postgresql|inmemory]
 // The generous build timeout keeps runs working on small, busy machines.
+if (args.Length > 0 && args[0] == "realtime-profile")
+{
+    await Marketing.Sdk.Benchmarks.Core.RealTimeProfile.RunAsync(args);
+    return;
+}
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly)
     .Run(args, ManualConfig.Create(DefaultConfig.Instance).WithBuildTimeout(TimeSpan.FromMinutes(15)));

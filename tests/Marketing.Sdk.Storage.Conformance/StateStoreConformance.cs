@@ -137,4 +137,120 @@ public abstract partial class StateStoreConformance : StoreConformanceBase
         Assert.NotNull(await Store.State.GetAsync("journeys.actions", other.Value + "|welcome|1"));
         Assert.NotNull(await Store.State.GetAsync("journeys.actions", subject.Value));
     }
+
+    [SkippableFact]
+    public async Task Many_documents_are_read_at_once_and_missing_keys_are_absent()
+    {
+        var state = Store.State;
+        var keys = Enumerable.Range(0, 333).Select(i => $"c{i}|j").ToList();
+        foreach (var k in keys.Where((_, i) => i % 3 != 0))
+        {
+            await state.SaveAsync("journey.enrollment", k, "{\"k\":\"" + k + "\"}", 0);
+        }
+        await state.SaveAsync("other", keys[0], "x", 0);
+        var asked = keys.Concat(keys.Take(5)).Append("nobody|j").ToList();
+
+        var found = await state.GetManyAsync("journey.enrollment", asked);
+
+        Assert.Equal(keys.Where((_, i) => i % 3 != 0).Order(StringComparer.Ordinal), found.Keys.Order(StringComparer.Ordinal));
+        Assert.All(found, kv => Assert.Equal(new StateEntry(kv.Key, "{\"k\":\"" + kv.Key + "\"}", 1), kv.Value));
+        Assert.Empty(await state.GetManyAsync("journey.enrollment", []));
+    }
+
+    [SkippableFact]
+    public async Task A_batch_inserts_and_replaces_documents_and_returns_their_versions_in_order()
+    {
+        var state = Store.State;
+        await state.SaveAsync("lifecycle.stage", "c1|", "v1", 0);
+        await state.SaveAsync("lifecycle.stage", "c1|", "v2", 1);
+        var writes = new List<StateWrite> { new("lifecycle.stage", "c1|", "v3", 2) };
+        writes.AddRange(Enumerable.Range(0, 300).Select(i => new StateWrite(i % 2 == 0 ? "journey.due" : "journey.enrollment", $"k{i:D3}", $"value {i}", 0)));
+
+        var versions = await state.SaveManyAsync(writes);
+
+        Assert.Equal([3L, .. Enumerable.Repeat(1L, 300)], versions);
+        Assert.Equal(new StateEntry("c1|", "v3", 3), await state.GetAsync("lifecycle.stage", "c1|"));
+        Assert.Equal(new StateEntry("k007", "value 7", 1), await state.GetAsync("journey.enrollment", "k007"));
+        Assert.Equal(150, (await state.StreamAsync("journey.due").ToListAsync()).Count);
+
+        var again = writes.Skip(1).Select((w, i) => w with { Value = "again " + i, ExpectedVersion = 1 }).ToList();
+        Assert.Equal(Enumerable.Repeat(2L, 300), await state.SaveManyAsync(again));
+        Assert.Equal(new StateEntry("k299", "again 299", 2), await state.GetAsync("journey.enrollment", "k299"));
+        Assert.Empty(await state.SaveManyAsync([]));
+    }
+
+    [SkippableTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_batch_with_a_stale_write_writes_nothing_and_names_the_first_conflicting_key(bool staleInsert)
+    {
+        var state = Store.State;
+        await state.SaveAsync("s", "kept", "original", 0);
+        await state.SaveAsync("s", "taken", "someone else's", 0);
+        await state.SaveAsync("s", "moved", "v1", 0);
+        await state.SaveAsync("s", "moved", "v2", 1);
+        var writes = new List<StateWrite>
+        {
+            new("s", "kept", "changed", 1),
+            new("s", "fresh", "new", 0),
+        };
+        writes.AddRange(Enumerable.Range(0, 70).Select(i => new StateWrite("s", $"bulk{i:D2}", "b", 0)));
+        writes.Add(staleInsert ? new StateWrite("s", "taken", "mine", 0) : new StateWrite("s", "moved", "stale", 1));
+        writes.Add(new StateWrite("s", "moved-later", "x", 0));
+        writes.Add(staleInsert ? new StateWrite("s", "moved", "stale", 1) : new StateWrite("s", "taken", "mine", 0));
+
+        var conflict = await Assert.ThrowsAsync<ConcurrencyConflictException>(async () => await state.SaveManyAsync(writes));
+
+        Assert.Equal(staleInsert ? "taken" : "moved", conflict.Key);
+        Assert.Equal(72, conflict.Index);
+        Assert.Equal("s", conflict.Entity);
+        Assert.DoesNotContain("taken", conflict.Message, StringComparison.Ordinal);
+        Assert.Equal(new StateEntry("kept", "original", 1), await state.GetAsync("s", "kept"));
+        Assert.Equal(new StateEntry("moved", "v2", 2), await state.GetAsync("s", "moved"));
+        Assert.Equal(new StateEntry("taken", "someone else's", 1), await state.GetAsync("s", "taken"));
+        Assert.Null(await state.GetAsync("s", "fresh"));
+        Assert.Null(await state.GetAsync("s", "bulk00"));
+        Assert.Null(await state.GetAsync("s", "moved-later"));
+        Assert.Equal(3, (await state.StreamAsync("s").ToListAsync()).Count);
+    }
+
+    [SkippableFact]
+    public async Task A_batch_naming_one_key_twice_is_rejected_and_writes_nothing()
+    {
+        var state = Store.State;
+        var ex = await Assert.ThrowsAsync<MarketingValidationException>(async () => await state.SaveManyAsync(
+        [
+            new StateWrite("s", "a", "1", 0),
+            new StateWrite("t", "a", "1", 0),
+            new StateWrite("s", "a", "2", 0),
+        ]));
+        Assert.Equal(2, ex.Index);
+        Assert.Null(await state.GetAsync("s", "a"));
+        Assert.Null(await state.GetAsync("t", "a"));
+    }
+
+    [SkippableFact]
+    public async Task Concurrent_batches_over_the_same_documents_have_exactly_one_winner()
+    {
+        var state = Store.State;
+        await state.SaveManyAsync(Enumerable.Range(0, 20).Select(i => new StateWrite("s", $"k{i:D2}", "0", 0)).ToList());
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 6).Select(w => Task.Run(async () =>
+        {
+            try
+            {
+                // Each writer touches the documents in its own order, plus one document of its own.
+                var writes = Enumerable.Range(0, 20).Select(i => new StateWrite("s", $"k{(i + w * 3) % 20:D2}", "w" + w, 1)).Append(new StateWrite("s", "own" + w, "x", 0)).ToList();
+                await state.SaveManyAsync(writes);
+                return w;
+            }
+            catch (ConcurrencyConflictException)
+            {
+                return -1;
+            }
+        })));
+        var winner = Assert.Single(outcomes, o => o >= 0);
+        var all = await state.StreamAsync("s").ToListAsync();
+        Assert.All(all.Where(e => e.Key.StartsWith('k')), e => Assert.Equal(new StateEntry(e.Key, "w" + winner, 2), e));
+        Assert.Equal(["own" + winner], all.Where(e => e.Key.StartsWith("own", StringComparison.Ordinal)).Select(e => e.Key));
+    }
 }

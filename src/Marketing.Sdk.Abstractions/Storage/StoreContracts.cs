@@ -25,11 +25,31 @@ public sealed class ConcurrencyConflictException : MarketingStoreException
         ExpectedVersion = expectedVersion;
     }
 
+    /// <summary>Creates the exception for one write of a batch (<see cref="IStateStore.SaveManyAsync"/>).</summary>
+    /// <param name="entity">The kind of record (e.g. the state scope).</param>
+    /// <param name="key">The key of the first write that conflicted.</param>
+    /// <param name="index">The position of that write in the batch.</param>
+    /// <param name="expectedVersion">The version that write was based on.</param>
+    public ConcurrencyConflictException(string entity, string key, int index, long expectedVersion)
+        : base($"The {entity} document of write {index} in the batch was changed by another writer (expected version {expectedVersion}).")
+    {
+        Entity = entity;
+        Key = key;
+        Index = index;
+        ExpectedVersion = expectedVersion;
+    }
+
     /// <summary>The kind of record.</summary>
     public string Entity { get; }
 
     /// <summary>The version the writer based its change on.</summary>
     public long ExpectedVersion { get; }
+
+    /// <summary>The key of the first conflicting write of a batch, when the conflict concerns a batch (kept out of <see cref="Exception.Message"/>).</summary>
+    public string? Key { get; }
+
+    /// <summary>The position of the first conflicting write in its batch, when the conflict concerns a batch.</summary>
+    public int? Index { get; }
 }
 
 /// <summary>Stores unified customer profiles.</summary>

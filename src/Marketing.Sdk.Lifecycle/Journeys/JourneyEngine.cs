@@ -109,6 +109,15 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
     public IReadOnlyList<JourneyDefinition> Journeys => _options.Definitions;
 
     /// <inheritdoc />
+    /// <remarks>
+    /// A batch is applied with batched state calls: the enrollments (and inactivity watches) of every customer
+    /// in it are read at once (<see cref="IStateStore.GetManyAsync"/>), the changes are held and written with one
+    /// atomic <see cref="IStateStore.SaveManyAsync"/> at the end, and before every action everything decided
+    /// until then is written first, so an action is never performed on state that could still be lost, and the
+    /// action ledger keeps a resumed run from performing it twice. When another instance changed one of the
+    /// documents meanwhile, the batch's customers are replayed one call per document (replaying is safe: events
+    /// and actions are idempotent per enrollment).
+    /// </remarks>
     public async ValueTask OnEventsAcceptedAsync(IReadOnlyList<MarketingEvent> events, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(events);
@@ -116,28 +125,75 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
         {
             return;
         }
-        foreach (var group in events.Where(e => e.CustomerId is not null).GroupBy(e => e.CustomerId!.Value))
+        var groups = new Dictionary<CustomerId, List<MarketingEvent>>();
+        foreach (var e in events)
         {
-            using (await _locks.AcquireAsync(group.Key.Value, cancellationToken).ConfigureAwait(false))
+            if (e.CustomerId is { } customer)
             {
-                // Events are replayed in the order they happened and each enrollment is advanced only up to
-                // the event's time, so an exit event that happened during a wait wins even when both arrive late.
-                foreach (var e in group.OrderBy(e => e.OccurredAt).ThenBy(e => e.Id, StringComparer.Ordinal))
+                if (!groups.TryGetValue(customer, out var list))
                 {
-                    foreach (var journey in Journeys)
-                    {
-                        await OnEventAsync(journey, group.Key, e, cancellationToken).ConfigureAwait(false);
-                    }
+                    list = [];
+                    groups[customer] = list;
                 }
-                // Then everything that fell due between the last event and now runs, at once.
-                foreach (var journey in Journeys)
+                list.Add(e);
+            }
+        }
+        if (groups.Count == 0)
+        {
+            return;
+        }
+        foreach (var list in groups.Values)
+        {
+            list.Sort(static (a, b) => a.OccurredAt != b.OccurredAt ? a.OccurredAt.CompareTo(b.OccurredAt) : string.CompareOrdinal(a.Id, b.Id));
+        }
+        using (await _locks.AcquireAllAsync(groups.Keys.Select(c => c.Value), cancellationToken).ConfigureAwait(false))
+        {
+            try
+            {
+                var buffer = new StateWriteBuffer(_store);
+                var state = new JourneyStateStore(buffer);
+                await buffer.PrefetchAsync(EnrollmentScope, [.. groups.Keys.SelectMany(c => Journeys.Select(j => Key(c, j.Id)))], cancellationToken).ConfigureAwait(false);
+                var watched = Journeys.Where(j => j.Trigger is InactivityTrigger).ToList();
+                if (watched.Count > 0)
                 {
-                    var (enrollment, version) = await LoadAsync(group.Key, journey.Id, cancellationToken).ConfigureAwait(false);
-                    if (enrollment is { Status: EnrollmentStatus.Active, DueAt: { } due } && due <= Now)
-                    {
-                        await AdvanceAsync(journey, enrollment, enrollment, version, Now, cancellationToken).ConfigureAwait(false);
-                    }
+                    await buffer.PrefetchAsync(WatchScope, [.. groups.Keys.SelectMany(c => watched.Select(j => Key(c, j.Id)))], cancellationToken).ConfigureAwait(false);
                 }
+                foreach (var (customer, ordered) in groups)
+                {
+                    await ApplyEventsAsync(state, customer, ordered, cancellationToken).ConfigureAwait(false);
+                }
+                await buffer.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (ConcurrencyConflictException)
+            {
+                // Another instance changed a document of the batch: what was held is not written. Replay on the store itself.
+                foreach (var (customer, ordered) in groups)
+                {
+                    await ApplyEventsAsync(_state, customer, ordered, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+    }
+
+    /// <summary>Applies one customer's events (in time order) to every journey, then runs what fell due since.</summary>
+    private async ValueTask ApplyEventsAsync(JourneyStateStore state, CustomerId customer, List<MarketingEvent> ordered, CancellationToken cancellationToken)
+    {
+        // Events are replayed in the order they happened and each enrollment is advanced only up to
+        // the event's time, so an exit event that happened during a wait wins even when both arrive late.
+        foreach (var e in ordered)
+        {
+            foreach (var journey in Journeys)
+            {
+                await OnEventAsync(state, journey, customer, e, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        // Then everything that fell due between the last event and now runs, at once.
+        foreach (var journey in Journeys)
+        {
+            var (enrollment, version) = await state.LoadAsync(customer, journey.Id, cancellationToken).ConfigureAwait(false);
+            if (enrollment is { Status: EnrollmentStatus.Active, DueAt: { } due } && due <= Now)
+            {
+                await AdvanceAsync(state, journey, enrollment, enrollment, version, Now, cancellationToken).ConfigureAwait(false);
             }
         }
     }
@@ -154,7 +210,7 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
                 {
                     using (await _locks.AcquireAsync(change.CustomerId.Value, cancellationToken).ConfigureAwait(false))
                     {
-                        await TryEnrollAsync(journey, change.CustomerId, Clamp(change.At), Now, cancellationToken).ConfigureAwait(false);
+                        await TryEnrollAsync(_state, journey, change.CustomerId, Clamp(change.At), Now, cancellationToken).ConfigureAwait(false);
                     }
                 }
             }
@@ -192,7 +248,7 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
                     continue;
                 }
                 await DeleteWatchAsync(current!, cancellationToken).ConfigureAwait(false);
-                if (await TryEnrollAsync(journey, w.CustomerId, still.DueAt, now, cancellationToken).ConfigureAwait(false))
+                if (await TryEnrollAsync(_state, journey, w.CustomerId, still.DueAt, now, cancellationToken).ConfigureAwait(false))
                 {
                     worked++;
                 }
@@ -220,7 +276,7 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
                 {
                     continue; // The journey is no longer configured: leave the enrollment (and its entry) as it is.
                 }
-                await AdvanceAsync(journey, current!, current, version, now, cancellationToken).ConfigureAwait(false);
+                await AdvanceAsync(_state, journey, current!, current, version, now, cancellationToken).ConfigureAwait(false);
                 advanced?.Add((e.CustomerId, e.JourneyId));
                 worked++;
             }
@@ -383,21 +439,21 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
     /// <inheritdoc />
     public void Dispose() => _locks.Dispose();
 
-    private async ValueTask OnEventAsync(JourneyDefinition journey, CustomerId customer, MarketingEvent e, CancellationToken cancellationToken)
+    private async ValueTask OnEventAsync(JourneyStateStore state, JourneyDefinition journey, CustomerId customer, MarketingEvent e, CancellationToken cancellationToken)
     {
         var at = Clamp(e.OccurredAt);
-        var (enrollment, version) = await LoadAsync(customer, journey.Id, cancellationToken).ConfigureAwait(false);
+        var (enrollment, version) = await state.LoadAsync(customer, journey.Id, cancellationToken).ConfigureAwait(false);
         if (enrollment is { Status: EnrollmentStatus.Active, DueAt: { } due } && due <= at && e.OccurredAt >= enrollment.EnteredAt)
         {
             // A replayed event: first catch the enrollment up to the moment the event happened.
-            await AdvanceAsync(journey, enrollment, enrollment, version, at, cancellationToken).ConfigureAwait(false);
-            (enrollment, version) = await LoadAsync(customer, journey.Id, cancellationToken).ConfigureAwait(false);
+            await AdvanceAsync(state, journey, enrollment, enrollment, version, at, cancellationToken).ConfigureAwait(false);
+            (enrollment, version) = await state.LoadAsync(customer, journey.Id, cancellationToken).ConfigureAwait(false);
         }
         if (enrollment is { Status: EnrollmentStatus.Active } && e.OccurredAt >= enrollment.EnteredAt)
         {
             if (journey.ExitOn.Contains(e.Type))
             {
-                await SaveAsync(enrollment with { Status = EnrollmentStatus.Exited, FinishedAt = Now, DueAt = null }, enrollment, version, cancellationToken).ConfigureAwait(false);
+                await state.SaveAsync(enrollment with { Status = EnrollmentStatus.Exited, FinishedAt = Now, DueAt = null }, enrollment, version, cancellationToken).ConfigureAwait(false);
                 LogExited(_logger, journey.Id, customer);
                 return;
             }
@@ -409,34 +465,34 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
             {
                 var next = wait.OnEventGoTo is { } label ? journey.IndexOf(label) : enrollment.StepIndex + 1;
                 var from = at > enrollment.StepStartedAt ? at : enrollment.StepStartedAt;
-                await AdvanceAsync(journey, seen with { StepIndex = next, StepStartedAt = from, DueAt = from }, enrollment, version, at, cancellationToken).ConfigureAwait(false);
+                await AdvanceAsync(state, journey, seen with { StepIndex = next, StepStartedAt = from, DueAt = from }, enrollment, version, at, cancellationToken).ConfigureAwait(false);
             }
             else if (!ReferenceEquals(seen, enrollment))
             {
-                await SaveAsync(seen, enrollment, version, cancellationToken).ConfigureAwait(false);
+                await state.SaveAsync(seen, enrollment, version, cancellationToken).ConfigureAwait(false);
             }
         }
         if (journey.Trigger is EventTrigger trigger && trigger.Matches(e))
         {
-            await TryEnrollAsync(journey, customer, at, at, cancellationToken).ConfigureAwait(false);
+            await TryEnrollAsync(state, journey, customer, at, at, cancellationToken).ConfigureAwait(false);
         }
         else if (journey.Trigger is InactivityTrigger inactivity && inactivity.Watches(e))
         {
             var key = Key(customer, journey.Id);
-            var entry = await _store.GetAsync(WatchScope, key, cancellationToken).ConfigureAwait(false);
+            var entry = await state.Store.GetAsync(WatchScope, key, cancellationToken).ConfigureAwait(false);
             var existing = entry is null ? null : JsonSerializer.Deserialize(entry.Value, LifecycleJsonContext.Default.InactivityWatch);
             var dueAt = e.OccurredAt + inactivity.After;
             if (existing is null || existing.DueAt < dueAt)
             {
-                await SaveWatchAsync(new InactivityWatch(journey.Id, customer, dueAt), existing, entry?.Version ?? 0, cancellationToken).ConfigureAwait(false);
+                await state.SaveWatchAsync(new InactivityWatch(journey.Id, customer, dueAt), existing, entry?.Version ?? 0, cancellationToken).ConfigureAwait(false);
             }
         }
     }
 
     /// <summary>Enrolls a customer whose trigger happened <paramref name="at"/> and runs the journey up to <paramref name="advanceTo"/>.</summary>
-    private async ValueTask<bool> TryEnrollAsync(JourneyDefinition journey, CustomerId customer, DateTimeOffset at, DateTimeOffset advanceTo, CancellationToken cancellationToken)
+    private async ValueTask<bool> TryEnrollAsync(JourneyStateStore state, JourneyDefinition journey, CustomerId customer, DateTimeOffset at, DateTimeOffset advanceTo, CancellationToken cancellationToken)
     {
-        var (previous, version) = await LoadAsync(customer, journey.Id, cancellationToken).ConfigureAwait(false);
+        var (previous, version) = await state.LoadAsync(customer, journey.Id, cancellationToken).ConfigureAwait(false);
         if (previous is not null)
         {
             if (previous.Status == EnrollmentStatus.Active || !journey.AllowReentry || at - previous.EnteredAt < journey.ReentryCooldown)
@@ -456,10 +512,10 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
         };
         enrollment = enrollment with { ActionKeyStem = StemOf(enrollment) };
         // Saved before any step runs, with "due now", so a crash in the first step is resumed by RunDueAsync.
-        version = await SaveAsync(enrollment, previous, version, cancellationToken).ConfigureAwait(false);
+        version = await state.SaveAsync(enrollment, previous, version, cancellationToken).ConfigureAwait(false);
         _enrollments.Add(1, new KeyValuePair<string, object?>("journey", journey.Id));
         LogEnrolled(_logger, journey.Id, customer, enrollment.Sequence);
-        await AdvanceAsync(journey, enrollment, enrollment, version, advanceTo, cancellationToken).ConfigureAwait(false);
+        await AdvanceAsync(state, journey, enrollment, enrollment, version, advanceTo, cancellationToken).ConfigureAwait(false);
         return true;
     }
 
@@ -471,7 +527,7 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
     /// event, not from when the engine heard of it. Waits ending by <paramref name="asOf"/> (never later
     /// than now) are passed; actions are always performed at the clock's now, never backdated.
     /// </summary>
-    private async ValueTask AdvanceAsync(JourneyDefinition journey, JourneyEnrollment enrollment, JourneyEnrollment? stored, long version, DateTimeOffset asOf, CancellationToken cancellationToken)
+    private async ValueTask AdvanceAsync(JourneyStateStore state, JourneyDefinition journey, JourneyEnrollment enrollment, JourneyEnrollment? stored, long version, DateTimeOffset asOf, CancellationToken cancellationToken)
     {
         for (var guard = 0; guard < MaxStepsPerAdvance; guard++)
         {
@@ -479,7 +535,7 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
             var horizon = asOf < now ? asOf : now;
             if (enrollment.StepIndex >= journey.Steps.Count)
             {
-                await SaveAsync(enrollment with { Status = EnrollmentStatus.Completed, FinishedAt = now, DueAt = null }, stored, version, cancellationToken).ConfigureAwait(false);
+                await state.SaveAsync(enrollment with { Status = EnrollmentStatus.Completed, FinishedAt = now, DueAt = null }, stored, version, cancellationToken).ConfigureAwait(false);
                 return;
             }
             var next = enrollment.StepIndex + 1;
@@ -490,7 +546,7 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
                     var due = enrollment.StepStartedAt + wait.Duration;
                     if (horizon < due)
                     {
-                        await SaveAsync(enrollment with { DueAt = due }, stored, version, cancellationToken).ConfigureAwait(false);
+                        await state.SaveAsync(enrollment with { DueAt = due }, stored, version, cancellationToken).ConfigureAwait(false);
                         return;
                     }
                     enrollment = enrollment with { StepIndex = next, StepStartedAt = due, DueAt = null };
@@ -501,7 +557,7 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
                     var deadline = enrollment.StepStartedAt + waitFor.Timeout;
                     if (horizon < deadline)
                     {
-                        await SaveAsync(enrollment with { DueAt = deadline }, stored, version, cancellationToken).ConfigureAwait(false);
+                        await state.SaveAsync(enrollment with { DueAt = deadline }, stored, version, cancellationToken).ConfigureAwait(false);
                         return;
                     }
                     var target = waitFor.OnTimeoutGoTo is { } label ? journey.IndexOf(label) : next;
@@ -517,21 +573,24 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
                 }
                 case ActionStep action:
                 {
+                    // Everything the batch decided before this action is stored first: a crash during or after
+                    // the action resumes from here, and the ledger then keeps the action from running twice.
+                    await state.FlushAsync(cancellationToken).ConfigureAwait(false);
                     var (retryAt, failed) = await _executor.ExecuteAsync(journey, enrollment, action.Action, now, cancellationToken).ConfigureAwait(false);
                     if (retryAt is { } at)
                     {
                         var from = at > enrollment.StepStartedAt ? at : enrollment.StepStartedAt;
-                        await SaveAsync(enrollment with { StepStartedAt = from, DueAt = at, Attempts = enrollment.Attempts + (failed ? 1 : 0) }, stored, version, cancellationToken).ConfigureAwait(false);
+                        await state.SaveAsync(enrollment with { StepStartedAt = from, DueAt = at, Attempts = enrollment.Attempts + (failed ? 1 : 0) }, stored, version, cancellationToken).ConfigureAwait(false);
                         return;
                     }
                     // Saved as due right after the action: a crash in a later step resumes there, not here.
                     enrollment = enrollment with { StepIndex = next, DueAt = enrollment.StepStartedAt, Attempts = 0 };
-                    version = await SaveAsync(enrollment, stored, version, cancellationToken).ConfigureAwait(false);
+                    version = await state.SaveAsync(enrollment, stored, version, cancellationToken).ConfigureAwait(false);
                     stored = enrollment;
                     break;
                 }
                 default:
-                    await SaveAsync(enrollment with { Status = EnrollmentStatus.Exited, FinishedAt = now, DueAt = null }, stored, version, cancellationToken).ConfigureAwait(false);
+                    await state.SaveAsync(enrollment with { Status = EnrollmentStatus.Exited, FinishedAt = now, DueAt = null }, stored, version, cancellationToken).ConfigureAwait(false);
                     return;
             }
         }
@@ -550,7 +609,7 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
                 {
                     continue; // Already celebrated this year.
                 }
-                if (await TryEnrollAsync(journey, customer, now, now, cancellationToken).ConfigureAwait(false))
+                if (await TryEnrollAsync(_state, journey, customer, now, now, cancellationToken).ConfigureAwait(false))
                 {
                     enrolled++;
                 }

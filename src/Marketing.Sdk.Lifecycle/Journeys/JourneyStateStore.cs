@@ -15,6 +15,13 @@ internal sealed class JourneyStateStore(IStateStore store)
     private readonly IStateStore _store = store;
     private bool _dueIndexReady;
 
+    /// <summary>
+    /// Writes what a batch held back (when this view is over a <see cref="StateWriteBuffer"/>): called before
+    /// every action, and at the end of a batch. Nothing to do over the store itself.
+    /// </summary>
+    internal ValueTask FlushAsync(CancellationToken cancellationToken) =>
+        _store is StateWriteBuffer buffer ? buffer.FlushAsync(cancellationToken) : ValueTask.CompletedTask;
+
     /// <summary>The underlying store (action and contact ledgers, merges).</summary>
     internal IStateStore Store => _store;
 
@@ -111,6 +118,12 @@ internal sealed class JourneyStateStore(IStateStore store)
 
     internal async ValueTask AddDueAsync(DueEntry entry, CancellationToken cancellationToken)
     {
+        if (_store is StateWriteBuffer buffer)
+        {
+            // The entry's value follows from its key: an entry already indexed is the same entry.
+            buffer.AddIfAbsent(JourneyEngine.DueScope, DueKey(entry), JsonSerializer.Serialize(entry, LifecycleJsonContext.Default.DueEntry));
+            return;
+        }
         try
         {
             await _store.SaveAsync(JourneyEngine.DueScope, DueKey(entry), JsonSerializer.Serialize(entry, LifecycleJsonContext.Default.DueEntry), 0, cancellationToken).ConfigureAwait(false);

@@ -65,25 +65,68 @@ public sealed partial class LifecycleStageTracker : IMarketingEventListener, IPr
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// The batch is applied with one read of every customer's stage record (<see cref="IStateStore.GetManyAsync"/>)
+    /// and one atomic write of the changed ones (<see cref="IStateStore.SaveManyAsync"/>). When another instance
+    /// changed one of them meanwhile, nothing was written: the batch is read and applied again, and after repeated
+    /// conflicts each customer is applied on its own.
+    /// </remarks>
     public async ValueTask OnEventsAcceptedAsync(IReadOnlyList<MarketingEvent> events, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(events);
-        var changes = new List<SegmentMembershipChange>();
-        foreach (var group in events.Where(e => e.CustomerId is not null).GroupBy(e => e.CustomerId!.Value))
+        var groups = new Dictionary<CustomerId, List<MarketingEvent>>();
+        foreach (var e in events)
         {
-            var ordered = group.OrderBy(e => e.OccurredAt).ThenBy(e => e.Id, StringComparer.Ordinal).ToList();
-            using (await _locks.AcquireAsync(group.Key.Value, cancellationToken).ConfigureAwait(false))
+            if (e.CustomerId is { } customer)
             {
-                for (var attempt = 0; ; attempt++)
+                if (!groups.TryGetValue(customer, out var list))
                 {
-                    try
+                    list = [];
+                    groups[customer] = list;
+                }
+                list.Add(e);
+            }
+        }
+        if (groups.Count == 0)
+        {
+            return;
+        }
+        var batch = new List<(CustomerId Customer, List<MarketingEvent> Events)>(groups.Count);
+        foreach (var (customer, list) in groups)
+        {
+            list.Sort(static (a, b) => a.OccurredAt != b.OccurredAt ? a.OccurredAt.CompareTo(b.OccurredAt) : string.CompareOrdinal(a.Id, b.Id));
+            batch.Add((customer, list));
+        }
+        List<SegmentMembershipChange>? changes = null;
+        using (await _locks.AcquireAllAsync(groups.Keys.Select(c => c.Value), cancellationToken).ConfigureAwait(false))
+        {
+            for (var attempt = 0; attempt < 3 && changes is null; attempt++)
+            {
+                try
+                {
+                    changes = await ApplyBatchAsync(batch, cancellationToken).ConfigureAwait(false);
+                }
+                catch (ConcurrencyConflictException)
+                {
+                    // Another instance changed a stage meanwhile; nothing of the batch was written: read again.
+                }
+            }
+            if (changes is null)
+            {
+                changes = [];
+                foreach (var (customer, ordered) in batch)
+                {
+                    for (var attempt = 0; ; attempt++)
                     {
-                        changes.AddRange(await ApplyAsync(group.Key, ordered, cancellationToken).ConfigureAwait(false));
-                        break;
-                    }
-                    catch (ConcurrencyConflictException) when (attempt < 5)
-                    {
-                        // Another instance changed the stage meanwhile: read again and re-apply.
+                        try
+                        {
+                            changes.AddRange(await ApplyAsync(customer, ordered, cancellationToken).ConfigureAwait(false));
+                            break;
+                        }
+                        catch (ConcurrencyConflictException) when (attempt < 5)
+                        {
+                            // Another instance changed the stage meanwhile: read again and re-apply.
+                        }
                     }
                 }
             }
@@ -98,11 +141,51 @@ public sealed partial class LifecycleStageTracker : IMarketingEventListener, IPr
         }
     }
 
+    private async ValueTask<List<SegmentMembershipChange>> ApplyBatchAsync(List<(CustomerId Customer, List<MarketingEvent> Events)> batch, CancellationToken cancellationToken)
+    {
+        var keys = new string[batch.Count];
+        for (var i = 0; i < batch.Count; i++)
+        {
+            keys[i] = Key(batch[i].Customer);
+        }
+        var stored = await _store.GetManyAsync(Scope, keys, cancellationToken).ConfigureAwait(false);
+        var changes = new List<SegmentMembershipChange>();
+        var transitions = new List<(CustomerId Customer, string From, string To)>();
+        var writes = new List<StateWrite>(batch.Count);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var entry = stored.GetValueOrDefault(keys[i]);
+            var (state, changed) = Advance(batch[i].Customer, entry is null ? null : Deserialize(entry.Value), batch[i].Events, changes, transitions);
+            if (changed && state is not null)
+            {
+                writes.Add(new StateWrite(Scope, keys[i], JsonSerializer.Serialize(state, LifecycleJsonContext.Default.CustomerStage), entry?.Version ?? 0));
+            }
+        }
+        if (writes.Count > 0)
+        {
+            await _store.SaveManyAsync(writes, cancellationToken).ConfigureAwait(false);
+        }
+        Report(transitions);
+        return changes;
+    }
+
     private async ValueTask<List<SegmentMembershipChange>> ApplyAsync(CustomerId customer, List<MarketingEvent> events, CancellationToken cancellationToken)
     {
         var entry = await _store.GetAsync(Scope, Key(customer), cancellationToken).ConfigureAwait(false);
-        var state = entry is null ? null : Deserialize(entry.Value);
         var changes = new List<SegmentMembershipChange>();
+        var transitions = new List<(CustomerId Customer, string From, string To)>();
+        var (state, changed) = Advance(customer, entry is null ? null : Deserialize(entry.Value), events, changes, transitions);
+        if (changed && state is not null)
+        {
+            await _store.SaveAsync(Scope, Key(customer), JsonSerializer.Serialize(state, LifecycleJsonContext.Default.CustomerStage), entry?.Version ?? 0, cancellationToken).ConfigureAwait(false);
+        }
+        Report(transitions);
+        return changes;
+    }
+
+    /// <summary>Applies a customer's events (in time order) to their stage record; adds the segment changes and transitions made.</summary>
+    private (CustomerStage? State, bool Changed) Advance(CustomerId customer, CustomerStage? state, List<MarketingEvent> events, List<SegmentMembershipChange> changes, List<(CustomerId Customer, string From, string To)> transitions)
+    {
         var changed = false;
         foreach (var e in events)
         {
@@ -112,7 +195,7 @@ public sealed partial class LifecycleStageTracker : IMarketingEventListener, IPr
             }
             state ??= new CustomerStage { CustomerId = customer, Stage = LifecycleStages.New, EnteredAt = e.OccurredAt, FirstSeen = e.OccurredAt };
             var purchases = state.Purchases + (e.Type == _model.PurchaseEventType ? 1 : 0);
-            var recent = state.RecentEventIds.Append(e.Id).TakeLast(RecentIds).ToArray();
+            var recent = Recent(state.RecentEventIds, e.Id);
             var rule = _model.Rules.FirstOrDefault(r => r.Matches(state.Stage, e.Type, purchases));
             if (rule is not null)
             {
@@ -122,8 +205,7 @@ public sealed partial class LifecycleStageTracker : IMarketingEventListener, IPr
                     changes.Add(new SegmentMembershipChange(LifecycleStages.SegmentId(state.Stage), customer, false, e.OccurredAt));
                 }
                 changes.Add(new SegmentMembershipChange(LifecycleStages.SegmentId(rule.To), customer, true, e.OccurredAt));
-                _transitions.Add(1, new KeyValuePair<string, object?>("to", rule.To));
-                LogTransition(_logger, customer, state.Stage, rule.To);
+                transitions.Add((customer, state.Stage, rule.To));
                 state = state with { Stage = rule.To, EnteredAt = e.OccurredAt, History = [.. state.History, transition] };
             }
             state = state with
@@ -134,11 +216,30 @@ public sealed partial class LifecycleStageTracker : IMarketingEventListener, IPr
             };
             changed = true;
         }
-        if (changed && state is not null)
+        return (state, changed);
+    }
+
+    /// <summary>The last <see cref="RecentIds"/> event ids after appending <paramref name="id"/>.</summary>
+    private static string[] Recent(IReadOnlyList<string> current, string id)
+    {
+        var keep = Math.Min(current.Count, RecentIds - 1);
+        var recent = new string[keep + 1];
+        for (var i = 0; i < keep; i++)
         {
-            await _store.SaveAsync(Scope, Key(customer), JsonSerializer.Serialize(state, LifecycleJsonContext.Default.CustomerStage), entry?.Version ?? 0, cancellationToken).ConfigureAwait(false);
+            recent[i] = current[current.Count - keep + i];
         }
-        return changes;
+        recent[keep] = id;
+        return recent;
+    }
+
+    /// <summary>Counts and logs the transitions of a write that succeeded.</summary>
+    private void Report(List<(CustomerId Customer, string From, string To)> transitions)
+    {
+        foreach (var (customer, from, to) in transitions)
+        {
+            _transitions.Add(1, new KeyValuePair<string, object?>("to", to));
+            LogTransition(_logger, customer, from, to);
+        }
     }
 
     /// <summary>

@@ -9,7 +9,7 @@ using Microsoft.Extensions.Options;
 namespace Marketing.Sdk.Ingestion;
 
 /// <summary>The default <see cref="IEventCollector"/>.</summary>
-internal sealed class EventCollector : IEventCollector
+internal sealed class EventCollector : IEventCollector, IAsyncDisposable, IDisposable
 {
     private readonly EventValidator _validator;
     private readonly BotDetector _bots;
@@ -21,6 +21,7 @@ internal sealed class EventCollector : IEventCollector
     private readonly TimeProvider _time;
     private readonly IngestionMetrics _metrics;
     private readonly ILogger _logger;
+    private readonly TrackGroupCommit? _groupCommit;
 
     public EventCollector(
         EventValidator validator,
@@ -44,13 +45,19 @@ internal sealed class EventCollector : IEventCollector
         _metrics = metrics;
         _geo = geo;
         _logger = logger ?? (ILogger)NullLogger.Instance;
+        _groupCommit = _options.GroupCommit.Enabled ? new TrackGroupCommit(TrackBatchAsync, _options.GroupCommit, timeProvider) : null;
     }
+
+    public ValueTask DisposeAsync() => _groupCommit?.DisposeAsync() ?? ValueTask.CompletedTask;
+
+    public void Dispose() => _groupCommit?.Dispose();
 
     public async ValueTask<TrackResult> TrackAsync(MarketingEvent marketingEvent, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(marketingEvent);
-        var result = await TrackBatchAsync([marketingEvent], cancellationToken).ConfigureAwait(false);
-        var single = result.Results[0];
+        var single = _groupCommit is null
+            ? (await TrackBatchAsync([marketingEvent], cancellationToken).ConfigureAwait(false)).Results[0]
+            : await _groupCommit.TrackAsync(marketingEvent, cancellationToken).ConfigureAwait(false);
         if (single.Error is { } error)
         {
             throw new MarketingValidationException(error.Field, error.Reason, error.Detail);

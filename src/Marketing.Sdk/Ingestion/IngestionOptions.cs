@@ -76,6 +76,9 @@ public sealed class IngestionOptions
 
     /// <summary>Whether a missing region is filled from the IP address by a registered <see cref="IGeoResolver"/>. Default <see langword="true"/>.</summary>
     public bool FillRegionFromIp { get; set; } = true;
+
+    /// <summary>How concurrent <see cref="IEventCollector.TrackAsync"/> calls share batches (on by default; see <see cref="GroupCommitOptions"/>).</summary>
+    public GroupCommitOptions GroupCommit { get; set; } = new();
 }
 
 internal sealed class IngestionOptionsValidator : IValidateOptions<IngestionOptions>
@@ -135,6 +138,7 @@ internal sealed class IngestionOptionsValidator : IValidateOptions<IngestionOpti
         {
             errors.Add("IngestionOptions.DefaultPhoneRegion must be an ISO 3166-1 alpha-2 region with a phone numbering plan (e.g. CN, US, GB).");
         }
+        GroupCommitOptions.Validate(o.GroupCommit, errors);
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

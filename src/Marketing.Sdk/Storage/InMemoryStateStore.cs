@@ -36,6 +36,50 @@ public sealed class InMemoryStateStore : IStateStore
     }
 
     /// <inheritdoc />
+    public ValueTask<IReadOnlyDictionary<string, StateEntry>> GetManyAsync(string scope, IReadOnlyCollection<string> keys, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        var found = new Dictionary<string, StateEntry>(keys.Count, StringComparer.Ordinal);
+        lock (_gate)
+        {
+            foreach (var key in keys)
+            {
+                if (_entries.TryGetValue((scope, key), out var entry))
+                {
+                    found[key] = entry;
+                }
+            }
+        }
+        return ValueTask.FromResult<IReadOnlyDictionary<string, StateEntry>>(found);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Atomic: every expected version is checked before anything is written.</remarks>
+    public ValueTask<IReadOnlyList<long>> SaveManyAsync(IReadOnlyList<StateWrite> writes, CancellationToken cancellationToken = default)
+    {
+        StateWrites.EnsureDistinct(writes);
+        var versions = new long[writes.Count];
+        lock (_gate)
+        {
+            for (var i = 0; i < writes.Count; i++)
+            {
+                var w = writes[i];
+                var current = _entries.GetValueOrDefault((w.Scope, w.Key))?.Version ?? 0;
+                if (current != w.ExpectedVersion)
+                {
+                    throw new ConcurrencyConflictException(w.Scope, w.Key, i, w.ExpectedVersion);
+                }
+                versions[i] = current + 1;
+            }
+            for (var i = 0; i < writes.Count; i++)
+            {
+                _entries[(writes[i].Scope, writes[i].Key)] = new StateEntry(writes[i].Key, writes[i].Value, versions[i]);
+            }
+        }
+        return ValueTask.FromResult<IReadOnlyList<long>>(versions);
+    }
+
+    /// <inheritdoc />
     public ValueTask<bool> DeleteAsync(string scope, string key, CancellationToken cancellationToken = default)
     {
         lock (_gate)
