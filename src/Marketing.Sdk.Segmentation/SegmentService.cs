@@ -245,6 +245,8 @@ internal sealed class SegmentService : ISegmentService, IDisposable
                     if (saved > _catalog.Version)
                     {
                         _catalog = saved == compiled.Version ? compiled : SegmentCatalog.Create(saved, segments);
+                        // Just written: current as of now.
+                        Interlocked.Exchange(ref _checkedAt, _time.GetUtcNow().UtcTicks);
                     }
                 }
                 finally
