@@ -14,6 +14,7 @@ internal sealed class SharedListener : ISegmentMembershipListener
 {
     private readonly Lock _gate = new();
     private readonly List<SegmentMembershipChange> _changes = [];
+    private readonly List<(int Count, TaskCompletionSource Done)> _waiters = [];
 
     public IReadOnlyList<SegmentMembershipChange> Changes
     {
@@ -31,8 +32,27 @@ internal sealed class SharedListener : ISegmentMembershipListener
         lock (_gate)
         {
             _changes.AddRange(changes);
+            foreach (var w in _waiters.Where(w => _changes.Count >= w.Count))
+            {
+                w.Done.TrySetResult();
+            }
         }
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Completes once <paramref name="count"/> changes arrived (a background duty's effect); the bound only limits a broken run.</summary>
+    public Task WaitForAsync(int count)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_gate)
+        {
+            if (_changes.Count >= count)
+            {
+                return Task.CompletedTask;
+            }
+            _waiters.Add((count, done));
+        }
+        return done.Task.WaitAsync(TimeSpan.FromMinutes(1));
     }
 }
 
