@@ -23,7 +23,7 @@ public static class LifecycleMarketingBuilderExtensions
     /// <summary>
     /// Adds lifecycle stages (<see cref="LifecycleStageTracker"/>) and journeys (<see cref="JourneyEngine"/>),
     /// both as event listeners and profile-merge listeners, the engine also as a segment-membership listener; the built-in consent
-    /// and quiet-hours gates; a background scheduler; an <see cref="IPersonalDataEraser"/> that removes a
+    /// and quiet-hours gates; a background scheduler (one host at a time, under an <see cref="ILeaseStore"/> lease); an <see cref="IPersonalDataEraser"/> that removes a
     /// customer's lifecycle state on a data-subject erasure; and a process-local state store when the host
     /// registered no <see cref="IStateStore"/>. Calling it again only adds configuration.
     /// </summary>

@@ -17,7 +17,7 @@ public sealed record CustomerValueLayer(CustomerId CustomerId, ValueLayer Layer)
 /// <summary>
 /// Defines segments, evaluates them for one customer (real time) or for every profile (batch,
 /// streaming from <see cref="Storage.IProfileStore"/> and <see cref="Storage.IEventStore"/>), keeps
-/// the current members, publishes enter/exit changes to every registered
+/// the definitions and current members in <see cref="Storage.IStateStore"/> (shared by the hosts on one store), publishes enter/exit changes to every registered
 /// <see cref="ISegmentMembershipListener"/>, and explains memberships. Also computes RFM, value
 /// layers and lookalike expansions over the stores.
 /// </summary>
@@ -45,7 +45,10 @@ public interface ISegmentService
     /// <param name="cancellationToken">Cancels the enumeration.</param>
     IAsyncEnumerable<SegmentDefinition> ListAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>Evaluates one segment for one customer now, without recording or publishing anything.</summary>
+    /// <summary>
+    /// Whether the customer is a recorded member of the segment: what the latest evaluation on any host
+    /// sharing the store decided (<see cref="ExplainAsync"/> evaluates now). Nothing is recorded or published.
+    /// </summary>
     /// <param name="segmentId">The segment.</param>
     /// <param name="customerId">The customer.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
@@ -77,7 +80,7 @@ public interface ISegmentService
     /// <exception cref="SegmentReferenceException">The segment is not defined.</exception>
     ValueTask<SegmentEvaluationResult> EvaluateAsync(string segmentId, CancellationToken cancellationToken = default);
 
-    /// <summary>The members recorded by the latest evaluations, ordered by id.</summary>
+    /// <summary>The members recorded by the latest evaluations on any host sharing the store, ordered by id.</summary>
     /// <param name="segmentId">The segment.</param>
     /// <param name="cancellationToken">Cancels the enumeration.</param>
     IAsyncEnumerable<CustomerId> GetMembersAsync(string segmentId, CancellationToken cancellationToken = default);

@@ -22,6 +22,23 @@ public sealed class SegmentationOptions
     /// </summary>
     public bool ColumnarBatchEvaluation { get; set; } = true;
 
+    /// <summary>
+    /// How often the built-in hosted refresh evaluates every segment with a rolling window
+    /// (<c>within 7d</c>), so that customers whose window rolled past exit without a new event.
+    /// <see langword="null"/> (default) turns it off. It runs on one host at a time under a lease
+    /// (<see cref="Marketing.Sdk.Storage.ILeaseStore"/>) lasting three intervals. Between 1 second and 8 hours.
+    /// </summary>
+    public TimeSpan? RefreshInterval { get; set; }
+
+    /// <summary>
+    /// How long a host evaluates real-time events with the definitions it loaded before it checks the
+    /// store for definitions changed by another host (one read of the catalog document). Default 5
+    /// seconds; <see cref="TimeSpan.Zero"/> checks on every evaluation. Definitions changed on this host,
+    /// batch evaluations, listings and a membership document written with newer definitions always load
+    /// the current ones at once. Between 0 and 1 hour.
+    /// </summary>
+    public TimeSpan DefinitionsReloadInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Value layer thresholds.</summary>
     public ValueLayerOptions ValueLayers { get; } = new();
 }
@@ -34,6 +51,14 @@ internal sealed class SegmentationOptionsValidator : IValidateOptions<Segmentati
         if (options.PublishBatchSize is < 1 or > 100_000)
         {
             errors.Add("PublishBatchSize must be between 1 and 100000.");
+        }
+        if (options.RefreshInterval is { } refresh && (refresh < TimeSpan.FromSeconds(1) || refresh > TimeSpan.FromHours(8)))
+        {
+            errors.Add("RefreshInterval must be between 1 second and 8 hours, or null to turn the refresh off.");
+        }
+        if (options.DefinitionsReloadInterval < TimeSpan.Zero || options.DefinitionsReloadInterval > TimeSpan.FromHours(1))
+        {
+            errors.Add("DefinitionsReloadInterval must be between 0 and 1 hour.");
         }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
@@ -75,17 +100,48 @@ internal static partial class SegmentationLog
 
     [LoggerMessage(EventId = 2004, Level = LogLevel.Information, Message = "Segment {SegmentId} removed")]
     public static partial void Removed(ILogger logger, string segmentId);
+
+    [LoggerMessage(EventId = 2006, Level = LogLevel.Error, Message = "A segment refresh run failed ({ErrorCode}); it is retried on the next tick.")]
+    private static partial void RefreshFailedCode(ILogger logger, string errorCode);
+
+    [LoggerMessage(EventId = 2007, Level = LogLevel.Debug, Message = "Segment refresh failure, redacted")]
+    private static partial void RefreshFailedDetail(ILogger logger, Exception exception);
+
+    /// <summary>A refresh calls listeners (host code) and stores (provider exceptions): the code only, the redacted form at Debug.</summary>
+    public static void RefreshFailed(ILogger logger, Exception exception)
+    {
+        var code = RedactedException.Code(exception);
+        RefreshFailedCode(logger, code);
+        if (logger.IsEnabled(LogLevel.Debug))
+        {
+            var redacted = RedactedException.From(exception);
+            RefreshFailedDetail(logger, redacted);
+        }
+    }
+
+    [LoggerMessage(EventId = 2008, Level = LogLevel.Information, Message = "Segment refresh evaluated {Segments} segments with rolling windows: {Entered} entered, {Exited} exited (lease token {FencingToken})")]
+    public static partial void Refreshed(ILogger logger, int segments, int entered, int exited, long fencingToken);
 }
 
 /// <summary>
-/// The default <see cref="ISegmentService"/>: definitions and current membership are held in memory
-/// (one instance per host; register as a singleton), profiles and events are read from the stores.
+/// The default <see cref="ISegmentService"/>. Definitions and memberships live in the
+/// <see cref="IStateStore"/> so that they survive restarts and are shared by every host on the same
+/// store: the definitions in one catalog document, each customer's memberships in one document keyed
+/// <c>&lt;customerId&gt;|segments</c>. A membership change is decided by compare-and-swap on that
+/// document, and only the host whose write wins publishes it, so each enter and exit is published
+/// once across hosts. Each host keeps the compiled catalog in memory and reloads it when the stored
+/// version changed (checked at most every <see cref="SegmentationOptions.DefinitionsReloadInterval"/>,
+/// and at once when a membership document was written with a newer catalog).
 /// </summary>
 internal sealed class SegmentService : ISegmentService, IDisposable
 {
+    /// <summary>Compare-and-swap attempts on one document before a conflict is reported.</summary>
+    private const int MaxAttempts = 16;
+
     private static readonly ActivitySource Source = new(SegmentationTelemetry.Name);
     private readonly IProfileStore _profiles;
     private readonly IEventStore _events;
+    private readonly IStateStore _state;
     private readonly IEnumerable<ISegmentMembershipListener> _listeners;
     private readonly TimeProvider _time;
     private readonly SegmentationOptions _options;
@@ -93,14 +149,15 @@ internal sealed class SegmentService : ISegmentService, IDisposable
     private readonly Meter _meter;
     private readonly Counter<long> _profilesEvaluated;
     private readonly Counter<long> _changes;
-    private readonly object _gate = new();
-    private readonly SortedDictionary<string, SegmentDefinition> _definitions = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, CompiledSegment> _compiled = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, HashSet<CustomerId>> _members = new(StringComparer.Ordinal);
+    private readonly Counter<long> _conflicts;
+    private readonly SemaphoreSlim _reload = new(1, 1);
+    private volatile SegmentCatalog _catalog = SegmentCatalog.Empty;
+    private long _checkedAt = long.MinValue;
 
     public SegmentService(
         IProfileStore profiles,
         IEventStore events,
+        IStateStore state,
         IEnumerable<ISegmentMembershipListener> listeners,
         IOptions<SegmentationOptions> options,
         ILogger<SegmentService> logger,
@@ -109,6 +166,7 @@ internal sealed class SegmentService : ISegmentService, IDisposable
     {
         _profiles = profiles;
         _events = events;
+        _state = state;
         _listeners = listeners;
         _options = options.Value;
         _logger = logger;
@@ -116,66 +174,131 @@ internal sealed class SegmentService : ISegmentService, IDisposable
         _meter = meterFactory?.Create(SegmentationTelemetry.Name) ?? new Meter(SegmentationTelemetry.Name);
         _profilesEvaluated = _meter.CreateCounter<long>("marketing.segmentation.profiles_evaluated", "{profile}", "Profile evaluations of a segment.");
         _changes = _meter.CreateCounter<long>("marketing.segmentation.membership_changes", "{change}", "Segment enter and exit changes published.");
+        _conflicts = _meter.CreateCounter<long>("marketing.segmentation.membership_conflicts", "{conflict}", "Membership writes that lost a compare-and-swap to another writer and were decided again.");
     }
 
-    public void Dispose() => _meter.Dispose();
-
-    public ValueTask<SegmentDefinition> DefineAsync(SegmentDefinition definition, CancellationToken cancellationToken = default)
+    public void Dispose()
     {
-        ArgumentNullException.ThrowIfNull(definition);
-        lock (_gate)
+        _meter.Dispose();
+        _reload.Dispose();
+    }
+
+    // ---- definitions -------------------------------------------------------------------------
+
+    /// <summary>
+    /// The compiled catalog. Without <paramref name="force"/> the stored version is checked at most
+    /// every <see cref="SegmentationOptions.DefinitionsReloadInterval"/>; with it, always.
+    /// </summary>
+    private async ValueTask<SegmentCatalog> CatalogAsync(bool force, CancellationToken cancellationToken)
+    {
+        var interval = _options.DefinitionsReloadInterval;
+        var now = _time.GetUtcNow().UtcTicks;
+        var checkedAt = Interlocked.Read(ref _checkedAt);
+        if (!force && checkedAt != long.MinValue && now - checkedAt < interval.Ticks)
         {
-            var previous = _definitions.GetValueOrDefault(definition.Id);
-            _definitions[definition.Id] = definition;
+            return _catalog;
+        }
+        await _reload.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!force && Interlocked.Read(ref _checkedAt) != checkedAt)
+            {
+                return _catalog; // another caller checked meanwhile
+            }
+            var entry = await _state.GetAsync(SegmentDocuments.DefinitionsScope, SegmentDocuments.CatalogKey, cancellationToken).ConfigureAwait(false);
+            var version = entry?.Version ?? 0;
+            if (version != _catalog.Version)
+            {
+                _catalog = SegmentCatalog.Create(version, SegmentDocuments.ReadCatalog(entry));
+            }
+            Interlocked.Exchange(ref _checkedAt, now);
+            return _catalog;
+        }
+        finally
+        {
+            _reload.Release();
+        }
+    }
+
+    /// <summary>Reads, changes and compare-and-swaps the catalog document until the write wins.</summary>
+    private async ValueTask UpdateCatalogAsync(Func<SegmentCatalog, long, IEnumerable<StoredSegment>?> change, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var entry = await _state.GetAsync(SegmentDocuments.DefinitionsScope, SegmentDocuments.CatalogKey, cancellationToken).ConfigureAwait(false);
+            var version = entry?.Version ?? 0;
+            var current = version == _catalog.Version ? _catalog : SegmentCatalog.Create(version, SegmentDocuments.ReadCatalog(entry));
+            // The generation of a segment defined by this write is the version the write creates.
+            var next = change(current, version + 1);
+            if (next is null)
+            {
+                return;
+            }
+            var segments = next.ToList();
+            var compiled = SegmentCatalog.Create(version + 1, segments); // throws on unknown references and cycles
             try
             {
-                // Compile the new definition and every other one (a replacement may create a cycle or break nothing).
-                var compiled = _definitions.Values.ToDictionary(d => d.Id, d => SegmentCompiler.Compile(d, Resolve), StringComparer.Ordinal);
-                _compiled.Clear();
-                foreach (var (id, c) in compiled)
+                var saved = await _state.SaveAsync(SegmentDocuments.DefinitionsScope, SegmentDocuments.CatalogKey, SegmentDocuments.WriteCatalog(segments), version, cancellationToken).ConfigureAwait(false);
+                await _reload.WaitAsync(cancellationToken).ConfigureAwait(false);
+                try
                 {
-                    _compiled[id] = c;
+                    if (saved > _catalog.Version)
+                    {
+                        _catalog = saved == compiled.Version ? compiled : SegmentCatalog.Create(saved, segments);
+                        // Just written: current as of now.
+                        Interlocked.Exchange(ref _checkedAt, _time.GetUtcNow().UtcTicks);
+                    }
                 }
+                finally
+                {
+                    _reload.Release();
+                }
+                return;
             }
-            catch
+            catch (ConcurrencyConflictException) when (attempt < MaxAttempts)
             {
-                if (previous is null)
-                {
-                    _definitions.Remove(definition.Id);
-                }
-                else
-                {
-                    _definitions[definition.Id] = previous;
-                }
-                throw;
+                // Another host changed the catalog: apply the change to its version.
             }
-            _members.TryAdd(definition.Id, []);
         }
-        SegmentationLog.Defined(_logger, definition.Id);
-        return ValueTask.FromResult(definition);
     }
 
-    private SegmentDefinition? Resolve(string id) => _definitions.GetValueOrDefault(id);
-
-    public ValueTask<bool> RemoveAsync(string segmentId, CancellationToken cancellationToken = default)
+    public async ValueTask<SegmentDefinition> DefineAsync(SegmentDefinition definition, CancellationToken cancellationToken = default)
     {
-        lock (_gate)
+        ArgumentNullException.ThrowIfNull(definition);
+        await UpdateCatalogAsync((current, newGeneration) =>
         {
-            if (!_definitions.ContainsKey(segmentId))
+            var generation = current.Segments.TryGetValue(definition.Id, out var previous) ? previous.Generation : newGeneration;
+            return current.Segments.Values.Where(s => !string.Equals(s.Definition.Id, definition.Id, StringComparison.Ordinal))
+                .Append(new StoredSegment(definition, generation));
+        }, cancellationToken).ConfigureAwait(false);
+        SegmentationLog.Defined(_logger, definition.Id);
+        return definition;
+    }
+
+    public async ValueTask<bool> RemoveAsync(string segmentId, CancellationToken cancellationToken = default)
+    {
+        var removed = false;
+        await UpdateCatalogAsync((current, _) =>
+        {
+            removed = current.Segments.ContainsKey(segmentId);
+            if (!removed)
             {
-                return ValueTask.FromResult(false);
+                return null;
             }
-            var referencing = _definitions.Values.FirstOrDefault(d => d.Id != segmentId && References(d.Rule, segmentId));
+            var referencing = current.Segments.Values.FirstOrDefault(s => s.Definition.Id != segmentId && References(s.Definition.Rule, segmentId));
             if (referencing is not null)
             {
-                throw new SegmentReferenceException(segmentId, $"Segment '{segmentId}' is referenced by '{referencing.Id}'.");
+                throw new SegmentReferenceException(segmentId, $"Segment '{segmentId}' is referenced by '{referencing.Definition.Id}'.");
             }
-            _definitions.Remove(segmentId);
-            _compiled.Remove(segmentId);
-            _members.Remove(segmentId);
+            // Recorded memberships stay in the customers' documents but no longer count (their generation
+            // is gone); each is dropped the next time its document is written.
+            return current.Segments.Values.Where(s => !string.Equals(s.Definition.Id, segmentId, StringComparison.Ordinal));
+        }, cancellationToken).ConfigureAwait(false);
+        if (removed)
+        {
+            SegmentationLog.Removed(_logger, segmentId);
         }
-        SegmentationLog.Removed(_logger, segmentId);
-        return ValueTask.FromResult(true);
+        return removed;
     }
 
     private static bool References(SegmentCondition c, string id) => c switch
@@ -187,36 +310,26 @@ internal sealed class SegmentService : ISegmentService, IDisposable
         _ => false,
     };
 
-    public ValueTask<SegmentDefinition?> GetAsync(string segmentId, CancellationToken cancellationToken = default)
+    public async ValueTask<SegmentDefinition?> GetAsync(string segmentId, CancellationToken cancellationToken = default)
     {
-        lock (_gate)
-        {
-            return ValueTask.FromResult(_definitions.GetValueOrDefault(segmentId));
-        }
+        var catalog = await CatalogAsync(force: true, cancellationToken).ConfigureAwait(false);
+        return catalog.Segments.GetValueOrDefault(segmentId)?.Definition;
     }
 
     public async IAsyncEnumerable<SegmentDefinition> ListAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        SegmentDefinition[] snapshot;
-        lock (_gate)
-        {
-            snapshot = [.. _definitions.Values];
-        }
-        foreach (var d in snapshot)
+        var catalog = await CatalogAsync(force: true, cancellationToken).ConfigureAwait(false);
+        foreach (var s in catalog.Segments.Values)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            yield return d;
+            yield return s.Definition;
         }
-        await Task.CompletedTask.ConfigureAwait(false);
     }
 
-    private CompiledSegment GetCompiled(string segmentId)
-    {
-        lock (_gate)
-        {
-            return _compiled.GetValueOrDefault(segmentId) ?? throw new SegmentReferenceException(segmentId, $"Segment '{segmentId}' is not defined.");
-        }
-    }
+    private static CompiledSegment GetCompiled(SegmentCatalog catalog, string segmentId) =>
+        catalog.Compiled.GetValueOrDefault(segmentId) ?? throw new SegmentReferenceException(segmentId, $"Segment '{segmentId}' is not defined.");
+
+    // ---- one customer ------------------------------------------------------------------------
 
     private async ValueTask<List<MarketingEvent>> ReadEventsAsync(EventQuery? query, CancellationToken cancellationToken)
     {
@@ -234,21 +347,19 @@ internal sealed class SegmentService : ISegmentService, IDisposable
 
     public async ValueTask<bool> IsMemberAsync(string segmentId, CustomerId customerId, CancellationToken cancellationToken = default)
     {
-        var compiled = GetCompiled(segmentId);
-        var profile = await _profiles.GetAsync(customerId, cancellationToken).ConfigureAwait(false);
-        if (profile is null)
+        var catalog = await CatalogAsync(force: false, cancellationToken).ConfigureAwait(false);
+        if (!catalog.Segments.ContainsKey(segmentId))
         {
-            return false;
+            catalog = await CatalogAsync(force: true, cancellationToken).ConfigureAwait(false);
         }
-        var now = _time.GetUtcNow();
-        var events = await ReadEventsAsync(compiled.EventQueryFor(customerId, now), cancellationToken).ConfigureAwait(false);
-        _profilesEvaluated.Add(1);
-        return compiled.Evaluate(profile, events, now);
+        var segment = catalog.Segments.GetValueOrDefault(segmentId) ?? throw new SegmentReferenceException(segmentId, $"Segment '{segmentId}' is not defined.");
+        var entry = await _state.GetAsync(SegmentDocuments.MembershipScope, SegmentDocuments.MembershipKey(customerId), cancellationToken).ConfigureAwait(false);
+        return SegmentDocuments.ReadMembership(entry).Segments.TryGetValue(segmentId, out var generation) && generation == segment.Generation;
     }
 
     public async ValueTask<SegmentExplanation> ExplainAsync(string segmentId, CustomerId customerId, CancellationToken cancellationToken = default)
     {
-        var compiled = GetCompiled(segmentId);
+        var compiled = GetCompiled(await CatalogAsync(force: true, cancellationToken).ConfigureAwait(false), segmentId);
         var profile = await _profiles.GetAsync(customerId, cancellationToken).ConfigureAwait(false)
             ?? throw new SegmentationException($"Profile {customerId} does not exist.");
         var now = _time.GetUtcNow();
@@ -258,97 +369,244 @@ internal sealed class SegmentService : ISegmentService, IDisposable
 
     public async ValueTask<IReadOnlyList<SegmentMembershipChange>> EvaluateCustomerAsync(CustomerId customerId, CancellationToken cancellationToken = default)
     {
-        CompiledSegment[] segments;
-        lock (_gate)
-        {
-            segments = [.. _compiled.Values.OrderBy(c => c.SegmentId, StringComparer.Ordinal)];
-        }
-        if (segments.Length == 0)
-        {
-            return [];
-        }
-        var now = _time.GetUtcNow();
-        var profile = await _profiles.GetAsync(customerId, cancellationToken).ConfigureAwait(false);
-        var changes = new List<SegmentMembershipChange>();
-        if (profile is null)
-        {
-            lock (_gate)
-            {
-                foreach (var s in segments)
-                {
-                    if (_members.TryGetValue(s.SegmentId, out var set) && set.Remove(customerId))
-                    {
-                        changes.Add(new SegmentMembershipChange(s.SegmentId, customerId, false, now));
-                    }
-                }
-            }
-        }
-        else
-        {
-            var queries = segments.Select(s => s.EventQueryFor(customerId, now)).Where(q => q is not null).ToList();
-            List<MarketingEvent> events = [];
-            if (queries.Count > 0)
-            {
-                var union = new EventQuery
-                {
-                    CustomerId = customerId,
-                    Types = [.. queries.SelectMany(q => q!.Types!).Distinct()],
-                    From = queries.Any(q => q!.From is null) ? null : queries.Min(q => q!.From),
-                };
-                events = await ReadEventsAsync(union, cancellationToken).ConfigureAwait(false);
-            }
-            var results = segments.Select(s => (s.SegmentId, Member: s.Evaluate(profile, events, now))).ToList();
-            _profilesEvaluated.Add(segments.Length);
-            lock (_gate)
-            {
-                foreach (var (id, member) in results)
-                {
-                    if (!_members.TryGetValue(id, out var set))
-                    {
-                        continue; // removed meanwhile
-                    }
-                    if (member ? set.Add(customerId) : set.Remove(customerId))
-                    {
-                        changes.Add(new SegmentMembershipChange(id, customerId, member, now));
-                    }
-                }
-            }
-        }
+        var catalog = await CatalogAsync(force: false, cancellationToken).ConfigureAwait(false);
+        var changes = await EvaluateCustomerCoreAsync(customerId, null, catalog, cancellationToken).ConfigureAwait(false);
         await PublishAsync(changes, cancellationToken).ConfigureAwait(false);
         return changes;
     }
+
+    /// <summary>
+    /// Evaluates the customers of one batch of accepted events: one catalog check for the batch, then
+    /// per customer one read of the membership document, the profile and the needed events, and a write
+    /// only when the membership changed. Each customer's changes are published as soon as they are recorded.
+    /// </summary>
+    internal async ValueTask EvaluateCustomersAsync(IEnumerable<CustomerId> customerIds, CancellationToken cancellationToken)
+    {
+        var catalog = await CatalogAsync(force: false, cancellationToken).ConfigureAwait(false);
+        if (catalog.Ordered.Length == 0)
+        {
+            return;
+        }
+        foreach (var id in customerIds)
+        {
+            var changes = await EvaluateCustomerCoreAsync(id, null, catalog, cancellationToken).ConfigureAwait(false);
+            await PublishAsync(changes, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Decides a customer's membership of every segment (or of <paramref name="onlySegment"/>) against the
+    /// stored document: read the document, then the profile and events (so the data is never older than
+    /// what the document's last writer saw), evaluate, and compare-and-swap the document when anything
+    /// changed. A lost swap means another writer decided first: everything is read and decided again.
+    /// Returns the changes this call recorded (to be published by the caller).
+    /// </summary>
+    private async ValueTask<List<SegmentMembershipChange>> EvaluateCustomerCoreAsync(CustomerId customerId, string? onlySegment, SegmentCatalog catalog, CancellationToken cancellationToken)
+    {
+        var key = SegmentDocuments.MembershipKey(customerId);
+        for (var attempt = 1; ; attempt++)
+        {
+            var entry = await _state.GetAsync(SegmentDocuments.MembershipScope, key, cancellationToken).ConfigureAwait(false);
+            var stored = SegmentDocuments.ReadMembership(entry);
+            if (stored.Catalog > catalog.Version)
+            {
+                catalog = await CatalogAsync(force: true, cancellationToken).ConfigureAwait(false);
+            }
+            CompiledSegment[] segments = onlySegment is null
+                ? catalog.Ordered
+                : catalog.Compiled.TryGetValue(onlySegment, out var only) ? [only] : [];
+            if (segments.Length == 0 && entry is null)
+            {
+                return [];
+            }
+            var now = _time.GetUtcNow();
+            var results = await EvaluateAsync(customerId, segments, now, cancellationToken).ConfigureAwait(false);
+            var next = catalog.Clean(stored);
+            var changes = new List<SegmentMembershipChange>();
+            for (var i = 0; i < segments.Length; i++)
+            {
+                var id = segments[i].SegmentId;
+                var was = next.ContainsKey(id);
+                if (results[i] == was)
+                {
+                    continue;
+                }
+                if (results[i])
+                {
+                    next[id] = catalog.Segments[id].Generation;
+                }
+                else
+                {
+                    next.Remove(id);
+                }
+                changes.Add(new SegmentMembershipChange(id, customerId, results[i], now));
+            }
+            if (changes.Count == 0 && next.Count == stored.Segments.Count)
+            {
+                return changes; // nothing to record: no write
+            }
+            var document = new MembershipDocument(Math.Max(stored.Catalog, catalog.Version), next);
+            try
+            {
+                await _state.SaveAsync(SegmentDocuments.MembershipScope, key, SegmentDocuments.WriteMembership(document), entry?.Version ?? 0, cancellationToken).ConfigureAwait(false);
+                return changes;
+            }
+            catch (ConcurrencyConflictException) when (attempt < MaxAttempts)
+            {
+                _conflicts.Add(1);
+            }
+        }
+    }
+
+    /// <summary>Evaluates <paramref name="segments"/> for one customer; all false when the profile does not exist.</summary>
+    private async ValueTask<bool[]> EvaluateAsync(CustomerId customerId, CompiledSegment[] segments, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var results = new bool[segments.Length];
+        if (segments.Length == 0)
+        {
+            return results;
+        }
+        var profile = await _profiles.GetAsync(customerId, cancellationToken).ConfigureAwait(false);
+        if (profile is null)
+        {
+            return results;
+        }
+        var queries = segments.Select(s => s.EventQueryFor(customerId, now)).OfType<EventQuery>().ToList();
+        List<MarketingEvent> events = [];
+        if (queries.Count > 0)
+        {
+            var union = new EventQuery
+            {
+                CustomerId = customerId,
+                Types = [.. queries.SelectMany(q => q.Types!).Distinct()],
+                From = queries.Any(q => q.From is null) ? null : queries.Min(q => q.From),
+            };
+            events = await ReadEventsAsync(union, cancellationToken).ConfigureAwait(false);
+        }
+        for (var i = 0; i < segments.Length; i++)
+        {
+            results[i] = segments[i].Evaluate(profile, events, now);
+        }
+        _profilesEvaluated.Add(segments.Length);
+        return results;
+    }
+
+    // ---- every profile -----------------------------------------------------------------------
 
     public async ValueTask<SegmentEvaluationResult> EvaluateAsync(string segmentId, CancellationToken cancellationToken = default)
     {
         using var activity = Source.StartActivity("segment.evaluate");
         activity?.SetTag("marketing.segment.id", segmentId);
-        var compiled = GetCompiled(segmentId);
-        var now = _time.GetUtcNow();
+        var catalog = await CatalogAsync(force: true, cancellationToken).ConfigureAwait(false);
+        var compiled = GetCompiled(catalog, segmentId);
+        var generation = catalog.Segments[segmentId].Generation;
 
+        // The stored memberships first, then the data: a document that changes after this read makes
+        // its swap below fail, and that customer is decided again from fresh data.
+        var stored = new Dictionary<CustomerId, (long Version, MembershipDocument Document)>();
+        await foreach (var entry in _state.StreamAsync(SegmentDocuments.MembershipScope, null, cancellationToken).ConfigureAwait(false))
+        {
+            if (SegmentDocuments.CustomerOf(entry.Key) is { } id)
+            {
+                stored[id] = (entry.Version, SegmentDocuments.ReadMembership(entry));
+            }
+        }
+
+        var now = _time.GetUtcNow();
         var (members, evaluated) = _options.ColumnarBatchEvaluation
             ? await EvaluateColumnarAsync(compiled, now, cancellationToken).ConfigureAwait(false)
             : await EvaluateByProfileAsync(compiled, now, cancellationToken).ConfigureAwait(false);
         _profilesEvaluated.Add(evaluated);
 
-        var changes = new List<SegmentMembershipChange>();
-        lock (_gate)
+        var candidates = new SortedSet<CustomerId>(members);
+        foreach (var (id, s) in stored)
         {
-            var previous = _members.GetValueOrDefault(segmentId) ?? [];
-            changes.AddRange(members.Where(m => !previous.Contains(m)).Order().Select(m => new SegmentMembershipChange(segmentId, m, true, now)));
-            changes.AddRange(previous.Where(m => !members.Contains(m)).Order().Select(m => new SegmentMembershipChange(segmentId, m, false, now)));
-            if (_definitions.ContainsKey(segmentId))
+            if (s.Document.Segments.TryGetValue(segmentId, out var g) && g == generation)
             {
-                _members[segmentId] = members;
+                candidates.Add(id);
             }
         }
-        var entered = changes.Count(c => c.Entered);
-        var result = new SegmentEvaluationResult(segmentId, evaluated, members.Count, entered, changes.Count - entered, now);
-        SegmentationLog.Evaluated(_logger, segmentId, evaluated, members.Count, entered, changes.Count - entered);
-        for (var i = 0; i < changes.Count; i += _options.PublishBatchSize)
+        int entered = 0, exited = 0;
+        var pending = new List<SegmentMembershipChange>();
+        foreach (var id in candidates)
         {
-            await PublishAsync(changes.GetRange(i, Math.Min(_options.PublishBatchSize, changes.Count - i)), cancellationToken).ConfigureAwait(false);
+            var has = stored.TryGetValue(id, out var s);
+            var was = has && s.Document.Segments.TryGetValue(segmentId, out var g) && g == generation;
+            var member = members.Contains(id);
+            if (was == member)
+            {
+                continue;
+            }
+            List<SegmentMembershipChange> decided;
+            if (has && s.Document.Catalog > catalog.Version)
+            {
+                // Written by a host with a newer catalog: decide this one afresh.
+                decided = await EvaluateCustomerCoreAsync(id, segmentId, catalog, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                var next = catalog.Clean(has ? s.Document : MembershipDocument.Empty);
+                if (member)
+                {
+                    next[segmentId] = generation;
+                }
+                else
+                {
+                    next.Remove(segmentId);
+                }
+                var document = new MembershipDocument(Math.Max(has ? s.Document.Catalog : 0, catalog.Version), next);
+                try
+                {
+                    await _state.SaveAsync(SegmentDocuments.MembershipScope, SegmentDocuments.MembershipKey(id), SegmentDocuments.WriteMembership(document), has ? s.Version : 0, cancellationToken).ConfigureAwait(false);
+                    decided = [new SegmentMembershipChange(segmentId, id, member, now)];
+                }
+                catch (ConcurrencyConflictException)
+                {
+                    _conflicts.Add(1);
+                    decided = await EvaluateCustomerCoreAsync(id, segmentId, catalog, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            foreach (var change in decided)
+            {
+                if (change.Entered)
+                {
+                    entered++;
+                }
+                else
+                {
+                    exited++;
+                }
+            }
+            pending.AddRange(decided);
+            if (pending.Count >= _options.PublishBatchSize)
+            {
+                // Publish as the changes are recorded, so a failure later in the run loses none of them.
+                await PublishAsync(pending.GetRange(0, _options.PublishBatchSize), cancellationToken).ConfigureAwait(false);
+                pending.RemoveRange(0, _options.PublishBatchSize);
+            }
+        }
+        var result = new SegmentEvaluationResult(segmentId, evaluated, members.Count, entered, exited, now);
+        SegmentationLog.Evaluated(_logger, segmentId, evaluated, members.Count, entered, exited);
+        for (var i = 0; i < pending.Count; i += _options.PublishBatchSize)
+        {
+            await PublishAsync(pending.GetRange(i, Math.Min(_options.PublishBatchSize, pending.Count - i)), cancellationToken).ConfigureAwait(false);
         }
         return result;
+    }
+
+    /// <summary>
+    /// Evaluates every segment whose rule (or a rule it references) has a rolling window
+    /// (<c>within 7d</c>): such memberships change as time passes, without new events.
+    /// </summary>
+    internal async ValueTask<IReadOnlyList<SegmentEvaluationResult>> RefreshRollingAsync(CancellationToken cancellationToken)
+    {
+        var catalog = await CatalogAsync(force: true, cancellationToken).ConfigureAwait(false);
+        var results = new List<SegmentEvaluationResult>();
+        foreach (var segment in catalog.Ordered.Where(SegmentCatalog.HasRollingWindow))
+        {
+            results.Add(await EvaluateAsync(segment.SegmentId, cancellationToken).ConfigureAwait(false));
+        }
+        return results;
     }
 
     /// <summary>Reads the needed events and the profiles into a columnar snapshot and evaluates it in one pass per condition.</summary>
@@ -408,6 +666,61 @@ internal sealed class SegmentService : ISegmentService, IDisposable
         return (members, evaluated);
     }
 
+    // ---- merges ------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Follows a profile merge: each merged-away customer leaves its segments (its document is swapped
+    /// to empty, the winner of the swap publishes the exits, then the document is deleted), and the
+    /// survivor, who now holds their events, is evaluated again.
+    /// </summary>
+    internal async ValueTask OnMergedAsync(CustomerId survivor, IReadOnlyList<CustomerId> merged, CancellationToken cancellationToken)
+    {
+        var catalog = await CatalogAsync(force: false, cancellationToken).ConfigureAwait(false);
+        foreach (var id in merged.Where(m => m != survivor).Distinct())
+        {
+            var changes = await ClearAsync(id, catalog, cancellationToken).ConfigureAwait(false);
+            await PublishAsync(changes, cancellationToken).ConfigureAwait(false);
+        }
+        var survivorChanges = await EvaluateCustomerCoreAsync(survivor, null, catalog, cancellationToken).ConfigureAwait(false);
+        await PublishAsync(survivorChanges, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask<List<SegmentMembershipChange>> ClearAsync(CustomerId customerId, SegmentCatalog catalog, CancellationToken cancellationToken)
+    {
+        var key = SegmentDocuments.MembershipKey(customerId);
+        for (var attempt = 1; ; attempt++)
+        {
+            var entry = await _state.GetAsync(SegmentDocuments.MembershipScope, key, cancellationToken).ConfigureAwait(false);
+            if (entry is null)
+            {
+                return [];
+            }
+            var stored = SegmentDocuments.ReadMembership(entry);
+            if (stored.Catalog > catalog.Version)
+            {
+                catalog = await CatalogAsync(force: true, cancellationToken).ConfigureAwait(false);
+            }
+            var now = _time.GetUtcNow();
+            var changes = catalog.Clean(stored).Keys.Order(StringComparer.Ordinal)
+                .Select(s => new SegmentMembershipChange(s, customerId, false, now)).ToList();
+            try
+            {
+                var empty = new MembershipDocument(Math.Max(stored.Catalog, catalog.Version), new Dictionary<string, long>(StringComparer.Ordinal));
+                await _state.SaveAsync(SegmentDocuments.MembershipScope, key, SegmentDocuments.WriteMembership(empty), entry.Version, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ConcurrencyConflictException) when (attempt < MaxAttempts)
+            {
+                _conflicts.Add(1);
+                continue;
+            }
+            // The merged-away id no longer exists: its (now empty) document goes.
+            await _state.DeleteAsync(SegmentDocuments.MembershipScope, key, cancellationToken).ConfigureAwait(false);
+            return changes;
+        }
+    }
+
+    // ---- publishing and reading memberships --------------------------------------------------
+
     private async ValueTask PublishAsync(List<SegmentMembershipChange> changes, CancellationToken cancellationToken)
     {
         if (changes.Count == 0)
@@ -436,21 +749,28 @@ internal sealed class SegmentService : ISegmentService, IDisposable
 
     public async IAsyncEnumerable<CustomerId> GetMembersAsync(string segmentId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        CustomerId[] snapshot;
-        lock (_gate)
+        var catalog = await CatalogAsync(force: true, cancellationToken).ConfigureAwait(false);
+        var segment = catalog.Segments.GetValueOrDefault(segmentId) ?? throw new SegmentReferenceException(segmentId, $"Segment '{segmentId}' is not defined.");
+        var members = new List<CustomerId>();
+        var quoted = "\"" + segmentId + "\"";
+        await foreach (var entry in _state.StreamAsync(SegmentDocuments.MembershipScope, null, cancellationToken).ConfigureAwait(false))
         {
-            if (!_definitions.ContainsKey(segmentId))
+            // Segment ids need no JSON escaping: a document without the quoted id has no membership of it.
+            if (entry.Value.Contains(quoted, StringComparison.Ordinal)
+                && SegmentDocuments.CustomerOf(entry.Key) is { } id
+                && SegmentDocuments.ReadMembership(entry).Segments.TryGetValue(segmentId, out var generation)
+                && generation == segment.Generation)
             {
-                throw new SegmentReferenceException(segmentId, $"Segment '{segmentId}' is not defined.");
+                members.Add(id);
             }
-            snapshot = [.. (_members.GetValueOrDefault(segmentId) ?? []).Order()];
         }
-        foreach (var id in snapshot)
+        // Keys sort by "<id>|", not by id: order the ids themselves.
+        members.Sort();
+        foreach (var id in members)
         {
             cancellationToken.ThrowIfCancellationRequested();
             yield return id;
         }
-        await Task.CompletedTask.ConfigureAwait(false);
     }
 
     public async ValueTask<IReadOnlyList<RfmScore>> ComputeRfmAsync(RfmTieHandling ties = RfmTieHandling.SharedScore, CancellationToken cancellationToken = default)
@@ -488,10 +808,10 @@ internal sealed class SegmentService : ISegmentService, IDisposable
             throw new MarketingValidationException("options", ValidationReason.Inconsistent, string.Join(" ", errors));
         }
         await EvaluateAsync(segmentId, cancellationToken).ConfigureAwait(false);
-        HashSet<CustomerId> seed;
-        lock (_gate)
+        var seed = new HashSet<CustomerId>();
+        await foreach (var id in GetMembersAsync(segmentId, cancellationToken).ConfigureAwait(false))
         {
-            seed = [.. _members.GetValueOrDefault(segmentId) ?? []];
+            seed.Add(id);
         }
         var now = _time.GetUtcNow();
         var counts = new Dictionary<CustomerId, Dictionary<EventType, int>>();
@@ -527,9 +847,47 @@ internal sealed class SegmentEventListener(ISegmentService segments) : IMarketin
 {
     public async ValueTask OnEventsAcceptedAsync(IReadOnlyList<MarketingEvent> events, CancellationToken cancellationToken = default)
     {
-        foreach (var id in events.Select(e => e.CustomerId).OfType<CustomerId>().Distinct())
+        var customers = events.Select(e => e.CustomerId).OfType<CustomerId>().Distinct();
+        if (segments is SegmentService service)
+        {
+            // One definitions check for the whole batch.
+            await service.EvaluateCustomersAsync(customers, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        foreach (var id in customers)
         {
             await segments.EvaluateCustomerAsync(id, cancellationToken).ConfigureAwait(false);
         }
     }
+}
+
+/// <summary>Moves segment memberships along with profile merges (see <see cref="SegmentService.OnMergedAsync"/>).</summary>
+internal sealed class SegmentMergeListener(ISegmentService segments) : IProfileMergeListener
+{
+    public async ValueTask OnMergedAsync(CustomerId survivor, IReadOnlyList<CustomerId> merged, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(merged);
+        if (segments is SegmentService service)
+        {
+            await service.OnMergedAsync(survivor, merged, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        foreach (var id in merged.Append(survivor).Distinct())
+        {
+            await segments.EvaluateCustomerAsync(id, cancellationToken).ConfigureAwait(false);
+        }
+    }
+}
+
+/// <summary>
+/// Erases a customer's recorded segment memberships on a data-subject erasure. A relational store's
+/// own erasure already removed the document (its key starts with <c>customerId|</c>); the in-memory
+/// store relies on this eraser. Nothing is published: an erased customer leaves no trace.
+/// </summary>
+internal sealed class SegmentationDataEraser(IStateStore store) : IPersonalDataEraser
+{
+    public string Name => "segmentation.memberships";
+
+    public async ValueTask<long> EraseAsync(CustomerId customerId, IReadOnlyList<Identity> identities, CancellationToken cancellationToken = default) =>
+        await store.DeleteAsync(SegmentDocuments.MembershipScope, SegmentDocuments.MembershipKey(customerId), cancellationToken).ConfigureAwait(false) ? 1 : 0;
 }

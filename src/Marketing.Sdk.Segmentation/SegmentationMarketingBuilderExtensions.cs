@@ -3,6 +3,7 @@ using Marketing.Sdk;
 using Marketing.Sdk.Segmentation;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -16,10 +17,14 @@ public static class SegmentationMarketingBuilderExtensions
     public static IMarketingBuilder AddSegmentation(this IMarketingBuilder builder) => builder.AddSegmentation(_ => { });
 
     /// <summary>
-    /// Adds <see cref="ISegmentService"/> (singleton) and an <see cref="IMarketingEventListener"/> that
-    /// re-evaluates a customer's segments when their events arrive. Needs an
-    /// <see cref="Marketing.Sdk.Storage.IProfileStore"/> and <see cref="Marketing.Sdk.Storage.IEventStore"/>
-    /// registered by a store provider. Calling it twice is harmless.
+    /// Adds <see cref="ISegmentService"/> (singleton), an <see cref="IMarketingEventListener"/> that
+    /// re-evaluates a customer's segments when their events arrive, an <see cref="IProfileMergeListener"/>
+    /// that moves memberships along with merges, an <see cref="IPersonalDataEraser"/> for the recorded
+    /// memberships, and the hosted refresh of rolling windows (off unless
+    /// <see cref="SegmentationOptions.RefreshInterval"/> is set). Definitions and memberships are kept in
+    /// the <see cref="Marketing.Sdk.Storage.IStateStore"/>, so they survive restarts and are shared by every
+    /// host on the same store. Needs the stores and the <see cref="Marketing.Sdk.Storage.ILeaseStore"/> that
+    /// <c>AddMarketingSdk</c> (and a storage provider) register. Calling it twice is harmless.
     /// </summary>
     /// <param name="builder">The SDK builder.</param>
     /// <param name="configure">Adjusts the options (validated at start).</param>
@@ -34,6 +39,9 @@ public static class SegmentationMarketingBuilderExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ISegmentService>(sp => ActivatorUtilities.CreateInstance<SegmentService>(sp));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IMarketingEventListener, SegmentEventListener>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IProfileMergeListener, SegmentMergeListener>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPersonalDataEraser, SegmentationDataEraser>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SegmentRefreshService>());
         return builder;
     }
 

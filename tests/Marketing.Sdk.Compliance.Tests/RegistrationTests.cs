@@ -29,6 +29,8 @@ public sealed class RegistrationTests
         services.AddSingleton(Moq.Mock.Of<IEventStore>());
         services.AddSingleton(Moq.Mock.Of<IIdentityGraphStore>());
         services.AddSingleton(Moq.Mock.Of<ICustomerDataEraser>());
+        services.AddSingleton(Moq.Mock.Of<IStateStore>()); // the retention schedule's last-run marker
+        services.AddSingleton(Moq.Mock.Of<ILeaseStore>()); // retention runs on one host at a time
         var keys = new InMemoryKeyProvider().Add(Pseudonymizer.KeyPurpose, new KeyMaterial("k", new byte[32])).Add(FieldEncryptor.KeyPurpose, new KeyMaterial("e", new byte[32]));
         new TestMarketingBuilder(services)
             .AddCompliance(c => c.RequireConsent(new ConsentPurpose("loyalty_program")).UseKeyProvider(keys).AddLexicon(new AdCopyLexicon { Name = "x", Terms = [new AdCopyTerm { Term = "秒杀", Category = "c" }] }))

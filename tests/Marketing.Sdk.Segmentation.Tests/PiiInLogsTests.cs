@@ -33,7 +33,7 @@ public class PiiInLogsTests
         services.AddSingleton<ISegmentMembershipListener>(listener);
         services.AddSingleton<TimeProvider>(new FakeTimeProvider(TestData.Now));
         services.AddLogging(l => l.SetMinimumLevel(LogLevel.Trace).AddProvider(new FakeLoggerProvider(logs)));
-        new TestBuilder(services).AddSegmentation();
+        services.AddMarketingSdk(m => m.AddSegmentation());
         using var provider = services.BuildServiceProvider();
         var service = provider.GetRequiredService<ISegmentService>();
         await service.DefineAsync(SegmentDefinition.Parse("young", "age < 30"));

@@ -22,8 +22,8 @@ public class ServiceTests
         services.AddSingleton<ISegmentMembershipListener>(_listener);
         services.AddSingleton<TimeProvider>(_time);
         services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
-        var builder = new TestBuilder(services);
-        (configure is null ? builder.AddSegmentation() : builder.AddSegmentation(configure)).AddSegmentation();
+        // The core registers the state store (definitions, memberships) and the lease store; the test stores above win.
+        services.AddMarketingSdk(builder => (configure is null ? builder.AddSegmentation() : builder.AddSegmentation(configure)).AddSegmentation());
         return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
     }
 
@@ -61,15 +61,19 @@ public class ServiceTests
         host.Services.AddSingleton<IProfileStore>(_profiles);
         host.Services.AddSingleton<IEventStore>(_events);
         host.Services.AddLogging();
-        new TestBuilder(host.Services).AddSegmentation(o =>
+        host.Services.AddMarketingSdk(m => m.AddSegmentation(o =>
         {
             o.PublishBatchSize = 0;
             o.ValueLayers.ChurnedAfter = TimeSpan.FromDays(1);
-        });
+            o.RefreshInterval = TimeSpan.FromMilliseconds(10);
+            o.DefinitionsReloadInterval = TimeSpan.FromHours(2);
+        }));
         using var app = host.Build();
         // Nothing reads the options before start: only ValidateOnStart can fail here.
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
-        Assert.Equal(2, error.Failures.Count());
+        Assert.Equal(4, error.Failures.Count());
+        Assert.Contains(error.Failures, f => f.Contains("RefreshInterval", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.Contains("DefinitionsReloadInterval", StringComparison.Ordinal));
     }
 
     [Fact]

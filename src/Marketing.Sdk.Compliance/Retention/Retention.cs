@@ -1,5 +1,8 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Marketing.Sdk.Compliance.Dsr;
 using Marketing.Sdk.Diagnostics;
+using Marketing.Sdk.Hosting;
 using Marketing.Sdk.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -96,40 +99,121 @@ public sealed partial class RetentionEnforcer
     private static partial void LogRun(ILogger logger, string policy, long customers, long records);
 }
 
-/// <summary>Runs the retention policies every <see cref="ComplianceOptions.RetentionInterval"/> while the host runs.</summary>
-internal sealed partial class RetentionBackgroundService(IServiceProvider services, IOptions<ComplianceOptions> options, TimeProvider timeProvider, ILogger<RetentionBackgroundService>? logger = null) : BackgroundService
-{
-    private readonly ILogger _logger = (ILogger?)logger ?? NullLogger.Instance;
+/// <summary>When retention last ran, and under which lease (state document <c>compliance.retention</c>/<c>last-run</c>).</summary>
+/// <param name="At">When the run started.</param>
+/// <param name="FencingToken">The fencing token of the lease the run held.</param>
+internal sealed record RetentionRunMarker(DateTimeOffset At, long FencingToken);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(RetentionRunMarker))]
+internal sealed partial class RetentionJsonContext : JsonSerializerContext;
+
+/// <summary>
+/// Runs the retention policies every <see cref="ComplianceOptions.RetentionInterval"/> while the host runs, on
+/// one host at a time: it ticks every interval (at most every hour), each tick takes or renews the lease
+/// <see cref="LeaseName"/> (three ticks long), and the holder runs the policies when the last recorded run
+/// (a state document shared by the hosts) is an interval old. So with N hosts the policies run once per
+/// interval, a restart does not run them again early, and a host that stops renewing is replaced.
+/// </summary>
+internal sealed partial class RetentionBackgroundService : BackgroundService
+{
+    /// <summary>The lease of the retention duty.</summary>
+    public const string LeaseName = "marketing.compliance.retention";
+
+    /// <summary>The state scope of the last-run marker.</summary>
+    internal const string Scope = "compliance.retention";
+
+    /// <summary>The key of the last-run marker.</summary>
+    internal const string LastRunKey = "last-run";
+
+    private static readonly TimeSpan MaxTick = TimeSpan.FromHours(1);
+    private readonly IServiceProvider _services;
+    private readonly IStateStore _state;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _interval;
+    private readonly ILogger _logger;
+    private readonly LeasedSchedule? _schedule;
+
+    public RetentionBackgroundService(IServiceProvider services, ILeaseStore leases, IStateStore state, IOptions<ComplianceOptions> options, TimeProvider timeProvider, ILogger<RetentionBackgroundService>? logger = null)
+        : this(services, leases, state, options, timeProvider, logger, HostId.Current)
     {
+    }
+
+    internal RetentionBackgroundService(IServiceProvider services, ILeaseStore leases, IStateStore state, IOptions<ComplianceOptions> options, TimeProvider timeProvider, ILogger<RetentionBackgroundService>? logger, string owner)
+    {
+        _services = services;
+        _state = state;
+        _time = timeProvider;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
         var o = options.Value;
-        if (!o.RunRetention || o.RetentionPolicies.Count == 0)
+        _interval = o.RetentionInterval;
+        if (o.RunRetention && o.RetentionPolicies.Count > 0)
         {
-            return;
+            var tick = _interval < MaxTick ? _interval : MaxTick;
+            _schedule = new LeasedSchedule(leases, timeProvider, LeaseName, owner, tick, tick * 3);
         }
-        using var timer = new PeriodicTimer(o.RetentionInterval, timeProvider);
-        do
+    }
+
+    /// <summary>The lease held after the last tick, if any.</summary>
+    internal LeaseGrant? Lease => _schedule?.Current;
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        _schedule is null ? Task.CompletedTask : _schedule.RunAsync(RunAsync, Failed, stoppingToken);
+
+    /// <summary>One tick: takes or renews the lease and, holding it, runs the policies if they are due. Returns whether it held the lease.</summary>
+    internal ValueTask<bool> TickAsync(CancellationToken cancellationToken = default) =>
+        _schedule is null ? ValueTask.FromResult(false) : _schedule.TickAsync(RunAsync, Failed, cancellationToken);
+
+    private async ValueTask RunAsync(LeaseGrant lease, CancellationToken cancellationToken)
+    {
+        var entry = await _state.GetAsync(Scope, LastRunKey, cancellationToken).ConfigureAwait(false);
+        var last = Read(entry);
+        var now = _time.GetUtcNow();
+        if (last is not null && (last.FencingToken > lease.FencingToken || now - last.At < _interval))
         {
-            try
-            {
-                await services.GetRequiredService<RetentionEnforcer>().RunAsync(stoppingToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-            {
-                // Component erasers are host code and store failures carry provider exceptions: either may hold
-                // personal data in its message. The type and code at Error, the redacted exception at Debug; the
-                // next interval retries, and the host keeps running.
-                var code = RedactedException.Code(ex);
-                LogFailed(_logger, code);
-                if (_logger.IsEnabled(LogLevel.Debug))
-                {
-                    var redacted = RedactedException.From(ex);
-                    LogFailedDetail(_logger, redacted);
-                }
-            }
+            return; // ran less than an interval ago, or a newer holder ran: not due
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+        await _services.GetRequiredService<RetentionEnforcer>().RunAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var marker = JsonSerializer.Serialize(new RetentionRunMarker(now, lease.FencingToken), RetentionJsonContext.Default.RetentionRunMarker);
+            await _state.SaveAsync(Scope, LastRunKey, marker, entry?.Version ?? 0, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ConcurrencyConflictException)
+        {
+            // Another holder recorded its run meanwhile (a takeover during this run): its marker stands.
+        }
+    }
+
+    /// <summary>The marker, or <see langword="null"/> when none is stored or it is unreadable (then retention runs and rewrites it: running early is harmless).</summary>
+    private static RetentionRunMarker? Read(StateEntry? entry)
+    {
+        if (entry is null)
+        {
+            return null;
+        }
+        try
+        {
+            return JsonSerializer.Deserialize(entry.Value, RetentionJsonContext.Default.RetentionRunMarker);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private void Failed(Exception ex)
+    {
+        // Component erasers are host code and store failures carry provider exceptions: either may hold
+        // personal data in its message. The type and code at Error, the redacted exception at Debug; the
+        // next tick retries, and the host keeps running.
+        var code = RedactedException.Code(ex);
+        LogFailed(_logger, code);
+        if (_logger.IsEnabled(LogLevel.Debug))
+        {
+            var redacted = RedactedException.From(ex);
+            LogFailedDetail(_logger, redacted);
+        }
     }
 
     [LoggerMessage(EventId = 8031, Level = LogLevel.Error, Message = "A retention run failed ({ErrorCode}); it is retried at the next interval.")]
