@@ -39,7 +39,8 @@ internal sealed class RecommendationModelHostedService : IHostedService, IDispos
         _options = options.Value;
         _logger = logger;
         Schedule = _options.RetrainInterval is { } interval
-            ? new LeasedSchedule(leases, time, RetrainLeaseName, HostId.Current, interval, _options.EffectiveRetrainLeaseDuration)
+            // One owner per service provider: two hosts in one process are two lease holders too.
+            ? new LeasedSchedule(leases, time, RetrainLeaseName, HostId.Current + "/" + Guid.NewGuid().ToString("N")[..8], interval, _options.EffectiveRetrainLeaseDuration)
             : null;
     }
 
