@@ -403,6 +403,25 @@ public class ModelStoreTests
     }
 
     [Fact]
+    public async Task A_host_that_cannot_load_the_only_version_serves_popularity_and_says_the_model_is_unavailable()
+    {
+        var state = new InMemoryStateStore();
+        var time = new FakeTimeProvider(Now);
+        await using (var publisher = Host(state, time))
+        {
+            await publisher.GetRequiredService<RecommendationTrainer>().TrainAsync(ContentModelTests.Catalogue);
+        }
+        await state.DeleteAsync(StateStoreRecommendationModelStore.Scope, StateStoreRecommendationModelStore.ChunkKey(1, 2));
+        await using var fresh = Host(state, time);
+        var list = await fresh.GetRequiredService<IRecommender>().RecommendForCustomerAsync(new CustomerId("c1"));
+        Assert.Equal(RecommendationFallbackReason.ModelUnavailable, list.Fallback);
+        Assert.Null(list.ModelVersion);
+        Assert.NotEmpty(list.Items);
+        Assert.Null(fresh.GetRequiredService<RecommendationModelHolder>().Current);
+        Assert.Equal(1, fresh.GetRequiredService<RecommendationModelSync>().CorruptVersion);
+    }
+
+    [Fact]
     public async Task A_publisher_with_an_older_fencing_token_is_refused()
     {
         var state = new InMemoryStateStore();

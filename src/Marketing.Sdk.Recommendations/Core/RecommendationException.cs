@@ -3,7 +3,7 @@ namespace Marketing.Sdk.Recommendations;
 /// <summary>Why a recommendation call failed.</summary>
 public enum RecommendationErrorReason
 {
-    /// <summary>No model has been trained or published yet.</summary>
+    /// <summary>No model has been trained or published yet. The default <see cref="IRecommender"/> no longer throws it: it falls back to popularity and says so in <see cref="RecommendationList.Fallback"/>.</summary>
     ModelNotReady,
     /// <summary>The input data cannot be used (for example an empty training set or an unreadable file).</summary>
     InvalidData,

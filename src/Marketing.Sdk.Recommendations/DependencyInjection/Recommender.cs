@@ -20,7 +20,7 @@ internal sealed class Recommender : IRecommender
     private readonly IEventStore? _events;
     private readonly IRecommendationCatalog? _catalog;
     private readonly RecommendationMetrics _metrics;
-    private FallbackModel? _fallback;
+    private Task<FallbackModel>? _fallback;
 
     public Recommender(RecommendationModelHolder holder, IEnumerable<IRecommendationRule> rules, IOptions<RecommendationOptions> options, TimeProvider time, ILogger<Recommender> logger,
         IProfileStore? profiles = null, RecommendationModelSync? sync = null, IEventStore? events = null, IRecommendationCatalog? catalog = null, RecommendationMetrics? metrics = null)
@@ -60,13 +60,44 @@ internal sealed class Recommender : IRecommender
         return (fallback.Model, null, reason, fallback.HasCatalogue);
     }
 
+    /// <summary>The cached fallback, rebuilt once per check interval by one caller while the others wait for it.</summary>
     private async ValueTask<FallbackModel> FallbackAsync(CancellationToken cancellationToken)
     {
-        var now = _time.GetUtcNow();
-        if (Volatile.Read(ref _fallback) is { } cached && now - cached.BuiltAt < _options.ModelCheckInterval && now >= cached.BuiltAt)
+        while (true)
         {
-            return cached;
+            var current = Volatile.Read(ref _fallback);
+            if (current is { IsCompleted: false })
+            {
+                return await current.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            var now = _time.GetUtcNow();
+            if (current is { IsCompletedSuccessfully: true } && now - current.Result.BuiltAt < _options.ModelCheckInterval && now >= current.Result.BuiltAt)
+            {
+                return current.Result;
+            }
+            // One shared build, not cancelled by the caller that happened to start it.
+            var build = new TaskCompletionSource<FallbackModel>(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (Interlocked.CompareExchange(ref _fallback, build.Task, current) != current)
+            {
+                continue;
+            }
+            try
+            {
+                build.SetResult(await BuildFallbackAsync(now).ConfigureAwait(false));
+            }
+#pragma warning disable CA1031 // Handed to every waiter; the next call builds again.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                build.SetException(ex);
+            }
+            return await build.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    private async Task<FallbackModel> BuildFallbackAsync(DateTimeOffset now)
+    {
+        var cancellationToken = CancellationToken.None;
         var interactions = new List<Interaction>();
         if (_events is not null)
         {
@@ -83,9 +114,7 @@ internal sealed class Recommender : IRecommender
         var popularity = PopularityModel.Fit(interactions, popularityOptions, segmentOf);
         var content = ContentModel.Fit(products, _options.Content);
         var hybrid = new HybridModel(null, null, popularity, new HybridWeights { CoOccurrence = 0, Content = 0, Popularity = 1 }, _options.CandidatePoolSize);
-        var built = new FallbackModel(RecommendationModel.Restore(hybrid, now, segmentOf, content, null, null), _catalog is not null, now);
-        Volatile.Write(ref _fallback, built);
-        return built;
+        return new FallbackModel(RecommendationModel.Restore(hybrid, now, segmentOf, content, null, null), _catalog is not null, now);
     }
 
     /// <summary>
