@@ -612,3 +612,45 @@ public sealed class ModelRestartTests : IDisposable
         }
     }
 }
+
+/// <summary>A model of real size (UCI Online Retail, about 400 000 purchase lines) through the store and back.</summary>
+public class OnlineRetailModelStoreTests(Xunit.Abstractions.ITestOutputHelper output)
+{
+    [SkippableFact]
+    public async Task An_online_retail_model_is_stored_in_bounded_chunks_and_loads_ranking_exactly_as_trained()
+    {
+        var (interactions, products) = TestData.OnlineRetail();
+        var options = new RecommendationOptions { Sar = new SarOptions { HalfLife = TimeSpan.FromDays(30), ReferenceTime = new DateTimeOffset(2011, 12, 10, 0, 0, 0, TimeSpan.Zero) } };
+        var trained = RecommendationModel.Build(interactions, products, options, new DateTimeOffset(2011, 12, 10, 0, 0, 0, TimeSpan.Zero));
+        var state = new InMemoryStateStore();
+        var store = new StateStoreRecommendationModelStore(state, Options.Create(new RecommendationOptions()), TimeProvider.System, new RecommendationMetrics(),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<StateStoreRecommendationModelStore>.Instance);
+        var clock = System.Diagnostics.Stopwatch.StartNew(); // reported, not judged
+        var version = await store.PublishAsync(trained);
+        var publish = clock.Elapsed;
+        clock.Restart();
+        var loaded = (await store.LoadAsync(version.Version)).Model;
+        var load = clock.Elapsed;
+        output.WriteLine($"{interactions.Count} interactions, {trained.Hybrid.Sar!.UserCount} customers, {trained.Hybrid.Sar.ItemCount} items, {trained.Hybrid.Sar.CooccurrenceNonZeros} co-occurrence non-zeros: {version.SizeBytes / 1048576.0:0.0} MiB in {version.ChunkCount} chunks; publish {publish.TotalSeconds:0.00} s, load {load.TotalSeconds:0.00} s");
+        var longest = 0;
+        await foreach (var e in state.StreamAsync(StateStoreRecommendationModelStore.Scope, "c/"))
+        {
+            longest = Math.Max(longest, e.Value.Length);
+        }
+        Assert.True(longest <= 1024 * 1024, "every chunk document is at most 1 MiB of text");
+        Assert.True(version.ChunkCount > 1);
+        var users = interactions.Select(x => x.UserId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Where((_, k) => k % 20 == 0).ToList();
+        var items = products.Select(p => p.ProductId).Where((_, k) => k % 20 == 0).ToList();
+        foreach (var u in users)
+        {
+            Assert.Equal(Top(trained, u), Top(loaded, u));
+        }
+        foreach (var i in items)
+        {
+            Assert.Equal(trained.Hybrid.SimilarItems(i, 10).Select(c => (c.ProductId, c.Score)), loaded.Hybrid.SimilarItems(i, 10).Select(c => (c.ProductId, c.Score)));
+        }
+    }
+
+    private static IEnumerable<(string, double, double, double)> Top(RecommendationModel m, string user) =>
+        m.Hybrid.Candidates(user, null, 30).Select(c => (c.ProductId, c.Score, c.CoOccurrenceScore, c.ContentScore)).ToList();
+}
