@@ -2,7 +2,11 @@ using System.Diagnostics.CodeAnalysis;
 using Marketing.Sdk;
 using Marketing.Sdk.Recommendations;
 using Microsoft.Extensions.Configuration;
+using System.Diagnostics.Metrics;
+using Marketing.Sdk.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -12,8 +16,11 @@ public static class RecommendationsMarketingBuilderExtensions
 {
     /// <summary>
     /// Adds <see cref="IRecommender"/>, <see cref="RecommendationTrainer"/> (needs an <c>IEventStore</c>),
-    /// the <see cref="RecommendationModelHolder"/> and an event listener that updates the model
-    /// incrementally. The default rule pipeline (pinned, in stock, exclude purchased, price band,
+    /// the <see cref="RecommendationModelHolder"/>, an event listener that updates the model
+    /// incrementally, the <see cref="IRecommendationModelStore"/> over the host's <c>IStateStore</c>
+    /// and a hosted service that loads the current model version at start, picks up newer ones every
+    /// <see cref="RecommendationOptions.ModelCheckInterval"/> and, with
+    /// <see cref="RecommendationOptions.RetrainInterval"/>, retrains on one host at a time. The default rule pipeline (pinned, in stock, exclude purchased, price band,
     /// margin boost, category diversity — see <see cref="RecommendationRuleNames"/>) always runs;
     /// rules added with <see cref="AddRecommendationRule{TRule}"/> (or registered as
     /// <see cref="IRecommendationRule"/> singletons) run after it, and a default rule leaves it only
@@ -33,10 +40,20 @@ public static class RecommendationsMarketingBuilderExtensions
         services.AddOptions<RecommendationOptions>().Configure(configure).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RecommendationOptions>, RecommendationOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(sp => new RecommendationMetrics(sp.GetService<IMeterFactory>()));
         services.TryAddSingleton<RecommendationModelHolder>();
-        services.TryAddSingleton<IRecommender, Recommender>();
-        services.TryAddSingleton<RecommendationTrainer>();
+        services.TryAddSingleton<IRecommendationModelStore, StateStoreRecommendationModelStore>();
+        services.TryAddSingleton<RecommendationModelSync>();
+        services.TryAddSingleton<IRecommender>(sp => new Recommender(
+            sp.GetRequiredService<RecommendationModelHolder>(), sp.GetServices<IRecommendationRule>(), sp.GetRequiredService<IOptions<RecommendationOptions>>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<Recommender>>(), sp.GetService<IProfileStore>(),
+            sp.GetRequiredService<RecommendationModelSync>(), sp.GetService<IEventStore>(), sp.GetService<IRecommendationCatalog>(), sp.GetRequiredService<RecommendationMetrics>()));
+        services.TryAddSingleton(sp => new RecommendationTrainer(
+            sp.GetRequiredService<RecommendationModelHolder>(), sp.GetRequiredService<IEventStore>(), sp.GetRequiredService<IOptions<RecommendationOptions>>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RecommendationTrainer>>(), sp.GetRequiredService<IRecommendationModelStore>(),
+            sp.GetService<IRecommendationCatalog>(), sp.GetRequiredService<RecommendationMetrics>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IMarketingEventListener, RecommendationEventListener>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RecommendationModelHostedService>());
         return builder;
     }
 

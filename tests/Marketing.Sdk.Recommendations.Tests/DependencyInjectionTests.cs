@@ -58,6 +58,7 @@ public class DependencyInjectionTests
         services.AddLogging();
         services.AddSingleton<TimeProvider>(new FakeTimeProvider(Now));
         services.AddSingleton(store.Object);
+        services.AddMarketingSdk(); // the state and lease stores every host has
         if (profiles is not null)
         {
             services.AddSingleton(profiles);
@@ -96,11 +97,35 @@ public class DependencyInjectionTests
     }
 
     [Fact]
-    public async Task Recommending_before_training_says_the_model_is_not_ready()
+    public async Task Recommending_before_any_model_was_published_serves_popularity_and_says_why()
     {
         using var sp = Provider();
-        var ex = await Assert.ThrowsAsync<RecommendationException>(async () => await sp.GetRequiredService<IRecommender>().RecommendForCustomerAsync(new CustomerId("c1")));
-        Assert.Equal(RecommendationErrorReason.ModelNotReady, ex.Reason);
+        var list = await sp.GetRequiredService<IRecommender>().RecommendForCustomerAsync(new CustomerId("c1"));
+        Assert.Equal(RecommendationFallbackReason.NoModelPublished, list.Fallback);
+        Assert.Null(list.ModelVersion);
+        Assert.Null(sp.GetRequiredService<RecommendationModelHolder>().Current); // nothing was trained
+        // Popularity over the training window; c1 bought serum and cream, so both are left out.
+        Assert.NotEmpty(list.Items);
+        Assert.DoesNotContain(list.Items, i => i.ProductId is "serum" or "cream");
+        Assert.All(list.Items, i => Assert.Equal(ReasonKind.Popularity, i.Reasons[0].Kind));
+        Assert.All(list.Items, i => Assert.Contains("no personalised model", i.Reasons[0].Text, StringComparison.Ordinal));
+
+        var similar = await sp.GetRequiredService<IRecommender>().SimilarItemsAsync("serum", 3);
+        Assert.NotEmpty(similar);
+        Assert.DoesNotContain(similar, i => i.ProductId == "serum");
+    }
+
+    [Fact]
+    public async Task The_popularity_fallback_applies_the_catalogue_rules_when_a_catalogue_is_registered()
+    {
+        var catalog = new Mock<IRecommendationCatalog>();
+        catalog.Setup(c => c.GetProductsAsync(It.IsAny<CancellationToken>())).ReturnsAsync(ContentModelTests.Catalogue.ToArray());
+        using var sp = ProviderWith(b => b.Services.AddSingleton(catalog.Object));
+        var list = await sp.GetRequiredService<IRecommender>().RecommendForCustomerAsync(new CustomerId("c5"), new RecommendationRequest { Count = 10 });
+        Assert.Equal(RecommendationFallbackReason.NoModelPublished, list.Fallback);
+        Assert.Contains("in_stock", list.RuleEffects.Select(e => e.Rule));
+        Assert.DoesNotContain(list.Items, i => i.ProductId == "lipstick"); // out of stock in the catalogue
+        Assert.NotEmpty(list.Items);
     }
 
     [Fact]
@@ -114,7 +139,6 @@ public class DependencyInjectionTests
 
         var list = await recommender.RecommendForCustomerAsync(new CustomerId("c1"), new RecommendationRequest { Count = 3 });
         Assert.False(list.ColdStart);
-        Assert.Equal("mask", list.Items[0].ProductId);
         var reason = list.Items[0].Reasons[0];
         Assert.Equal(ReasonKind.CoOccurrence, reason.Kind);
         Assert.Equal("Because you bought \"Hydrating Serum\".", reason.Text);
@@ -192,6 +216,7 @@ public class DependencyInjectionTests
         services.AddLogging();
         services.AddSingleton<TimeProvider>(new FakeTimeProvider(Now));
         services.AddSingleton(store.Object);
+        services.AddMarketingSdk(); // the state and lease stores every host has
         var builder = new TestBuilder(services);
         builder.AddRecommendations(o => o.PriceBandTolerance = 0);
         extra(builder);

@@ -88,6 +88,15 @@ public sealed class ContentModel
         }
     }
 
+    internal string[] TermTable => _terms;
+
+    internal int[][] ItemTerms => _itemTerms;
+
+    internal double[][] ItemWeights => _itemWeights;
+
+    internal static ContentModel Restore(ContentOptions options, IdMap items, PriceLadder prices, IReadOnlyDictionary<string, Product> products, string[] terms, int[][] itemTerms, double[][] itemWeights) =>
+        new(options, items, prices, products, terms, itemTerms, itemWeights);
+
     /// <summary>The settings.</summary>
     public ContentOptions Options { get; }
 

@@ -15,6 +15,10 @@ public sealed class PriceLadder
         _percentile = percentile;
     }
 
+    internal IReadOnlyDictionary<string, double> Percentiles => _percentile;
+
+    internal static PriceLadder Restore(int bands, Dictionary<string, double> percentile) => new(bands, percentile);
+
     /// <summary>Number of bands.</summary>
     public int Bands { get; }
 

@@ -37,6 +37,29 @@ internal sealed class IdMap
         return new IdMap(sorted, index, rank);
     }
 
+    /// <summary>A map over ids in the given (index) order; the rank is their ordinal order, as after any fit and update.</summary>
+    /// <exception cref="ArgumentException">An id occurs twice.</exception>
+    public static IdMap FromOrdered(string[] ids)
+    {
+        var index = new Dictionary<string, int>(ids.Length, StringComparer.Ordinal);
+        for (var i = 0; i < ids.Length; i++)
+        {
+            index.Add(ids[i], i);
+        }
+        var order = new int[ids.Length];
+        for (var i = 0; i < order.Length; i++)
+        {
+            order[i] = i;
+        }
+        Array.Sort(order, (a, b) => string.CompareOrdinal(ids[a], ids[b]));
+        var rank = new int[ids.Length];
+        for (var r = 0; r < order.Length; r++)
+        {
+            rank[order[r]] = r;
+        }
+        return new IdMap(ids, index, rank);
+    }
+
     public bool TryGet(string id, out int index) => _index.TryGetValue(id, out index);
 
     public int IndexOf(string id) => _index.TryGetValue(id, out var i) ? i : -1;

@@ -19,6 +19,10 @@ internal sealed class InteractionMatrix
         HalfLife = halfLife;
     }
 
+    /// <summary>Rebuilds a matrix from its stored parts (see <see cref="ModelSerializer"/>).</summary>
+    internal static InteractionMatrix Restore(IdMap users, IdMap items, int[][] userItems, double[][] affinity, byte[][] kinds, DateTimeOffset referenceTime, TimeSpan? halfLife) =>
+        new(users, items, userItems, affinity, kinds, referenceTime, halfLife);
+
     public IdMap Users { get; }
 
     public IdMap Items { get; }

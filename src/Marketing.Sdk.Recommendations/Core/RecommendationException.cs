@@ -3,10 +3,14 @@ namespace Marketing.Sdk.Recommendations;
 /// <summary>Why a recommendation call failed.</summary>
 public enum RecommendationErrorReason
 {
-    /// <summary>No model has been trained or published yet.</summary>
+    /// <summary>No model has been trained or published yet. The default <see cref="IRecommender"/> no longer throws it: it falls back to popularity and says so in <see cref="RecommendationList.Fallback"/>.</summary>
     ModelNotReady,
     /// <summary>The input data cannot be used (for example an empty training set or an unreadable file).</summary>
     InvalidData,
+    /// <summary>A stored model version cannot be loaded: a chunk is missing, its content hash differs or its data cannot be read. The host keeps serving the version it has.</summary>
+    ModelCorrupt,
+    /// <summary>A publish was refused because a writer holding a newer lease (a higher fencing token) has published since.</summary>
+    StalePublisher,
 }
 
 /// <summary>Thrown by the recommendations package when a call cannot be served. Messages contain no personal data.</summary>
@@ -34,6 +38,9 @@ public sealed class RecommendationException : MarketingException
 
     /// <summary>Why the call failed.</summary>
     public RecommendationErrorReason Reason { get; }
+
+    /// <summary>The stored model version concerned, when the failure is about one.</summary>
+    public long? ModelVersion { get; init; }
 
     /// <summary>The 1-based line of the input that could not be read, or <see langword="null"/> when the failure is not about one line.</summary>
     public int? Line { get; }

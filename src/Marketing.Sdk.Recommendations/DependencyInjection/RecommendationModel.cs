@@ -7,8 +7,10 @@ namespace Marketing.Sdk.Recommendations;
 /// </summary>
 public sealed class RecommendationModel
 {
-    private RecommendationModel(HybridModel hybrid, IReadOnlyDictionary<string, Product> catalogue, PriceLadder prices, DateTimeOffset trainedAt, Func<string, string?>? segmentOf, ContentModel content)
+    private RecommendationModel(HybridModel hybrid, IReadOnlyDictionary<string, Product> catalogue, PriceLadder prices, DateTimeOffset trainedAt, Func<string, string?>? segmentOf, ContentModel content, DateTimeOffset? dataFrom, DateTimeOffset? dataTo)
     {
+        DataFrom = dataFrom;
+        DataTo = dataTo;
         Hybrid = hybrid;
         Catalogue = catalogue;
         Prices = prices;
@@ -29,7 +31,16 @@ public sealed class RecommendationModel
     /// <summary>When the model was trained.</summary>
     public DateTimeOffset TrainedAt { get; }
 
+    /// <summary>When the earliest interaction the model learned from happened; <see langword="null"/> when it learned from none.</summary>
+    public DateTimeOffset? DataFrom { get; }
+
+    /// <summary>When the latest interaction the model learned from happened (incremental updates move it); <see langword="null"/> when it learned from none.</summary>
+    public DateTimeOffset? DataTo { get; }
+
     internal Func<string, string?>? SegmentOf { get; }
+
+    internal static RecommendationModel Restore(HybridModel hybrid, DateTimeOffset trainedAt, Func<string, string?>? segmentOf, ContentModel content, DateTimeOffset? dataFrom, DateTimeOffset? dataTo) =>
+        new(hybrid, content.Products, content.Prices, trainedAt, segmentOf, content, dataFrom, dataTo);
 
     internal ContentModel ContentModel { get; }
 
@@ -57,7 +68,9 @@ public sealed class RecommendationModel
         var contentRecommender = new ContentRecommender(content, sar.Matrix);
         var hybrid = new HybridModel(sar, contentRecommender, popularity, options.Weights, options.CandidatePoolSize);
         var at = trainedAt ?? (list.Count == 0 ? DateTimeOffset.UnixEpoch : list.Max(x => x.OccurredAt));
-        return new RecommendationModel(hybrid, content.Products, content.Prices, at, segmentOf, content);
+        DateTimeOffset? from = list.Count == 0 ? null : list.Min(x => x.OccurredAt);
+        DateTimeOffset? to = list.Count == 0 ? null : list.Max(x => x.OccurredAt);
+        return new RecommendationModel(hybrid, content.Products, content.Prices, at, segmentOf, content, from, to);
     }
 
     /// <summary>Adds interactions incrementally (item-item and popularity update without a full retrain); returns the new model.</summary>
@@ -74,20 +87,34 @@ public sealed class RecommendationModel
         var popularity = Hybrid.Popularity?.Update(list);
         var content = sar is null ? Hybrid.Content : new ContentRecommender(ContentModel, sar.Matrix);
         var hybrid = new HybridModel(sar, content, popularity, Hybrid.Weights, Hybrid.CandidatePoolSize);
-        return new RecommendationModel(hybrid, Catalogue, Prices, TrainedAt, SegmentOf, ContentModel);
+        var min = list.Min(x => x.OccurredAt);
+        var max = list.Max(x => x.OccurredAt);
+        return new RecommendationModel(hybrid, Catalogue, Prices, TrainedAt, SegmentOf, ContentModel,
+            DataFrom is { } f && f < min ? f : min, DataTo is { } t && t > max ? t : max);
     }
 }
 
-/// <summary>Holds the model that <see cref="IRecommender"/> serves; swapped atomically by training and incremental updates.</summary>
+/// <summary>
+/// Holds the model that <see cref="IRecommender"/> serves on this host; swapped atomically by
+/// training, by loading a newer stored version and by incremental updates.
+/// </summary>
 public sealed class RecommendationModelHolder
 {
     private readonly Lock _gate = new();
     private RecommendationModel? _current;
+    private RecommendationModelVersion? _version;
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>The current model, or <see langword="null"/> before the first training.</summary>
+    /// <summary>The current model, or <see langword="null"/> before the first training or load.</summary>
     public RecommendationModel? Current => Volatile.Read(ref _current);
 
-    /// <summary>Replaces the current model.</summary>
+    /// <summary>
+    /// The stored version the current model is (incremental updates since keep it), or
+    /// <see langword="null"/> when the model was published only to this host or none is held.
+    /// </summary>
+    public RecommendationModelVersion? CurrentVersion => Volatile.Read(ref _version);
+
+    /// <summary>Replaces the current model on this host only (it is not stored; the next newer stored version replaces it).</summary>
     /// <param name="model">The model.</param>
     public void Publish(RecommendationModel model)
     {
@@ -95,7 +122,50 @@ public sealed class RecommendationModelHolder
         lock (_gate)
         {
             Volatile.Write(ref _current, model);
+            Volatile.Write(ref _version, null);
+            Signal();
         }
+    }
+
+    /// <summary>Serves a stored version unless a newer one is already held; returns whether it was taken.</summary>
+    internal bool PublishVersion(RecommendationModel model, RecommendationModelVersion version)
+    {
+        lock (_gate)
+        {
+            if (_version is { } held && held.Version >= version.Version)
+            {
+                return false;
+            }
+            Volatile.Write(ref _current, model);
+            Volatile.Write(ref _version, version);
+            Signal();
+            return true;
+        }
+    }
+
+    /// <summary>Completes when a model of at least <paramref name="version"/> is served (used by tests and tools).</summary>
+    internal async Task WaitForVersionAsync(long version, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task changed;
+            lock (_gate)
+            {
+                if (_version?.Version >= version)
+                {
+                    return;
+                }
+                changed = _changed.Task;
+            }
+            await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private void Signal()
+    {
+        var previous = _changed;
+        _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        previous.TrySetResult();
     }
 
     /// <summary>Applies interactions to the current model, if any; returns whether a model was updated.</summary>

@@ -54,6 +54,39 @@ public sealed class RecommendationOptions
 
     /// <summary>Profile trait naming the customer's segment for popularity (e.g. <c>region</c>); <see langword="null"/> (default) = overall popularity.</summary>
     public string? SegmentTrait { get; set; }
+
+    /// <summary>
+    /// How often each host checks the model store for a newer published version (one small document
+    /// read per check); default 1 minute, between 1 second and 1 day.
+    /// </summary>
+    public TimeSpan ModelCheckInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// How often the hosts retrain the model from the event store and publish it for all of them
+    /// (one host per run, under a lease); <see langword="null"/> (default) = no scheduled retraining.
+    /// Between 1 minute and 20 hours. A run is skipped while the current version is younger than
+    /// the interval, so restarts do not retrain.
+    /// </summary>
+    public TimeSpan? RetrainInterval { get; set; }
+
+    /// <summary>
+    /// How long the retraining lease lasts (renewed every interval); a run is cancelled at three
+    /// quarters of it. Default twice <see cref="RetrainInterval"/>, at most 1 day; longer than the interval.
+    /// </summary>
+    public TimeSpan? RetrainLeaseDuration { get; set; }
+
+    /// <summary>How many published model versions the store keeps (the current one included); older ones are deleted on publish. Default 3, between 1 and 100.</summary>
+    public int ModelVersionsToKeep { get; set; } = 3;
+
+    /// <summary>Bytes of model data per stored document (chunk); default 512 KiB (about 700 000 characters as base64), between 1 KiB and 768 KiB.</summary>
+    public int ModelChunkBytes { get; set; } = 512 * 1024;
+
+    /// <summary>Largest model the store writes or reads, in bytes; default 2 GiB − 1 (the most one buffer holds), at least 1 KiB.</summary>
+    public long MaxModelBytes { get; set; } = int.MaxValue;
+
+    /// <summary>The lease duration used for scheduled retraining.</summary>
+    internal TimeSpan EffectiveRetrainLeaseDuration =>
+        RetrainLeaseDuration ?? (RetrainInterval is { } i ? TimeSpan.FromTicks(Math.Min(i.Ticks * 2, TimeSpan.FromDays(1).Ticks)) : TimeSpan.Zero);
 }
 
 internal sealed class RecommendationOptionsValidator : IValidateOptions<RecommendationOptions>
@@ -118,6 +151,37 @@ internal sealed class RecommendationOptionsValidator : IValidateOptions<Recommen
         if (string.IsNullOrWhiteSpace(options.PriceSensitivityTrait))
         {
             failures.Add("PriceSensitivityTrait is required.");
+        }
+        if (options.ModelCheckInterval < TimeSpan.FromSeconds(1) || options.ModelCheckInterval > TimeSpan.FromDays(1))
+        {
+            failures.Add("ModelCheckInterval must lie between 1 second and 1 day.");
+        }
+        if (options.RetrainInterval is { } retrain)
+        {
+            if (retrain < TimeSpan.FromMinutes(1) || retrain > TimeSpan.FromHours(20))
+            {
+                failures.Add("RetrainInterval must lie between 1 minute and 20 hours (or be null to turn scheduled retraining off).");
+            }
+            else if (options.EffectiveRetrainLeaseDuration <= retrain || options.EffectiveRetrainLeaseDuration > TimeSpan.FromDays(1))
+            {
+                failures.Add("RetrainLeaseDuration must be longer than RetrainInterval and at most 1 day.");
+            }
+        }
+        else if (options.RetrainLeaseDuration is not null)
+        {
+            failures.Add("RetrainLeaseDuration is only used with RetrainInterval; set both or neither.");
+        }
+        if (options.ModelVersionsToKeep is < 1 or > 100)
+        {
+            failures.Add("ModelVersionsToKeep must lie between 1 and 100.");
+        }
+        if (options.ModelChunkBytes is < 1024 or > 768 * 1024)
+        {
+            failures.Add("ModelChunkBytes must lie between 1 KiB and 768 KiB.");
+        }
+        if (options.MaxModelBytes is < 1024 or > int.MaxValue)
+        {
+            failures.Add("MaxModelBytes must lie between 1 KiB and 2 GiB - 1.");
         }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }

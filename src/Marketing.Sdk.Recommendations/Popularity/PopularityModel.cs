@@ -57,6 +57,13 @@ public sealed class PopularityModel : IInteractionRecommender
         _ranked = scores.ToDictionary(kv => kv.Key, kv => Rank(kv.Value, matrix.Items.Rank), StringComparer.Ordinal);
     }
 
+    internal IReadOnlyDictionary<string, double[]> Scores => _scores;
+
+    internal string?[] SegmentOfUser => _segmentOfUser;
+
+    internal static PopularityModel Restore(PopularityOptions options, InteractionMatrix matrix, Dictionary<string, double[]> scores, string?[] segmentOfUser, Func<string, string?>? segmentOf) =>
+        new(options, matrix, scores, segmentOfUser, segmentOf);
+
     /// <summary>The settings.</summary>
     public PopularityOptions Options { get; }
 

@@ -31,6 +31,19 @@ public sealed class SarModel : IInteractionRecommender
         _nbSims = nbSims;
     }
 
+    internal int[] Diagonal => _diag;
+
+    internal int[][] CoCols => _coCols;
+
+    internal int[][] CoCounts => _coCounts;
+
+    internal int[][] NeighbourCols => _nbCols;
+
+    internal double[][] NeighbourSims => _nbSims;
+
+    internal static SarModel Restore(SarOptions options, InteractionMatrix matrix, int[] diag, int[][] coCols, int[][] coCounts, int[][] nbCols, double[][] nbSims) =>
+        new(options, matrix, diag, coCols, coCounts, nbCols, nbSims);
+
     /// <summary>The settings the model was fitted with.</summary>
     public SarOptions Options { get; }
 
