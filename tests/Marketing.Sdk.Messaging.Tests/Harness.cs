@@ -190,7 +190,7 @@ internal sealed class Harness : IAsyncDisposable
         {
             traits["region"] = region;
         }
-        Profiles.Put(new CustomerProfile
+        var profile = new CustomerProfile
         {
             Id = id,
             Identities = [Identity.Email(Marketing.Sdk.Tests.Shared.PiiLogAssert.Email), Identity.Phone(Marketing.Sdk.Tests.Shared.PiiLogAssert.Phone)],
@@ -200,7 +200,13 @@ internal sealed class Harness : IAsyncDisposable
                 [ConsentPurpose.Email] = new(consent, Start),
                 [ConsentPurpose.Sms] = new(consent, Start),
             },
-        });
+        };
+        Profiles.Put(profile);
+        var store = Provider.GetRequiredService<IProfileStore>();
+        if (!ReferenceEquals(store, Profiles) && store.GetAsync(id).AsTask().GetAwaiter().GetResult() is null)
+        {
+            store.SaveAsync(profile).AsTask().GetAwaiter().GetResult(); // a storage provider replaced the profile store
+        }
     }
 
     public static MessageRequest Coupon(CustomerId customer, string key, bool allowDeferral = false) => new()
