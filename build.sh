@@ -51,8 +51,9 @@ stop_postgres() {
 }
 
 summarize() {
-  # Sum the per-project "Passed!/Failed!  - Failed: n, Passed: n, Skipped: n" lines of dotnet test.
-  grep -E '^[[:space:]]*(Passed|Failed)!' "$1" | awk '{for(i=1;i<=NF;i++){v=$(i+1); gsub(",","",v); if($i=="Failed:")f+=v; if($i=="Passed:")p+=v; if($i=="Skipped:")s+=v}} END{printf "%d passed, %d failed, %d skipped\n",p,f,s}'
+  # Sum the per-project "Passed!/Failed!  - Failed: n, Passed: n, Skipped: n" lines of dotnet test; a
+  # test run aborted (a test host that hung past the blame timeout, or crashed) counts as one failure.
+  grep -E '^[[:space:]]*(Passed|Failed)!|^Test Run Aborted' "$1" | awk '/^Test Run Aborted/{f++; next} {for(i=1;i<=NF;i++){v=$(i+1); gsub(",","",v); if($i=="Failed:")f+=v; if($i=="Passed:")p+=v; if($i=="Skipped:")s+=v}} END{printf "%d passed, %d failed, %d skipped\n",p,f,s}'
 }
 
 cmd=${1:-test}
@@ -61,7 +62,8 @@ case "$cmd" in
     start_postgres
     log=$(mktemp /tmp/marketing-sdk-test.XXXXXX.log)
     set +e
-    dotnet test Marketing.Sdk.sln -c Release --logger "console;verbosity=minimal" 2>&1 | tee "$log"
+    dotnet test Marketing.Sdk.sln -c Release --logger "console;verbosity=minimal" \
+      --blame-hang-timeout 10m --blame-hang-dump-type none 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
     set -e
     line=$(summarize "$log")

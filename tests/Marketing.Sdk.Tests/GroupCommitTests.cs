@@ -239,6 +239,36 @@ public class GroupCommitTests
         Assert.Equal(199, profiles.Sum(p => p.EventCount));
     }
 
+    /// <summary>Answers every page view with a follow-up event of its own, tracked from inside the listener.</summary>
+    private sealed class FollowUpListener(IServiceProvider services) : IMarketingEventListener
+    {
+        public async ValueTask OnEventsAcceptedAsync(IReadOnlyList<MarketingEvent> events, CancellationToken cancellationToken = default)
+        {
+            foreach (var e in events.Where(e => e.Type == EventType.PageView))
+            {
+                await services.GetRequiredService<IEventCollector>().TrackAsync(new MarketingEvent
+                {
+                    Id = e.Id + "-follow-up",
+                    Type = new EventType("page_view_acknowledged"),
+                    OccurredAt = e.OccurredAt,
+                    CustomerId = e.CustomerId,
+                }, cancellationToken);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_listener_that_tracks_an_event_from_inside_a_shared_batch_does_not_wait_for_the_next_batch()
+    {
+        await using var host = new TestHost(m => m.Services.AddSingleton<IMarketingEventListener>(sp => new FollowUpListener(sp)));
+        var purchase = host.Event(EventType.PageView, Identity.Cookie("ck-follow"));
+
+        var result = await host.Collector.TrackAsync(purchase).AsTask().WaitAsync(TimeSpan.FromMinutes(1));
+
+        Assert.Equal(TrackStatus.Accepted, result.Status);
+        Assert.Equal(2, await host.Events.CountAsync(new EventQuery { CustomerId = result.CustomerId }));
+    }
+
     [Fact]
     public async Task Group_commit_can_be_turned_off()
     {

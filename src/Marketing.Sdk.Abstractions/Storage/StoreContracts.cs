@@ -118,6 +118,7 @@ public sealed record AppendResult(int Inserted, IReadOnlyList<string> DuplicateI
     /// Customers of the appended events that had been merged away, each with the surviving customer their
     /// events were stored under (see <see cref="IIngestionStore.AppendAsync"/>); empty when none was redirected.
     /// </summary>
+    [PseudonymousData]
     public IReadOnlyDictionary<CustomerId, CustomerId> Redirected { get; init; } = NoRedirects;
 }
 

@@ -55,7 +55,7 @@ internal sealed class EventCollector : IEventCollector, IAsyncDisposable, IDispo
     public async ValueTask<TrackResult> TrackAsync(MarketingEvent marketingEvent, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(marketingEvent);
-        var single = _groupCommit is null
+        var single = _groupCommit is null || _groupCommit.IsInsideRun
             ? (await TrackBatchAsync([marketingEvent], cancellationToken).ConfigureAwait(false)).Results[0]
             : await _groupCommit.TrackAsync(marketingEvent, cancellationToken).ConfigureAwait(false);
         if (single.Error is { } error)

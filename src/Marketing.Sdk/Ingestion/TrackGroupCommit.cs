@@ -66,6 +66,10 @@ internal sealed class TrackGroupCommit : IAsyncDisposable, IDisposable
     private bool _disposed;
     private TaskCompletionSource _idle = Completed();
 
+    // Set while a run's batch is written: a call made from inside it (a listener tracking an event of its
+    // own) must not wait for the next run, which starts only after this one returned.
+    private readonly AsyncLocal<bool> _insideRun = new();
+
     public TrackGroupCommit(Func<IReadOnlyList<MarketingEvent>, CancellationToken, ValueTask<BatchTrackResult>> track, GroupCommitOptions options, TimeProvider timeProvider)
     {
         _track = track;
@@ -75,6 +79,9 @@ internal sealed class TrackGroupCommit : IAsyncDisposable, IDisposable
 
     /// <summary>Batches run so far (for tests and diagnostics).</summary>
     public int Runs { get; private set; }
+
+    /// <summary>Whether the caller runs inside one of this instance's runs (and so must track on its own).</summary>
+    public bool IsInsideRun => _insideRun.Value;
 
     /// <summary>Queues one event and returns its result once the shared run that held it returned.</summary>
     public async ValueTask<TrackResult> TrackAsync(MarketingEvent marketingEvent, CancellationToken cancellationToken)
@@ -171,6 +178,7 @@ internal sealed class TrackGroupCommit : IAsyncDisposable, IDisposable
         try
         {
             // Never a caller's token: one caller giving up must not cancel the others' writes.
+            _insideRun.Value = true;
             var result = await _track(events, CancellationToken.None).ConfigureAwait(false);
             for (var i = 0; i < batch.Count; i++)
             {
