@@ -23,6 +23,8 @@ public enum IdentityKind
     ExternalId = 7,
     /// <summary>A first-party cookie or anonymous web id.</summary>
     CookieId = 8,
+    /// <summary>A WeCom (企业微信) external contact id (<c>external_userid</c>, unique per corp).</summary>
+    WeComExternalUserId = 9,
 }
 
 /// <summary>
@@ -64,6 +66,10 @@ public readonly record struct Identity(IdentityKind Kind, [property: PersonalDat
     /// <summary>A cookie-id identity.</summary>
     /// <param name="value">The cookie id.</param>
     public static Identity Cookie(string value) => new(IdentityKind.CookieId, value);
+
+    /// <summary>A WeCom external-contact identity.</summary>
+    /// <param name="value">The <c>external_userid</c>.</param>
+    public static Identity WeComExternalUserId(string value) => new(IdentityKind.WeComExternalUserId, value);
 
     /// <summary>A stable text key <c>kind:value</c>, for storage and hashing. Contains personal data; not serialised (it is derived).</summary>
     [JsonIgnore]

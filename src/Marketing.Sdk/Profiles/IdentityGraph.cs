@@ -281,7 +281,7 @@ internal sealed class IdentityGraph
         return graph;
     }
 
-    private const int KindSlots = (int)IdentityKind.CookieId + 1;
+    private const int KindSlots = (int)IdentityKind.WeComExternalUserId + 1;
 
     private static void CheckKind(IdentityKind kind)
     {
