@@ -22,6 +22,7 @@ public sealed partial class ModelClassificationTests
     [
         (typeof(AudienceSyncResult), nameof(AudienceSyncResult.SessionId)), // the platform's upload session, not a visitor session
         (typeof(PlatformClientOptions), nameof(PlatformClientOptions.BaseAddress)), // the platform API's address
+        (typeof(Platforms.Messaging.MessageTemplateParameter), nameof(Platforms.Messaging.MessageTemplateParameter.ProfileTrait)), // the name of a profile trait, not its value
     ];
 
     private static bool MarksPersonalData(PropertyInfo p)

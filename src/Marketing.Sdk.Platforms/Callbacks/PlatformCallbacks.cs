@@ -11,9 +11,9 @@ namespace Marketing.Sdk.Platforms.Callbacks;
 /// <param name="ContentType">The body's content type, if any.</param>
 public sealed record PlatformCallbackRequest(
     string Method,
-    IReadOnlyDictionary<string, string> Query,
+    [property: PersonalData] IReadOnlyDictionary<string, string> Query,
     IReadOnlyDictionary<string, string> Headers,
-    ReadOnlyMemory<byte> Body,
+    [property: PersonalData] ReadOnlyMemory<byte> Body,
     string? ContentType)
 {
     /// <summary>Describes the request without its content.</summary>
