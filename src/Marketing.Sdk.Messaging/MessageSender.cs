@@ -221,26 +221,8 @@ internal sealed partial class MessageSender : IMessageSender
         return profile is not null && profile.HasConsent(purpose);
     }
 
-    internal ConsentPurpose? PurposeOf(Channel channel)
-    {
-        if (_options.ConsentPurposes.TryGetValue(channel, out var configured))
-        {
-            return configured;
-        }
-        if (channel == Channel.Email)
-        {
-            return ConsentPurpose.Email;
-        }
-        if (channel == Channel.Sms)
-        {
-            return ConsentPurpose.Sms;
-        }
-        if (channel == Channel.WeChat || channel == Channel.WeCom || channel == Channel.PrivateDomain)
-        {
-            return ConsentPurpose.PrivateDomainMessaging;
-        }
-        return null;
-    }
+    internal ConsentPurpose? PurposeOf(Channel channel) =>
+        _options.ConsentPurposes.TryGetValue(channel, out var configured) ? configured : ContactRules.DefaultPurposeOf(channel);
 
     internal static Identity? AddressOf(CustomerProfile? profile, IMessageChannel channel)
     {
@@ -270,47 +252,12 @@ internal sealed partial class MessageSender : IMessageSender
     };
 
     /// <summary>The customer's time zone: the profile's zone trait, else its region's zone, else the shop's.</summary>
-    internal TimeZoneInfo ZoneOf(CustomerProfile? profile)
-    {
-        if (profile?.Trait(_options.TimeZoneTrait).AsString() is { } id && TimeZoneInfo.TryFindSystemTimeZoneById(id, out var own))
-        {
-            return own;
-        }
-        if (profile?.Trait(_options.RegionTrait).AsString() is { } region && _options.RegionTimeZones.TryGetValue(region, out var regionZone)
-            && TimeZoneInfo.TryFindSystemTimeZoneById(regionZone, out var byRegion))
-        {
-            return byRegion;
-        }
-        return _shopZone;
-    }
+    internal TimeZoneInfo ZoneOf(CustomerProfile? profile) =>
+        ContactRules.ZoneOf(profile, _options.TimeZoneTrait, _options.RegionTrait, _options.RegionTimeZones, _shopZone);
 
     /// <summary>When the quiet hours that contain <paramref name="at"/> end, or <see langword="null"/> outside them.</summary>
-    internal DateTimeOffset? QuietUntil(DateTimeOffset at, TimeZoneInfo zone)
-    {
-        if (_options.QuietHoursStart is not { } start || start == _options.QuietHoursEnd)
-        {
-            return null;
-        }
-        var end = _options.QuietHoursEnd;
-        var local = TimeZoneInfo.ConvertTime(at, zone);
-        var time = TimeOnly.FromTimeSpan(local.TimeOfDay);
-        var quiet = start < end ? time >= start && time < end : time >= start || time < end;
-        if (!quiet)
-        {
-            return null;
-        }
-        var endDate = DateOnly.FromDateTime(local.DateTime);
-        if (time >= end)
-        {
-            endDate = endDate.AddDays(1);
-        }
-        var endLocal = endDate.ToDateTime(end, DateTimeKind.Unspecified);
-        if (zone.IsInvalidTime(endLocal))
-        {
-            endLocal = endLocal.AddHours(1); // the end falls into a spring-forward gap
-        }
-        return new DateTimeOffset(endLocal, zone.GetUtcOffset(endLocal)).ToUniversalTime();
-    }
+    internal DateTimeOffset? QuietUntil(DateTimeOffset at, TimeZoneInfo zone) =>
+        ContactRules.QuietUntil(at, zone, _options.QuietHoursStart, _options.QuietHoursEnd);
 
     /// <summary>The earliest instant at or after <paramref name="at"/> when one more message fits every cap, or <see langword="null"/> when it fits now.</summary>
     private DateTimeOffset? CapFreeAt(ContactLedger ledger, Channel channel, DateTimeOffset at)

@@ -1,4 +1,5 @@
 using Marketing.Sdk.Storage;
+using Marketing.Sdk.Messaging;
 using Microsoft.Extensions.Options;
 
 namespace Marketing.Sdk.Lifecycle.Journeys;
@@ -28,27 +29,7 @@ internal sealed class ConsentSummaryGate(IOptions<LifecycleOptions> options, IPr
         return profile.HasConsent(purpose) ? GateDecision.Allow : GateDecision.Veto("no consent for " + purpose.Value);
     }
 
-    internal static ConsentPurpose? PurposeOf(JourneyAction action)
-    {
-        if (action.Purpose is { } p)
-        {
-            return p;
-        }
-        var channel = action.Channel!.Value;
-        if (channel == Channel.Email)
-        {
-            return ConsentPurpose.Email;
-        }
-        if (channel == Channel.Sms)
-        {
-            return ConsentPurpose.Sms;
-        }
-        if (channel == Channel.WeChat || channel == Channel.WeCom || channel == Channel.PrivateDomain)
-        {
-            return ConsentPurpose.PrivateDomainMessaging;
-        }
-        return null;
-    }
+    internal static ConsentPurpose? PurposeOf(JourneyAction action) => action.Purpose ?? ContactRules.DefaultPurposeOf(action.Channel!.Value);
 }
 
 /// <summary>Defers messages that fall into the quiet hours of the customer's time zone to the end of the quiet hours.</summary>
@@ -62,32 +43,11 @@ internal sealed class QuietHoursGate(IOptions<LifecycleOptions> options, IProfil
             return GateDecision.Allow;
         }
         var profile = profiles is null ? null : await profiles.GetAsync(request.CustomerId, cancellationToken).ConfigureAwait(false);
-        var zone = ZoneOf(profile, o);
-        var local = TimeZoneInfo.ConvertTime(request.RequestedAt, zone);
-        var time = TimeOnly.FromTimeSpan(local.TimeOfDay);
-        var end = o.QuietHoursEnd;
-        var quiet = start < end ? time >= start && time < end : time >= start || time < end;
-        if (!quiet)
-        {
-            return GateDecision.Allow;
-        }
-        var endDate = DateOnly.FromDateTime(local.DateTime);
-        if (time >= end)
-        {
-            endDate = endDate.AddDays(1);
-        }
-        var endLocal = endDate.ToDateTime(end, DateTimeKind.Unspecified);
-        if (zone.IsInvalidTime(endLocal))
-        {
-            endLocal = endLocal.AddHours(1);
-        }
-        var until = new DateTimeOffset(endLocal, zone.GetUtcOffset(endLocal));
-        return GateDecision.Defer(until.ToUniversalTime(), "quiet hours");
+        return ContactRules.QuietUntil(request.RequestedAt, ZoneOf(profile, o), start, o.QuietHoursEnd) is { } until
+            ? GateDecision.Defer(until, "quiet hours")
+            : GateDecision.Allow;
     }
 
-    internal static TimeZoneInfo ZoneOf(CustomerProfile? profile, JourneyOptions options)
-    {
-        var id = profile?.Trait(options.TimeZoneTrait).AsString();
-        return id is not null && TimeZoneInfo.TryFindSystemTimeZoneById(id, out var zone) ? zone : options.DefaultTimeZone;
-    }
+    internal static TimeZoneInfo ZoneOf(CustomerProfile? profile, JourneyOptions options) =>
+        ContactRules.ZoneOf(profile, options.TimeZoneTrait, null, null, options.DefaultTimeZone);
 }
