@@ -248,7 +248,7 @@ public sealed partial class MessageDeliveryWorker
                 }
             }
         }
-        await UpdateLedgerAsync(stored, MessageSendStatus.Sent, null, null, cancellationToken).ConfigureAwait(false);
+        await UpdateLedgerAsync(stored, MessageSendStatus.Sent, null, null, cancellationToken, providerMessageId).ConfigureAwait(false);
         await _events.RecordAsync(MessageEventTypes.Sent, "sent", customer, channel, stored.TemplateId, stored.MessageId, null, null, cancellationToken).ConfigureAwait(false);
     }
 
@@ -306,8 +306,11 @@ public sealed partial class MessageDeliveryWorker
         }
     }
 
-    /// <summary>Records the channel's outcome in the idempotency ledger, so a later send with the same key answers it.</summary>
-    private async Task UpdateLedgerAsync(StoredMessage stored, MessageSendStatus status, MessageSkipReason? reason, string? errorCode, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records the channel's outcome in the idempotency ledger, so a later send with the same key answers it; the
+    /// provider's message id is kept there so an erasure finds the provider link (keyed by that id) from the customer.
+    /// </summary>
+    private async Task UpdateLedgerAsync(StoredMessage stored, MessageSendStatus status, MessageSkipReason? reason, string? errorCode, CancellationToken cancellationToken, string? providerMessageId = null)
     {
         var key = stored.CustomerId + "|" + stored.IdempotencyKey;
         for (var attempt = 0; attempt < 10; attempt++)
@@ -318,7 +321,7 @@ public sealed partial class MessageDeliveryWorker
                 return;
             }
             var record = JsonSerializer.Deserialize(entry.Value, MessagingJsonContext.Default.SendRecord)!;
-            var updated = record with { Status = status, Reason = reason ?? record.Reason, ErrorCode = errorCode, Enqueued = true };
+            var updated = record with { Status = status, Reason = reason ?? record.Reason, ErrorCode = errorCode, Enqueued = true, ProviderMessageId = providerMessageId ?? record.ProviderMessageId };
             try
             {
                 await _store.SaveAsync(MessageSender.SendScope, key, JsonSerializer.Serialize(updated, MessagingJsonContext.Default.SendRecord), entry.Version, cancellationToken).ConfigureAwait(false);

@@ -70,6 +70,7 @@ public static class MessagingMarketingBuilderExtensions
             sp.GetService<ILogger<MessageDeliveryWorker>>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, MessageDeliveryService>(sp => new MessageDeliveryService(
             sp.GetRequiredService<MessageDeliveryWorker>(), sp.GetRequiredService<IOptions<MessagingOptions>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<MessageDeliveryService>>())));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPersonalDataEraser, MessagingDataEraser>(sp => new MessagingDataEraser(sp.GetRequiredService<IStateStore>())));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IJourneyActionHandler, SendMessageJourneyHandler>(sp => new SendMessageJourneyHandler(
             sp.GetRequiredService<IMessageSender>(), sp.GetService<ILogger<SendMessageJourneyHandler>>())));
         return builder;

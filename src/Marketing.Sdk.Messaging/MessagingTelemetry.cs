@@ -34,7 +34,7 @@ internal sealed class MessagingMetrics
 }
 
 /// <summary>The idempotency ledger entry of one send (scope <c>messaging.sends</c>, key <c>customer|idempotency key</c>).</summary>
-internal sealed record SendRecord(string MessageId, string Channel, string TemplateId, MessageSendStatus Status, MessageSkipReason? Reason, DateTimeOffset? DeferredUntil, string? ErrorCode, bool Enqueued, DateTimeOffset At)
+internal sealed record SendRecord(string MessageId, string Channel, string TemplateId, MessageSendStatus Status, MessageSkipReason? Reason, DateTimeOffset? DeferredUntil, string? ErrorCode, bool Enqueued, DateTimeOffset At, string? ProviderMessageId = null)
 {
     public MessageSendResult ToResult() => new(Status, MessageId, Reason, Status == MessageSendStatus.Deferred ? DeferredUntil : null, ErrorCode);
 }

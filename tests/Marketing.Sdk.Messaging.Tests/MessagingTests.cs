@@ -232,6 +232,43 @@ public sealed class MessagingTests
     }
 
     [Fact]
+    public async Task An_erasure_removes_the_customers_ledgers_provider_links_and_suppressions_and_nobody_elses()
+    {
+        await using var h = new Harness(configure: o => o.QuietHoursStart = null);
+        h.AddCustomer(Harness.Alice);
+        h.AddCustomer(Harness.Bob);
+        var alices = await h.Sender.SendAsync(Harness.Coupon(Harness.Alice, "k1"));
+        var bobs = await h.Sender.SendAsync(Harness.Coupon(Harness.Bob, "k1"));
+        await h.DeliverAsync();
+        await h.Suppressions.AddAsync(Harness.Alice, Channel.Sms, SuppressionReason.Unsubscribed);
+        var store = h.Provider.GetRequiredService<IStateStore>();
+        async Task<List<string>> MessagingState()
+        {
+            var found = new List<string>();
+            foreach (var scope in new[] { "messaging.sends", "messaging.contacts", "messaging.suppression", "messaging.provider" })
+            {
+                await foreach (var e in store.StreamAsync(scope))
+                {
+                    found.Add(scope + " " + e.Key + " " + e.Value);
+                }
+            }
+            return found;
+        }
+        Assert.Contains(await MessagingState(), s => s.Contains("c_alice", StringComparison.Ordinal));
+
+        var eraser = Assert.Single(h.Provider.GetServices<IPersonalDataEraser>(), e => e.Name == "messaging.state");
+        Assert.Equal(4, await eraser.EraseAsync(Harness.Alice, []));
+
+        var left = await MessagingState();
+        Assert.DoesNotContain(left, s => s.Contains("c_alice", StringComparison.Ordinal) || s.Contains(alices.MessageId, StringComparison.Ordinal));
+        Assert.Contains(left, s => s.Contains(bobs.MessageId, StringComparison.Ordinal) && s.StartsWith("messaging.provider", StringComparison.Ordinal));
+        var reporter = h.Provider.GetRequiredService<IMessageStatusReporter>();
+        Assert.False(await reporter.ReportAsync(Channel.Email, "p-" + alices.MessageId, ProviderMessageStatus.Delivered, Harness.Start));
+        Assert.True(await reporter.ReportAsync(Channel.Email, "p-" + bobs.MessageId, ProviderMessageStatus.Delivered, Harness.Start));
+        Assert.Equal(0, await eraser.EraseAsync(Harness.Alice, []));
+    }
+
+    [Fact]
     public async Task A_journey_sends_through_the_channel_with_no_host_code_deferring_out_of_quiet_hours()
     {
         await using var h = new Harness(lifecycle: o => o.Journeys.Add(new JourneyBuilder("cart")
