@@ -121,7 +121,7 @@ public sealed class PipelineTests : IAsyncLifetime
             {
             }
         }
-        _emulator.Faults = new FaultOptions { TimeoutRate = 1, SlowResponse = TimeSpan.FromSeconds(30) };
+        _emulator.Faults = new FaultOptions { TimeoutRate = 1, SlowResponse = Timeout.InfiniteTimeSpan };
         var timeout = await Assert.ThrowsAsync<PlatformApiException>(() => new TestClient(Http(impatient), OAuth()).EchoAsync("c"));
         Assert.Equal(PlatformErrorClass.Transient, timeout.ErrorClass);
         Assert.Null(timeout.StatusCode);
