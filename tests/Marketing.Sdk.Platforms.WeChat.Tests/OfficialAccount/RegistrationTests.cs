@@ -102,4 +102,39 @@ public sealed class RegistrationTests
         var delivered = Assert.Single(h.Emulator.SentMessages);
         Assert.Equal((OaData.OpenId(7), sent.MessageId), (delivered.OpenId, delivered.ClientMsgId));
     }
+
+    [Fact]
+    public async Task The_documented_setup_registers_the_review_template_on_the_channel()
+    {
+        var services = new ServiceCollection();
+        IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["WeChat:OfficialAccount:AppId"] = "wx0000000000000001",
+            ["WeChat:OfficialAccount:AppSecret"] = "secret",
+        }).Build();
+
+        // The Setup snippet of docs/platforms/wechat-official-account.md.
+        services.AddMarketingSdk(m => m
+            .AddWeChatOfficialAccount(o =>
+            {
+                o.AppId = configuration["WeChat:OfficialAccount:AppId"] ?? "";
+                o.AppSecret = configuration["WeChat:OfficialAccount:AppSecret"] ?? "";
+            })
+            .AddMessaging(o => o.Templates.Add(new MessageTemplate
+            {
+                Id = "review_request",
+                Channel = new Channel("wechat_oa"),
+                ProviderTemplateId = "the account's template id",
+                Parameters =
+                [
+                    OfficialAccountParameters.Parameter("thing1", profileTrait: "first_name"),
+                    OfficialAccountParameters.Parameter("character_string2"),
+                    OfficialAccountParameters.Parameter(OfficialAccountParameters.Url, required: false),
+                ],
+            })));
+        await using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+
+        var template = provider.GetRequiredService<IMessageTemplateRegistry>().Find(new Channel("wechat_oa"), "review_request");
+        Assert.Equal(20, template?.Parameters[0].MaxLength);
+    }
 }
