@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Marketing.Sdk.Platforms.WeChat.OfficialAccount;
 
 /// <summary>
-/// Template messages of the Official Account as a messaging channel (default name <c>wechat_oa</c>): one
+/// Template messages of the Official Account as a messaging channel (default name <c>wechat</c>): one
 /// <c>/cgi-bin/message/template/send</c> per message, addressed to the customer's
 /// <see cref="IdentityKind.WeChatOpenId"/>, with the SDK's message id as <c>client_msg_id</c>, so a retry the
 /// platform still remembers (about 10 minutes) never reaches the customer twice. The template's
@@ -62,7 +62,7 @@ public sealed class OfficialAccountTemplateChannel : IMessageChannel
 }
 
 /// <summary>
-/// Subscribe messages of the Official Account as a messaging channel (default name <c>wechat_oa_subscribe</c>):
+/// Subscribe messages of the Official Account as a messaging channel (default name <c>wechat_subscribe</c>):
 /// one <c>/cgi-bin/message/subscribe/bizsend</c> per message to the customer's openid, for users who authorised
 /// the template (43101 when they did not). The platform has no de-duplication id for this call, so a call whose
 /// outcome is unknown (no answer, or an unreadable one) is never sent again: it fails with code

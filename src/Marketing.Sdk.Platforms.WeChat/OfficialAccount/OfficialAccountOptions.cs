@@ -32,11 +32,17 @@ public sealed class OfficialAccountOptions : PlatformClientOptions
     /// <summary>The key under which the token is shared through <c>IDistributedCache</c> (default derived from the AppID).</summary>
     public string? TokenCacheKey { get; set; }
 
-    /// <summary>The channel name of template messages (default <c>wechat_oa</c>).</summary>
-    public string TemplateChannelName { get; set; } = "wechat_oa";
+    /// <summary>
+    /// The channel name of template messages (default <c>wechat</c>, the well-known <see cref="Channel.WeChat"/>,
+    /// which messaging maps to the consent purpose <c>private_domain_messaging</c>).
+    /// </summary>
+    public string TemplateChannelName { get; set; } = "wechat";
 
-    /// <summary>The channel name of subscribe messages (default <c>wechat_oa_subscribe</c>).</summary>
-    public string SubscribeChannelName { get; set; } = "wechat_oa_subscribe";
+    /// <summary>
+    /// The channel name of subscribe messages (default <c>wechat_subscribe</c>; map it to a consent purpose in the
+    /// messaging options to send marketing messages through it, e.g. <c>private_domain_messaging</c>).
+    /// </summary>
+    public string SubscribeChannelName { get; set; } = "wechat_subscribe";
 
     /// <summary>Messages one channel call sends (one HTTP call each; default 20).</summary>
     public int MessagesPerCall { get; set; } = 20;

@@ -6,8 +6,8 @@ namespace Marketing.Sdk.Platforms.WeChat.Tests.OfficialAccount;
 
 public sealed class MessageTests
 {
-    private static readonly Channel Template = new("wechat_oa");
-    private static readonly Channel Subscribe = new("wechat_oa_subscribe");
+    private static readonly Channel Template = Channel.WeChat;
+    private static readonly Channel Subscribe = new("wechat_subscribe");
 
     [Fact]
     public async Task A_template_message_goes_out_with_the_message_id_as_client_msg_id()

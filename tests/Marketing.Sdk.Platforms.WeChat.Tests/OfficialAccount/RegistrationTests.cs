@@ -26,7 +26,7 @@ public sealed class RegistrationTests
         await using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
 
         var channels = provider.GetServices<IMessageChannel>().ToList();
-        Assert.Equal(["wechat_oa", "wechat_oa_subscribe"], channels.Select(c => c.Name.Value).Order());
+        Assert.Equal(["wechat", "wechat_subscribe"], channels.Select(c => c.Name.Value).Order());
         Assert.All(channels, c => Assert.Equal(5, c.MaxBatchSize));
         Assert.Same(provider.GetRequiredService<OfficialAccountTokenProvider>(), provider.GetRequiredKeyedService<IAccessTokenProvider>(OfficialAccountClient.PlatformId));
         h.Emulator.AddFollowers([(OaData.OpenId(1), null)]);
@@ -71,7 +71,7 @@ public sealed class RegistrationTests
             {
                 o.Delivery.RunInBackground = false;
                 o.QuietHoursStart = null;
-                o.Templates.Add(OaData.Template(new Channel("wechat_oa")) with { DefaultPurpose = MessagePurpose.Transactional });
+                o.Templates.Add(OaData.Template(Channel.WeChat) with { DefaultPurpose = MessagePurpose.Transactional });
             }));
         await using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
         var tracked = await provider.GetRequiredService<IEventCollector>().TrackAsync(new MarketingEvent
@@ -85,16 +85,16 @@ public sealed class RegistrationTests
         var request = new MessageRequest
         {
             CustomerId = tracked.CustomerId!.Value,
-            Channel = new Channel("wechat_oa"),
+            Channel = Channel.WeChat,
             TemplateId = "review-request",
             Parameters = new Dictionary<string, string> { ["thing1"] = "How was your order?", ["character_string2"] = "SO-7" },
             IdempotencyKey = "order-7:review",
         };
 
         var sent = await sender.SendAsync(request);
-        var round = await provider.GetRequiredService<MessageDeliveryWorker>().DeliverOnceAsync(new Channel("wechat_oa"));
+        var round = await provider.GetRequiredService<MessageDeliveryWorker>().DeliverOnceAsync(Channel.WeChat);
         var repeated = await sender.SendAsync(request);
-        await provider.GetRequiredService<MessageDeliveryWorker>().DeliverOnceAsync(new Channel("wechat_oa"));
+        await provider.GetRequiredService<MessageDeliveryWorker>().DeliverOnceAsync(Channel.WeChat);
 
         Assert.Equal(MessageSendStatus.Sent, sent.Status);
         Assert.Equal(1, round.Accepted);
@@ -123,7 +123,7 @@ public sealed class RegistrationTests
             .AddMessaging(o => o.Templates.Add(new MessageTemplate
             {
                 Id = "review_request",
-                Channel = new Channel("wechat_oa"),
+                Channel = Channel.WeChat,
                 ProviderTemplateId = "the account's template id",
                 Parameters =
                 [
@@ -134,7 +134,7 @@ public sealed class RegistrationTests
             })));
         await using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
 
-        var template = provider.GetRequiredService<IMessageTemplateRegistry>().Find(new Channel("wechat_oa"), "review_request");
+        var template = provider.GetRequiredService<IMessageTemplateRegistry>().Find(Channel.WeChat, "review_request");
         Assert.Equal(20, template?.Parameters[0].MaxLength);
     }
 }
