@@ -90,8 +90,8 @@ internal sealed class OaHarness : IAsyncDisposable
         var guard = Task.Delay(TimeSpan.FromMinutes(1));
         while (!task.IsCompleted)
         {
-            Time.Advance(TimeSpan.FromMilliseconds(50));
-            await Task.WhenAny(task, Task.Delay(10));
+            Time.Advance(TimeSpan.FromMilliseconds(250));
+            await Task.WhenAny(task, Task.Delay(5));
             if (guard.IsCompleted)
             {
                 throw new TimeoutException("the task did not complete");
