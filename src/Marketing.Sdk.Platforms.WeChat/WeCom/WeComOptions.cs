@@ -41,6 +41,12 @@ public sealed class WeComOptions : PlatformClientOptions
     /// <summary>The member (<c>userid</c>) mass messages are sent as, or <see langword="null"/> to let WeCom assign each customer to the members who have them as a contact.</summary>
     public string? MassMessageSender { get; set; }
 
+    /// <summary>
+    /// The profile identity kind that holds a recipient's WeCom member <c>userid</c> for app messages (default
+    /// <see cref="IdentityKind.ExternalId"/>: link the member id to the profile as an external id).
+    /// </summary>
+    public IdentityKind AppMessageAddressKind { get; set; } = IdentityKind.ExternalId;
+
     /// <summary>Whether app messages ask WeCom to drop an identical message sent within <see cref="DuplicateCheckInterval"/> (default true).</summary>
     public bool EnableDuplicateCheck { get; set; } = true;
 

@@ -103,7 +103,11 @@ internal sealed record WeComCapLedger(
 
 internal sealed record WeComSentRecord(
     [property: JsonPropertyName("state")] string State,
-    [property: JsonPropertyName("provider_id")] string? ProviderId);
+    [property: JsonPropertyName("provider_id")] string? ProviderId)
+{
+    [JsonPropertyName("since")]
+    public DateTimeOffset? Since { get; init; }
+}
 
 internal sealed record WeComTrackedTask(
     [property: JsonPropertyName("msgid")] string MsgId,
