@@ -82,6 +82,10 @@ public sealed partial class WeComAppMessageChannel : IMessageChannel
             LogUnconfirmed(_logger, message.MessageId);
             return RecipientResult.Permanent(index, WeComMassMessageChannel.UnconfirmedCode);
         }
+        if (_options.AgentId <= 0)
+        {
+            return RecipientResult.Permanent(index, "no_agent_id");
+        }
         var (text, problem) = WeComMessageText.Render(_options, message);
         if (text is null)
         {

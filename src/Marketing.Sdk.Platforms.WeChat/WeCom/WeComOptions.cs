@@ -74,6 +74,9 @@ public sealed class WeComOptions : PlatformClientOptions
     /// <summary>How long mass-message tasks are polled for results before they are closed (default 3 days).</summary>
     public TimeSpan MassResultTracking { get; set; } = TimeSpan.FromDays(3);
 
+    /// <summary>How often mass-message results are polled in the background (default 5 minutes; zero turns the background poll off).</summary>
+    public TimeSpan MassResultPollInterval { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <inheritdoc />
     public override IEnumerable<string> GetValidationErrors()
     {
@@ -120,6 +123,10 @@ public sealed class WeComOptions : PlatformClientOptions
         if (MaxResponseBytes < 1024)
         {
             yield return $"{nameof(MaxResponseBytes)} must be at least 1024.";
+        }
+        if (MassResultPollInterval < TimeSpan.Zero)
+        {
+            yield return $"{nameof(MassResultPollInterval)} cannot be negative.";
         }
         if (MassResultTracking <= TimeSpan.Zero)
         {
