@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Marketing.Sdk.Platforms.Auth;
 using Marketing.Sdk.Storage;
 using Microsoft.Extensions.Caching.Distributed;
@@ -74,7 +75,7 @@ public sealed partial class SharedAccessTokenProvider : IAccessTokenProvider, ID
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly string _owner = "token-" + Guid.NewGuid().ToString("N");
-    private AccessToken? _current;
+    private SharedToken? _current;
     private int _fetches;
 
     /// <summary>Creates the provider.</summary>
@@ -108,20 +109,18 @@ public sealed partial class SharedAccessTokenProvider : IAccessTokenProvider, ID
     {
         if (_current is { } current && Usable(current, rejectedToken))
         {
-            return current;
+            return current.ToAccessToken();
         }
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             if (_current is { } again && Usable(again, rejectedToken))
             {
-                return again;
+                return again.ToAccessToken();
             }
-            if (await ReadSharedAsync(rejectedToken, cancellationToken).ConfigureAwait(false) is { } shared)
-            {
-                return _current = shared;
-            }
-            return _current = await RefreshAcrossHostsAsync(rejectedToken, cancellationToken).ConfigureAwait(false);
+            _current = await ReadSharedAsync(rejectedToken, cancellationToken).ConfigureAwait(false)
+                ?? await RefreshAcrossHostsAsync(rejectedToken, cancellationToken).ConfigureAwait(false);
+            return _current.ToAccessToken();
         }
         finally
         {
@@ -129,7 +128,7 @@ public sealed partial class SharedAccessTokenProvider : IAccessTokenProvider, ID
         }
     }
 
-    private async Task<AccessToken> RefreshAcrossHostsAsync(string? rejectedToken, CancellationToken cancellationToken)
+    private async Task<SharedToken> RefreshAcrossHostsAsync(string? rejectedToken, CancellationToken cancellationToken)
     {
         if (_leases is null || _cache is null)
         {
@@ -171,7 +170,7 @@ public sealed partial class SharedAccessTokenProvider : IAccessTokenProvider, ID
         }
     }
 
-    private async Task<AccessToken> FetchAndShareAsync(string? rejectedToken, CancellationToken cancellationToken)
+    private async Task<SharedToken> FetchAndShareAsync(string? rejectedToken, CancellationToken cancellationToken)
     {
         var token = await _fetch(rejectedToken is not null, cancellationToken).ConfigureAwait(false);
         if (token is null || string.IsNullOrEmpty(token.Value))
@@ -180,15 +179,24 @@ public sealed partial class SharedAccessTokenProvider : IAccessTokenProvider, ID
         }
         Interlocked.Increment(ref _fetches);
         LogFetched(_logger, _platform, token.ExpiresAt);
-        if (_cache is not null && token.ExpiresAt is { } expires && expires > _time.GetUtcNow())
+        var now = _time.GetUtcNow();
+        // Refresh RefreshBefore ahead of expiry, but never in the first half of the token's life: a platform that
+        // returns the same token until it expires (WeCom's gettoken) answers a late refresh with a short-lived token,
+        // which must not be fetched again on every call.
+        var lifetime = token.ExpiresAt is { } e ? e - now : TimeSpan.MaxValue;
+        var refreshAt = token.ExpiresAt is { } expiry
+            ? expiry - (lifetime / 2 < _options.RefreshBefore ? lifetime / 2 : _options.RefreshBefore)
+            : DateTimeOffset.MaxValue;
+        var shared = new SharedToken(token.Value, token.ExpiresAt, refreshAt);
+        if (_cache is not null && token.ExpiresAt is { } expires && expires > now)
         {
-            var payload = JsonSerializer.SerializeToUtf8Bytes(new CachedToken(token.Value, expires), PlatformJsonContext.Default.CachedToken);
+            var payload = JsonSerializer.SerializeToUtf8Bytes(shared, SharedTokenJsonContext.Default.SharedToken);
             await _cache.SetAsync(_options.CacheKey, payload, new DistributedCacheEntryOptions { AbsoluteExpiration = expires }, cancellationToken).ConfigureAwait(false);
         }
-        return token;
+        return shared;
     }
 
-    private async ValueTask<AccessToken?> ReadSharedAsync(string? rejectedToken, CancellationToken cancellationToken)
+    private async ValueTask<SharedToken?> ReadSharedAsync(string? rejectedToken, CancellationToken cancellationToken)
     {
         if (_cache is null)
         {
@@ -201,13 +209,8 @@ public sealed partial class SharedAccessTokenProvider : IAccessTokenProvider, ID
         }
         try
         {
-            var cached = JsonSerializer.Deserialize(bytes, PlatformJsonContext.Default.CachedToken);
-            if (cached is null || string.IsNullOrEmpty(cached.Token))
-            {
-                return null;
-            }
-            var token = new AccessToken(cached.Token, cached.ExpiresAt);
-            return Usable(token, rejectedToken) ? token : null;
+            var cached = JsonSerializer.Deserialize(bytes, SharedTokenJsonContext.Default.SharedToken);
+            return cached is not null && !string.IsNullOrEmpty(cached.Token) && Usable(cached, rejectedToken) ? cached : null;
         }
         catch (JsonException)
         {
@@ -215,9 +218,8 @@ public sealed partial class SharedAccessTokenProvider : IAccessTokenProvider, ID
         }
     }
 
-    private bool Usable(AccessToken token, string? rejected) =>
-        !string.Equals(token.Value, rejected, StringComparison.Ordinal)
-        && (token.ExpiresAt is null || token.ExpiresAt.Value - _options.RefreshBefore > _time.GetUtcNow());
+    private bool Usable(SharedToken token, string? rejected) =>
+        !string.Equals(token.Token, rejected, StringComparison.Ordinal) && token.RefreshAt > _time.GetUtcNow();
 
     /// <inheritdoc />
     public void Dispose() => _gate.Dispose();
@@ -231,3 +233,18 @@ public sealed partial class SharedAccessTokenProvider : IAccessTokenProvider, ID
     [LoggerMessage(EventId = 5502, Level = LogLevel.Warning, Message = "The host refreshing the {Platform} access token did not finish in time; refreshing here")]
     private static partial void LogPeerTimedOut(ILogger logger, string platform);
 }
+
+/// <summary>A token as kept in the process and in the shared cache: value, expiry and when to refresh it.</summary>
+internal sealed record SharedToken(
+    [property: JsonPropertyName("token")] string Token,
+    [property: JsonPropertyName("expires_at")] DateTimeOffset? ExpiresAt,
+    [property: JsonPropertyName("refresh_at")] DateTimeOffset RefreshAt)
+{
+    public AccessToken ToAccessToken() => new(Token, ExpiresAt);
+
+    /// <summary>Describes the entry without the token.</summary>
+    public override string ToString() => $"SharedToken {{ ExpiresAt = {ExpiresAt}, RefreshAt = {RefreshAt} }}";
+}
+
+[JsonSerializable(typeof(SharedToken))]
+internal sealed partial class SharedTokenJsonContext : JsonSerializerContext;
