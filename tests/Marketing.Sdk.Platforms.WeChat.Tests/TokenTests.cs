@@ -1,3 +1,5 @@
+using Marketing.Sdk.Platforms.Auth;
+using Marketing.Sdk.Platforms.WeChat.Tokens;
 using Marketing.Sdk.Testing.Emulators;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Caching.Memory;
@@ -122,5 +124,45 @@ public sealed class TokenTests
         time.Advance(TimeSpan.FromSeconds(250)); // the old token expired
         await client.GetFollowUsersAsync();
         Assert.Equal(3, harness.Emulator.TokenCalls);
+    }
+
+    [Fact]
+    public async Task A_host_waiting_on_a_stuck_refresh_fetches_itself_after_the_peer_wait()
+    {
+        await using var harness = await WeComHarness.StartAsync();
+        IDistributedCache cache = new MemoryDistributedCache(Options.Create(new MemoryDistributedCacheOptions()));
+        var options = new SharedAccessTokenOptions { CacheKey = "k", PeerWait = TimeSpan.FromMilliseconds(200), PeerPollInterval = TimeSpan.FromMilliseconds(20) };
+        Assert.NotNull(await harness.Leases.TryAcquireAsync("token-refresh:k", "crashed-host", TimeSpan.FromMinutes(1)));
+        var fetches = 0;
+        using var provider = new SharedAccessTokenProvider((_, _) =>
+        {
+            Interlocked.Increment(ref fetches);
+            return ValueTask.FromResult(new AccessToken("fresh", DateTimeOffset.UtcNow.AddHours(2)));
+        }, options, "wecom", cache, harness.Leases);
+
+        var token = await provider.GetTokenAsync().AsTask().WaitAsync(TimeSpan.FromMinutes(1));
+
+        Assert.Equal("fresh", token.Value);
+        Assert.Equal(1, fetches);
+        Assert.NotNull(await cache.GetAsync("k")); // shared for the others
+    }
+
+    [Fact]
+    public async Task A_rejection_reported_by_many_callers_replaces_the_token_once()
+    {
+        var fetches = 0;
+        using var provider = new SharedAccessTokenProvider((force, _) =>
+        {
+            var n = Interlocked.Increment(ref fetches);
+            Assert.Equal(n > 1, force);
+            return ValueTask.FromResult(new AccessToken("t" + n, DateTimeOffset.UtcNow.AddHours(2)));
+        }, new SharedAccessTokenOptions { CacheKey = "k" }, "wecom");
+        var first = await provider.GetTokenAsync();
+
+        var replaced = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => provider.GetTokenAsync(first.Value).AsTask()));
+
+        Assert.All(replaced, t => Assert.Equal("t2", t.Value));
+        Assert.Equal(2, fetches);
+        Assert.DoesNotContain("t2", replaced[0].ToString(), StringComparison.Ordinal);
     }
 }
