@@ -212,6 +212,9 @@ public sealed partial class MessageDeliveryWorker
                 case RecipientOutcome.Accepted or RecipientOutcome.Duplicate:
                     await AcceptAsync(entry, stored, channel.Name, SafeProviderId(result.ProviderMessageId), tally, cancellationToken).ConfigureAwait(false);
                     break;
+                case RecipientOutcome.Suppressed:
+                    await SuppressAsync(entry, stored, channel.Name, result.SkipReason ?? MessageSkipReason.FrequencyCap, tally, cancellationToken).ConfigureAwait(false);
+                    break;
                 case RecipientOutcome.Rejected when result.Retryable:
                     await RetryAsync(entry, stored, channel.Name, "retry:Transient:" + code, result.RetryAfter, tally, cancellationToken).ConfigureAwait(false);
                     break;

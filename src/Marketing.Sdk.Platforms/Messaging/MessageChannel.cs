@@ -96,6 +96,11 @@ public enum RecipientOutcome
     Duplicate,
     /// <summary>The provider refused it; <see cref="RecipientResult.Retryable"/> says whether a later attempt can succeed.</summary>
     Rejected,
+    /// <summary>
+    /// The channel did not send it because a rule of the provider stops it (e.g. WeCom's four mass messages per
+    /// customer per month): reported as suppressed with <see cref="RecipientResult.SkipReason"/>, never retried.
+    /// </summary>
+    Suppressed,
 }
 
 /// <summary>The provider's answer for one message of a <see cref="IMessageChannel.SendAsync"/> call.</summary>
@@ -107,6 +112,16 @@ public enum RecipientOutcome
 /// <param name="RetryAfter">The provider's wait hint for a retryable rejection.</param>
 public sealed record RecipientResult(int Index, RecipientOutcome Outcome, string? ProviderMessageId = null, string? PlatformCode = null, bool Retryable = false, TimeSpan? RetryAfter = null)
 {
+    /// <summary>For <see cref="RecipientOutcome.Suppressed"/>: why the channel did not send it.</summary>
+    public MessageSkipReason? SkipReason { get; init; }
+
+    /// <summary>The channel did not send message <paramref name="index"/> because a provider rule stops it.</summary>
+    /// <param name="index">The message's position.</param>
+    /// <param name="reason">Why (e.g. <see cref="MessageSkipReason.FrequencyCap"/>).</param>
+    /// <param name="platformCode">A code naming the rule (e.g. <c>monthly_cap</c>), if any.</param>
+    public static RecipientResult Suppressed(int index, MessageSkipReason reason, string? platformCode = null) =>
+        new(index, RecipientOutcome.Suppressed, null, platformCode, false) { SkipReason = reason };
+
     /// <summary>The provider accepted message <paramref name="index"/>.</summary>
     /// <param name="index">The message's position.</param>
     /// <param name="providerMessageId">The provider's id, if it returns one.</param>
