@@ -167,13 +167,15 @@ public static class MarketingCallbackEndpointRouteBuilderExtensions
     private static async Task<ReadOnlyMemory<byte>?> ReadBodyAsync(HttpContext context, int limit, CancellationToken cancellationToken)
     {
         var request = context.Request;
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
-        {
-            sizeFeature.MaxRequestBodySize = limit;
-        }
+        // A declared length over the limit is refused before reading; the server drains the unread body so the
+        // answer reaches the caller. Otherwise the server's own limit is lowered to ours as a second bound.
         if (request.ContentLength > limit)
         {
             return null;
+        }
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
+        {
+            sizeFeature.MaxRequestBodySize = limit;
         }
         var buffer = new ArrayBufferWriter<byte>((int)Math.Min(request.ContentLength ?? ReadChunk, limit) + 1);
         try
