@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.RegularExpressions;
 using Marketing.Sdk.Platforms.Messaging;
 
@@ -115,7 +114,8 @@ public static partial class SmsContent
         {
             return false;
         }
-        var folded = text.Normalize(NormalizationForm.FormKC).Trim().Trim('。', '.', '!', '！');
+        // full-width ASCII (Ｔ, ＴＤ) as typed on Chinese keyboards folds to ASCII
+        var folded = new string([.. text.Select(c => c is >= '\uFF01' and <= '\uFF5E' ? (char)(c - 0xFEE0) : c == '\u3000' ? ' ' : c)]).Trim().Trim('。', '.', '!');
         return keywords.Any(k => string.Equals(folded, k, StringComparison.OrdinalIgnoreCase));
     }
 
