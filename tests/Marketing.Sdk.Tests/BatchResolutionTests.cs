@@ -24,7 +24,8 @@ public sealed class BatchResolutionTests
         var byId = new Dictionary<string, (TrackStatus, EventFlags)>(StringComparer.Ordinal);
         for (var i = 0; i < stream.Length; i++)
         {
-            byId[stream[i].Id] = (results[i].Status, results[i].Flags);
+            // Identity resolution sets only IdentityGuarded (bot flags come from the session detector, not compared here).
+            byId[stream[i].Id] = (results[i].Status, results[i].Flags & EventFlags.IdentityGuarded);
         }
         var groups = new Dictionary<CustomerId, List<string>>();
         await foreach (var e in host.Events.ReadAsync(EventQuery.All))
