@@ -387,12 +387,25 @@ internal sealed class SegmentService : ISegmentService, IDisposable
         {
             return;
         }
-        foreach (var id in customerIds)
+        // Every membership document of the batch in one read; a customer whose swap then conflicts reads its own again.
+        var ids = customerIds as IReadOnlyCollection<CustomerId> ?? [.. customerIds];
+        var keys = new List<string>(ids.Count);
+        foreach (var id in ids)
         {
-            var changes = await EvaluateCustomerCoreAsync(id, null, catalog, cancellationToken).ConfigureAwait(false);
+            keys.Add(SegmentDocuments.MembershipKey(id));
+        }
+        var documents = keys.Count == 0 ? null : await _state.GetManyAsync(SegmentDocuments.MembershipScope, keys, cancellationToken).ConfigureAwait(false);
+        var k = 0;
+        foreach (var id in ids)
+        {
+            var prefetched = new Prefetched(documents?.GetValueOrDefault(keys[k++]));
+            var changes = await EvaluateCustomerCoreAsync(id, null, catalog, cancellationToken, prefetched).ConfigureAwait(false);
             await PublishAsync(changes, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>A membership document read ahead for a batch (<see langword="null"/> entry: none stored).</summary>
+    private sealed record Prefetched(StateEntry? Entry);
 
     /// <summary>
     /// Decides a customer's membership of every segment (or of <paramref name="onlySegment"/>) against the
@@ -401,12 +414,14 @@ internal sealed class SegmentService : ISegmentService, IDisposable
     /// changed. A lost swap means another writer decided first: everything is read and decided again.
     /// Returns the changes this call recorded (to be published by the caller).
     /// </summary>
-    private async ValueTask<List<SegmentMembershipChange>> EvaluateCustomerCoreAsync(CustomerId customerId, string? onlySegment, SegmentCatalog catalog, CancellationToken cancellationToken)
+    private async ValueTask<List<SegmentMembershipChange>> EvaluateCustomerCoreAsync(CustomerId customerId, string? onlySegment, SegmentCatalog catalog, CancellationToken cancellationToken, Prefetched? prefetched = null)
     {
         var key = SegmentDocuments.MembershipKey(customerId);
         for (var attempt = 1; ; attempt++)
         {
-            var entry = await _state.GetAsync(SegmentDocuments.MembershipScope, key, cancellationToken).ConfigureAwait(false);
+            var entry = attempt == 1 && prefetched is not null
+                ? prefetched.Entry
+                : await _state.GetAsync(SegmentDocuments.MembershipScope, key, cancellationToken).ConfigureAwait(false);
             var stored = SegmentDocuments.ReadMembership(entry);
             if (stored.Catalog > catalog.Version)
             {

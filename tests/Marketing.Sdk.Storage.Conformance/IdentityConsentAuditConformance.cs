@@ -54,6 +54,21 @@ public abstract class IdentityGraphConformance : StoreConformanceBase
         Assert.Empty(await Store.Identities.ReadMergesAsync().ToListAsync());
         Assert.Equal(1, await Store.Identities.ObserveAsync(Identity.Cookie("ck-1"), "anchor-3"));
     }
+
+    [SkippableFact]
+    public async Task Observe_many_answers_as_the_same_observations_made_one_by_one()
+    {
+        var (d, e) = (Identity.Device("dev-many-1"), Identity.Cookie("ck-many-1"));
+        Assert.Equal(1, await Store.Identities.ObserveAsync(d, "anchor-0"));
+        var counts = await Store.Identities.ObserveManyAsync(
+            [new(d, "anchor-0"), new(d, "anchor-1"), new(e, null), new(d, "anchor-1"), new(e, "anchor-1"), new(d, null), new(d, "anchor-2"), new(e, "anchor-1")]);
+        Assert.Equal([1, 2, 0, 2, 1, 2, 3, 1], counts);
+        // Stored as well: later single observations see them.
+        Assert.Equal(3, await Store.Identities.ObserveAsync(d, null));
+        Assert.Equal(3, await Store.Identities.ObserveAsync(d, "anchor-1"));
+        Assert.Equal(1, await Store.Identities.ObserveAsync(e, null));
+        Assert.Empty(await Store.Identities.ObserveManyAsync([]));
+    }
 }
 
 public abstract class ConsentStoreConformance : StoreConformanceBase

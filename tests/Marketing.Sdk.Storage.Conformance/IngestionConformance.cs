@@ -65,6 +65,80 @@ public abstract class IngestionConformance : StoreConformanceBase
     }
 
     [SkippableFact]
+    public async Task Claim_many_links_each_free_identity_to_its_candidate_with_profiles_in_one_call()
+    {
+        var (a, b, old, gone, keep) = (Customer("cmany-a"), Customer("cmany-b"), Customer("cmany-old"), Customer("cmany-gone"), Customer("cmany-keep"));
+        var owned = Identity.Email("owned@example.com");
+        await Store.Ingestion.ClaimAsync([owned], old, Start);
+        await Store.Ingestion.AppendAsync([Event("cmany-e1", old, Start.AddHours(1))]);
+        await Store.Ingestion.ClaimAsync([Identity.Email("gone@example.com")], gone, Start);
+        await Store.Ingestion.ClaimAsync([Identity.Email("keep@example.com")], keep, Start);
+        Assert.True(await MergeAsync(keep, gone));
+
+        var (a1, a2, b1, o1, late, both) = (Identity.Phone("+8613800000011"), Identity.Member("m-a"), Identity.Phone("+8613800000012"),
+            Identity.Device("dev-old"), Identity.Phone("+8613800000013"), Identity.Cookie("ck-both"));
+        var owners = await Store.Ingestion.ClaimManyAsync(
+            [new(a1, a), new(b1, b), new(a2, a), new(owned, b), new(o1, old), new(late, gone), new(both, a), new(both, b)], Start.AddHours(2));
+
+        // Free identities go to their candidates, the first claim of an identity wins, owned ones keep their owner.
+        Assert.Equal(a, owners[a1]);
+        Assert.Equal(a, owners[a2]);
+        Assert.Equal(a, owners[both]);
+        Assert.Equal(b, owners[b1]);
+        Assert.Equal(old, owners[owned]);
+        Assert.Equal(old, owners[o1]);
+        // A merged-away candidate gets nothing and no profile.
+        Assert.False(owners.ContainsKey(late));
+        Assert.Empty(await Store.Identities.FindAsync([late]));
+        Assert.Null(await Store.Profiles.GetAsync(gone));
+
+        // Every linked identity's customer has a profile holding it; an existing profile keeps its counters.
+        var pa = (await Store.Profiles.GetAsync(a))!;
+        Assert.Equal(new[] { a1, a2, both }.OrderBy(i => i.Kind), pa.Identities.OrderBy(i => i.Kind));
+        Assert.Equal(0, pa.EventCount);
+        Assert.Equal(Start.AddHours(2).UtcTicks, pa.FirstSeen.UtcTicks);
+        Assert.Equal([b1], (await Store.Profiles.GetAsync(b))!.Identities);
+        var po = (await Store.Profiles.GetAsync(old))!;
+        Assert.Contains(o1, po.Identities);
+        Assert.Contains(owned, po.Identities);
+        Assert.Equal(1, po.EventCount);
+        await AssertCountersMatchEventsAsync(old);
+
+        // Nothing free: nothing changes, no profile for nothing.
+        var c = Customer("cmany-c");
+        var again = await Store.Ingestion.ClaimManyAsync([new(a1, c), new(b1, c)], Start);
+        Assert.Equal(a, again[a1]);
+        Assert.Equal(b, again[b1]);
+        Assert.Null(await Store.Profiles.GetAsync(c));
+        Assert.Empty(await Store.Ingestion.ClaimManyAsync([], Start));
+    }
+
+    [SkippableFact]
+    public async Task Concurrent_claim_many_of_overlapping_identities_agree_on_one_owner_each()
+    {
+        var identities = Enumerable.Range(0, 40).Select(i => Identity.Device($"dev-race-{i}")).ToArray();
+        var candidates = Enumerable.Range(0, 4).Select(w => Customer($"cmany-race-{w}")).ToArray();
+        var results = await Task.WhenAll(candidates.Select((c, w) => Task.Run(async () =>
+            await Store.Ingestion.ClaimManyAsync([.. identities.Skip(w * 5).Take(25).Select(i => new IdentityClaim(i, c))], Start))));
+        var stored = await Store.Identities.FindAsync(identities);
+        Assert.Equal(40, stored.Count);
+        foreach (var owners in results)
+        {
+            foreach (var (identity, owner) in owners)
+            {
+                Assert.Equal(stored[identity], owner);
+            }
+        }
+        // No identity points to a customer without a profile that holds it.
+        foreach (var group in stored.GroupBy(kv => kv.Value))
+        {
+            var profile = await Store.Profiles.GetAsync(group.Key);
+            Assert.NotNull(profile);
+            Assert.All(group, kv => Assert.Contains(kv.Key, profile.Identities));
+        }
+    }
+
+    [SkippableFact]
     public async Task Claim_for_a_merged_away_candidate_links_nothing()
     {
         var (y, x) = (Customer("cm-a"), Customer("cm-b"));

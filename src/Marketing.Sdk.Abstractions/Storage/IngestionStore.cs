@@ -42,6 +42,33 @@ public interface IIngestionStore
     ValueTask<IReadOnlyDictionary<Identity, CustomerId>> ClaimAsync(IReadOnlyList<Identity> identities, CustomerId candidate, DateTimeOffset seenAt, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Claims identities for several candidates in one operation, as if <see cref="ClaimAsync"/> were called
+    /// once per candidate in the order each candidate first appears in <paramref name="claims"/>: each identity
+    /// that has no owner yet is linked to its claim's candidate (the first claim of an identity wins), the
+    /// candidate's profile is created when it has none and gets the linked identities, and a candidate that has
+    /// been merged away gets nothing. The relational providers make the whole call one transaction, so a batch of
+    /// events claims all its new customers at once; the default calls <see cref="ClaimAsync"/> per candidate.
+    /// </summary>
+    /// <param name="claims">The identities (normalised) and the customer each is to be linked to if it is free.</param>
+    /// <param name="seenAt">First and last seen of the profiles created by the call (they count no events yet).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The owner of each claimed identity after the call; identities without an owner are absent.</returns>
+    async ValueTask<IReadOnlyDictionary<Identity, CustomerId>> ClaimManyAsync(IReadOnlyList<IdentityClaim> claims, DateTimeOffset seenAt, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(claims);
+        var result = new Dictionary<Identity, CustomerId>();
+        foreach (var group in claims.GroupBy(c => c.Candidate))
+        {
+            var owners = await ClaimAsync([.. group.Select(c => c.Identity)], group.Key, seenAt, cancellationToken).ConfigureAwait(false);
+            foreach (var (identity, owner) in owners)
+            {
+                result.TryAdd(identity, owner);
+            }
+        }
+        return result;
+    }
+
+    /// <summary>
     /// Folds <see cref="MergeRecord.Merged"/> into <see cref="MergeRecord.Survivor"/> atomically: the merged
     /// customer's identities and events move to the survivor, the survivor's profile becomes
     /// <paramref name="combine"/>(its current profile, the merged profile) — both read inside the operation, so
@@ -53,4 +80,13 @@ public interface IIngestionStore
     /// <param name="combine">Builds the survivor's profile from its current profile (<see langword="null"/> when it has none) and the merged profile (when the merged customer has no profile, one that holds just the counters of its events).</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     ValueTask<bool> MergeAsync(MergeRecord merge, Func<CustomerProfile?, CustomerProfile, CustomerProfile> combine, CancellationToken cancellationToken = default);
+}
+
+/// <summary>One identity to link to <paramref name="Candidate"/> if it has no owner yet (see <see cref="IIngestionStore.ClaimManyAsync"/>).</summary>
+/// <param name="Identity">The identity (normalised).</param>
+/// <param name="Candidate">The customer to link it to.</param>
+public readonly record struct IdentityClaim(Identity Identity, [property: PseudonymousData] CustomerId Candidate)
+{
+    /// <summary>Describes the claim without the identity's value.</summary>
+    public override string ToString() => $"IdentityClaim {{ Identity = {Identity}, Candidate = {Candidate} }}";
 }

@@ -215,8 +215,37 @@ public interface IIdentityGraphStore
     /// <param name="cancellationToken">Cancels the call.</param>
     ValueTask<int> ObserveAsync(Identity identity, string? anchor, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Makes several observations, as if <see cref="ObserveAsync"/> were called for each in order, and returns
+    /// what each of those calls would have returned (the count after that observation). The relational
+    /// providers answer with one read and write the new observations in one transaction, so the shared-identity
+    /// guard of a whole batch of events costs two round trips; the default calls <see cref="ObserveAsync"/> per
+    /// observation.
+    /// </summary>
+    /// <param name="observations">The observations, in the order they were made.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    async ValueTask<IReadOnlyList<int>> ObserveManyAsync(IReadOnlyList<IdentityObservation> observations, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(observations);
+        var counts = new int[observations.Count];
+        for (var i = 0; i < counts.Length; i++)
+        {
+            counts[i] = await ObserveAsync(observations[i].Identity, observations[i].Anchor, cancellationToken).ConfigureAwait(false);
+        }
+        return counts;
+    }
+
     /// <summary>Deletes every identity, merge record and observation of a customer; returns how many rows were deleted.</summary>
     /// <param name="customerId">The customer.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     ValueTask<long> DeleteCustomerAsync(CustomerId customerId, CancellationToken cancellationToken = default);
+}
+
+/// <summary>One co-observation for <see cref="IIdentityGraphStore.ObserveManyAsync"/>.</summary>
+/// <param name="Identity">A possibly shared identity (device, cookie).</param>
+/// <param name="Anchor">The <see cref="Identity.Fingerprint"/> of the person-level identity it was seen with, or <see langword="null"/> to only read the count.</param>
+public readonly record struct IdentityObservation(Identity Identity, string? Anchor)
+{
+    /// <summary>Describes the observation without values.</summary>
+    public override string ToString() => $"IdentityObservation {{ Identity = {Identity}, Anchored = {Anchor is not null} }}";
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using Marketing.Sdk.Diagnostics;
 using Marketing.Sdk.Profiles;
 using Marketing.Sdk.Storage;
@@ -132,8 +133,10 @@ internal sealed class EventCollector : IEventCollector, IAsyncDisposable, IDispo
             }
         }
 
-        // 2. Resolve identities, in order (later events see the links earlier ones made).
+        // 2. Resolve identities, in order (later events see the links and merges earlier ones made): the default
+        //    resolver takes the whole batch at once, another resolver one event at a time.
         var redirects = new Dictionary<CustomerId, CustomerId>();
+        var batch = _resolver is IdentityResolver own ? await ResolveBatchAsync(own, kept, cancellationToken).ConfigureAwait(false) : null;
         for (var k = 0; k < kept.Count; k++)
         {
             var (index, e) = kept[k];
@@ -146,7 +149,20 @@ internal sealed class EventCollector : IEventCollector, IAsyncDisposable, IDispo
                 }
                 else
                 {
-                    var resolution = await _resolver.ResolveAsync(e.Identities, e.Id, cancellationToken).ConfigureAwait(false);
+                    IdentityResolution resolution;
+                    if (batch is null)
+                    {
+                        resolution = await _resolver.ResolveAsync(e.Identities, e.Id, cancellationToken).ConfigureAwait(false);
+                    }
+                    else if (batch[k] is { Resolution: { } resolved })
+                    {
+                        resolution = resolved;
+                    }
+                    else
+                    {
+                        ExceptionDispatchInfo.Throw(batch[k].Error!);
+                        return default!;
+                    }
                     customer = resolution.CustomerId;
                     foreach (var merge in resolution.Merges)
                     {
@@ -237,6 +253,32 @@ internal sealed class EventCollector : IEventCollector, IAsyncDisposable, IDispo
             }
         }
         return final;
+    }
+
+    /// <summary>The identities of every kept event that has some, resolved as one batch; per kept event its outcome (events without identities get none).</summary>
+    private static async ValueTask<BatchResolution[]> ResolveBatchAsync(IdentityResolver resolver, List<(int Index, MarketingEvent Event)> kept, CancellationToken ct)
+    {
+        var positions = new List<int>(kept.Count);
+        var items = new List<(IReadOnlyList<Identity>, string?)>(kept.Count);
+        for (var k = 0; k < kept.Count; k++)
+        {
+            if (kept[k].Event.Identities.Count > 0)
+            {
+                positions.Add(k);
+                items.Add((kept[k].Event.Identities, kept[k].Event.Id));
+            }
+        }
+        var all = new BatchResolution[kept.Count];
+        if (items.Count == 0)
+        {
+            return all;
+        }
+        var resolved = await resolver.ResolveBatchAsync(items, ct).ConfigureAwait(false);
+        for (var j = 0; j < positions.Count; j++)
+        {
+            all[positions[j]] = resolved[j];
+        }
+        return all;
     }
 
     /// <summary>

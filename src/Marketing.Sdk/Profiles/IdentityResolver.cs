@@ -24,6 +24,11 @@ public sealed record IdentityResolution(
         $"IdentityResolution {{ CustomerId = {CustomerId}, IsNewProfile = {IsNewProfile}, Merges = {Merges.Count}, Guarded = {GuardedIdentities.Count}, Refused = {RefusedOwners.Count} }}";
 }
 
+/// <summary>The outcome for one event of a batch resolution: its resolution, or the failure of that event alone.</summary>
+/// <param name="Resolution">The resolution, when it succeeded.</param>
+/// <param name="Error">The event's own failure, otherwise.</param>
+internal readonly record struct BatchResolution(IdentityResolution? Resolution, Exception? Error);
+
 /// <summary>Resolves identities to unified profiles, merging profiles that events link.</summary>
 public interface IIdentityResolver
 {
@@ -78,18 +83,21 @@ internal sealed class IdentityResolver : IIdentityResolver
     public async ValueTask<IdentityResolution> ResolveAsync(IReadOnlyList<Identity> identities, string? eventId = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(identities);
-        if (identities.Count == 0)
-        {
-            throw new MarketingValidationException("identities", ValidationReason.Missing, "At least one identity is needed to resolve a profile.");
-        }
-        CheckUniqueKinds(identities);
+        CheckIdentities(identities);
+        var (usable, guarded) = await ApplySharedGuardAsync(identities, cancellationToken).ConfigureAwait(false);
+        return await ResolveGuardedAsync(usable, guarded, eventId, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Resolves identities the shared-identity guard has sorted, starting again while concurrent writers change the facts.</summary>
+    private async ValueTask<IdentityResolution> ResolveGuardedAsync(List<Identity> usable, List<Identity> guarded, string? eventId, CancellationToken cancellationToken)
+    {
         // Merges committed by an attempt that then raced and retried are committed all the same: collect them all.
         var committed = new List<MergeRecord>();
         try
         {
             for (var attempt = 0; ; attempt++)
             {
-                var result = await TryResolveAsync(identities, eventId, committed, cancellationToken).ConfigureAwait(false);
+                var result = await TryResolveAsync(usable, guarded, eventId, committed, cancellationToken).ConfigureAwait(false);
                 if (result is not null)
                 {
                     return result;
@@ -108,6 +116,206 @@ internal sealed class IdentityResolver : IIdentityResolver
                 await NotifyMergedAsync(committed).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>
+    /// Resolves the identities of a batch of events, in order, with the result of resolving them one by one
+    /// (a later event sees the links and merges an earlier one made): one shared-identity guard call
+    /// (<see cref="IIdentityGraphStore.ObserveManyAsync"/>), one lookup of every identity of the batch, and the
+    /// new links of each run of events that needs no merge in one <see cref="IIngestionStore.ClaimManyAsync"/>.
+    /// An event that links two customers (a merge), or that gives an existing customer a unique-kind identity,
+    /// is resolved on its own after the links before it were claimed; when a claim finds that another writer
+    /// got there first, the events of that run are resolved again one by one.
+    /// </summary>
+    /// <returns>Per event its resolution, or the failure of that event alone (a validation error, a failing merge listener's host code…); store failures and cancellation propagate.</returns>
+    internal async ValueTask<BatchResolution[]> ResolveBatchAsync(IReadOnlyList<(IReadOnlyList<Identity> Identities, string? EventId)> events, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        var results = new BatchResolution[events.Count];
+        var valid = new List<int>(events.Count);
+        for (var i = 0; i < events.Count; i++)
+        {
+            try
+            {
+                CheckIdentities(events[i].Identities);
+                valid.Add(i);
+            }
+            catch (MarketingValidationException ex)
+            {
+                results[i] = new(null, ex);
+            }
+        }
+        if (valid.Count == 0)
+        {
+            return results;
+        }
+        var split = await ApplySharedGuardAsync(events, valid, cancellationToken).ConfigureAwait(false);
+        var all = new HashSet<Identity>();
+        foreach (var i in valid)
+        {
+            all.UnionWith(events[i].Identities);
+        }
+        // What this batch knows of the graph: the stored owners, then every link and merge it makes.
+        var owners = new Dictionary<Identity, CustomerId>(await _graph.FindAsync(all, cancellationToken).ConfigureAwait(false));
+        var run = new List<(int Event, IdentityResolution Resolution)>();
+        var claims = new List<IdentityClaim>();
+        var created = new Dictionary<CustomerId, List<Identity>>();
+        for (var k = 0; k < valid.Count; k++)
+        {
+            var i = valid[k];
+            var (usable, guarded) = split[k];
+            if (ResolveLocally(usable, guarded, owners, claims, created) is { } local)
+            {
+                run.Add((i, local));
+                continue;
+            }
+            await FlushAsync().ConfigureAwait(false);
+            await ResolveAloneAsync(i, usable, guarded).ConfigureAwait(false);
+        }
+        await FlushAsync().ConfigureAwait(false);
+        return results;
+
+        async ValueTask FlushAsync()
+        {
+            if (run.Count == 0)
+            {
+                return;
+            }
+            var claimed = claims.Count == 0;
+            if (!claimed)
+            {
+                try
+                {
+                    var after = await _ingestion.ClaimManyAsync(claims, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+                    claimed = claims.TrueForAll(c => after.TryGetValue(c.Identity, out var owner) && owner == c.Candidate);
+                }
+                catch (ConcurrencyConflictException)
+                {
+                }
+            }
+            var pending = run.ToArray();
+            run.Clear();
+            claims.Clear();
+            created.Clear();
+            foreach (var (i, resolution) in pending)
+            {
+                if (claimed)
+                {
+                    results[i] = new(resolution, null);
+                }
+                else
+                {
+                    // Another writer linked one of these identities or merged a candidate away meanwhile: resolve the run's events one by one.
+                    var (usable, guarded) = split[valid.IndexOf(i)];
+                    await ResolveAloneAsync(i, usable, guarded).ConfigureAwait(false);
+                }
+            }
+        }
+
+        async ValueTask ResolveAloneAsync(int i, List<Identity> usable, List<Identity> guarded)
+        {
+            try
+            {
+                var resolution = await ResolveGuardedAsync(usable, guarded, events[i].EventId, cancellationToken).ConfigureAwait(false);
+                results[i] = new(resolution, null);
+                foreach (var merge in resolution.Merges)
+                {
+                    foreach (var (identity, owner) in owners.Where(kv => kv.Value == merge.Merged).ToList())
+                    {
+                        owners[identity] = merge.Survivor;
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is not MarketingStoreException && !(ex is OperationCanceledException && cancellationToken.IsCancellationRequested) && ex is not OutOfMemoryException)
+            {
+                results[i] = new(null, ex);
+            }
+            // The owners as the store now has them, for the events after this one.
+            foreach (var (identity, owner) in await _graph.FindAsync(events[i].Identities, cancellationToken).ConfigureAwait(false))
+            {
+                owners[identity] = owner;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Resolves one event of a batch from what the batch knows of the graph, when that needs no store read and no
+    /// merge: the identities point to no customer (a new one claims them) or to one customer (who claims the free
+    /// ones), unless a free unique-kind identity would join a customer whose stored identities are not known here.
+    /// The claims are queued in <paramref name="claims"/>. Returns <see langword="null"/> when the event must be resolved on its own.
+    /// </summary>
+    private IdentityResolution? ResolveLocally(List<Identity> usable, List<Identity> guarded, Dictionary<Identity, CustomerId> owners, List<IdentityClaim> claims, Dictionary<CustomerId, List<Identity>> created)
+    {
+        if (usable.Count == 0)
+        {
+            // Only shared identities: the event belongs to their first owner, if any; nothing is linked.
+            CustomerId? first = null;
+            foreach (var g in guarded)
+            {
+                if (owners.TryGetValue(g, out var o) && (first is null || o.CompareTo(first.Value) < 0))
+                {
+                    first = o;
+                }
+            }
+            if (first is { } known)
+            {
+                return new(known, false, [], guarded, []);
+            }
+            var lone = CustomerId.New(_time);
+            claims.Add(new(guarded[0], lone));
+            owners[guarded[0]] = lone;
+            return new(lone, true, [], guarded, []);
+        }
+        CustomerId? single = null;
+        foreach (var u in usable)
+        {
+            if (owners.TryGetValue(u, out var o))
+            {
+                if (single is null)
+                {
+                    single = o;
+                }
+                else if (single.Value != o)
+                {
+                    return null; // a merge (or a never-merge rule) decides
+                }
+            }
+        }
+        var isNew = single is null;
+        var survivor = single ?? CustomerId.New(_time);
+        List<Identity>? held = null;
+        if (isNew)
+        {
+            created[survivor] = held = [];
+        }
+        else if (usable.Exists(u => !owners.ContainsKey(u) && _options.UniqueKinds.Contains(u.Kind)))
+        {
+            // A free unique-kind identity joins the customer only without a conflicting one of the same kind.
+            if (!created.TryGetValue(survivor, out held))
+            {
+                return null; // its stored identities decide
+            }
+            foreach (var h in held)
+            {
+                if (_options.UniqueKinds.Contains(h.Kind) && usable.Exists(u => u.Kind == h.Kind && !string.Equals(u.Value, h.Value, StringComparison.Ordinal)))
+                {
+                    return null;
+                }
+            }
+        }
+        else
+        {
+            created.TryGetValue(survivor, out held);
+        }
+        foreach (var u in usable)
+        {
+            if (owners.TryAdd(u, survivor))
+            {
+                claims.Add(new(u, survivor));
+                held?.Add(u);
+            }
+        }
+        return new(survivor, isNew, [], guarded, []);
     }
 
     /// <summary>Tells every merge listener, per survivor in merge order; a failing listener is logged and skipped.</summary>
@@ -149,9 +357,8 @@ internal sealed class IdentityResolver : IIdentityResolver
     }
 
     /// <returns>The resolution, or <see langword="null"/> when a concurrent writer claimed an identity first (retry).</returns>
-    private async ValueTask<IdentityResolution?> TryResolveAsync(IReadOnlyList<Identity> identities, string? eventId, List<MergeRecord> committed, CancellationToken ct)
+    private async ValueTask<IdentityResolution?> TryResolveAsync(List<Identity> usable, List<Identity> guarded, string? eventId, List<MergeRecord> committed, CancellationToken ct)
     {
-        var (usable, guarded) = await ApplySharedGuardAsync(identities, ct).ConfigureAwait(false);
         var lookup = usable.Count > 0 ? usable : guarded;
         var owners = await _graph.FindAsync(lookup, ct).ConfigureAwait(false);
 
@@ -241,39 +448,79 @@ internal sealed class IdentityResolver : IIdentityResolver
         }
     }
 
-    private async ValueTask<(List<Identity> Usable, List<Identity> Guarded)> ApplySharedGuardAsync(IReadOnlyList<Identity> identities, CancellationToken ct)
+    private async ValueTask<(List<Identity> Usable, List<Identity> Guarded)> ApplySharedGuardAsync(IReadOnlyList<Identity> identities, CancellationToken ct) =>
+        (await ApplySharedGuardAsync([(identities, null)], [0], ct).ConfigureAwait(false))[0];
+
+    /// <summary>
+    /// Sorts each event's identities into usable and guarded ones: a shared-kind identity (device, cookie) is
+    /// observed with each person-level identity of its event, and set aside when it has been seen with more
+    /// people than allowed. One <see cref="IIdentityGraphStore.ObserveManyAsync"/> for all the events, in order.
+    /// </summary>
+    private async ValueTask<List<(List<Identity> Usable, List<Identity> Guarded)>> ApplySharedGuardAsync(IReadOnlyList<(IReadOnlyList<Identity> Identities, string? EventId)> events, List<int> which, CancellationToken ct)
     {
-        var usable = new List<Identity>(identities.Count);
-        var guarded = new List<Identity>();
-        string[]? anchors = null;
-        foreach (var identity in identities)
+        var observations = new List<IdentityObservation>();
+        var decisive = new List<int>(); // per shared identity, in order: the observation whose count decides
+        foreach (var i in which)
         {
-            if (!_options.SharedKinds.Contains(identity.Kind))
+            var identities = events[i].Identities;
+            string[]? anchors = null;
+            foreach (var identity in identities)
             {
-                usable.Add(identity);
-                continue;
-            }
-            anchors ??= identities.Where(i => !_options.SharedKinds.Contains(i.Kind)).Select(AnchorKey).ToArray();
-            var seen = 0;
-            if (anchors.Length == 0)
-            {
-                seen = await _graph.ObserveAsync(identity, null, ct).ConfigureAwait(false);
-            }
-            foreach (var anchor in anchors)
-            {
-                seen = await _graph.ObserveAsync(identity, anchor, ct).ConfigureAwait(false);
-            }
-            if (seen > _options.MaxPeoplePerSharedIdentity)
-            {
-                guarded.Add(identity);
-                Log.SharedIdentity(_logger, identity.Kind, seen);
-            }
-            else
-            {
-                usable.Add(identity);
+                if (!_options.SharedKinds.Contains(identity.Kind))
+                {
+                    continue;
+                }
+                anchors ??= identities.Where(x => !_options.SharedKinds.Contains(x.Kind)).Select(AnchorKey).ToArray();
+                if (anchors.Length == 0)
+                {
+                    observations.Add(new(identity, null));
+                }
+                foreach (var anchor in anchors)
+                {
+                    observations.Add(new(identity, anchor));
+                }
+                decisive.Add(observations.Count - 1);
             }
         }
-        return (usable, guarded);
+        var counts = observations.Count == 0 ? [] : await _graph.ObserveManyAsync(observations, ct).ConfigureAwait(false);
+        var result = new List<(List<Identity>, List<Identity>)>(which.Count);
+        var next = 0;
+        foreach (var i in which)
+        {
+            var identities = events[i].Identities;
+            var usable = new List<Identity>(identities.Count);
+            var guarded = new List<Identity>();
+            foreach (var identity in identities)
+            {
+                if (!_options.SharedKinds.Contains(identity.Kind))
+                {
+                    usable.Add(identity);
+                    continue;
+                }
+                var seen = counts[decisive[next++]];
+                if (seen > _options.MaxPeoplePerSharedIdentity)
+                {
+                    guarded.Add(identity);
+                    Log.SharedIdentity(_logger, identity.Kind, seen);
+                }
+                else
+                {
+                    usable.Add(identity);
+                }
+            }
+            result.Add((usable, guarded));
+        }
+        return result;
+    }
+
+    private void CheckIdentities(IReadOnlyList<Identity> identities)
+    {
+        ArgumentNullException.ThrowIfNull(identities);
+        if (identities.Count == 0)
+        {
+            throw new MarketingValidationException("identities", ValidationReason.Missing, "At least one identity is needed to resolve a profile.");
+        }
+        CheckUniqueKinds(identities);
     }
 
     private void CheckUniqueKinds(IReadOnlyList<Identity> identities)

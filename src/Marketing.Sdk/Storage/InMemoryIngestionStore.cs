@@ -70,44 +70,32 @@ public sealed class InMemoryIngestionStore : IIngestionStore, IDisposable
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var owners = await _graph.FindAsync(identities, cancellationToken).ConfigureAwait(false);
-            if ((await MergesOfAsync([candidate], cancellationToken).ConfigureAwait(false)).Count > 0)
+            return await ClaimCoreAsync(identities, candidate, seenAt, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyDictionary<Identity, CustomerId>> ClaimManyAsync(IReadOnlyList<IdentityClaim> claims, DateTimeOffset seenAt, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(claims);
+        foreach (var claim in claims)
+        {
+            Profiles.CustomerIds.Ensure(claim.Candidate, "candidate");
+        }
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var result = new Dictionary<Identity, CustomerId>();
+            foreach (var group in claims.GroupBy(c => c.Candidate))
             {
-                // Merged away: link nothing, the caller resolves again.
-                return owners;
-            }
-            var free = identities.Where(i => !owners.ContainsKey(i)).Distinct().ToList();
-            if (free.Count == 0)
-            {
-                return owners;
-            }
-            // The profile first, then the links: no identity ever points to a customer without a profile.
-            var profile = await _profiles.GetAsync(candidate, cancellationToken).ConfigureAwait(false);
-            var created = profile is null;
-            if (created)
-            {
-                await _profiles.SaveAsync(new CustomerProfile { Id = candidate, FirstSeen = seenAt, LastSeen = seenAt }, cancellationToken).ConfigureAwait(false);
-            }
-            var result = new Dictionary<Identity, CustomerId>(owners);
-            var linked = new List<Identity>();
-            foreach (var identity in free)
-            {
-                var owner = await _graph.ClaimAsync(identity, candidate, cancellationToken).ConfigureAwait(false);
-                result[identity] = owner;
-                if (owner == candidate)
+                foreach (var (identity, owner) in await ClaimCoreAsync([.. group.Select(c => c.Identity)], group.Key, seenAt, cancellationToken).ConfigureAwait(false))
                 {
-                    linked.Add(identity);
+                    result.TryAdd(identity, owner);
                 }
-            }
-            if (linked.Count == 0 && created)
-            {
-                await _profiles.DeleteAsync(candidate, cancellationToken).ConfigureAwait(false);
-            }
-            else if (linked.Count > 0)
-            {
-                await UpdateProfileAsync(candidate, p => p is null
-                    ? new CustomerProfile { Id = candidate, FirstSeen = seenAt, LastSeen = seenAt, Identities = linked }
-                    : p with { Identities = [.. p.Identities.Union(linked)] }, cancellationToken).ConfigureAwait(false);
             }
             return result;
         }
@@ -115,6 +103,50 @@ public sealed class InMemoryIngestionStore : IIngestionStore, IDisposable
         {
             _gate.Release();
         }
+    }
+
+    private async ValueTask<IReadOnlyDictionary<Identity, CustomerId>> ClaimCoreAsync(IReadOnlyList<Identity> identities, CustomerId candidate, DateTimeOffset seenAt, CancellationToken cancellationToken)
+    {
+        var owners = await _graph.FindAsync(identities, cancellationToken).ConfigureAwait(false);
+        if ((await MergesOfAsync([candidate], cancellationToken).ConfigureAwait(false)).Count > 0)
+        {
+            // Merged away: link nothing, the caller resolves again.
+            return owners;
+        }
+        var free = identities.Where(i => !owners.ContainsKey(i)).Distinct().ToList();
+        if (free.Count == 0)
+        {
+            return owners;
+        }
+        // The profile first, then the links: no identity ever points to a customer without a profile.
+        var profile = await _profiles.GetAsync(candidate, cancellationToken).ConfigureAwait(false);
+        var created = profile is null;
+        if (created)
+        {
+            await _profiles.SaveAsync(new CustomerProfile { Id = candidate, FirstSeen = seenAt, LastSeen = seenAt }, cancellationToken).ConfigureAwait(false);
+        }
+        var result = new Dictionary<Identity, CustomerId>(owners);
+        var linked = new List<Identity>();
+        foreach (var identity in free)
+        {
+            var owner = await _graph.ClaimAsync(identity, candidate, cancellationToken).ConfigureAwait(false);
+            result[identity] = owner;
+            if (owner == candidate)
+            {
+                linked.Add(identity);
+            }
+        }
+        if (linked.Count == 0 && created)
+        {
+            await _profiles.DeleteAsync(candidate, cancellationToken).ConfigureAwait(false);
+        }
+        else if (linked.Count > 0)
+        {
+            await UpdateProfileAsync(candidate, p => p is null
+                ? new CustomerProfile { Id = candidate, FirstSeen = seenAt, LastSeen = seenAt, Identities = linked }
+                : p with { Identities = [.. p.Identities.Union(linked)] }, cancellationToken).ConfigureAwait(false);
+        }
+        return result;
     }
 
     /// <inheritdoc />

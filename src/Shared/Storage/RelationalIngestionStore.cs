@@ -28,6 +28,9 @@ internal sealed class RelationalIngestionStore(RelationalDatabase db, Relational
     public ValueTask<IReadOnlyDictionary<Identity, CustomerId>> ClaimAsync(IReadOnlyList<Identity> identities, CustomerId candidate, DateTimeOffset seenAt, CancellationToken cancellationToken = default) =>
         RetryAsync(() => ClaimOnceAsync(identities, candidate, seenAt, cancellationToken));
 
+    public ValueTask<IReadOnlyDictionary<Identity, CustomerId>> ClaimManyAsync(IReadOnlyList<IdentityClaim> claims, DateTimeOffset seenAt, CancellationToken cancellationToken = default) =>
+        RetryAsync(() => ClaimManyOnceAsync(claims, seenAt, cancellationToken));
+
     public ValueTask<bool> MergeAsync(MergeRecord merge, Func<CustomerProfile?, CustomerProfile, CustomerProfile> combine, CancellationToken cancellationToken = default) =>
         RetryAsync(() => MergeOnceAsync(merge, combine, cancellationToken));
 
@@ -146,6 +149,92 @@ internal sealed class RelationalIngestionStore(RelationalDatabase db, Relational
                 else if (linked.Any(i => !current.Identities.Contains(i)))
                 {
                     await profiles.SaveCoreAsync(scope, current with { Identities = [.. current.Identities.Union(linked)] }, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            return owners;
+        }, cancellationToken);
+
+    private ValueTask<IReadOnlyDictionary<Identity, CustomerId>> ClaimManyOnceAsync(IReadOnlyList<IdentityClaim> claims, DateTimeOffset seenAt, CancellationToken cancellationToken) =>
+        db.WriteAsync<IReadOnlyDictionary<Identity, CustomerId>>(Store, "claim_many", async scope =>
+        {
+            ArgumentNullException.ThrowIfNull(claims);
+            // The first claim of an identity wins, as with one claim per candidate in order.
+            var wanted = new Dictionary<Identity, CustomerId>(claims.Count);
+            foreach (var claim in claims)
+            {
+                if (claim.Candidate.Value is null)
+                {
+                    throw new MarketingValidationException("candidate", ValidationReason.Missing, "A customer id must not be empty (default).");
+                }
+                StoreChecks.Identity(claim.Identity);
+                wanted.TryAdd(claim.Identity, claim.Candidate);
+            }
+            if (wanted.Count == 0)
+            {
+                return new Dictionary<Identity, CustomerId>();
+            }
+            var candidates = wanted.Values.Distinct().ToList();
+            await db.LockCustomersAsync(scope, candidates, exclusive: false, cancellationToken).ConfigureAwait(false);
+            var mergedAway = await MergesOfAsync(scope, candidates, cancellationToken).ConfigureAwait(false);
+            // In one fixed order, so two claims of overlapping identities never wait on each other in a cycle.
+            var rows = wanted.Where(kv => !mergedAway.ContainsKey(kv.Value)).Select(kv => (Identity: kv.Key, Candidate: kv.Value)).ToList();
+            rows.Sort((a, b) => a.Identity.Kind != b.Identity.Kind ? a.Identity.Kind.CompareTo(b.Identity.Kind) : string.CompareOrdinal(a.Identity.Value, b.Identity.Value));
+            foreach (var chunk in rows.Chunk(Chunk))
+            {
+                await using var insert = scope.Command(string.Empty);
+                var values = new StringBuilder();
+                for (var i = 0; i < chunk.Length; i++)
+                {
+                    values.Append(i == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"(@k{i}, @v{i}, @c{i})");
+                    insert.P($"@k{i}", (int)chunk[i].Identity.Kind).P($"@v{i}", chunk[i].Identity.Value).P($"@c{i}", chunk[i].Candidate.Value);
+                }
+                insert.CommandText = $"INSERT INTO {_ids} (kind, value, customer_id) VALUES {values} ON CONFLICT (kind, value) DO NOTHING";
+                await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            var owners = await OwnersAsync(scope, [.. wanted.Keys], cancellationToken).ConfigureAwait(false);
+            var linked = new SortedDictionary<CustomerId, List<Identity>>();
+            foreach (var (identity, candidate) in rows)
+            {
+                if (owners.TryGetValue(identity, out var owner) && owner == candidate)
+                {
+                    if (!linked.TryGetValue(candidate, out var list))
+                    {
+                        linked[candidate] = list = [];
+                    }
+                    list.Add(identity);
+                }
+            }
+            if (linked.Count > 0)
+            {
+                // The profiles in the same transaction as their identities: created when missing, never left behind.
+                var pending = linked.Keys.ToList();
+                while (pending.Count > 0)
+                {
+                    var current = await ReadProfilesAsync(scope, pending, cancellationToken).ConfigureAwait(false);
+                    var updates = new List<CustomerProfile>();
+                    var inserts = new List<CustomerProfile>();
+                    foreach (var id in pending)
+                    {
+                        var ids = linked[id];
+                        if (current.GetValueOrDefault(id) is not { } profile)
+                        {
+                            inserts.Add(new CustomerProfile { Id = id, FirstSeen = seenAt, LastSeen = seenAt, Identities = ids });
+                        }
+                        else if (ids.Any(i => !profile.Identities.Contains(i)))
+                        {
+                            updates.Add(profile with { Identities = [.. profile.Identities.Union(ids)] });
+                        }
+                    }
+                    foreach (var chunk in updates.Chunk(Chunk))
+                    {
+                        await UpdateProfilesAsync(scope, chunk, cancellationToken).ConfigureAwait(false);
+                    }
+                    // A profile another transaction created since the read is updated on the next round, read for update.
+                    pending = [];
+                    foreach (var chunk in inserts.Chunk(Chunk))
+                    {
+                        pending.AddRange(await InsertProfilesAsync(scope, chunk, cancellationToken).ConfigureAwait(false));
+                    }
                 }
             }
             return owners;

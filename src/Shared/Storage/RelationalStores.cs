@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
 
@@ -619,6 +620,103 @@ internal sealed class RelationalIdentityGraphStore(RelationalDatabase db) : IIde
             var n = Convert.ToInt32(await count.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
             await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
             return n;
+        }
+        catch (Exception ex) when (call.Fail(ex))
+        {
+            throw call.Wrap(ex);
+        }
+    }
+
+    public async ValueTask<IReadOnlyList<int>> ObserveManyAsync(IReadOnlyList<IdentityObservation> observations, CancellationToken cancellationToken = default)
+    {
+        using var call = db.Call(Store, "observe_many");
+        try
+        {
+            ArgumentNullException.ThrowIfNull(observations);
+            foreach (var o in observations)
+            {
+                StoreChecks.Identity(o.Identity);
+                if (o.Anchor is not null)
+                {
+                    StoreLimits.EnsureKey(o.Anchor, "anchor");
+                }
+            }
+            var result = new int[observations.Count];
+            if (result.Length == 0)
+            {
+                return result;
+            }
+            var identities = observations.Select(o => o.Identity).Distinct().ToList();
+            var pairs = observations.Where(o => o.Anchor is not null).Distinct().ToList();
+            var counts = new Dictionary<Identity, int>(identities.Count);
+            var known = new HashSet<IdentityObservation>();
+            // One read of the stored counts and of which of these observations are stored already (the usual case).
+            await using (var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false))
+            {
+                foreach (var chunk in identities.Chunk(100))
+                {
+                    await using var cmd = conn.CreateCommand();
+                    var conditions = new List<string>(chunk.Length);
+                    for (var i = 0; i < chunk.Length; i++)
+                    {
+                        conditions.Add($"(kind = @k{i} AND value = @v{i})");
+                        cmd.P($"@k{i}", (int)chunk[i].Kind).P($"@v{i}", chunk[i].Value);
+                    }
+                    cmd.CommandText = $"SELECT kind, value, COUNT(*) FROM {_obs} WHERE {string.Join(" OR ", conditions)} GROUP BY kind, value";
+                    await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                    while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        counts[new Identity((IdentityKind)r.GetInt32(0), r.GetString(1))] = checked((int)r.GetInt64(2));
+                    }
+                }
+                foreach (var chunk in pairs.Chunk(100))
+                {
+                    await using var cmd = conn.CreateCommand();
+                    var conditions = new List<string>(chunk.Length);
+                    for (var i = 0; i < chunk.Length; i++)
+                    {
+                        conditions.Add($"(kind = @k{i} AND value = @v{i} AND anchor = @a{i})");
+                        cmd.P($"@k{i}", (int)chunk[i].Identity.Kind).P($"@v{i}", chunk[i].Identity.Value).P($"@a{i}", chunk[i].Anchor);
+                    }
+                    cmd.CommandText = $"SELECT kind, value, anchor FROM {_obs} WHERE {string.Join(" OR ", conditions)}";
+                    await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                    while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        known.Add(new IdentityObservation(new Identity((IdentityKind)r.GetInt32(0), r.GetString(1)), r.GetString(2)));
+                    }
+                }
+            }
+            // Each observation in order: a new anchor counts from that observation on.
+            var added = new List<IdentityObservation>();
+            for (var i = 0; i < result.Length; i++)
+            {
+                var o = observations[i];
+                if (o.Anchor is not null && known.Add(o))
+                {
+                    counts[o.Identity] = counts.GetValueOrDefault(o.Identity) + 1;
+                    added.Add(o);
+                }
+                result[i] = counts.GetValueOrDefault(o.Identity);
+            }
+            if (added.Count > 0)
+            {
+                // A writer that stored one of them meanwhile changes nothing (the key is the observation).
+                await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+                foreach (var chunk in added.Chunk(100))
+                {
+                    await using var insert = scope.Command(string.Empty);
+                    var values = new StringBuilder();
+                    for (var i = 0; i < chunk.Length; i++)
+                    {
+                        values.Append(i == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"(@k{i}, @v{i}, @a{i})");
+                        insert.P($"@k{i}", (int)chunk[i].Identity.Kind).P($"@v{i}", chunk[i].Identity.Value).P($"@a{i}", chunk[i].Anchor);
+                    }
+                    insert.CommandText = $"INSERT INTO {_obs} (kind, value, anchor) VALUES {values} ON CONFLICT (kind, value, anchor) DO NOTHING";
+                    await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+                await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            return result;
         }
         catch (Exception ex) when (call.Fail(ex))
         {
