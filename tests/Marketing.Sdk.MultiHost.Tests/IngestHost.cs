@@ -15,6 +15,10 @@ public static class IngestHost
 
     public static async Task<int> Main(string[] args)
     {
+        if ((args.Length == 4 && args[0] == "shop") || (args.Length == 2 && args[0] == "drain"))
+        {
+            return await ShopHost.RunAsync(args);
+        }
         if (args.Length != 4 || args[0] != "ingest")
         {
             await Console.Error.WriteLineAsync("usage: ingest <schema> <stream file> <from>");
