@@ -34,6 +34,17 @@ public static class ShopHost
     {
         services.AddSingleton<ISegmentMembershipListener>(new RecordingListener(cs, schema));
         services.AddSingleton<IJourneyActionHandler, OutboxActionHandler>();
+        var parts = Environment.GetEnvironmentVariable("MULTIHOST_PARTS") ?? "all";
+        if (parts == "core")
+        {
+            services.AddMarketingSdk(m => m.UsePostgreSql(cs, o => o.Schema = schema));
+            return;
+        }
+        if (parts == "segments")
+        {
+            services.AddMarketingSdk(m => m.UsePostgreSql(cs, o => o.Schema = schema).AddSegmentation(o => o.DefinitionsReloadInterval = TimeSpan.Zero));
+            return;
+        }
         services.AddMarketingSdk(m => m
             .UsePostgreSql(cs, o => o.Schema = schema)
             .AddSegmentation(o =>
