@@ -18,7 +18,7 @@ namespace Marketing.Sdk.MultiHost.Tests;
 public sealed class FourHostShopTests(ITestOutputHelper output)
 {
     /// <summary>Stream size: <c>MARKETING_MULTIHOST_EVENTS</c>, else a size that keeps CI on 2 cores within minutes.</summary>
-    private const int DefaultEvents = 20_000;
+    private const int DefaultEvents = 2_000;
 
     private static int EventCount() =>
         int.TryParse(Environment.GetEnvironmentVariable("MARKETING_MULTIHOST_EVENTS"), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : DefaultEvents;

@@ -47,6 +47,10 @@ public static class ShopHost
         }
         services.AddMarketingSdk(m => m
             .UsePostgreSql(cs, o => o.Schema = schema)
+            // The shared-identity cap (a device seen with more than N person-level identities stops linking) decides by
+            // arrival order, so two orders of one stream may link a device differently; without it the profiles are the
+            // connected components of the identities, the same for every order and every number of hosts.
+            .ConfigureIdentityResolution(o => o.SharedKinds.Clear())
             .AddSegmentation(o =>
             {
                 o.RepublishAfter = TimeSpan.FromSeconds(2);
