@@ -20,11 +20,23 @@ public interface IMarketingEventListener
 /// <param name="CustomerId">The customer.</param>
 /// <param name="Entered"><see langword="true"/> when the customer entered, <see langword="false"/> when they left.</param>
 /// <param name="At">When the change was detected.</param>
-public sealed record SegmentMembershipChange(string SegmentId, [property: PseudonymousData] CustomerId CustomerId, bool Entered, DateTimeOffset At);
+public sealed record SegmentMembershipChange(string SegmentId, [property: PseudonymousData] CustomerId CustomerId, bool Entered, DateTimeOffset At)
+{
+    /// <summary>
+    /// The change's stable id, or <see langword="null"/> when its source gives none. A source that records
+    /// its changes durably (the segmentation package, lifecycle stages) stores the id with the change and
+    /// delivers it again, under the same id, when the host that recorded it stopped (or a listener failed)
+    /// before every listener had it: a listener that must act once per change keeps the ids it handled, or
+    /// makes its effect idempotent by them.
+    /// </summary>
+    public string? ChangeId { get; init; }
+}
 
 /// <summary>
 /// Receives segment enter/exit changes (journeys, audience sync). Register any number as singletons;
-/// the segmentation package calls each one.
+/// the segmentation package calls each one. Delivery is at least once: a change recorded by a host that
+/// stopped before every listener had it is delivered again by another host's republish sweep, under the
+/// same <see cref="SegmentMembershipChange.ChangeId"/>, possibly after later changes of the same customer.
 /// </summary>
 public interface ISegmentMembershipListener
 {

@@ -39,6 +39,17 @@ public sealed class SegmentationOptions
     /// </summary>
     public TimeSpan DefinitionsReloadInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long a recorded membership change may stay undelivered before the republish sweep delivers it
+    /// again (default 1 minute; between 1 second and 1 hour). Each change is recorded, with a stable
+    /// <see cref="SegmentMembershipChange.ChangeId"/>, in the same atomic write as the membership that decided
+    /// it, and its record is deleted once every listener had it; a host that stops in between (or a listener
+    /// that fails) leaves the record, and the sweep — on one host at a time, every <c>RepublishAfter</c>, under
+    /// the lease <c>marketing.segmentation.republish</c> — delivers it. <see langword="null"/> turns the sweep off
+    /// (changes are then delivered at most once, as by a store whose batch writes are not atomic).
+    /// </summary>
+    public TimeSpan? RepublishAfter { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Value layer thresholds.</summary>
     public ValueLayerOptions ValueLayers { get; } = new();
 }
@@ -55,6 +66,10 @@ internal sealed class SegmentationOptionsValidator : IValidateOptions<Segmentati
         if (options.RefreshInterval is { } refresh && (refresh < TimeSpan.FromSeconds(1) || refresh > TimeSpan.FromHours(8)))
         {
             errors.Add("RefreshInterval must be between 1 second and 8 hours, or null to turn the refresh off.");
+        }
+        if (options.RepublishAfter is { } republish && (republish < TimeSpan.FromSeconds(1) || republish > TimeSpan.FromHours(1)))
+        {
+            errors.Add("RepublishAfter must be between 1 second and 1 hour, or null to turn the republish sweep off.");
         }
         if (options.DefinitionsReloadInterval < TimeSpan.Zero || options.DefinitionsReloadInterval > TimeSpan.FromHours(1))
         {
@@ -119,6 +134,27 @@ internal static partial class SegmentationLog
         }
     }
 
+    [LoggerMessage(EventId = 2900, Level = LogLevel.Warning, Message = "Republished {Count} segment membership changes whose host stopped, or whose listener failed, before every listener had them")]
+    public static partial void Republished(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 2901, Level = LogLevel.Error, Message = "A segment change republish run failed ({ErrorCode}); it is retried on the next tick.")]
+    private static partial void RepublishFailedCode(ILogger logger, string errorCode);
+
+    [LoggerMessage(EventId = 2902, Level = LogLevel.Debug, Message = "Segment change republish failure, redacted")]
+    private static partial void RepublishFailedDetail(ILogger logger, Exception exception);
+
+    /// <summary>A republish calls listeners (host code) and stores: the code only, the redacted form at Debug.</summary>
+    public static void RepublishFailed(ILogger logger, Exception exception)
+    {
+        var code = RedactedException.Code(exception);
+        RepublishFailedCode(logger, code);
+        if (logger.IsEnabled(LogLevel.Debug))
+        {
+            var redacted = RedactedException.From(exception);
+            RepublishFailedDetail(logger, redacted);
+        }
+    }
+
     [LoggerMessage(EventId = 2008, Level = LogLevel.Information, Message = "Segment refresh evaluated {Segments} segments with rolling windows: {Entered} entered, {Exited} exited (lease token {FencingToken})")]
     public static partial void Refreshed(ILogger logger, int segments, int entered, int exited, long fencingToken);
 }
@@ -128,8 +164,10 @@ internal static partial class SegmentationLog
 /// <see cref="IStateStore"/> so that they survive restarts and are shared by every host on the same
 /// store: the definitions in one catalog document, each customer's memberships in one document keyed
 /// <c>&lt;customerId&gt;|segments</c>. A membership change is decided by compare-and-swap on that
-/// document, and only the host whose write wins publishes it, so each enter and exit is published
-/// once across hosts. Each host keeps the compiled catalog in memory and reloads it when the stored
+/// document, and only the host whose write wins publishes it, so each enter and exit is decided
+/// once across hosts. The same atomic write records each change, with a stable id, as pending; its
+/// record is deleted once every listener had it, and the republish sweep delivers what a stopped host
+/// (or a failed listener) left, so each change reaches every listener at least once, always under one id. Each host keeps the compiled catalog in memory and reloads it when the stored
 /// version changed (checked at most every <see cref="SegmentationOptions.DefinitionsReloadInterval"/>,
 /// and at once when a membership document was written with a newer catalog).
 /// </summary>
@@ -150,6 +188,7 @@ internal sealed class SegmentService : ISegmentService, IDisposable
     private readonly Counter<long> _profilesEvaluated;
     private readonly Counter<long> _changes;
     private readonly Counter<long> _conflicts;
+    private readonly Counter<long> _republished;
     private readonly SemaphoreSlim _reload = new(1, 1);
     private volatile SegmentCatalog _catalog = SegmentCatalog.Empty;
     private long _checkedAt = long.MinValue;
@@ -174,6 +213,7 @@ internal sealed class SegmentService : ISegmentService, IDisposable
         _meter = meterFactory?.Create(SegmentationTelemetry.Name) ?? new Meter(SegmentationTelemetry.Name);
         _profilesEvaluated = _meter.CreateCounter<long>("marketing.segmentation.profiles_evaluated", "{profile}", "Profile evaluations of a segment.");
         _changes = _meter.CreateCounter<long>("marketing.segmentation.membership_changes", "{change}", "Segment enter and exit changes published.");
+        _republished = _meter.CreateCounter<long>("marketing.segmentation.changes_republished", "{change}", "Recorded membership changes delivered again by the republish sweep (their host stopped, or a listener failed, before every listener had them).");
         _conflicts = _meter.CreateCounter<long>("marketing.segmentation.membership_conflicts", "{conflict}", "Membership writes that lost a compare-and-swap to another writer and were decided again.");
     }
 
@@ -463,8 +503,7 @@ internal sealed class SegmentService : ISegmentService, IDisposable
             var document = new MembershipDocument(Math.Max(stored.Catalog, catalog.Version), next);
             try
             {
-                await _state.SaveAsync(SegmentDocuments.MembershipScope, key, SegmentDocuments.WriteMembership(document), entry?.Version ?? 0, cancellationToken).ConfigureAwait(false);
-                return changes;
+                return await RecordAsync(key, document, entry?.Version ?? 0, changes, cancellationToken).ConfigureAwait(false);
             }
             catch (ConcurrencyConflictException) when (attempt < MaxAttempts)
             {
@@ -572,8 +611,7 @@ internal sealed class SegmentService : ISegmentService, IDisposable
                 var document = new MembershipDocument(Math.Max(has ? s.Document.Catalog : 0, catalog.Version), next);
                 try
                 {
-                    await _state.SaveAsync(SegmentDocuments.MembershipScope, SegmentDocuments.MembershipKey(id), SegmentDocuments.WriteMembership(document), has ? s.Version : 0, cancellationToken).ConfigureAwait(false);
-                    decided = [new SegmentMembershipChange(segmentId, id, member, now)];
+                    decided = await RecordAsync(SegmentDocuments.MembershipKey(id), document, has ? s.Version : 0, [new SegmentMembershipChange(segmentId, id, member, now)], cancellationToken).ConfigureAwait(false);
                 }
                 catch (ConcurrencyConflictException)
                 {
@@ -721,7 +759,7 @@ internal sealed class SegmentService : ISegmentService, IDisposable
             try
             {
                 var empty = new MembershipDocument(Math.Max(stored.Catalog, catalog.Version), new Dictionary<string, long>(StringComparer.Ordinal));
-                await _state.SaveAsync(SegmentDocuments.MembershipScope, key, SegmentDocuments.WriteMembership(empty), entry.Version, cancellationToken).ConfigureAwait(false);
+                changes = await RecordAsync(key, empty, entry.Version, changes, cancellationToken).ConfigureAwait(false);
             }
             catch (ConcurrencyConflictException) when (attempt < MaxAttempts)
             {
@@ -736,6 +774,39 @@ internal sealed class SegmentService : ISegmentService, IDisposable
 
     // ---- publishing and reading memberships --------------------------------------------------
 
+    /// <summary>
+    /// Compare-and-swaps a customer's membership document and, in the same atomic batch
+    /// (<see cref="IStateStore.SaveManyAsync"/>), records each change with a new id as pending: a host that
+    /// stops between this write and the listeners leaves the changes for the republish sweep, so none is lost.
+    /// Returns the changes with their ids.
+    /// </summary>
+    /// <exception cref="ConcurrencyConflictException">Another writer changed the document: nothing was written.</exception>
+    private async ValueTask<List<SegmentMembershipChange>> RecordAsync(string key, MembershipDocument document, long expectedVersion, List<SegmentMembershipChange> changes, CancellationToken cancellationToken)
+    {
+        var value = SegmentDocuments.WriteMembership(document);
+        if (changes.Count == 0)
+        {
+            await _state.SaveAsync(SegmentDocuments.MembershipScope, key, value, expectedVersion, cancellationToken).ConfigureAwait(false);
+            return changes;
+        }
+        var stamped = new List<SegmentMembershipChange>(changes.Count);
+        // The membership write first: a store whose batch is not atomic stops at its conflict before recording anything.
+        var writes = new List<StateWrite>(changes.Count + 1) { new(SegmentDocuments.MembershipScope, key, value, expectedVersion) };
+        foreach (var change in changes)
+        {
+            var withId = change with { ChangeId = SegmentDocuments.NewChangeId() };
+            stamped.Add(withId);
+            writes.Add(new StateWrite(SegmentDocuments.ChangesScope, SegmentDocuments.ChangeKey(withId), SegmentDocuments.WritePending(withId), 0));
+        }
+        await _state.SaveManyAsync(writes, cancellationToken).ConfigureAwait(false);
+        return stamped;
+    }
+
+    /// <summary>
+    /// Delivers changes to every listener; once all of them had the changes, their pending records are
+    /// deleted. When a listener fails the records stay, and the sweep delivers the changes again (to every
+    /// listener, under the same ids) after <see cref="SegmentationOptions.RepublishAfter"/>.
+    /// </summary>
     private async ValueTask PublishAsync(List<SegmentMembershipChange> changes, CancellationToken cancellationToken)
     {
         if (changes.Count == 0)
@@ -743,6 +814,55 @@ internal sealed class SegmentService : ISegmentService, IDisposable
             return;
         }
         _changes.Add(changes.Count);
+        await DeliverAsync(changes, cancellationToken).ConfigureAwait(false);
+        await MarkPublishedAsync(changes, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask MarkPublishedAsync(List<SegmentMembershipChange> changes, CancellationToken cancellationToken)
+    {
+        foreach (var change in changes)
+        {
+            if (change.ChangeId is not null)
+            {
+                await _state.DeleteAsync(SegmentDocuments.ChangesScope, SegmentDocuments.ChangeKey(change), cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The republish sweep: delivers every change recorded at least <see cref="SegmentationOptions.RepublishAfter"/>
+    /// ago and still pending (its host stopped before every listener had it, or a listener failed), oldest first,
+    /// under its original id, and deletes its record once every listener had it. Returns how many were delivered.
+    /// </summary>
+    internal async ValueTask<int> RepublishPendingAsync(CancellationToken cancellationToken)
+    {
+        var cutoff = _time.GetUtcNow() - (_options.RepublishAfter ?? TimeSpan.Zero);
+        var due = new List<SegmentMembershipChange>();
+        await foreach (var entry in _state.StreamAsync(SegmentDocuments.ChangesScope, null, cancellationToken).ConfigureAwait(false))
+        {
+            if (SegmentDocuments.ReadPending(entry) is { } change && change.At <= cutoff)
+            {
+                due.Add(change);
+            }
+        }
+        // Oldest first (version 7 ids order changes recorded at the same instant).
+        due.Sort(static (a, b) => a.At != b.At ? a.At.CompareTo(b.At) : string.CompareOrdinal(a.ChangeId, b.ChangeId));
+        for (var i = 0; i < due.Count; i += _options.PublishBatchSize)
+        {
+            var batch = due.GetRange(i, Math.Min(_options.PublishBatchSize, due.Count - i));
+            _republished.Add(batch.Count);
+            await DeliverAsync(batch, cancellationToken).ConfigureAwait(false);
+            await MarkPublishedAsync(batch, cancellationToken).ConfigureAwait(false);
+        }
+        if (due.Count > 0)
+        {
+            SegmentationLog.Republished(_logger, due.Count);
+        }
+        return due.Count;
+    }
+
+    private async ValueTask DeliverAsync(List<SegmentMembershipChange> changes, CancellationToken cancellationToken)
+    {
         List<Exception>? failures = null;
         foreach (var listener in _listeners)
         {
@@ -758,7 +878,7 @@ internal sealed class SegmentService : ISegmentService, IDisposable
         }
         if (failures is not null)
         {
-            throw new SegmentationException($"{failures.Count} membership listener(s) failed; the membership was recorded and the other listeners were called.", new AggregateException(failures));
+            throw new SegmentationException($"{failures.Count} membership listener(s) failed; the membership was recorded, the other listeners were called, and the republish sweep delivers the changes again.", new AggregateException(failures));
         }
     }
 
@@ -903,6 +1023,19 @@ internal sealed class SegmentationDataEraser(IStateStore store) : IPersonalDataE
 {
     public string Name => "segmentation.memberships";
 
-    public async ValueTask<long> EraseAsync(CustomerId customerId, IReadOnlyList<Identity> identities, CancellationToken cancellationToken = default) =>
-        await store.DeleteAsync(SegmentDocuments.MembershipScope, SegmentDocuments.MembershipKey(customerId), cancellationToken).ConfigureAwait(false) ? 1 : 0;
+    public async ValueTask<long> EraseAsync(CustomerId customerId, IReadOnlyList<Identity> identities, CancellationToken cancellationToken = default)
+    {
+        long erased = await store.DeleteAsync(SegmentDocuments.MembershipScope, SegmentDocuments.MembershipKey(customerId), cancellationToken).ConfigureAwait(false) ? 1 : 0;
+        // Changes still waiting for delivery are the customer's too: an erased customer's changes are never delivered.
+        var pending = new List<string>();
+        await foreach (var entry in store.StreamAsync(SegmentDocuments.ChangesScope, customerId.Value + "|", cancellationToken).ConfigureAwait(false))
+        {
+            pending.Add(entry.Key);
+        }
+        foreach (var key in pending)
+        {
+            erased += await store.DeleteAsync(SegmentDocuments.ChangesScope, key, cancellationToken).ConfigureAwait(false) ? 1 : 0;
+        }
+        return erased;
+    }
 }

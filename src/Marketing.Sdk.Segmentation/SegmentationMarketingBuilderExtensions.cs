@@ -20,8 +20,9 @@ public static class SegmentationMarketingBuilderExtensions
     /// Adds <see cref="ISegmentService"/> (singleton), an <see cref="IMarketingEventListener"/> that
     /// re-evaluates a customer's segments when their events arrive, an <see cref="IProfileMergeListener"/>
     /// that moves memberships along with merges, an <see cref="IPersonalDataEraser"/> for the recorded
-    /// memberships, and the hosted refresh of rolling windows (off unless
-    /// <see cref="SegmentationOptions.RefreshInterval"/> is set). Definitions and memberships are kept in
+    /// memberships, the hosted refresh of rolling windows (off unless
+    /// <see cref="SegmentationOptions.RefreshInterval"/> is set) and the hosted republish sweep of changes whose
+    /// host stopped before every listener had them (<see cref="SegmentationOptions.RepublishAfter"/>). Definitions and memberships are kept in
     /// the <see cref="Marketing.Sdk.Storage.IStateStore"/>, so they survive restarts and are shared by every
     /// host on the same store. Needs the stores and the <see cref="Marketing.Sdk.Storage.ILeaseStore"/> that
     /// <c>AddMarketingSdk</c> (and a storage provider) register. Calling it twice is harmless.
@@ -42,6 +43,7 @@ public static class SegmentationMarketingBuilderExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IProfileMergeListener, SegmentMergeListener>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPersonalDataEraser, SegmentationDataEraser>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SegmentRefreshService>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SegmentChangeRepublisher>());
         return builder;
     }
 

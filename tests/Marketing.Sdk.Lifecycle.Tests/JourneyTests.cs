@@ -228,6 +228,27 @@ public class JourneyTests
     }
 
     [Fact]
+    public async Task A_segment_change_delivered_again_under_its_id_never_enrolls_twice()
+    {
+        // Re-entry allowed without cooldown: only the change id tells a redelivery from a new entry.
+        using var h = new Harness(o => o.Journeys.Add("vip", j => j.OnSegmentEnter("vip").AddTag("vip_welcome")));
+        h.AddCustomer(Harness.Alice);
+        var enter = new SegmentMembershipChange("vip", Harness.Alice, true, h.Time.GetUtcNow()) { ChangeId = "0193a1b2c3d4e5f60718293a4b5c6d7e" };
+        await h.Engine.OnMembershipChangedAsync([enter]);
+        Assert.Single(h.Handler.Calls);
+        // The host that recorded the change stopped before its sweep deleted it: the sweep delivers it again.
+        h.Time.Advance(TimeSpan.FromMinutes(1));
+        await h.Engine.OnMembershipChangedAsync([enter]);
+        await h.Engine.OnMembershipChangedAsync([enter]);
+        Assert.Single(h.Handler.Calls);
+        Assert.Single(await h.LogAsync());
+
+        // A new entry (another change id) enrolls again, as re-entry allows.
+        await h.Engine.OnMembershipChangedAsync([enter with { ChangeId = "0193a1b2c3d4e5f60718293a4b5c6d7f", At = h.Time.GetUtcNow() }]);
+        Assert.Equal(2, h.Handler.Calls.Count);
+    }
+
+    [Fact]
     public async Task Birthday_greeting_is_sent_once_on_the_local_birthday()
     {
         // 2025-06-15 02:00 UTC is 10:00 in Shanghai: birthday morning there, still the 14th in UTC.

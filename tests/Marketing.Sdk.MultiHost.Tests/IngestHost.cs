@@ -15,6 +15,21 @@ public static class IngestHost
 
     public static async Task<int> Main(string[] args)
     {
+        if (args.Length == 3 && args[0] == "gen")
+        {
+            await File.WriteAllLinesAsync(args[1], FourHostShopTests.Stream(int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture))
+                .Select(e => System.Text.Json.JsonSerializer.Serialize(e, MarketingJsonContext.Default.MarketingEvent)));
+            return 0;
+        }
+        if (args.Length == 2 && args[0] == "prep")
+        {
+            await FourHostShopTests.PrepareAsync(args[1]);
+            return 0;
+        }
+        if ((args.Length == 4 && args[0] == "shop") || (args.Length == 2 && args[0] == "drain"))
+        {
+            return await ShopHost.RunAsync(args);
+        }
         if (args.Length != 4 || args[0] != "ingest")
         {
             await Console.Error.WriteLineAsync("usage: ingest <schema> <stream file> <from>");

@@ -505,9 +505,10 @@ public class ModelStoreTests
         Assert.Equal(1, reads); // trained once
         Assert.Equal(serviceA.Schedule!.Current!.FencingToken, (await store.GetVersionAsync(1))!.FencingToken);
 
-        // Within the interval the lease holder skips (the current version is fresh); B still never runs.
+        // Within the interval nothing runs (the last run is recorded); A keeps the lease, B never runs.
         time.Advance(TimeSpan.FromMinutes(5));
-        Assert.Equal((true, false), await TickBothAsync());
+        Assert.Equal((false, false), await TickBothAsync());
+        Assert.NotNull(serviceA.Schedule!.Current);
         Assert.Equal(1, reads);
 
         time.Advance(TimeSpan.FromMinutes(5));
@@ -532,12 +533,16 @@ public class ModelStoreTests
     {
         var validator = new RecommendationOptionsValidator();
         Assert.True(validator.Validate(null, new RecommendationOptions { RetrainInterval = TimeSpan.FromHours(1) }).Succeeded);
+        // Daily and weekly retraining: the lease is short and renewed, the period is a recorded last run.
+        Assert.True(validator.Validate(null, new RecommendationOptions { RetrainInterval = TimeSpan.FromDays(1) }).Succeeded);
+        Assert.True(validator.Validate(null, new RecommendationOptions { RetrainInterval = TimeSpan.FromDays(7), RetrainLeaseDuration = TimeSpan.FromMinutes(30) }).Succeeded);
         foreach (var (bad, field) in new (RecommendationOptions, string)[]
         {
             (new() { ModelCheckInterval = TimeSpan.Zero }, "ModelCheckInterval"),
             (new() { RetrainInterval = TimeSpan.FromSeconds(10) }, "RetrainInterval"),
-            (new() { RetrainInterval = TimeSpan.FromDays(2) }, "RetrainInterval"),
-            (new() { RetrainInterval = TimeSpan.FromHours(1), RetrainLeaseDuration = TimeSpan.FromMinutes(30) }, "RetrainLeaseDuration"),
+            (new() { RetrainInterval = TimeSpan.FromDays(400) }, "RetrainInterval"),
+            (new() { RetrainInterval = TimeSpan.FromHours(1), RetrainLeaseDuration = TimeSpan.FromSeconds(30) }, "RetrainLeaseDuration"),
+            (new() { RetrainInterval = TimeSpan.FromDays(1), RetrainLeaseDuration = TimeSpan.FromDays(2) }, "RetrainLeaseDuration"),
             (new() { RetrainLeaseDuration = TimeSpan.FromMinutes(30) }, "RetrainLeaseDuration"),
             (new() { ModelVersionsToKeep = 0 }, "ModelVersionsToKeep"),
             (new() { ModelChunkBytes = 2 * 1024 * 1024 }, "ModelChunkBytes"),

@@ -95,6 +95,14 @@ internal static class TestData
 
     public static CustomerId Id(int i) => new($"c{i:D6}");
 
+    /// <summary>The changes without their ids (new ids each run), for comparing with expected changes.</summary>
+    public static List<SegmentMembershipChange> WithoutIds(IEnumerable<SegmentMembershipChange> changes)
+    {
+        var list = changes.ToList();
+        Assert.All(list, c => Assert.Matches("^[0-9a-f]{32}$", c.ChangeId));
+        return [.. list.Select(c => c with { ChangeId = null })];
+    }
+
     public static MarketingEvent Event(int customer, EventType type, DateTimeOffset at, params (string Key, PropertyValue Value)[] props) => new()
     {
         Id = Guid.NewGuid().ToString("N"),

@@ -210,7 +210,7 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
                 {
                     using (await _locks.AcquireAsync(change.CustomerId.Value, cancellationToken).ConfigureAwait(false))
                     {
-                        await TryEnrollAsync(_state, journey, change.CustomerId, Clamp(change.At), Now, cancellationToken).ConfigureAwait(false);
+                        await TryEnrollAsync(_state, journey, change.CustomerId, Clamp(change.At), Now, cancellationToken, change.ChangeId).ConfigureAwait(false);
                     }
                 }
             }
@@ -490,11 +490,19 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
     }
 
     /// <summary>Enrolls a customer whose trigger happened <paramref name="at"/> and runs the journey up to <paramref name="advanceTo"/>.</summary>
-    private async ValueTask<bool> TryEnrollAsync(JourneyStateStore state, JourneyDefinition journey, CustomerId customer, DateTimeOffset at, DateTimeOffset advanceTo, CancellationToken cancellationToken)
+    /// <remarks>
+    /// A trigger with an id (<see cref="SegmentMembershipChange.ChangeId"/>) is recorded in the enrollment; the same
+    /// trigger delivered again (a membership change republished after its host stopped) enrolls nobody a second time.
+    /// </remarks>
+    private async ValueTask<bool> TryEnrollAsync(JourneyStateStore state, JourneyDefinition journey, CustomerId customer, DateTimeOffset at, DateTimeOffset advanceTo, CancellationToken cancellationToken, string? triggerId = null)
     {
         var (previous, version) = await state.LoadAsync(customer, journey.Id, cancellationToken).ConfigureAwait(false);
         if (previous is not null)
         {
+            if (triggerId is not null && string.Equals(previous.TriggerId, triggerId, StringComparison.Ordinal))
+            {
+                return false; // This very change enrolled the customer already.
+            }
             if (previous.Status == EnrollmentStatus.Active || !journey.AllowReentry || at - previous.EnteredAt < journey.ReentryCooldown)
             {
                 return false;
@@ -509,6 +517,7 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
             EnteredAt = at,
             StepStartedAt = at,
             DueAt = at,
+            TriggerId = triggerId,
         };
         enrollment = enrollment with { ActionKeyStem = StemOf(enrollment) };
         // Saved before any step runs, with "due now", so a crash in the first step is resumed by RunDueAsync.

@@ -158,6 +158,13 @@ public sealed record JourneyEnrollment
     /// <see langword="null"/> for enrollments stored before it existed (the stem is then derived).
     /// </summary>
     public string? ActionKeyStem { get; init; }
+
+    /// <summary>
+    /// The id of the trigger that started this enrollment, when the trigger has one (a segment membership
+    /// change's <see cref="SegmentMembershipChange.ChangeId"/>): the same change delivered again never starts
+    /// another enrollment, even after this one ended and re-entry is allowed.
+    /// </summary>
+    public string? TriggerId { get; init; }
 }
 
 /// <summary>A limit on messages in a rolling window.</summary>

@@ -64,14 +64,17 @@ public sealed class RecommendationOptions
     /// <summary>
     /// How often the hosts retrain the model from the event store and publish it for all of them
     /// (one host per run, under a lease); <see langword="null"/> (default) = no scheduled retraining.
-    /// Between 1 minute and 20 hours. A run is skipped while the current version is younger than
-    /// the interval, so restarts do not retrain.
+    /// Between 1 minute and 366 days. The time of the last run is recorded in the state store, so a
+    /// restarted or new lease holder waits for the rest of the interval; a run is also skipped while the
+    /// current version is younger than the interval.
     /// </summary>
     public TimeSpan? RetrainInterval { get; set; }
 
     /// <summary>
-    /// How long the retraining lease lasts (renewed every interval); a run is cancelled at three
-    /// quarters of it. Default twice <see cref="RetrainInterval"/>, at most 1 day; longer than the interval.
+    /// How long the retraining lease lasts: the hosts check every third of it (or every interval when that is
+    /// shorter), the holder renews it every third of it while a run goes on, and a run whose renewal fails is
+    /// cancelled. A host that dies is replaced within this time. Default twice <see cref="RetrainInterval"/>, at
+    /// most 10 minutes; between 1 minute and 1 day.
     /// </summary>
     public TimeSpan? RetrainLeaseDuration { get; set; }
 
@@ -86,7 +89,7 @@ public sealed class RecommendationOptions
 
     /// <summary>The lease duration used for scheduled retraining.</summary>
     internal TimeSpan EffectiveRetrainLeaseDuration =>
-        RetrainLeaseDuration ?? (RetrainInterval is { } i ? TimeSpan.FromTicks(Math.Min(i.Ticks * 2, TimeSpan.FromDays(1).Ticks)) : TimeSpan.Zero);
+        RetrainLeaseDuration ?? (RetrainInterval is { } i ? TimeSpan.FromTicks(Math.Min(i.Ticks * 2, TimeSpan.FromMinutes(10).Ticks)) : TimeSpan.Zero);
 }
 
 internal sealed class RecommendationOptionsValidator : IValidateOptions<RecommendationOptions>
@@ -158,13 +161,13 @@ internal sealed class RecommendationOptionsValidator : IValidateOptions<Recommen
         }
         if (options.RetrainInterval is { } retrain)
         {
-            if (retrain < TimeSpan.FromMinutes(1) || retrain > TimeSpan.FromHours(20))
+            if (retrain < TimeSpan.FromMinutes(1) || retrain > TimeSpan.FromDays(366))
             {
-                failures.Add("RetrainInterval must lie between 1 minute and 20 hours (or be null to turn scheduled retraining off).");
+                failures.Add("RetrainInterval must lie between 1 minute and 366 days (or be null to turn scheduled retraining off).");
             }
-            else if (options.EffectiveRetrainLeaseDuration <= retrain || options.EffectiveRetrainLeaseDuration > TimeSpan.FromDays(1))
+            else if (options.EffectiveRetrainLeaseDuration < TimeSpan.FromMinutes(1) || options.EffectiveRetrainLeaseDuration > TimeSpan.FromDays(1))
             {
-                failures.Add("RetrainLeaseDuration must be longer than RetrainInterval and at most 1 day.");
+                failures.Add("RetrainLeaseDuration must lie between 1 minute and 1 day.");
             }
         }
         else if (options.RetrainLeaseDuration is not null)

@@ -11,7 +11,9 @@ namespace Marketing.Sdk.Recommendations;
 /// Loads the current model version when the host starts, checks for a newer one every
 /// <see cref="RecommendationOptions.ModelCheckInterval"/>, and — with
 /// <see cref="RecommendationOptions.RetrainInterval"/> set — retrains on one host at a time under
-/// the lease <see cref="RetrainLeaseName"/> and publishes the new version for all.
+/// the lease <see cref="RetrainLeaseName"/> and publishes the new version for all. The schedule is periodic: the last
+/// run is recorded in the state store, and the lease is short (renewed while a run goes on), so intervals of a day or
+/// more work and a host that dies is replaced within a lease.
 /// </summary>
 internal sealed class RecommendationModelHostedService : IHostedService, IDisposable
 {
@@ -29,7 +31,7 @@ internal sealed class RecommendationModelHostedService : IHostedService, IDispos
     private Task? _retrainLoop;
 
     public RecommendationModelHostedService(RecommendationModelSync sync, RecommendationTrainer trainer, RecommendationModelHolder holder, ILeaseStore leases,
-        TimeProvider time, IOptions<RecommendationOptions> options, ILogger<RecommendationModelHostedService> logger)
+        IStateStore state, TimeProvider time, IOptions<RecommendationOptions> options, ILogger<RecommendationModelHostedService> logger)
     {
         _sync = sync;
         _trainer = trainer;
@@ -40,7 +42,8 @@ internal sealed class RecommendationModelHostedService : IHostedService, IDispos
         _logger = logger;
         Schedule = _options.RetrainInterval is { } interval
             // One owner per service provider: two hosts in one process are two lease holders too.
-            ? new LeasedSchedule(leases, time, RetrainLeaseName, HostId.Current + "/" + Guid.NewGuid().ToString("N")[..8], interval, _options.EffectiveRetrainLeaseDuration)
+            // A recorded last run and a short lease renewed while training: any interval (daily, weekly) fits under the lease cap.
+            ? LeasedSchedule.Periodic(leases, state, time, RetrainLeaseName, HostId.Current + "/" + Guid.NewGuid().ToString("N")[..8], interval, _options.EffectiveRetrainLeaseDuration)
             : null;
     }
 

@@ -28,12 +28,25 @@ internal sealed record MembershipDocument(long Catalog, Dictionary<string, long>
     public static MembershipDocument Empty { get; } = new(0, new Dictionary<string, long>(StringComparer.Ordinal));
 }
 
+/// <summary>
+/// A recorded membership change not yet delivered to every listener (scope <c>segmentation.changes</c>, key
+/// <c>&lt;customerId&gt;|&lt;changeId&gt;</c>): written in the same atomic batch as the membership document that
+/// decided it, deleted once every listener had it, republished by the sweep when it stays longer.
+/// </summary>
+/// <param name="Id">The change id (<see cref="SegmentMembershipChange.ChangeId"/>).</param>
+/// <param name="Segment">The segment.</param>
+/// <param name="Customer">The customer id.</param>
+/// <param name="Entered">Entered or left.</param>
+/// <param name="At">When the change was detected.</param>
+internal sealed record PendingChangeDocument(string Id, string Segment, string Customer, bool Entered, DateTimeOffset At);
+
 /// <summary>Source-generated JSON metadata of the segmentation package's stored documents.</summary>
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(SegmentCatalogDocument))]
 [JsonSerializable(typeof(MembershipDocument))]
+[JsonSerializable(typeof(PendingChangeDocument))]
 internal sealed partial class SegmentStateJsonContext : JsonSerializerContext;
 
 /// <summary>Names and codecs of the segmentation state documents in <see cref="IStateStore"/>.</summary>
@@ -48,7 +61,38 @@ internal static class SegmentDocuments
     /// <summary>The scope of the per-customer membership documents.</summary>
     public const string MembershipScope = "segmentation.membership";
 
+    /// <summary>The scope of the changes recorded but not yet delivered to every listener.</summary>
+    public const string ChangesScope = "segmentation.changes";
+
     private const string MembershipSuffix = "|segments";
+
+    /// <summary>The key of a pending change: the customer id first, so erasure by prefix removes it.</summary>
+    public static string ChangeKey(SegmentMembershipChange change) => change.CustomerId.Value + "|" + change.ChangeId;
+
+    /// <summary>A new change id: a version 7 GUID (time ordered), 32 hex digits.</summary>
+    public static string NewChangeId() => Guid.CreateVersion7().ToString("N");
+
+    public static string WritePending(SegmentMembershipChange change) =>
+        JsonSerializer.Serialize(new PendingChangeDocument(change.ChangeId!, change.SegmentId, change.CustomerId.Value, change.Entered, change.At), SegmentStateJsonContext.Default.PendingChangeDocument);
+
+    /// <summary>Reads a pending change, or <see langword="null"/> when the document is not one (it is then left alone).</summary>
+    public static SegmentMembershipChange? ReadPending(StateEntry entry)
+    {
+        try
+        {
+            var doc = JsonSerializer.Deserialize(entry.Value, SegmentStateJsonContext.Default.PendingChangeDocument);
+            if (doc?.Id is null || doc.Segment is null || doc.Customer is null || CustomerOf(doc.Customer + MembershipSuffix) is not { } customer
+                || !string.Equals(entry.Key, doc.Customer + "|" + doc.Id, StringComparison.Ordinal))
+            {
+                return null;
+            }
+            return new SegmentMembershipChange(doc.Segment, customer, doc.Entered, doc.At) { ChangeId = doc.Id };
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
 
     public static string MembershipKey(CustomerId customerId) => customerId.Value + MembershipSuffix;
 
