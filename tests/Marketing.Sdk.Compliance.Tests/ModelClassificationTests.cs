@@ -23,6 +23,8 @@ public sealed partial class ModelClassificationTests
         (typeof(AudienceSyncResult), nameof(AudienceSyncResult.SessionId)), // the platform's upload session, not a visitor session
         (typeof(PlatformClientOptions), nameof(PlatformClientOptions.BaseAddress)), // the platform API's address
         (typeof(Platforms.Messaging.MessageTemplateParameter), nameof(Platforms.Messaging.MessageTemplateParameter.ProfileTrait)), // the name of a profile trait, not its value
+        (typeof(Platforms.Sms.SmsMessageChannel), nameof(Platforms.Sms.SmsMessageChannel.AddressKinds)), // which identity kinds address a message, not an address
+        (typeof(Platforms.Sms.SmsProviderOptions), nameof(Platforms.Sms.SmsProviderOptions.DefaultRegion)), // the region assumed for national numbers, configuration
     ];
 
     private static bool MarksPersonalData(PropertyInfo p)

@@ -85,7 +85,7 @@ public interface IIngestionStore
 /// <summary>One identity to link to <paramref name="Candidate"/> if it has no owner yet (see <see cref="IIngestionStore.ClaimManyAsync"/>).</summary>
 /// <param name="Identity">The identity (normalised).</param>
 /// <param name="Candidate">The customer to link it to.</param>
-public readonly record struct IdentityClaim(Identity Identity, [property: PseudonymousData] CustomerId Candidate)
+public readonly record struct IdentityClaim([property: PersonalData] Identity Identity, [property: PseudonymousData] CustomerId Candidate)
 {
     /// <summary>Describes the claim without the identity's value.</summary>
     public override string ToString() => $"IdentityClaim {{ Identity = {Identity}, Candidate = {Candidate} }}";

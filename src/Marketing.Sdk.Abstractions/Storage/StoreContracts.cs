@@ -244,7 +244,7 @@ public interface IIdentityGraphStore
 /// <summary>One co-observation for <see cref="IIdentityGraphStore.ObserveManyAsync"/>.</summary>
 /// <param name="Identity">A possibly shared identity (device, cookie).</param>
 /// <param name="Anchor">The <see cref="Identity.Fingerprint"/> of the person-level identity it was seen with, or <see langword="null"/> to only read the count.</param>
-public readonly record struct IdentityObservation(Identity Identity, string? Anchor)
+public readonly record struct IdentityObservation([property: PersonalData] Identity Identity, string? Anchor)
 {
     /// <summary>Describes the observation without values.</summary>
     public override string ToString() => $"IdentityObservation {{ Identity = {Identity}, Anchored = {Anchor is not null} }}";
