@@ -1,7 +1,11 @@
+using Marketing.Sdk.Platforms.AliyunSms;
 using Marketing.Sdk.Platforms.Delivery;
 using Marketing.Sdk.Platforms.Google;
 using Marketing.Sdk.Platforms.Meta;
+using Marketing.Sdk.Platforms.TencentCloudSms;
 using Marketing.Sdk.Platforms.TikTok;
+using Marketing.Sdk.Platforms.WeChat.OfficialAccount;
+using Marketing.Sdk.Platforms.WeChat.WeCom;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -23,7 +27,8 @@ public sealed class PlatformEntryPointTests
         Func<IMarketingBuilder, IMarketingBuilder> Configured,
         Dictionary<string, string?> ValidSection,
         Func<IServiceProvider, string> ReadBack,
-        string? HttpClientName);
+        string? HttpClientName,
+        bool DeliversConversions = true);
 
     private static readonly Dictionary<string, Entry> Entries = new(StringComparer.Ordinal)
     {
@@ -43,6 +48,22 @@ public sealed class PlatformEntryPointTests
             b => b.AddTikTokPlatform(), (b, s) => b.AddTikTokPlatform(s), b => b.AddTikTokPlatform(o => { o.AccessToken = "t"; o.AdvertiserId = "1"; o.PixelCode = "P"; }),
             new() { ["AccessToken"] = "t", ["AdvertiserId"] = "42", ["PixelCode"] = "P" },
             sp => sp.GetRequiredService<IOptions<TikTokPlatformOptions>>().Value.AdvertiserId, TikTokPlatformOptions.HttpClientName),
+        ["AddWeChatOfficialAccount"] = new(
+            b => b.AddWeChatOfficialAccount(), (b, s) => b.AddWeChatOfficialAccount(s), b => b.AddWeChatOfficialAccount(o => { o.AppId = "a"; o.AppSecret = "s"; }),
+            new() { ["AppId"] = "42", ["AppSecret"] = "s" },
+            sp => sp.GetRequiredService<IOptions<OfficialAccountOptions>>().Value.AppId, OfficialAccountOptions.HttpClientName, DeliversConversions: false),
+        ["AddWeCom"] = new(
+            b => b.AddWeCom(), (b, s) => b.AddWeCom(s), b => b.AddWeCom(o => { o.CorpId = "c"; o.CorpSecret = "s"; }),
+            new() { ["CorpId"] = "42", ["CorpSecret"] = "s" },
+            sp => sp.GetRequiredService<IOptions<WeComOptions>>().Value.CorpId, WeComOptions.HttpClientName),
+        ["AddAliyunSms"] = new(
+            b => b.AddAliyunSms(), (b, s) => b.AddAliyunSms(s), b => b.AddAliyunSms(o => { o.AccessKeyId = "k"; o.AccessKeySecret = "s"; o.SignName = "Shop"; }),
+            new() { ["AccessKeyId"] = "42", ["AccessKeySecret"] = "s", ["SignName"] = "Shop" },
+            sp => sp.GetRequiredService<IOptions<AliyunSmsOptions>>().Value.AccessKeyId, AliyunSmsOptions.HttpClientName, DeliversConversions: false),
+        ["AddTencentCloudSms"] = new(
+            b => b.AddTencentCloudSms(), (b, s) => b.AddTencentCloudSms(s), b => b.AddTencentCloudSms(o => { o.SecretId = "i"; o.SecretKey = "k"; o.SmsSdkAppId = "1400000000"; o.SignName = "Shop"; }),
+            new() { ["SecretId"] = "i", ["SecretKey"] = "k", ["SmsSdkAppId"] = "42", ["SignName"] = "Shop" },
+            sp => sp.GetRequiredService<IOptions<TencentCloudSmsOptions>>().Value.SmsSdkAppId, TencentCloudSmsOptions.HttpClientName, DeliversConversions: false),
     };
 
     public static TheoryData<string> EntryPoints() => [.. Entries.Keys];
@@ -75,7 +96,9 @@ public sealed class PlatformEntryPointTests
         builder.Services.AddMarketingSdk(m => e.FromSection(m.AddCompliance(), builder.Configuration.GetSection("Section")));
         using var host = builder.Build();
 
-        await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        var refused = await Record.ExceptionAsync(() => host.StartAsync());
+        Assert.NotNull(refused);
+        Assert.All(refused is AggregateException all ? all.InnerExceptions : [refused], e => Assert.IsType<OptionsValidationException>(e));
     }
 
     [Theory]
@@ -90,7 +113,7 @@ public sealed class PlatformEntryPointTests
 
         Assert.Equal(Describe(once), Describe(twice));
         using var provider = twice.BuildServiceProvider();
-        Assert.Single(provider.GetServices<IHostedService>().OfType<PlatformDeliveryService>());
+        Assert.Equal(e.DeliversConversions ? 1 : 0, provider.GetServices<IHostedService>().OfType<PlatformDeliveryService>().Count());
         if (e.HttpClientName is { } name)
         {
             using var single = once.BuildServiceProvider();
