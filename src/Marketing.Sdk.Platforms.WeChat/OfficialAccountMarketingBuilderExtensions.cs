@@ -59,8 +59,7 @@ public static class OfficialAccountMarketingBuilderExtensions
     private static IMarketingBuilder Register(IMarketingBuilder builder)
     {
         var services = builder.Services;
-        services.AddPlatformHttpClient<OfficialAccountOptions>(OfficialAccountOptions.HttpClientName, OfficialAccountOptions.DefaultBaseAddress)
-            .ConfigureHttpClient((sp, client) => client.MaxResponseContentBufferSize = sp.GetRequiredService<IOptions<OfficialAccountOptions>>().Value.MaxResponseBytes);
+        services.AddPlatformHttpClient<OfficialAccountOptions>(OfficialAccountOptions.HttpClientName, OfficialAccountOptions.DefaultBaseAddress);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp =>
         {

@@ -63,8 +63,7 @@ public static class WeComMarketingBuilderExtensions
     {
         builder.AddPlatforms();
         var services = builder.Services;
-        services.AddPlatformHttpClient<WeComOptions>(WeComOptions.HttpClientName, WeComOptions.DefaultBaseAddress)
-            .ConfigureHttpClient((sp, client) => client.MaxResponseContentBufferSize = sp.GetRequiredService<IOptions<WeComOptions>>().Value.MaxResponseBytes);
+        services.AddPlatformHttpClient<WeComOptions>(WeComOptions.HttpClientName, WeComOptions.DefaultBaseAddress);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp =>
         {

@@ -3,6 +3,7 @@ using System.Text;
 using Marketing.Sdk.Platforms.Auth;
 using Marketing.Sdk.Platforms.Http;
 using Marketing.Sdk.Platforms.TikTok;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Marketing.Sdk.Platforms.TikTok.Tests;
 
@@ -26,8 +27,82 @@ internal sealed class AllowAll : IConsentGate
         ValueTask.FromResult(new ConsentFilterResult([.. customerIds.Distinct()], []));
 }
 
+/// <summary>Serves a JSON answer of <c>size</c> bytes lazily and counts what the client read of it.</summary>
+internal sealed class EndlessAnswerHandler(long size) : HttpMessageHandler
+{
+    public long Served;
+
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+        Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = new StreamContent(new CountingStream(this, size)) });
+
+    private sealed class CountingStream(EndlessAnswerHandler owner, long size) : Stream
+    {
+        private long _position;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => _position; set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            var n = (int)Math.Min(count, size - _position);
+            for (var i = 0; i < n; i++)
+            {
+                buffer[offset + i] = _position + i == 0 ? (byte)'[' : (byte)' ';
+            }
+            _position += n;
+            Interlocked.Add(ref owner.Served, n);
+            return n;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}
+
 public sealed class HostileAnswerTests
 {
+    [Fact]
+    public async Task An_answer_larger_than_MaxResponseBytes_is_a_typed_error_read_no_further_than_the_limit()
+    {
+        const int limit = 64 * 1024;
+        var handler = new EndlessAnswerHandler(256L * 1024 * 1024);
+        // AddPlatformHttpClient sets the limit from PlatformClientOptions.MaxResponseBytes; here the client is built by hand.
+        var http = new HttpClient(handler) { BaseAddress = new Uri("http://hostile.test/"), MaxResponseContentBufferSize = limit };
+        var options = new TikTokPlatformOptions
+        {
+            BaseAddress = http.BaseAddress, AccessToken = "token", AdvertiserId = TikTokHarness.Advertiser, AccountCurrency = "USD",
+            PixelCode = TikTokHarness.Pixel, RequestsPerSecond = 0, MaxResponseBytes = limit,
+        };
+        var client = new TikTokPlatformClient(() => http, new StaticAccessTokenProvider(() => "token"), options, new AllowAll());
+
+        var error = await Assert.ThrowsAsync<PlatformApiException>(() => client.SendAsync(Data.Batch(2)).AsTask());
+
+        Assert.Equal(PlatformApiClient.MalformedAnswerCode, error.PlatformCode);
+        Assert.Equal(PlatformErrorClass.Transient, error.ErrorClass);
+        Assert.InRange(handler.Served, limit, limit + 64 * 1024);
+    }
+
+    [Fact]
+    public void The_registered_client_is_bounded_by_MaxResponseBytes()
+    {
+        var services = new ServiceCollection();
+        services.AddPlatformHttpClient<TikTokPlatformOptions>("bounded", new Uri("http://hostile.test/"));
+        services.Configure<TikTokPlatformOptions>(o => { o.AccessToken = "t"; o.AdvertiserId = "1"; o.PixelCode = "P"; o.MaxResponseBytes = 128 * 1024; });
+        using var provider = services.BuildServiceProvider();
+
+        var http = provider.GetRequiredService<IHttpClientFactory>().CreateClient("bounded");
+
+        Assert.Equal(128 * 1024, http.MaxResponseContentBufferSize);
+    }
+
     private static (TikTokPlatformClient Client, HostileHandler Handler) Client(Func<HttpRequestMessage, int, (HttpStatusCode, string)> answer, Action<TikTokPlatformOptions>? configure = null)
     {
         var handler = new HostileHandler(answer);

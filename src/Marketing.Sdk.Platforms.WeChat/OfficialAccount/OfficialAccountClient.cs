@@ -305,31 +305,6 @@ public sealed partial class OfficialAccountClient : PlatformApiClient
         return rid.Length is > 0 and <= 64 && rid.All(c => char.IsAsciiLetterOrDigit(c) || c == '-') ? rid : null;
     }
 
-    /// <summary>Reads a body of at most <paramref name="maxBytes"/>; <see langword="null"/> when it is longer.</summary>
-    internal static async Task<byte[]?> ReadBoundedAsync(HttpContent content, int maxBytes, CancellationToken cancellationToken)
-    {
-        if (content.Headers.ContentLength is { } length && length > maxBytes)
-        {
-            return null;
-        }
-        var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        await using (stream.ConfigureAwait(false))
-        {
-            using var buffer = new MemoryStream();
-            var chunk = new byte[16 * 1024];
-            int read;
-            while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
-            {
-                if (buffer.Length + read > maxBytes)
-                {
-                    return null;
-                }
-                buffer.Write(chunk, 0, read);
-            }
-            return buffer.ToArray();
-        }
-    }
-
     private long MessageId(string operation, PlatformResponse response)
     {
         var parsed = ReadAnswer(operation, response, r => JsonSerializer.Deserialize(r.Body.Span, OfficialAccountJsonContext.Default.SendResponse));

@@ -56,9 +56,6 @@ public sealed class OfficialAccountOptions : PlatformClientOptions
     /// <summary>The most followers one <see cref="OfficialAccountFollowerSync.RunAsync"/> links before it stops and keeps its place (default 100 000).</summary>
     public int MaxFollowersPerSync { get; set; } = 100_000;
 
-    /// <summary>The largest answer body read (default 4 MiB; a follower page of 10 000 openids is about 0.3 MiB).</summary>
-    public int MaxResponseBytes { get; set; } = 4 * 1024 * 1024;
-
     /// <summary>The cache key of the shared token.</summary>
     internal string EffectiveTokenCacheKey => TokenCacheKey ?? $"marketing-sdk:wechat-oa:token:{AppId}";
 
@@ -104,10 +101,6 @@ public sealed class OfficialAccountOptions : PlatformClientOptions
         if (MaxFollowersPerSync < 1)
         {
             yield return $"{nameof(MaxFollowersPerSync)} must be at least 1.";
-        }
-        if (MaxResponseBytes < 64 * 1024)
-        {
-            yield return $"{nameof(MaxResponseBytes)} must be at least 65536.";
         }
     }
 

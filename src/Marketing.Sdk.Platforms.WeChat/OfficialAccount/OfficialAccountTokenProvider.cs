@@ -197,7 +197,7 @@ public sealed partial class OfficialAccountTokenProvider : IAccessTokenProvider,
         {
             using var response = await _http().SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
             status = response.StatusCode;
-            bytes = await OfficialAccountClient.ReadBoundedAsync(response.Content, _options.MaxResponseBytes, cancellationToken).ConfigureAwait(false)
+            bytes = await PlatformApiClient.ReadBoundedAsync(response.Content, _options.MaxResponseBytes, cancellationToken).ConfigureAwait(false)
                 ?? throw new PlatformApiException(Platform, PlatformErrorClass.Transient, status, "stable_token: the answer is larger than MaxResponseBytes", PlatformApiClient.MalformedAnswerCode);
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException or Polly.Timeout.TimeoutRejectedException or Polly.CircuitBreaker.BrokenCircuitException || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))

@@ -103,9 +103,9 @@ public sealed partial class WeComClient : PlatformApiClient
         try
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(path, UriKind.Relative));
-            using var answer = await CreateHttpClient().SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
-            var body = await answer.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-            response = new PlatformResponse(answer.StatusCode, answer.Headers, body);
+            var http = CreateHttpClient();
+            using var answer = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            response = await ReceiveAsync("gettoken", http, answer, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is HttpRequestException or TaskCanceledException or IOException or Polly.Timeout.TimeoutRejectedException or Polly.CircuitBreaker.BrokenCircuitException)
         {

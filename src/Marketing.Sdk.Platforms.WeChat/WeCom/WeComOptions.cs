@@ -68,9 +68,6 @@ public sealed class WeComOptions : PlatformClientOptions
     /// <summary>The wait hint reported for WeCom's frequency errors (45009, 45011, 45033), which carry none (default 60 s).</summary>
     public TimeSpan ThrottleRetryAfter { get; set; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>The largest answer read from WeCom (default 4 MiB); a longer one is a typed error.</summary>
-    public int MaxResponseBytes { get; set; } = 4 * 1024 * 1024;
-
     /// <summary>How long mass-message tasks are polled for results before they are closed (default 3 days).</summary>
     public TimeSpan MassResultTracking { get; set; } = TimeSpan.FromDays(3);
 
@@ -119,10 +116,6 @@ public sealed class WeComOptions : PlatformClientOptions
         if (MaxContactPagesPerRun < 1)
         {
             yield return $"{nameof(MaxContactPagesPerRun)} must be at least 1.";
-        }
-        if (MaxResponseBytes < 1024)
-        {
-            yield return $"{nameof(MaxResponseBytes)} must be at least 1024.";
         }
         if (MassResultPollInterval < TimeSpan.Zero)
         {

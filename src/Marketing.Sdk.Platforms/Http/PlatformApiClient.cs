@@ -122,7 +122,7 @@ public abstract partial class PlatformApiClient
             var token = await Tokens.GetTokenAsync(null, cancellationToken).ConfigureAwait(false);
             for (var attempt = 0; ; attempt++)
             {
-                var response = await SendOnceAsync(build, token, cancellationToken).ConfigureAwait(false);
+                var response = await SendOnceAsync(operation, build, token, cancellationToken).ConfigureAwait(false);
                 var error = SafeClassify(operation, response);
                 if (error is null)
                 {
@@ -246,13 +246,78 @@ public abstract partial class PlatformApiClient
         { } h => h,
     };
 
-    private async Task<PlatformResponse> SendOnceAsync(Func<HttpRequestMessage> build, AccessToken token, CancellationToken cancellationToken)
+    private async Task<PlatformResponse> SendOnceAsync(string operation, Func<HttpRequestMessage> build, AccessToken token, CancellationToken cancellationToken)
     {
         using var request = build();
         Authorize(request, token);
-        using var response = await CreateHttpClient().SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
-        var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-        return new PlatformResponse(response.StatusCode, response.Headers, body);
+        var client = CreateHttpClient();
+        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        return await ReceiveAsync(operation, client, response, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Reads an answer sent with <see cref="HttpCompletionOption.ResponseHeadersRead"/>: at most the client's
+    /// <see cref="HttpClient.MaxResponseContentBufferSize"/> bytes (set from <see cref="PlatformClientOptions.MaxResponseBytes"/>;
+    /// a longer body is a <see cref="MalformedAnswerCode"/> error) within the client's <see cref="HttpClient.Timeout"/>
+    /// (a stalled body is a transport failure, as a buffered read would be).
+    /// </summary>
+    /// <param name="operation">The operation.</param>
+    /// <param name="client">The client that sent the request.</param>
+    /// <param name="response">The answer, headers read.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    protected async Task<PlatformResponse> ReceiveAsync(string operation, HttpClient client, HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(response);
+        using var bodyTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (client.Timeout != Timeout.InfiniteTimeSpan)
+        {
+            bodyTimeout.CancelAfter(client.Timeout);
+        }
+        byte[]? body;
+        try
+        {
+            body = await ReadBoundedAsync(response.Content, client.MaxResponseContentBufferSize, bodyTimeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TaskCanceledException("the answer body did not arrive within the client's timeout", ex);
+        }
+        return body is null
+            ? throw Malformed(operation, new PlatformResponse(response.StatusCode, response.Headers, ReadOnlyMemory<byte>.Empty), "the answer is larger than MaxResponseBytes")
+            : new PlatformResponse(response.StatusCode, response.Headers, body);
+    }
+
+    /// <summary>
+    /// Reads an answer body of at most <paramref name="maxBytes"/>, never buffering more than that;
+    /// <see langword="null"/> when the body (or its declared <c>Content-Length</c>) is longer.
+    /// </summary>
+    /// <param name="content">The body.</param>
+    /// <param name="maxBytes">The limit.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    public static async Task<byte[]?> ReadBoundedAsync(HttpContent content, long maxBytes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        if (content.Headers.ContentLength is { } length && length > maxBytes)
+        {
+            return null;
+        }
+        var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+        {
+            using var buffer = new MemoryStream();
+            var chunk = new byte[16 * 1024];
+            int read;
+            while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                if (buffer.Length + read > maxBytes)
+                {
+                    return null;
+                }
+                buffer.Write(chunk, 0, read);
+            }
+            return buffer.ToArray();
+        }
     }
 
     private static bool IsTransport(Exception ex) =>

@@ -43,6 +43,12 @@ public abstract class PlatformClientOptions
     /// <summary>Whether the circuit breaker of the standard resilience handler is on (default true).</summary>
     public bool EnableCircuitBreaker { get; set; } = true;
 
+    /// <summary>
+    /// The largest answer body read from the platform (default 16 MiB, 64 KiB – 256 MiB); a longer one is a typed
+    /// <see cref="PlatformApiClient.MalformedAnswerCode"/> error, read no further than the limit.
+    /// </summary>
+    public int MaxResponseBytes { get; set; } = 16 * 1024 * 1024;
+
     /// <summary>Returns what is wrong with the settings (empty when valid). Platform options add their own checks.</summary>
     public virtual IEnumerable<string> GetValidationErrors()
     {
@@ -79,6 +85,11 @@ public abstract class PlatformClientOptions
         if (RequestsPerSecond < 0 || double.IsNaN(RequestsPerSecond))
         {
             yield return $"{nameof(RequestsPerSecond)} cannot be negative.";
+        }
+
+        if (MaxResponseBytes is < 64 * 1024 or > 256 * 1024 * 1024)
+        {
+            yield return $"{nameof(MaxResponseBytes)} must be between 65536 and 268435456.";
         }
     }
 
@@ -187,6 +198,7 @@ public static class PlatformHttpClientRegistration
             var options = sp.GetRequiredService<IOptions<TOptions>>().Value;
             client.BaseAddress = options.BaseAddress ?? defaultBaseAddress;
             client.Timeout = Timeout.InfiniteTimeSpan;
+            client.MaxResponseContentBufferSize = options.MaxResponseBytes;
         });
         builder.AddStandardResilienceHandler().Configure((HttpStandardResilienceOptions o, IServiceProvider sp) =>
             sp.GetRequiredService<IOptions<TOptions>>().Value.ApplyTo(o));

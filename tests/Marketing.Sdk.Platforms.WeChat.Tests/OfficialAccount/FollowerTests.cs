@@ -120,9 +120,7 @@ public sealed class FollowerTests
         h.Emulator.AnswerNextWith(Encoding.UTF8.GetBytes("[1,2,3]"));
         var array = await Assert.ThrowsAsync<PlatformApiException>(() => client.GetFollowerPageAsync());
 
-        Assert.All(new[] { notJson, badId, miscounted, array }, e => Assert.Equal((PlatformErrorClass.Transient, Http.PlatformApiClient.MalformedAnswerCode), (e.ErrorClass, e.PlatformCode)));
-        Assert.Equal(PlatformErrorClass.Transient, oversize.ErrorClass);
-        Assert.IsType<HttpRequestException>(oversize.InnerException);
+        Assert.All(new[] { notJson, badId, miscounted, oversize, array }, e => Assert.Equal((PlatformErrorClass.Transient, Http.PlatformApiClient.MalformedAnswerCode), (e.ErrorClass, e.PlatformCode)));
         Assert.DoesNotContain("o\u0000pen", badId.Message, StringComparison.Ordinal);
     }
 
