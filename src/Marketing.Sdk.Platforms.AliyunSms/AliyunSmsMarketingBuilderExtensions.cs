@@ -71,6 +71,7 @@ public static class AliyunSmsMarketingBuilderExtensions
         services.TryAddSingleton(sp => new AliyunSmsCallbackHandler(sp.GetRequiredService<IOptions<AliyunSmsOptions>>().Value, sp.GetRequiredService<SmsInbound>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetService<ILogger<AliyunSmsCallbackHandler>>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPlatformCallbackHandler, AliyunSmsCallbackHandler>(sp => sp.GetRequiredService<AliyunSmsCallbackHandler>()));
+        services.AddSmsDataEraser();
         return builder;
     }
 }

@@ -71,6 +71,7 @@ public static class TencentCloudSmsMarketingBuilderExtensions
         services.TryAddSingleton(sp => new TencentCloudSmsCallbackHandler(sp.GetRequiredService<IOptions<TencentCloudSmsOptions>>().Value, sp.GetRequiredService<SmsInbound>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetService<ILogger<TencentCloudSmsCallbackHandler>>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPlatformCallbackHandler, TencentCloudSmsCallbackHandler>(sp => sp.GetRequiredService<TencentCloudSmsCallbackHandler>()));
+        services.AddSmsDataEraser();
         return builder;
     }
 }

@@ -76,6 +76,9 @@ public abstract class SmsMessageChannel : IMessageChannel
     /// <summary>The provider id.</summary>
     protected string Provider { get; }
 
+    /// <summary>The region assumed for national numbers (how this channel turns an identity into E.164).</summary>
+    internal string DefaultRegion => _options.DefaultRegion;
+
     /// <summary>The send ledger.</summary>
     protected SmsSendLedger Ledger => _ledger;
 
