@@ -114,6 +114,12 @@ public sealed partial class MessageDeliveryWorker
                 await SuppressAsync(entry, stored, channel, reason, tally, cancellationToken).ConfigureAwait(false);
                 continue;
             }
+            if (stored.Purpose == MessagePurpose.Marketing
+                && await _sender.HoldAtDeliveryAsync(customer, channel, stored.MessageId, profile, cancellationToken).ConfigureAwait(false) is { } hold)
+            {
+                await DeferAsync(entry, stored, channel, "held:" + hold.Reason, hold.Until - _time.GetUtcNow(), tally, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
             batch.Add((entry, stored, new PreparedMessage
             {
                 MessageId = stored.MessageId,
@@ -215,6 +221,9 @@ public sealed partial class MessageDeliveryWorker
                 case RecipientOutcome.Suppressed:
                     await SuppressAsync(entry, stored, channel.Name, result.SkipReason ?? MessageSkipReason.FrequencyCap, tally, cancellationToken).ConfigureAwait(false);
                     break;
+                case RecipientOutcome.Rejected when result is { Retryable: true, IsDeferral: true, RetryAfter: { } wait }:
+                    await DeferAsync(entry, stored, channel.Name, "deferred:" + code, wait, tally, cancellationToken).ConfigureAwait(false);
+                    break;
                 case RecipientOutcome.Rejected when result.Retryable:
                     await RetryAsync(entry, stored, channel.Name, "retry:Transient:" + code, result.RetryAfter, tally, cancellationToken).ConfigureAwait(false);
                     break;
@@ -255,15 +264,75 @@ public sealed partial class MessageDeliveryWorker
         await _events.RecordAsync(MessageEventTypes.Sent, "sent", customer, channel, stored.TemplateId, stored.MessageId, null, null, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Holds a message that a limit stops for now (quiet hours or a cap at delivery, a provider's per-number limit) until
+    /// <paramref name="wait"/> has passed, at most <see cref="MessageDeliveryOptions.MaxDeferral"/>. The claim that found
+    /// it held is not a failed attempt: the deferrals are counted in the send ledger and subtracted from the attempts,
+    /// and bounded by <see cref="MessageDeliveryOptions.MaxDeferrals"/> of their own.
+    /// </summary>
+    private async Task DeferAsync(OutboxEntry entry, StoredMessage stored, Channel channel, string reason, TimeSpan wait, Tally tally, CancellationToken cancellationToken)
+    {
+        var deferrals = await CountDeferralAsync(stored, cancellationToken).ConfigureAwait(false);
+        if (deferrals > _options.MaxDeferrals)
+        {
+            var gaveUp = $"gave_up_deferred:{_options.MaxDeferrals.ToString(CultureInfo.InvariantCulture)}:{reason}";
+            await FailAsync(entry, stored, channel, gaveUp, "gave_up_deferred", tally, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        var delay = wait < _options.PollInterval ? _options.PollInterval : wait > _options.MaxDeferral ? _options.MaxDeferral : wait;
+        if (await _outbox.RetryAsync(entry.Id, entry.LeaseToken, _time.GetUtcNow() + delay, reason, cancellationToken).ConfigureAwait(false))
+        {
+            tally.Retried++;
+            _metrics.Deferred.Add(1, new KeyValuePair<string, object?>("marketing.channel", channel.Value), new KeyValuePair<string, object?>("marketing.reason", ReasonTag(reason)));
+        }
+    }
+
+    private static string ReasonTag(string reason) => reason.StartsWith("held:", StringComparison.Ordinal) ? reason["held:".Length..] : "provider_limit";
+
+    /// <summary>Adds one deferral to the message's send record; returns the deferrals so far, this one included.</summary>
+    private async ValueTask<int> CountDeferralAsync(StoredMessage stored, CancellationToken cancellationToken)
+    {
+        var key = stored.CustomerId + "|" + stored.IdempotencyKey;
+        for (var attempt = 0; ; attempt++)
+        {
+            var entry = await _store.GetAsync(MessageSender.SendScope, key, cancellationToken).ConfigureAwait(false);
+            if (entry is null)
+            {
+                return 1; // erased meanwhile: nothing to count in
+            }
+            var record = JsonSerializer.Deserialize(entry.Value, MessagingJsonContext.Default.SendRecord)!;
+            var updated = record with { Deferrals = record.Deferrals + 1 };
+            try
+            {
+                await _store.SaveAsync(MessageSender.SendScope, key, JsonSerializer.Serialize(updated, MessagingJsonContext.Default.SendRecord), entry.Version, cancellationToken).ConfigureAwait(false);
+                return updated.Deferrals;
+            }
+            catch (ConcurrencyConflictException) when (attempt < 10)
+            {
+                // the sender marked it enqueued meanwhile: read again
+            }
+        }
+    }
+
+    /// <summary>The claims of a message that were failed attempts: every claim but those that found it held by a limit.</summary>
+    private async ValueTask<int> FailedAttemptsAsync(OutboxEntry entry, StoredMessage stored, CancellationToken cancellationToken)
+    {
+        var record = await _store.GetAsync(MessageSender.SendScope, stored.CustomerId + "|" + stored.IdempotencyKey, cancellationToken).ConfigureAwait(false);
+        var deferrals = record is null ? 0 : JsonSerializer.Deserialize(record.Value, MessagingJsonContext.Default.SendRecord)?.Deferrals ?? 0;
+        return Math.Max(1, entry.AttemptCount - deferrals);
+    }
+
     private async Task RetryAsync(OutboxEntry entry, StoredMessage stored, Channel channel, string reason, TimeSpan? retryAfter, Tally tally, CancellationToken cancellationToken)
     {
-        if (entry.AttemptCount >= _options.MaxAttempts)
+        // The deferrals are read only when the claims alone reach the limit (deferred messages are the rare case).
+        var attempts = entry.AttemptCount >= _options.MaxAttempts ? await FailedAttemptsAsync(entry, stored, cancellationToken).ConfigureAwait(false) : entry.AttemptCount;
+        if (attempts >= _options.MaxAttempts)
         {
-            var gaveUp = $"gave_up:{entry.AttemptCount.ToString(CultureInfo.InvariantCulture)}:{reason}";
+            var gaveUp = $"gave_up:{attempts.ToString(CultureInfo.InvariantCulture)}:{reason}";
             await FailAsync(entry, stored, channel, gaveUp, "gave_up", tally, cancellationToken).ConfigureAwait(false);
             return;
         }
-        var delay = Backoff(entry.AttemptCount);
+        var delay = Backoff(attempts);
         if (retryAfter is { } hint && hint > delay && hint <= _options.RetryMaxDelay)
         {
             delay = hint;

@@ -203,6 +203,45 @@ internal sealed partial class MessageSender : IMessageSender
         }
     }
 
+    /// <summary>
+    /// At delivery of a marketing message, what the decision at send time could not see: the message may have waited
+    /// (retries, deferrals, a stopped worker) into the customer's quiet hours, or past messages that went out later
+    /// than planned may fill a cap now. Counts the messages actually handed to a channel in each cap's window (not the
+    /// planned ones) and, when this one may go, records it as handed over now — so no customer receives more than a
+    /// cap allows, measured by when messages really went out. Returns <see langword="null"/> when it may go now, else
+    /// when it may go and why.
+    /// </summary>
+    internal async ValueTask<(DateTimeOffset Until, MessageSkipReason Reason)?> HoldAtDeliveryAsync(CustomerId customer, Channel channel, string messageId, CustomerProfile? profile, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        var zone = ZoneOf(profile);
+        if (QuietUntil(now, zone) is { } quietEnd)
+        {
+            return (quietEnd, MessageSkipReason.QuietHours);
+        }
+        for (var attempt = 0; ; attempt++)
+        {
+            var entry = await _store.GetAsync(ContactScope, customer.Value + "|", cancellationToken).ConfigureAwait(false);
+            var ledger = entry is null ? new ContactLedger([]) : JsonSerializer.Deserialize(entry.Value, MessagingJsonContext.Default.ContactLedger) ?? new ContactLedger([]);
+            var handedOver = new ContactLedger([.. ledger.Entries.Where(e => e.Sent && e.MessageId != messageId && e.At <= now)]);
+            if (CapFreeAt(handedOver, channel, now) is { } free && free > now)
+            {
+                return (QuietUntil(free, zone) ?? free, MessageSkipReason.FrequencyCap);
+            }
+            var longest = LongestWindow(channel);
+            var kept = ledger.Entries.Where(e => e.MessageId != messageId && e.At > now - longest).Append(new ContactEntry(messageId, channel.Value, now, Sent: true)).ToList();
+            try
+            {
+                await _store.SaveAsync(ContactScope, customer.Value + "|", JsonSerializer.Serialize(new ContactLedger(kept), MessagingJsonContext.Default.ContactLedger), entry?.Version ?? 0, cancellationToken).ConfigureAwait(false);
+                return null;
+            }
+            catch (ConcurrencyConflictException) when (attempt < 10)
+            {
+                // Another channel handed a message of this customer over meanwhile: count again.
+            }
+        }
+    }
+
     /// <summary>Whether marketing on the channel is consented now (the worker asks again at delivery time).</summary>
     internal ValueTask<bool> HasConsentForDeliveryAsync(CustomerId customer, Channel channel, CustomerProfile? profile, CancellationToken cancellationToken) =>
         HasConsentAsync(customer, channel, profile, cancellationToken);

@@ -78,6 +78,17 @@ public sealed class MessageDeliveryOptions
 
     /// <summary>Longest retry delay (default 1 hour).</summary>
     public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// Deferrals after which a message is dead-lettered (default 50). A deferral is a claim that found the message held
+    /// by a limit — the customer's quiet hours or a cap at delivery time, a provider's per-number limit
+    /// (<see cref="Marketing.Sdk.Platforms.Messaging.RecipientResult.IsDeferral"/>) — and is not counted against
+    /// <see cref="MaxAttempts"/>.
+    /// </summary>
+    public int MaxDeferrals { get; set; } = 50;
+
+    /// <summary>Longest single deferral (default 2 days): a provider's longer wait hint is cut to it.</summary>
+    public TimeSpan MaxDeferral { get; set; } = TimeSpan.FromDays(2);
 }
 
 /// <summary>Checks <see cref="MessagingOptions"/> at start.</summary>
@@ -122,6 +133,10 @@ internal sealed class MessagingOptionsValidator : IValidateOptions<MessagingOpti
         if (d.MaxAttempts is < 1 or > 100)
         {
             errors.Add("Delivery.MaxAttempts: 1 to 100.");
+        }
+        if (d.MaxDeferrals is < 0 or > 1000 || d.MaxDeferral <= TimeSpan.Zero)
+        {
+            errors.Add("Delivery.MaxDeferrals: 0 to 1000, and Delivery.MaxDeferral positive.");
         }
         if (string.IsNullOrWhiteSpace(d.WorkerId))
         {

@@ -34,13 +34,13 @@ internal sealed class MessagingMetrics
 }
 
 /// <summary>The idempotency ledger entry of one send (scope <c>messaging.sends</c>, key <c>customer|idempotency key</c>).</summary>
-internal sealed record SendRecord(string MessageId, string Channel, string TemplateId, MessageSendStatus Status, MessageSkipReason? Reason, DateTimeOffset? DeferredUntil, string? ErrorCode, bool Enqueued, DateTimeOffset At, string? ProviderMessageId = null)
+internal sealed record SendRecord(string MessageId, string Channel, string TemplateId, MessageSendStatus Status, MessageSkipReason? Reason, DateTimeOffset? DeferredUntil, string? ErrorCode, bool Enqueued, DateTimeOffset At, string? ProviderMessageId = null, int Deferrals = 0)
 {
     public MessageSendResult ToResult() => new(Status, MessageId, Reason, Status == MessageSendStatus.Deferred ? DeferredUntil : null, ErrorCode);
 }
 
 /// <summary>One marketing message counted against the caps.</summary>
-internal sealed record ContactEntry(string MessageId, string Channel, DateTimeOffset At);
+internal sealed record ContactEntry(string MessageId, string Channel, DateTimeOffset At, bool Sent = false);
 
 /// <summary>A customer's contacts in the longest cap window (scope <c>messaging.contacts</c>, key <c>customer|</c>).</summary>
 internal sealed record ContactLedger(List<ContactEntry> Entries);

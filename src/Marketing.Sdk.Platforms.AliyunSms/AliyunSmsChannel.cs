@@ -74,7 +74,7 @@ public sealed partial class AliyunSmsChannel : SmsMessageChannel
     private static SmsProviderResult Map(SmsOutgoing m, AliyunSmsSendResult answer, string? providerMessageId) => AliyunSmsErrorCodes.Classify(answer.Code) switch
     {
         AliyunSmsCodeKind.Ok => new SmsProviderResult(m.Index, true, providerMessageId, answer.BizId, null, false, null),
-        AliyunSmsCodeKind.Deferred => new SmsProviderResult(m.Index, false, null, null, answer.Code, true, answer.RetryAfter),
+        AliyunSmsCodeKind.Deferred => new SmsProviderResult(m.Index, false, null, null, answer.Code, true, answer.RetryAfter) { IsDeferral = answer.RetryAfter is not null },
         _ => new SmsProviderResult(m.Index, false, null, null, answer.Code, false, null),
     };
 

@@ -75,7 +75,7 @@ public sealed partial class TencentCloudSmsChannel : SmsMessageChannel
         }
         if (TencentCloudSmsErrorCodes.Deferral(status.Code, UntilChinaMidnight()) is { } wait)
         {
-            return new SmsProviderResult(index, false, null, null, status.Code, true, wait);
+            return new SmsProviderResult(index, false, null, null, status.Code, true, wait) { IsDeferral = true };
         }
         return new SmsProviderResult(index, false, null, null, status.Code, TencentCloudSmsErrorCodes.IsTemporary(status.Code), null);
     }

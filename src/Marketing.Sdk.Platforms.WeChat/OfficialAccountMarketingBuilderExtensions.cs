@@ -85,7 +85,7 @@ public static class OfficialAccountMarketingBuilderExtensions
                 sp.GetService<ILogger<OfficialAccountClient>>());
         });
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IMessageChannel, OfficialAccountTemplateChannel>(sp =>
-            new OfficialAccountTemplateChannel(sp.GetRequiredService<OfficialAccountClient>(), sp.GetService<ILogger<OfficialAccountTemplateChannel>>())));
+            new OfficialAccountTemplateChannel(sp.GetRequiredService<OfficialAccountClient>(), sp.GetRequiredService<IStateStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetService<ILogger<OfficialAccountTemplateChannel>>())));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IMessageChannel, OfficialAccountSubscribeChannel>(sp =>
             new OfficialAccountSubscribeChannel(sp.GetRequiredService<OfficialAccountClient>(), sp.GetService<ILogger<OfficialAccountSubscribeChannel>>())));
         services.TryAddSingleton(sp => new OfficialAccountFollowerSync(

@@ -186,6 +186,107 @@ public sealed class MessagingTests
     }
 
     [Fact]
+    public async Task A_provider_deferral_waits_its_whole_hint_and_does_not_use_up_the_attempts()
+    {
+        await using var h = new Harness(configure: o => { o.QuietHoursStart = null; o.Delivery.MaxAttempts = 2; });
+        h.AddCustomer(Harness.Alice);
+        await h.Sender.SendAsync(Harness.Coupon(Harness.Alice, "k1"));
+        for (var i = 0; i < 3; i++)
+        {
+            h.Email.Script.Enqueue(i => RecipientResult.Deferred(i, "flow_limit", TimeSpan.FromHours(20))); // an SMS number's daily limit
+        }
+
+        var rounds = new List<MessageDeliveryRound>();
+        var waits = new List<TimeSpan>();
+        for (var i = 0; i < 4; i++)
+        {
+            rounds.Add(await h.DeliverAsync());
+            if (await h.Outbox.ReadAsync(OutboxState.Pending).FirstOrDefaultAsync() is { } pending)
+            {
+                waits.Add(pending.NextAttemptAt - h.Time.GetUtcNow());
+                h.Time.Advance(pending.NextAttemptAt - h.Time.GetUtcNow());
+            }
+        }
+
+        Assert.Equal([1, 1, 1, 0], rounds.Select(r => r.Retried));
+        Assert.Equal(1, rounds[3].Accepted); // four claims, three of them deferrals: one attempt of two used
+        Assert.All(waits, w => Assert.Equal(TimeSpan.FromHours(20), w)); // the whole hint, beyond RetryMaxDelay
+        Assert.Empty(await h.Outbox.ReadAsync(OutboxState.DeadLettered).ToListAsync());
+        Assert.Single(h.Email.Sent);
+    }
+
+    [Fact]
+    public async Task Deferrals_have_a_bound_of_their_own()
+    {
+        await using var h = new Harness(configure: o => { o.QuietHoursStart = null; o.Delivery.MaxDeferrals = 2; });
+        h.AddCustomer(Harness.Alice);
+        await h.Sender.SendAsync(Harness.Coupon(Harness.Alice, "k1"));
+        for (var i = 0; i < 5; i++)
+        {
+            h.Email.Script.Enqueue(i => RecipientResult.Deferred(i, "flow_limit", TimeSpan.FromDays(5)));
+        }
+
+        for (var i = 0; i < 3; i++)
+        {
+            await h.DeliverAsync();
+            h.Time.Advance(TimeSpan.FromDays(2)); // a hint is cut to MaxDeferral (2 days)
+        }
+
+        var dead = Assert.Single(await h.Outbox.ReadAsync(OutboxState.DeadLettered).ToListAsync());
+        Assert.Equal("gave_up_deferred:2:deferred:flow_limit", dead.LastError);
+        Assert.Empty(h.Email.Sent);
+    }
+
+    [Fact]
+    public async Task A_retry_that_would_land_in_quiet_hours_waits_for_the_morning()
+    {
+        await using var h = new Harness();
+        h.AddCustomer(Harness.Alice); // Asia/Shanghai
+        h.Time.SetUtcNow(new DateTimeOffset(2026, 6, 3, 12, 30, 0, TimeSpan.Zero)); // 20:30 in Shanghai
+        Assert.Equal(MessageSendStatus.Sent, (await h.Sender.SendAsync(Harness.Coupon(Harness.Alice, "k1"))).Status);
+        h.Email.Script.Enqueue(i => RecipientResult.Transient(i, "-1", TimeSpan.FromMinutes(50)));
+
+        await h.DeliverAsync();
+        h.Time.Advance(TimeSpan.FromMinutes(50)); // 21:20: the retry is due inside the quiet hours
+        var night = await h.DeliverAsync();
+        var held = Assert.Single(await h.Outbox.ReadAsync(OutboxState.Pending).ToListAsync());
+        h.Time.SetUtcNow(held.NextAttemptAt);
+        var morning = await h.DeliverAsync();
+
+        Assert.Equal((1, 0, 1), (night.Claimed, night.Accepted, night.Retried));
+        Assert.Equal(new DateTimeOffset(2026, 6, 4, 0, 0, 0, TimeSpan.Zero), held.NextAttemptAt); // 08:00 in Shanghai
+        Assert.Equal("held:QuietHours", held.LastError);
+        Assert.Equal(1, morning.Accepted);
+        Assert.Equal(2, h.Email.Calls); // the failed call and the morning's: nothing at night
+    }
+
+    [Fact]
+    public async Task A_cap_counts_when_messages_really_went_out_so_a_late_one_holds_back_the_next()
+    {
+        await using var h = new Harness(configure: o => { o.QuietHoursStart = null; o.CustomerCap = null; o.DefaultChannelCap = new(1, TimeSpan.FromDays(1)); });
+        h.AddCustomer(Harness.Alice);
+        await h.Sender.SendAsync(Harness.Coupon(Harness.Alice, "k1"));
+        h.Email.Script.Enqueue(i => RecipientResult.Transient(i, "-1", TimeSpan.FromMinutes(50)));
+        await h.DeliverAsync();
+        var second = await h.Sender.SendAsync(Harness.Coupon(Harness.Alice, "k2", allowDeferral: true)); // planned a day after the first's plan
+        h.Time.Advance(TimeSpan.FromMinutes(50));
+        await h.DeliverAsync(); // the first goes out 50 minutes late
+
+        h.Time.SetUtcNow(second.DeferredUntil!.Value);
+        var planned = await h.DeliverAsync();
+        var held = Assert.Single(await h.Outbox.ReadAsync(OutboxState.Pending).ToListAsync());
+        h.Time.SetUtcNow(held.NextAttemptAt);
+        var late = await h.DeliverAsync();
+
+        Assert.Equal(MessageSendStatus.Deferred, second.Status);
+        Assert.Equal(Harness.Start.AddDays(1), second.DeferredUntil);
+        Assert.Equal((1, 0, 1), (planned.Claimed, planned.Accepted, planned.Retried));
+        Assert.Equal(Harness.Start.AddMinutes(50).AddDays(1), held.NextAttemptAt); // a day after the first really went out
+        Assert.Equal(1, late.Accepted);
+        Assert.Equal(2, h.Email.Sent.Count);
+    }
+
+    [Fact]
     public async Task A_whole_call_failure_follows_the_error_class_and_attempts_run_out_into_a_dead_letter()
     {
         await using var h = new Harness(configure: o => { o.QuietHoursStart = null; o.Delivery.MaxAttempts = 2; });

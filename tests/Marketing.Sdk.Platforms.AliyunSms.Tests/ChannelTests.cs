@@ -70,6 +70,21 @@ public sealed class ChannelTests
     }
 
     [Fact]
+    public async Task An_unreadable_answer_to_a_send_the_provider_took_is_reconciled_not_sent_again()
+    {
+        await using var h = await Harness.StartAsync();
+        h.Emulator.Faults = new FaultOptions { MalformedRate = 1 }; // processed, the answer cut off
+        var first = await Assert.ThrowsAsync<PlatformApiException>(async () => await h.Channel.SendAsync([Harness.Message("m1")])); // the worker retries it
+        h.Emulator.Faults = FaultOptions.None;
+        h.Time.Advance(TimeSpan.FromMinutes(5));
+        var retry = Assert.Single(await h.Channel.SendAsync([Harness.Message("m1", attempt: 2)]));
+
+        Assert.True(first.IsRetryable);
+        Assert.Equal(RecipientOutcome.Duplicate, retry.Outcome);
+        Assert.Single(h.Emulator.Messages);
+    }
+
+    [Fact]
     public async Task The_second_message_within_a_minute_is_deferred_before_sending()
     {
         await using var h = await Harness.StartAsync();
@@ -79,6 +94,7 @@ public sealed class ChannelTests
         Assert.Equal(RecipientOutcome.Rejected, second.Outcome);
         Assert.True(second.Retryable);
         Assert.Equal(SmsMessageChannel.FlowLimitCode, second.PlatformCode);
+        Assert.True(second.IsDeferral); // the messaging worker waits without using up an attempt
         Assert.Equal(TimeSpan.FromSeconds(40), second.RetryAfter);
         Assert.Single(h.Emulator.Messages);
         h.Time.Advance(TimeSpan.FromSeconds(40));

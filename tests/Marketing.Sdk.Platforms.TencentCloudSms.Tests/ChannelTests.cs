@@ -33,6 +33,21 @@ public sealed class ChannelTests
     }
 
     [Fact]
+    public async Task An_unreadable_answer_to_a_send_is_never_sent_again()
+    {
+        await using var h = await Harness.StartAsync();
+        h.Emulator.Faults = new FaultOptions { MalformedRate = 1 }; // processed, the answer cut off
+        var first = await Assert.ThrowsAsync<PlatformApiException>(async () => await h.Channel.SendAsync([Harness.Message("m1")])); // the worker retries it
+        h.Emulator.Faults = FaultOptions.None;
+        h.Time.Advance(TimeSpan.FromMinutes(10));
+        var retry = Assert.Single(await h.Channel.SendAsync([Harness.Message("m1", attempt: 2)]));
+
+        Assert.True(first.IsRetryable);
+        Assert.Equal((RecipientOutcome.Rejected, false, SmsMessageChannel.UnconfirmedCode), (retry.Outcome, retry.Retryable, retry.PlatformCode));
+        Assert.Single(h.Emulator.Messages); // the provider sent it once
+    }
+
+    [Fact]
     public async Task An_unanswered_attempt_is_never_sent_again()
     {
         await using var h = await Harness.StartAsync();

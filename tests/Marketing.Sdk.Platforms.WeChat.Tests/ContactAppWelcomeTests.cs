@@ -128,6 +128,30 @@ public sealed class AppAndWelcomeMessageTests
     }
 
     [Fact]
+    public async Task A_refused_retry_of_a_send_whose_answer_was_lost_keeps_its_record_so_a_much_later_retry_never_sends_twice()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 6, 2, 2, 0, 0, TimeSpan.Zero));
+        await using var harness = await WeComHarness.StartAsync(new WeComEmulatorOptions { TimeProvider = time }, time);
+        harness.Emulator.AddMember("zhangsan");
+        var (client, _) = harness.Client(time: time);
+        await client.GetFollowUsersAsync();
+        var channel = new WeComAppMessageChannel(client, harness.Store, time);
+
+        harness.Emulator.Faults = new FaultOptions { ConnectionDropRate = 1 };
+        var lost = await channel.SendAsync([App("zhangsan", "m1")]); // delivered, the answer never came
+        harness.Emulator.Faults = FaultOptions.None;
+        harness.Emulator.FailNext("message/send", 45009);
+        var refused = await channel.SendAsync([App("zhangsan", "m1")]);
+        time.Advance(TimeSpan.FromHours(1)); // the outbox retries after WeCom's duplicate check has ended
+        var late = await channel.SendAsync([App("zhangsan", "m1")]);
+
+        Assert.True(lost[0].Retryable);
+        Assert.Equal((RecipientOutcome.Rejected, true), (refused[0].Outcome, refused[0].Retryable));
+        Assert.Equal((RecipientOutcome.Rejected, false, WeComMassMessageChannel.UnconfirmedCode), (late[0].Outcome, late[0].Retryable, late[0].PlatformCode));
+        Assert.Single(harness.Emulator.Delivered);
+    }
+
+    [Fact]
     public async Task An_unknown_member_is_refused_for_good()
     {
         await using var harness = await WeComHarness.StartAsync();

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.Http;
 using System.Net.Sockets;
 using Marketing.Sdk.Platforms.Messaging;
+using Marketing.Sdk.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -10,24 +11,35 @@ namespace Marketing.Sdk.Platforms.WeChat.OfficialAccount;
 /// <summary>
 /// Template messages of the Official Account as a messaging channel (default name <c>wechat</c>): one
 /// <c>/cgi-bin/message/template/send</c> per message, addressed to the customer's
-/// <see cref="IdentityKind.WeChatOpenId"/>, with the SDK's message id as <c>client_msg_id</c>, so a retry the
-/// platform still remembers (about 10 minutes) never reaches the customer twice. The template's
-/// <see cref="MessageTemplate.ProviderTemplateId"/> is the account's template id; parameters are the template keys
-/// (<c>thing1</c>, <c>time2</c>…; declare them with <see cref="OfficialAccountParameters.Parameter"/>) plus the
-/// optional link parameters <c>url</c>, <c>miniprogram.appid</c> and <c>miniprogram.pagepath</c>.
+/// <see cref="IdentityKind.WeChatOpenId"/>, with the SDK's message id as <c>client_msg_id</c>. The platform remembers a
+/// <c>client_msg_id</c> only for a short time (about 10 minutes), while the outbox may retry a message whose outcome
+/// is unknown much later; so every message is recorded before and after its call (in the shared
+/// <see cref="IStateStore"/>): a message already sent is answered as a duplicate without a call, and one whose earlier
+/// call got no readable answer is sent again only within <see cref="OfficialAccountOptions.ClientMsgIdWindow"/> of
+/// that call — later it fails with code <c>outcome_unknown</c>, at most once rather than possibly twice. The
+/// template's <see cref="MessageTemplate.ProviderTemplateId"/> is the account's template id; parameters are the
+/// template keys (<c>thing1</c>, <c>time2</c>…; declare them with <see cref="OfficialAccountParameters.Parameter"/>)
+/// plus the optional link parameters <c>url</c>, <c>miniprogram.appid</c> and <c>miniprogram.pagepath</c>.
 /// </summary>
-public sealed class OfficialAccountTemplateChannel : IMessageChannel
+public sealed partial class OfficialAccountTemplateChannel : IMessageChannel
 {
     private readonly OfficialAccountClient _client;
+    private readonly WeCom.WeComSentLedger _sent;
+    private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
     /// <summary>Creates the channel.</summary>
     /// <param name="client">The Official Account client.</param>
+    /// <param name="store">The shared state store (the record of sent messages).</param>
+    /// <param name="timeProvider">The clock.</param>
     /// <param name="logger">The logger.</param>
-    public OfficialAccountTemplateChannel(OfficialAccountClient client, ILogger<OfficialAccountTemplateChannel>? logger = null)
+    public OfficialAccountTemplateChannel(OfficialAccountClient client, IStateStore store, TimeProvider? timeProvider = null, ILogger<OfficialAccountTemplateChannel>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(store);
         _client = client;
+        _time = timeProvider ?? TimeProvider.System;
+        _sent = new WeCom.WeComSentLedger(store, _time, WeCom.WeComSentLedger.OfficialAccountScope);
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         Name = new Channel(client.Options.TemplateChannelName);
     }
@@ -48,17 +60,74 @@ public sealed class OfficialAccountTemplateChannel : IMessageChannel
     public int MaxBatchSize => _client.Options.MessagesPerCall;
 
     /// <inheritdoc />
-    public ValueTask<IReadOnlyList<RecipientResult>> SendAsync(IReadOnlyList<PreparedMessage> messages, CancellationToken cancellationToken = default) =>
-        OfficialAccountSend.SendAllAsync(Name, messages, deduplicated: true, _logger, async (m, data, ct) =>
+    public async ValueTask<IReadOnlyList<RecipientResult>> SendAsync(IReadOnlyList<PreparedMessage> messages, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        var results = new RecipientResult?[messages.Count];
+        var toSend = new List<(int Index, bool Fresh)>(messages.Count);
+        for (var i = 0; i < messages.Count; i++)
         {
-            var message = new OfficialAccountTemplateMessage(m.Recipient.Value, m.Template.ProviderTemplateId!, data, m.MessageId)
+            var m = messages[i];
+            var (record, since) = await _sent.GetAsync(Name.Value, m.MessageId, cancellationToken).ConfigureAwait(false);
+            if (record is { State: WeCom.WeComSentLedger.Sent })
             {
-                Url = m.Parameters.GetValueOrDefault(OfficialAccountParameters.Url),
-                MiniProgramAppId = m.Parameters.GetValueOrDefault(OfficialAccountParameters.MiniProgramAppId),
-                MiniProgramPagePath = m.Parameters.GetValueOrDefault(OfficialAccountParameters.MiniProgramPagePath),
-            };
-            return await _client.SendTemplateMessageAsync(message, ct).ConfigureAwait(false);
-        }, cancellationToken);
+                results[i] = new RecipientResult(i, RecipientOutcome.Duplicate, record.ProviderId);
+            }
+            else if (record is not null && (since is null || _time.GetUtcNow() - since.Value >= _client.Options.ClientMsgIdWindow))
+            {
+                // The earlier call may have reached the customer and the platform no longer de-duplicates its client_msg_id.
+                LogUnconfirmed(_logger, Name.Value, m.MessageId);
+                results[i] = RecipientResult.Permanent(i, OfficialAccountSend.OutcomeUnknownCode);
+            }
+            else
+            {
+                toSend.Add((i, record is null));
+            }
+        }
+        if (toSend.Count > 0)
+        {
+            var fresh = toSend.Where(t => t.Fresh).Select(t => messages[t.Index].MessageId).ToHashSet(StringComparer.Ordinal);
+            var answers = await OfficialAccountSend.SendAllAsync(Name, [.. toSend.Select(t => messages[t.Index])], deduplicated: true, _logger, async (m, data, ct) =>
+            {
+                var message = new OfficialAccountTemplateMessage(m.Recipient.Value, m.Template.ProviderTemplateId!, data, m.MessageId)
+                {
+                    Url = m.Parameters.GetValueOrDefault(OfficialAccountParameters.Url),
+                    MiniProgramAppId = m.Parameters.GetValueOrDefault(OfficialAccountParameters.MiniProgramAppId),
+                    MiniProgramPagePath = m.Parameters.GetValueOrDefault(OfficialAccountParameters.MiniProgramPagePath),
+                };
+                var isFresh = fresh.Contains(m.MessageId);
+                if (isFresh)
+                {
+                    await _sent.MarkSendingAsync(Name.Value, m.MessageId, ct).ConfigureAwait(false);
+                }
+                long msgId;
+                try
+                {
+                    msgId = await _client.SendTemplateMessageAsync(message, ct).ConfigureAwait(false);
+                }
+                catch (PlatformApiException ex) when (isFresh && !OfficialAccountSend.MayHaveBeenSent(ex))
+                {
+                    // The platform answered with an error (or was never reached): nothing went out.
+                    await _sent.ForgetAsync(Name.Value, m.MessageId, CancellationToken.None).ConfigureAwait(false);
+                    throw;
+                }
+                await _sent.MarkSentAsync(Name.Value, m.MessageId, msgId > 0 ? msgId.ToString(CultureInfo.InvariantCulture) : null, CancellationToken.None).ConfigureAwait(false);
+                return msgId;
+            }, cancellationToken).ConfigureAwait(false);
+            foreach (var answer in answers)
+            {
+                if (answer.Index >= 0 && answer.Index < toSend.Count)
+                {
+                    var index = toSend[answer.Index].Index;
+                    results[index] = answer with { Index = index };
+                }
+            }
+        }
+        return [.. results.Select((r, i) => r ?? RecipientResult.Transient(i, Http.PlatformApiClient.MalformedAnswerCode))];
+    }
+
+    [LoggerMessage(EventId = 5562, Level = LogLevel.Warning, Message = "Message {MessageId} on {Channel} may have reached the customer and the platform no longer de-duplicates its client_msg_id; it is not sent again")]
+    private static partial void LogUnconfirmed(ILogger logger, string channel, string messageId);
 }
 
 /// <summary>

@@ -44,6 +44,14 @@ public sealed class OfficialAccountOptions : PlatformClientOptions
     /// </summary>
     public string SubscribeChannelName { get; set; } = "wechat_subscribe";
 
+    /// <summary>
+    /// How long after a template send whose answer was lost the same message may be sent again (default 5 minutes):
+    /// within it the platform de-duplicates the repeated <c>client_msg_id</c>; the platform keeps an id only for a
+    /// short time (about 10 minutes, not documented as a guarantee), so the default leaves half of it as margin for
+    /// the call's own duration and clock differences. After it, the message fails with code <c>outcome_unknown</c>.
+    /// </summary>
+    public TimeSpan ClientMsgIdWindow { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Messages one channel call sends (one HTTP call each; default 20).</summary>
     public int MessagesPerCall { get; set; } = 20;
 
@@ -93,6 +101,10 @@ public sealed class OfficialAccountOptions : PlatformClientOptions
         if (MessagesPerCall is < 1 or > 100)
         {
             yield return $"{nameof(MessagesPerCall)} must be between 1 and 100.";
+        }
+        if (ClientMsgIdWindow < TimeSpan.Zero || ClientMsgIdWindow > TimeSpan.FromMinutes(10))
+        {
+            yield return $"{nameof(ClientMsgIdWindow)} must be between 0 and 10 minutes.";
         }
         if (DailyQuotaRetryAfter < TimeSpan.Zero || MinuteQuotaRetryAfter < TimeSpan.Zero)
         {

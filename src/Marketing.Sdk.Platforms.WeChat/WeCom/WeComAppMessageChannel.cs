@@ -107,7 +107,12 @@ public sealed partial class WeComAppMessageChannel : IMessageChannel
         }
         catch (PlatformApiException ex) when (ex.PlatformCode is { } code && int.TryParse(code, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out _))
         {
-            await _sent.ForgetAsync(Name.Value, message.MessageId, CancellationToken.None).ConfigureAwait(false);
+            // WeCom refused this call: nothing went out now. The record goes only if this call made it — after an
+            // earlier call whose answer was lost it stays, so a retry after the duplicate check ends is never sent.
+            if (record is null)
+            {
+                await _sent.ForgetAsync(Name.Value, message.MessageId, CancellationToken.None).ConfigureAwait(false);
+            }
             return ex.IsRetryable ? RecipientResult.Transient(index, code, ex.RetryAfter) : RecipientResult.Permanent(index, code);
         }
         catch (PlatformApiException ex)
@@ -117,7 +122,10 @@ public sealed partial class WeComAppMessageChannel : IMessageChannel
         }
         if (answer.InvalidUsers.Count > 0)
         {
-            await _sent.ForgetAsync(Name.Value, message.MessageId, cancellationToken).ConfigureAwait(false);
+            if (record is null)
+            {
+                await _sent.ForgetAsync(Name.Value, message.MessageId, cancellationToken).ConfigureAwait(false);
+            }
             return RecipientResult.Permanent(index, "invalid_user");
         }
         await _sent.MarkSentAsync(Name.Value, message.MessageId, answer.MsgId, cancellationToken).ConfigureAwait(false);

@@ -115,6 +115,13 @@ public sealed record RecipientResult(int Index, RecipientOutcome Outcome, string
     /// <summary>For <see cref="RecipientOutcome.Suppressed"/>: why the channel did not send it.</summary>
     public MessageSkipReason? SkipReason { get; init; }
 
+    /// <summary>
+    /// For a retryable rejection: nothing went out because a limit of the provider or of the channel holds the message
+    /// until <see cref="RetryAfter"/> (e.g. an SMS number's daily limit). The delivery worker waits that long and does
+    /// not count the attempt against its attempt limit (deferrals have a bound of their own).
+    /// </summary>
+    public bool IsDeferral { get; init; }
+
     /// <summary>The channel did not send message <paramref name="index"/> because a provider rule stops it.</summary>
     /// <param name="index">The message's position.</param>
     /// <param name="reason">Why (e.g. <see cref="MessageSkipReason.FrequencyCap"/>).</param>
@@ -131,6 +138,12 @@ public sealed record RecipientResult(int Index, RecipientOutcome Outcome, string
     /// <param name="index">The message's position.</param>
     /// <param name="platformCode">The provider's error code.</param>
     public static RecipientResult Permanent(int index, string platformCode) => new(index, RecipientOutcome.Rejected, null, platformCode, false);
+
+    /// <summary>A limit holds message <paramref name="index"/> until <paramref name="retryAfter"/> has passed; nothing went out (see <see cref="IsDeferral"/>).</summary>
+    /// <param name="index">The message's position.</param>
+    /// <param name="platformCode">The code of the limit (e.g. <c>flow_limit</c>).</param>
+    /// <param name="retryAfter">How long the limit holds it.</param>
+    public static RecipientResult Deferred(int index, string platformCode, TimeSpan retryAfter) => new(index, RecipientOutcome.Rejected, null, platformCode, true, retryAfter) { IsDeferral = true };
 
     /// <summary>The provider refused message <paramref name="index"/> for now.</summary>
     /// <param name="index">The message's position.</param>

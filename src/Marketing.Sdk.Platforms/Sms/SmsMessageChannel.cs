@@ -27,7 +27,11 @@ public sealed record SmsOutgoing(int Index, string MessageId, [property: Persona
 /// <param name="Code">The provider's code of a refusal.</param>
 /// <param name="Retryable">Whether a refused message may succeed later (limits, busy).</param>
 /// <param name="RetryAfter">The wait for a retryable refusal.</param>
-public sealed record SmsProviderResult(int Index, bool Accepted, string? ProviderMessageId, string? BatchId, string? Code, bool Retryable, TimeSpan? RetryAfter);
+public sealed record SmsProviderResult(int Index, bool Accepted, string? ProviderMessageId, string? BatchId, string? Code, bool Retryable, TimeSpan? RetryAfter)
+{
+    /// <summary>Whether the refusal is the provider's per-number limit holding the message for <see cref="RetryAfter"/> (a deferral, not a failed attempt).</summary>
+    public bool IsDeferral { get; init; }
+}
 
 /// <summary>
 /// The <see cref="IMessageChannel"/> of an SMS provider. Before anything reaches the provider, per message: the
@@ -137,9 +141,11 @@ public abstract class SmsMessageChannel : IMessageChannel
             {
                 answers = await SendToProviderAsync(outgoing, cancellationToken).ConfigureAwait(false);
             }
-            catch (PlatformApiException ex) when (ex.StatusCode is not null)
+            catch (PlatformApiException ex) when (ex.StatusCode is { } status && !(ex.PlatformCode == PlatformApiClient.MalformedAnswerCode && (int)status is >= 200 and < 300))
             {
-                // The provider answered with an error for the whole call: nothing went out.
+                // The provider answered with an error for the whole call: nothing went out. (An unreadable success
+                // answer is not such an error: the provider may have sent the message, so its ledger entry stays
+                // pending and the next attempt reconciles it like an unanswered call.)
                 foreach (var m in outgoing)
                 {
                     await UndoAsync(m, cancellationToken).ConfigureAwait(false);
@@ -157,7 +163,8 @@ public abstract class SmsMessageChannel : IMessageChannel
                 }
                 await UndoAsync(m, cancellationToken).ConfigureAwait(false);
                 var code = answer?.Code ?? PlatformApiClient.MalformedAnswerCode;
-                results[m.Index] = answer is null || answer.Retryable ? RecipientResult.Transient(m.Index, code, answer?.RetryAfter) : RecipientResult.Permanent(m.Index, code);
+                results[m.Index] = answer is { IsDeferral: true, Retryable: true, RetryAfter: { } wait } ? RecipientResult.Deferred(m.Index, code, wait)
+                    : answer is null || answer.Retryable ? RecipientResult.Transient(m.Index, code, answer?.RetryAfter) : RecipientResult.Permanent(m.Index, code);
             }
         }
         return [.. results.Select((r, i) => r ?? RecipientResult.Transient(i, PlatformApiClient.MalformedAnswerCode))];
@@ -188,7 +195,7 @@ public abstract class SmsMessageChannel : IMessageChannel
             var age = _time.GetUtcNow() - DateTimeOffset.FromUnixTimeMilliseconds(previous.At);
             if (age < _options.ReconcileAfter)
             {
-                return (RecipientResult.Transient(index, ReconcilingCode, _options.ReconcileAfter - age), null);
+                return (RecipientResult.Deferred(index, ReconcilingCode, _options.ReconcileAfter - age), null);
             }
             if (await FindSentAsync(outgoing, previous, cancellationToken).ConfigureAwait(false) is { } found)
             {
@@ -203,7 +210,7 @@ public abstract class SmsMessageChannel : IMessageChannel
         var decision = await _limiter.TryReserveAsync(Provider, e164, message.MessageId, _options.EffectiveFlowLimits, cancellationToken).ConfigureAwait(false);
         if (!decision.Allowed)
         {
-            return (RecipientResult.Transient(index, FlowLimitCode, decision.RetryAfter), null);
+            return (RecipientResult.Deferred(index, FlowLimitCode, decision.RetryAfter ?? TimeSpan.FromMinutes(1)), null);
         }
         await _ledger.SetAsync(Provider, message.MessageId, SmsLedgerState.Pending, e164, null, null, cancellationToken).ConfigureAwait(false);
         return (null, outgoing);

@@ -33,6 +33,22 @@ public sealed record FaultOptions
     public double MalformedRate { get; init; }
 
     /// <summary>
+    /// Share of requests that are processed and then lose their connection before any answer (the server resets it):
+    /// the client learns at once that the outcome is unknown, without waiting for a timeout.
+    /// </summary>
+    public double ConnectionDropRate { get; init; }
+
+    /// <summary>
+    /// Share of requests refused unprocessed with HTTP 429 and a <c>Retry-After</c> header of
+    /// <see cref="TooManyRequestsRetryAfter"/> (as a gateway in front of the platform answers), whatever the platform's own
+    /// throttling envelope is.
+    /// </summary>
+    public double TooManyRequestsRate { get; init; }
+
+    /// <summary>The <c>Retry-After</c> of a <see cref="TooManyRequestsRate"/> answer (default 2 s; whole seconds are sent).</summary>
+    public TimeSpan TooManyRequestsRetryAfter { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
     /// How long a "timeout" answer is held back (default 5 s). <see cref="Timeout.InfiniteTimeSpan"/> holds it until
     /// the client gives up, so a test's verdict never depends on which of two clocks runs out first; with
     /// <see cref="PlatformEmulator.HeldRequestsProcessedAsync"/> a test waits for the request to have been processed.
@@ -59,6 +75,10 @@ public enum FaultKind
     Malformed = 4,
     /// <summary>An expired-token answer.</summary>
     TokenExpired = 5,
+    /// <summary>A processed request whose connection was dropped before the answer.</summary>
+    ConnectionDropped = 6,
+    /// <summary>An HTTP 429 answer with <c>Retry-After</c>.</summary>
+    TooManyRequests = 7,
 }
 
 /// <summary>
@@ -99,8 +119,9 @@ public abstract class PlatformEmulator : IAsyncDisposable
         set
         {
             ArgumentNullException.ThrowIfNull(value);
-            var sum = value.ServerErrorRate + value.ThrottleRate + value.TimeoutRate + value.MalformedRate;
-            if (value.ServerErrorRate < 0 || value.ThrottleRate < 0 || value.TimeoutRate < 0 || value.MalformedRate < 0 || sum > 1)
+            var sum = value.ServerErrorRate + value.ThrottleRate + value.TimeoutRate + value.MalformedRate + value.ConnectionDropRate + value.TooManyRequestsRate;
+            if (value.ServerErrorRate < 0 || value.ThrottleRate < 0 || value.TimeoutRate < 0 || value.MalformedRate < 0 || value.ConnectionDropRate < 0 || value.TooManyRequestsRate < 0
+                || value.TooManyRequestsRetryAfter < TimeSpan.Zero || sum > 1)
             {
                 throw new ArgumentOutOfRangeException(nameof(value), "Fault rates must be non-negative and sum to at most 1.");
             }
@@ -303,6 +324,21 @@ public abstract class PlatformEmulator : IAsyncDisposable
                 ctx.Response.ContentLength = null;
                 return ctx.Response.Body.WriteAsync(body[..(body.Length / 2)], ctx.RequestAborted).AsTask();
             }).ConfigureAwait(false);
+        }
+        else if ((draw -= faults.ConnectionDropRate) < 0)
+        {
+            CountFault(FaultKind.ConnectionDropped);
+            await ProcessThenAsync(context, next, (_, ctx) =>
+            {
+                ctx.Abort();
+                return Task.CompletedTask;
+            }).ConfigureAwait(false);
+        }
+        else if ((draw -= faults.TooManyRequestsRate) < 0)
+        {
+            CountFault(FaultKind.TooManyRequests);
+            context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+            context.Response.Headers.RetryAfter = ((long)Math.Ceiling(faults.TooManyRequestsRetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
         else
         {

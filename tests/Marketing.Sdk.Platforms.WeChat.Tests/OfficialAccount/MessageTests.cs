@@ -14,7 +14,7 @@ public sealed class MessageTests
     {
         await using var h = await OaHarness.StartAsync();
         h.Emulator.AddFollowers([(OaData.OpenId(1), null)]);
-        var channel = new OfficialAccountTemplateChannel(h.Client());
+        var channel = new OfficialAccountTemplateChannel(h.Client(), h.Store, h.Time);
 
         var results = await channel.SendAsync([OaData.Message(Template, "msg-1", OaData.OpenId(1))]);
 
@@ -35,7 +35,7 @@ public sealed class MessageTests
         h.Emulator.AddFollowers([(OaData.OpenId(1), null)]);
         var client = h.Client(timeout: TimeSpan.FromSeconds(1));
         await client.GetFollowerPageAsync(); // token first, so the fault hits the send
-        var channel = new OfficialAccountTemplateChannel(client);
+        var channel = new OfficialAccountTemplateChannel(client, h.Store, h.Time);
         var message = OaData.Message(Template, "msg-1", OaData.OpenId(1));
 
         h.Emulator.Faults = new FaultOptions { TimeoutRate = 1, SlowResponse = Timeout.InfiniteTimeSpan };
@@ -52,13 +52,60 @@ public sealed class MessageTests
     }
 
     [Fact]
+    public async Task A_retry_after_the_platform_forgot_the_client_msg_id_fails_as_outcome_unknown_instead_of_sending_twice()
+    {
+        await using var h = await OaHarness.StartAsync();
+        h.Emulator.AddFollowers([(OaData.OpenId(1), null)]);
+        var client = h.Client(timeout: TimeSpan.FromSeconds(1));
+        await client.GetFollowerPageAsync();
+        var message = OaData.Message(Template, "msg-1", OaData.OpenId(1));
+
+        h.Emulator.Faults = new FaultOptions { ConnectionDropRate = 1 };
+        var first = Assert.Single(await new OfficialAccountTemplateChannel(client, h.Store, h.Time).SendAsync([message]));
+        h.Emulator.Faults = FaultOptions.None;
+        h.Time.Advance(TimeSpan.FromMinutes(11)); // the outbox retries later than the platform remembers the id
+        var retry = Assert.Single(await new OfficialAccountTemplateChannel(client, h.Store, h.Time).SendAsync([message with { Attempt = 2 }]));
+
+        Assert.Equal((RecipientOutcome.Rejected, true), (first.Outcome, first.Retryable));
+        Assert.Equal((RecipientOutcome.Rejected, false, "outcome_unknown"), (retry.Outcome, retry.Retryable, retry.PlatformCode));
+        Assert.Single(h.Emulator.SentMessages); // the first call did reach the customer: once
+        Assert.Equal(0, h.Emulator.DuplicateMessages);
+    }
+
+    [Fact]
+    public async Task A_send_the_platform_refused_is_forgotten_and_a_sent_one_is_answered_as_a_duplicate_without_a_call()
+    {
+        await using var h = await OaHarness.StartAsync();
+        h.Emulator.AddFollowers([(OaData.OpenId(1), null)]);
+        var client = h.Client();
+        await client.GetFollowerPageAsync();
+        var channel = new OfficialAccountTemplateChannel(client, h.Store, h.Time);
+        var message = OaData.Message(Template, "msg-1", OaData.OpenId(1));
+
+        h.Emulator.Faults = new FaultOptions { ThrottleRate = 1 };
+        var throttled = Assert.Single(await channel.SendAsync([message]));
+        h.Emulator.Faults = FaultOptions.None;
+        h.Time.Advance(TimeSpan.FromMinutes(30)); // nothing went out: a much later retry sends it
+        var sent = Assert.Single(await channel.SendAsync([message]));
+        var requests = h.Emulator.RequestCount;
+        h.Time.Advance(TimeSpan.FromHours(2));
+        var again = Assert.Single(await channel.SendAsync([message]));
+
+        Assert.Equal((RecipientOutcome.Rejected, true), (throttled.Outcome, throttled.Retryable));
+        Assert.Equal(RecipientOutcome.Accepted, sent.Outcome);
+        Assert.Equal((RecipientOutcome.Duplicate, sent.ProviderMessageId), (again.Outcome, again.ProviderMessageId));
+        Assert.Equal(requests, h.Emulator.RequestCount);
+        Assert.Single(h.Emulator.SentMessages);
+    }
+
+    [Fact]
     public async Task An_unreadable_answer_to_a_template_send_is_retried_and_deduplicated()
     {
         await using var h = await OaHarness.StartAsync();
         h.Emulator.AddFollowers([(OaData.OpenId(1), null)]);
         var client = h.Client();
         await client.GetFollowerPageAsync();
-        var channel = new OfficialAccountTemplateChannel(client);
+        var channel = new OfficialAccountTemplateChannel(client, h.Store, h.Time);
         var message = OaData.Message(Template, "msg-1", OaData.OpenId(1));
 
         h.Emulator.Faults = new FaultOptions { MalformedRate = 1 };
@@ -77,7 +124,7 @@ public sealed class MessageTests
         await using var h = await OaHarness.StartAsync();
         h.Emulator.AddFollowers([(OaData.OpenId(1), null), (OaData.OpenId(2), null), (OaData.OpenId(3), null)]);
         h.Emulator.Unfollow(OaData.OpenId(2));
-        var channel = new OfficialAccountTemplateChannel(h.Client());
+        var channel = new OfficialAccountTemplateChannel(h.Client(), h.Store, h.Time);
 
         var results = await channel.SendAsync(
         [
@@ -101,7 +148,7 @@ public sealed class MessageTests
     {
         await using var h = await OaHarness.StartAsync(o => o with { TemplateIds = [OaHarness.TemplateId] });
         h.Emulator.AddFollowers([(OaData.OpenId(1), null)]);
-        var channel = new OfficialAccountTemplateChannel(h.Client());
+        var channel = new OfficialAccountTemplateChannel(h.Client(), h.Store, h.Time);
 
         var result = Assert.Single(await channel.SendAsync([OaData.Message(Template, "a", OaData.OpenId(1), providerTemplateId: "tpl-unknown")]));
 
@@ -113,7 +160,7 @@ public sealed class MessageTests
     {
         await using var h = await OaHarness.StartAsync(o => o with { TemplateDailyQuota = 1 });
         h.Emulator.AddFollowers([(OaData.OpenId(1), null), (OaData.OpenId(2), null)]);
-        var channel = new OfficialAccountTemplateChannel(h.Client());
+        var channel = new OfficialAccountTemplateChannel(h.Client(), h.Store, h.Time);
 
         var results = await channel.SendAsync(
         [
@@ -137,7 +184,7 @@ public sealed class MessageTests
         h.Emulator.AddFollowers([(OaData.OpenId(1), null)]);
         var client = h.Client();
         await client.GetFollowerPageAsync();
-        var channel = new OfficialAccountTemplateChannel(client);
+        var channel = new OfficialAccountTemplateChannel(client, h.Store, h.Time);
 
         var minute = await channel.SendAsync([OaData.Message(Template, "a", OaData.OpenId(1)), OaData.Message(Template, "b", OaData.OpenId(1))]);
         h.Time.Advance(TimeSpan.FromMinutes(1));
@@ -186,7 +233,7 @@ public sealed class MessageTests
     public async Task A_message_without_an_openid_is_not_addressable()
     {
         await using var h = await OaHarness.StartAsync();
-        var channel = new OfficialAccountTemplateChannel(h.Client());
+        var channel = new OfficialAccountTemplateChannel(h.Client(), h.Store, h.Time);
         var message = OaData.Message(Template, "a", OaData.OpenId(1)) with { Recipient = Identity.Email("a@b.co") };
 
         var result = Assert.Single(await channel.SendAsync([message]));

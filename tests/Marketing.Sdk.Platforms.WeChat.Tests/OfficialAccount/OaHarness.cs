@@ -28,6 +28,9 @@ internal sealed class OaHarness : IAsyncDisposable
 
     public FakeTimeProvider Time { get; }
 
+    /// <summary>The state store the hosts share (the template channel's record of sent messages).</summary>
+    public InMemoryStateStore Store { get; } = new();
+
     public static async Task<OaHarness> StartAsync(Func<OfficialAccountEmulatorOptions, OfficialAccountEmulatorOptions>? configure = null)
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 3, 2, 1, 0, 0, TimeSpan.Zero));
