@@ -4,6 +4,7 @@ using Marketing.Sdk.Ingestion;
 using Marketing.Sdk.Platforms.Auth;
 using Marketing.Sdk.Platforms.Http;
 using Marketing.Sdk.Platforms.Messaging;
+using Marketing.Sdk.Platforms.WeChat;
 using Marketing.Sdk.Platforms.WeChat.OfficialAccount;
 using Marketing.Sdk.Storage;
 using Microsoft.Extensions.Caching.Distributed;
@@ -61,6 +62,7 @@ public static class OfficialAccountMarketingBuilderExtensions
         var services = builder.Services;
         services.AddPlatformHttpClient<OfficialAccountOptions>(OfficialAccountOptions.HttpClientName, OfficialAccountOptions.DefaultBaseAddress);
         services.TryAddSingleton(TimeProvider.System);
+        services.AddWeChatDataEraser();
         services.TryAddSingleton(sp =>
         {
             var factory = sp.GetRequiredService<IHttpClientFactory>();

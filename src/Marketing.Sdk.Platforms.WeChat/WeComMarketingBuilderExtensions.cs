@@ -5,6 +5,7 @@ using Marketing.Sdk.Ingestion;
 using Marketing.Sdk.Platforms.Auth;
 using Marketing.Sdk.Platforms.Http;
 using Marketing.Sdk.Platforms.Messaging;
+using Marketing.Sdk.Platforms.WeChat;
 using Marketing.Sdk.Platforms.WeChat.Tokens;
 using Marketing.Sdk.Platforms.WeChat.WeCom;
 using Marketing.Sdk.Storage;
@@ -65,6 +66,7 @@ public static class WeComMarketingBuilderExtensions
         var services = builder.Services;
         services.AddPlatformHttpClient<WeComOptions>(WeComOptions.HttpClientName, WeComOptions.DefaultBaseAddress);
         services.TryAddSingleton(TimeProvider.System);
+        services.AddWeChatDataEraser();
         services.TryAddSingleton(sp =>
         {
             var factory = sp.GetRequiredService<IHttpClientFactory>();
