@@ -4,6 +4,7 @@ using Marketing.Sdk.Platforms.Auth;
 using Marketing.Sdk.Platforms.Http;
 using Marketing.Sdk.Platforms.TikTok;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Marketing.Sdk.Platforms.TikTok.Tests;
 
@@ -67,6 +68,42 @@ internal sealed class EndlessAnswerHandler(long size) : HttpMessageHandler
     }
 }
 
+/// <summary>Answers 200 with headers at once and a body that never arrives.</summary>
+internal sealed class StallingBodyHandler : HttpMessageHandler
+{
+    /// <summary>Completes when the client starts reading the body.</summary>
+    public TaskCompletionSource Reading { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+        Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = new StreamContent(new StalledStream(Reading)) });
+
+    private sealed class StalledStream(TaskCompletionSource reading) : Stream
+    {
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => 0; set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            reading.TrySetResult();
+            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+            return 0;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}
+
 public sealed class HostileAnswerTests
 {
     [Fact]
@@ -101,6 +138,35 @@ public sealed class HostileAnswerTests
         var http = provider.GetRequiredService<IHttpClientFactory>().CreateClient("bounded");
 
         Assert.Equal(128 * 1024, http.MaxResponseContentBufferSize);
+    }
+
+    [Fact]
+    public async Task A_body_that_stalls_after_its_headers_is_a_transport_failure_on_the_registered_client()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow); // the batch's events are an hour old
+        var stalling = new StallingBodyHandler();
+        var services = new ServiceCollection();
+        services.AddSingleton<TimeProvider>(time);
+        services.AddPlatformHttpClient<TikTokPlatformOptions>("stalling", new Uri("http://hostile.test/"))
+            .ConfigurePrimaryHttpMessageHandler(() => stalling);
+        services.Configure<TikTokPlatformOptions>(o =>
+        {
+            o.AccessToken = "t"; o.AdvertiserId = TikTokHarness.Advertiser; o.PixelCode = TikTokHarness.Pixel; o.AccountCurrency = "USD";
+            o.RequestsPerSecond = 0; o.TotalTimeout = TimeSpan.FromSeconds(30);
+        });
+        using var provider = services.BuildServiceProvider();
+        var factory = provider.GetRequiredService<IHttpClientFactory>();
+        var options = provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<TikTokPlatformOptions>>().Value;
+        var client = new TikTokPlatformClient(() => factory.CreateClient("stalling"), new StaticAccessTokenProvider(() => "t"), options, new AllowAll(), timeProvider: time);
+
+        var send = client.SendAsync(Data.Batch(1)).AsTask();
+        await stalling.Reading.Task; // headers in, the body never comes
+        time.Advance(TimeSpan.FromSeconds(29));
+        Assert.False(send.IsCompleted);
+        time.Advance(TimeSpan.FromSeconds(1));
+        var error = await Assert.ThrowsAsync<PlatformApiException>(() => send);
+
+        Assert.Equal(PlatformErrorClass.Transient, error.ErrorClass);
     }
 
     private static (TikTokPlatformClient Client, HostileHandler Handler) Client(Func<HttpRequestMessage, int, (HttpStatusCode, string)> answer, Action<TikTokPlatformOptions>? configure = null)

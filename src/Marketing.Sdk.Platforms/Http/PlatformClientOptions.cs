@@ -21,7 +21,7 @@ public abstract class PlatformClientOptions
     /// <summary>Timeout of one HTTP attempt (default 10 s).</summary>
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Timeout of a call including its retries (default 60 s; must exceed <see cref="AttemptTimeout"/>).</summary>
+    /// <summary>Timeout of a call including its retries, and of reading an answer's body once its headers have arrived (default 60 s; must exceed <see cref="AttemptTimeout"/>).</summary>
     public TimeSpan TotalTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>
@@ -200,6 +200,9 @@ public static class PlatformHttpClientRegistration
             client.Timeout = Timeout.InfiniteTimeSpan;
             client.MaxResponseContentBufferSize = options.MaxResponseBytes;
         });
+        // Outermost: the resilience handler times the attempts up to their headers; this bounds the body read after them.
+        builder.AddHttpMessageHandler(sp => new AnswerDeadlineHandler(
+            () => sp.GetRequiredService<IOptions<TOptions>>().Value.TotalTimeout, sp.GetService<TimeProvider>() ?? TimeProvider.System));
         builder.AddStandardResilienceHandler().Configure((HttpStandardResilienceOptions o, IServiceProvider sp) =>
             sp.GetRequiredService<IOptions<TOptions>>().Value.ApplyTo(o));
         return builder;
