@@ -20,11 +20,12 @@ async Task Step<T>(Func<QuickStartContext, Task<T>> step)
 await Step(IngestionStep.RunAsync);        // 1. events in, on the sample clock (stages and journeys run as they arrive)
 await Step(ProfilesStep.RunAsync);         // 2. unified profiles, traits from sign-up forms
 await Step(SegmentationStep.RunAsync);     // 3. segments, RFM, value layers, lookalikes
-await Step(LifecycleStep.RunAsync);        // 4. stages, BG/NBD + Gamma-Gamma CLV, churn risk, journey actions
+await Step(LifecycleStep.RunAsync);        // 4. stages, BG/NBD + Gamma-Gamma CLV, churn risk, journey actions (messages sent by the SDK)
 await Step(AttributionStep.RunAsync);      // 5. paths, attribution models, funnel, KPIs, budget proposals
 await Step(ExperimentationStep.RunAsync);  // 6. subject-line A/B test and a bandit
 await Step(RecommendationsStep.RunAsync);  // 7. top-5 with reasons, similar items, offline SAR vs popularity
 await Step(ComplianceStep.RunAsync);       // 8. consent rates, copy review, access and erasure requests, audit chain
 await Step(PlatformsStep.RunAsync);        // 9. orders to Meta, Google and TikTok (emulators) through the outbox
+await Step(MessagingStep.RunAsync);        // 10. the journeys' messages by WeCom, the OA and SMS (emulators), per channel
 
 Console.WriteLine($"Done in {times.Sum(t => t.TotalSeconds):0.0} s (steps: {string.Join(", ", times.Select((t, i) => $"{i + 1}: {t.TotalSeconds:0.0} s"))}).");

@@ -55,14 +55,14 @@ internal sealed class QuickStartContext : IAsyncDisposable
 
     private IReadOnlyList<MarketingEvent>? _events;
 
-    private QuickStartContext(ServiceProvider services, SyntheticShop shop, SyntheticShopOptions shopOptions, SampleClock clock, SampleActionHandler actions, SampleEmulators emulators, string databasePath, TextWriter output)
+    private QuickStartContext(ServiceProvider services, SyntheticShop shop, SyntheticShopOptions shopOptions, SampleClock clock, SampleEmulators emulators, MessagingEmulators messagingEmulators, string databasePath, TextWriter output)
     {
         Emulators = emulators;
+        MessagingEmulators = messagingEmulators;
         Services = services;
         Shop = shop;
         ShopOptions = shopOptions;
         Clock = clock;
-        Actions = actions;
         DatabasePath = databasePath;
         Out = output;
     }
@@ -75,20 +75,26 @@ internal sealed class QuickStartContext : IAsyncDisposable
 
     public SampleClock Clock { get; }
 
-    /// <summary>Performs (and counts) the coupons and messages that journeys ask for.</summary>
-    public SampleActionHandler Actions { get; }
-
     public string DatabasePath { get; }
 
     /// <summary>The Meta, Google and TikTok emulators step 9 sends to.</summary>
     public SampleEmulators Emulators { get; }
+
+    /// <summary>The WeCom, Official Account and Alibaba Cloud SMS emulators the journeys' messages go to.</summary>
+    public MessagingEmulators MessagingEmulators { get; }
+
+    /// <summary>Delivery passes of the messaging outbox so far (the replay runs one whenever the journeys run).</summary>
+    public int DeliveryPasses { get; set; }
+
+    /// <summary>Wall time spent in those passes.</summary>
+    public TimeSpan DeliveryTime { get; set; }
 
     public TextWriter Out { get; }
 
     /// <summary>The morning after the shop's last day (08:00 shop time): "now" once the replay is over.</summary>
     public DateTimeOffset ShopEnd => ShopOptions.Start.AddDays(ShopOptions.Days).AddHours(8);
 
-    /// <summary>Builds the shop, starts the platform emulators and a service provider with every package on the embedded SQLite store (file recreated).</summary>
+    /// <summary>Builds the shop, starts the platform and messaging emulators and a service provider with every package on the embedded SQLite store (file recreated).</summary>
     public static async Task<QuickStartContext> CreateAsync(QuickStartSettings settings, TextWriter output)
     {
         ArgumentNullException.ThrowIfNull(settings);
@@ -97,15 +103,20 @@ internal sealed class QuickStartContext : IAsyncDisposable
         {
             File.Delete(file);
         }
-        var shopOptions = new SyntheticShopOptions { Customers = settings.Customers };
+        // Half of the shop's people added its WeCom customer-service account (their sign-up links it).
+        var shopOptions = new SyntheticShopOptions { Customers = settings.Customers, WeComContactRate = 0.5 };
+        var shop = new SyntheticShop(shopOptions);
         var clock = new SampleClock(shopOptions.Start);
-        var actions = new SampleActionHandler();
         var emulators = await SampleEmulators.StartAsync(clock);
+        var messagingEmulators = await MessagingEmulators.StartAsync(clock, shop);
 
         var services = new ServiceCollection()
-            .AddLogging(l => l.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning))
-            .AddSingleton<TimeProvider>(clock)
-            .AddSingleton<Marketing.Sdk.Lifecycle.Journeys.IJourneyActionHandler>(actions);
+            .AddLogging(l => l.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning)
+                // Step 10's table accounts for every message; a warning per refused message would bury the output.
+                .AddFilter("Marketing.Sdk.Messaging", LogLevel.Error)
+                .AddFilter("Marketing.Sdk.Platforms.WeChat", LogLevel.Error)
+                .AddFilter("Marketing.Sdk.Platforms.AliyunSms", LogLevel.Error))
+            .AddSingleton<TimeProvider>(clock);
         services.AddMarketingSdk(m => m
             .UseSqlite($"Data Source={path}")
             .ConfigureIngestion(o => o.DefaultPhoneRegion = "CN")
@@ -138,9 +149,10 @@ internal sealed class QuickStartContext : IAsyncDisposable
                 o.AdvertiserId = SampleEmulators.TikTokAdvertiser;
                 o.PixelCode = SampleEmulators.TikTokPixel;
             })
-            .AddExperimentation(ExperimentationStep.Configure).AddExposureSink<ExposureOutbox>());
+            .AddExperimentation(ExperimentationStep.Configure).AddExposureSink<ExposureOutbox>()
+            .AddSampleMessaging(messagingEmulators)); // the journeys' send_message steps go out through WeCom, the OA and SMS
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
-        return new QuickStartContext(provider, new SyntheticShop(shopOptions), shopOptions, clock, actions, emulators, path, output);
+        return new QuickStartContext(provider, shop, shopOptions, clock, emulators, messagingEmulators, path, output);
     }
 
     public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
@@ -170,5 +182,6 @@ internal sealed class QuickStartContext : IAsyncDisposable
     {
         await Services.DisposeAsync();
         await Emulators.DisposeAsync();
+        await MessagingEmulators.DisposeAsync();
     }
 }

@@ -34,6 +34,13 @@ public sealed record SyntheticShopOptions
 
     /// <summary>Currency of prices.</summary>
     public string Currency { get; init; } = "CNY";
+
+    /// <summary>
+    /// Share of people who added the shop's WeCom customer-service account (default 0): they get a WeCom
+    /// <c>external_userid</c>, linked to their member id by a <c>wecom_contact_added</c> event right after their
+    /// sign-up. Drawn apart from the rest of the shop, so changing it adds those events and changes no other.
+    /// </summary>
+    public double WeComContactRate { get; init; }
 }
 
 /// <summary>One synthetic person (what the generator knows, for checking resolution results).</summary>
@@ -63,6 +70,9 @@ public sealed class SyntheticShop
         (Channel.Xiaohongshu, 0.1), (Channel.Email, 0.06), (Channel.Sms, 0.04), (Channel.PrivateDomain, 0.06),
         (Channel.Baidu, 0.05), (Channel.Kuaishou, 0.04), (Channel.Bilibili, 0.03),
     ];
+
+    /// <summary>The event of a customer adding the shop's WeCom account (as the WeCom contact-added callback records it).</summary>
+    public static EventType WeComContactAdded { get; } = EventType.Create("wecom_contact_added");
 
     private static readonly string[] Regions = ["CN-SH", "CN-BJ", "CN-GD", "CN-ZJ", "CN-JS", "CN-SC", "CN-HB", "CN-FJ"];
 
@@ -153,6 +163,12 @@ public sealed class SyntheticShop
             ids.Add(Identity.WeChatUnionId($"u{random.Next():x8}{random.Next():x8}{random.Next():x8}{random.Next(4096):x3}"));
         }
         ids.Add(Identity.Member($"m{100_000 + i}"));
+        // A generator of its own per person, so the WeCom share leaves every other draw of the shop as it was.
+        var contact = new Random(unchecked((_options.Seed * 31) + i));
+        if (contact.NextDouble() < _options.WeComContactRate)
+        {
+            ids.Add(Identity.WeComExternalUserId($"wm{contact.Next():x8}{contact.Next():x8}{contact.Next(65536):x4}"));
+        }
         return new SyntheticPerson(i, ids);
     }
 
@@ -165,6 +181,7 @@ public sealed class SyntheticShop
         var member = person.Identities.First(i => i.Kind == IdentityKind.MemberId);
         var otherDevices = person.Identities.Where(i => i.Kind == IdentityKind.DeviceId && i != device).ToList();
         var weChat = person.Identities.Where(i => i.Kind is IdentityKind.WeChatOpenId or IdentityKind.WeChatUnionId).ToList();
+        Identity? weCom = person.Identities.FirstOrDefault(i => i.Kind == IdentityKind.WeComExternalUserId) is { Value: not null } w ? w : null;
         var region = Regions[random.Next(Regions.Length)];
         var tablet = random.NextDouble() < 0.08 && sharedTablets.Length > 0 ? sharedTablets[random.Next(sharedTablets.Length)] : (Identity?)null;
         var favourite = Categories[random.Next(Categories.Length)];
@@ -221,6 +238,20 @@ public sealed class SyntheticShop
                 {
                     ["birthday"] = birthday.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
                 }));
+                if (weCom is { } contact)
+                {
+                    // The member adds the shop's WeCom account from the welcome page (the contact-added callback links the ids).
+                    events.Add(new MarketingEvent
+                    {
+                        Id = $"e-{person.Index}-{s}-wecom",
+                        Type = WeComContactAdded,
+                        OccurredAt = at.AddSeconds(20),
+                        Identities = [member, contact],
+                        Channel = Channel.PrivateDomain,
+                        SessionId = session,
+                        Region = region,
+                    });
+                }
             }
             else if (loggedIn)
             {

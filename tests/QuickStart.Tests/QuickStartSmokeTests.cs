@@ -35,6 +35,8 @@ public sealed class QuickStartRun : IAsyncLifetime
 
     internal PlatformsReport Platforms { get; private set; } = null!;
 
+    internal MessagingReport Messaging { get; private set; } = null!;
+
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(_directory);
@@ -48,6 +50,7 @@ public sealed class QuickStartRun : IAsyncLifetime
         Recommendations = await RecommendationsStep.RunAsync(_context);
         Compliance = await ComplianceStep.RunAsync(_context);
         Platforms = await PlatformsStep.RunAsync(_context);
+        Messaging = await MessagingStep.RunAsync(_context);
     }
 
     public async Task DisposeAsync()
@@ -74,7 +77,7 @@ public sealed class QuickStartSmokeTests(QuickStartRun run) : IClassFixture<Quic
     public void Output_has_every_step_heading_in_order()
     {
         var text = run.Output.ToString();
-        var positions = new[] { "1. Ingestion", "2. Identity resolution", "3. Segmentation", "4. Lifecycle", "5. Attribution", "6. Experimentation", "7. Recommendations" }
+        var positions = new[] { "1. Ingestion", "2. Identity resolution", "3. Segmentation", "4. Lifecycle", "5. Attribution", "6. Experimentation", "7. Recommendations", "8. Compliance", "9. Platforms", "10. Messaging" }
             .Select(h => text.IndexOf(h, StringComparison.Ordinal)).ToList();
         Assert.All(positions, p => Assert.True(p >= 0));
         Assert.Equal(positions.Order(), positions);
@@ -149,10 +152,12 @@ public sealed class QuickStartSmokeTests(QuickStartRun run) : IClassFixture<Quic
         Assert.All(r.TopClv, t => Assert.InRange(t.Score.ProbabilityAlive, 0.0, 1.0));
         var coupons = r.JourneyActions.GetValueOrDefault(("cart_abandoned", JourneyActionStatus.Executed));
         Assert.True(coupons > 0);
-        Assert.Equal(coupons, r.CouponsIssued);
-        // Messages need recorded consent: the sign-up forms granted it to most, never to anonymous visitors.
-        Assert.True(r.JourneyActions.GetValueOrDefault(("recall_7d", JourneyActionStatus.Vetoed)) > 0);
+        Assert.Equal(coupons, r.CartCoupons.Count);
+        // Every message is handed to messaging, which decides consent, unsubscribes, caps and quiet hours (step 10):
+        // the engine vetoes, caps or defers none of them itself.
+        Assert.True(r.JourneyActions.GetValueOrDefault(("recall_7d", JourneyActionStatus.Executed)) > 0);
         Assert.True(r.JourneyActions.GetValueOrDefault(("review_request", JourneyActionStatus.Executed)) > 0);
+        Assert.DoesNotContain(r.JourneyActions.Keys, k => k.Status is JourneyActionStatus.Vetoed or JourneyActionStatus.Capped or JourneyActionStatus.NoHandler or JourneyActionStatus.Failed);
     }
 
     [Fact]
@@ -177,12 +182,13 @@ public sealed class QuickStartSmokeTests(QuickStartRun run) : IClassFixture<Quic
             .GroupBy(e => e.CustomerId!.Value).ToDictionary(g => g.Key, g => g.Select(e => e.OccurredAt).ToList());
         var carts = events.Where(e => e.Type == EventType.AddToCart && e.CustomerId is not null)
             .GroupBy(e => e.CustomerId!.Value).ToDictionary(g => g.Key, g => g.Select(e => e.OccurredAt).Order().ToList());
-        foreach (var coupon in run.Context.Actions.Performed.Where(a => a.JourneyId == "cart_abandoned"))
+        Assert.NotEmpty(run.Lifecycle.CartCoupons);
+        foreach (var coupon in run.Lifecycle.CartCoupons)
         {
             // Some cart of this customer before the coupon was not followed by a purchase within an hour.
             var customerCarts = carts.GetValueOrDefault(Current(coupon.CustomerId)) ?? [];
             var bought = purchases.GetValueOrDefault(Current(coupon.CustomerId)) ?? [];
-            Assert.Contains(customerCarts, c => c.AddHours(1) <= coupon.RequestedAt && !bought.Any(p => p >= c && p <= c.AddHours(1)));
+            Assert.Contains(customerCarts, c => c.AddHours(1) <= coupon.At && !bought.Any(p => p >= c && p <= c.AddHours(1)));
         }
     }
 
@@ -291,5 +297,55 @@ public sealed class QuickStartSmokeTests(QuickStartRun run) : IClassFixture<Quic
         Assert.NotEmpty(withdrawnOrders);
         Assert.DoesNotContain(run.Context.Emulators.Meta.AcceptedEvents, e => withdrawnOrders.Contains(e.EventId!));
         Assert.DoesNotContain(run.Context.Emulators.TikTok.AcceptedEvents, e => withdrawnOrders.Contains(e.EventId!));
+    }
+
+    [Fact]
+    public void Messaging_accounts_for_every_message_of_every_channel()
+    {
+        var m = run.Messaging;
+        Assert.Equal(MessagingStep.Channels, m.Channels.Select(c => c.Channel));
+        var text = run.Output.ToString();
+        var actions = run.Lifecycle.JourneyActions;
+        var handedOver = new Dictionary<Channel, int>
+        {
+            [Channel.WeCom] = actions.GetValueOrDefault(("cart_abandoned", JourneyActionStatus.Executed)),
+            [Channel.WeChat] = actions.GetValueOrDefault(("review_request", JourneyActionStatus.Executed)),
+            [Channel.Sms] = actions.GetValueOrDefault(("recall_7d", JourneyActionStatus.Executed)),
+        };
+        foreach (var c in m.Channels)
+        {
+            // A row per channel, and every decided message in exactly one column.
+            Assert.Contains(text.Split('\n'), line => line.TrimStart().StartsWith(c.Channel.Value, StringComparison.Ordinal) && line.Contains($"{c.Decided:N0}", StringComparison.Ordinal));
+            Assert.Equal(c.Decided, c.Sent + c.Deferred + c.Suppressed.Values.Sum() + c.Failed.Values.Sum());
+            Assert.Equal(handedOver[c.Channel], c.Decided + c.Erased);
+            Assert.InRange(c.DeferredWaiting, 0, c.Deferred);
+            // What the provider accepted is what the emulator received (plus, at most, messages of the erased customer).
+            Assert.True(c.Accepted > 0, $"{c.Channel}: nothing accepted");
+            Assert.InRange(c.Delivered, c.Accepted, c.Accepted + c.Erased);
+            Assert.Contains("no_consent", c.Suppressed.Keys);
+        }
+        Assert.Equal(m.Channels.Sum(c => c.Erased), m.Erased);
+        Assert.True(m.Channels.Sum(c => c.Deferred) > 0, "quiet hours defer some messages");
+        Assert.Contains(m.Channels, c => c.Suppressed.ContainsKey("unsubscribed"));
+        Assert.Contains(m.Channels, c => c.Suppressed.ContainsKey("no_address"));
+    }
+
+    [Fact]
+    public void Emulators_received_each_message_once_and_none_in_quiet_hours()
+    {
+        var e = run.Context.MessagingEmulators;
+        var received = e.WeCom.Delivered.Select(d => d.At).Concat(e.OfficialAccount.SentMessages.Select(s => s.AcceptedAt)).Concat(e.Sms.Messages.Select(s => s.SentAt)).ToList();
+        Assert.NotEmpty(e.WeCom.Delivered);
+        Assert.NotEmpty(e.OfficialAccount.SentMessages);
+        Assert.NotEmpty(e.Sms.Messages);
+        // The SDK's message id travels as client_msg_id and as the SMS OutId: no message reached the provider twice.
+        Assert.All(e.OfficialAccount.SentMessages, s => Assert.NotNull(s.ClientMsgId));
+        Assert.Equal(e.OfficialAccount.SentMessages.Count, e.OfficialAccount.SentMessages.Select(s => s.ClientMsgId).Distinct(StringComparer.Ordinal).Count());
+        Assert.All(e.Sms.Messages, s => Assert.NotNull(s.OutId));
+        Assert.Equal(e.Sms.Messages.Count, e.Sms.Messages.Select(s => s.OutId).Distinct(StringComparer.Ordinal).Count());
+        // The shop's customers are in China (UTC+8); quiet hours are 21:00-08:00 there.
+        Assert.All(received, at => Assert.InRange(at.ToOffset(TimeSpan.FromHours(8)).TimeOfDay, TimeSpan.FromHours(8), TimeSpan.FromHours(21) - TimeSpan.FromTicks(1)));
+        Assert.All(e.WeCom.Delivered, d => Assert.Contains("CART10", d.Content, StringComparison.Ordinal));
+        Assert.All(e.Sms.Messages, s => Assert.Equal("BACK15", s.Parameters["coupon"]));
     }
 }

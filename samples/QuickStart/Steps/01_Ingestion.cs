@@ -3,6 +3,7 @@ using Marketing.Sdk;
 using Marketing.Sdk.Compliance.Consent;
 using Marketing.Sdk.Ingestion;
 using Marketing.Sdk.Lifecycle.Journeys;
+using Marketing.Sdk.Platforms.Messaging;
 
 namespace QuickStart;
 
@@ -52,29 +53,48 @@ internal static class IngestionStep
     /// <summary>The ad purposes, including the separate consents PIPL asks for before data goes to a platform abroad.</summary>
     public static readonly ConsentPurpose[] AdPurposes = [ConsentPurpose.AdMeasurement, ConsentPurpose.AdTargeting, ConsentPurpose.ThirdPartySharing, ConsentPurpose.CrossBorderTransfer];
 
-    /// <summary>Records the consent a sign-up form captured (deterministic per event: 85 % accept messages, 65 % also ads).</summary>
-    private static async Task<bool> RecordSignUpConsentAsync(ConsentLedger ledger, MarketingEvent signUp, CustomerId customer)
+    /// <summary>
+    /// Records the consent a sign-up form captured (deterministic per event: 85 % accept messages, 65 % also ads; one
+    /// in eight of those leaves the SMS box unticked), and the unsubscribes that follow for some of them: one in
+    /// sixteen replies TD to a text, one in sixteen turns off the Official Account's messages.
+    /// </summary>
+    private static async Task<bool> RecordSignUpConsentAsync(ConsentLedger ledger, ISuppressionList suppressions, MarketingEvent signUp, CustomerId customer)
     {
-        var bucket = (int)(System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(signUp.Id))) % 100);
+        var bucket = Bucket(signUp.Id);
         if (bucket >= 85)
         {
             return false;
         }
+        var boxes = Bucket("boxes:" + signUp.Id);
+        ConsentPurpose[] messaging = boxes < 12 ? [.. MessagingPurposes.Where(p => p != ConsentPurpose.Sms)] : MessagingPurposes;
         var capture = new ConsentCapture(ConsentSources.Web, "privacy-2026-09", ConsentLedger.ComputeProofHash($"signup-form:{signUp.Id}"), signUp.OccurredAt);
-        await ledger.RecordAsync(customer, bucket < 65 ? [.. MessagingPurposes, .. AdPurposes] : MessagingPurposes, granted: true, capture);
+        await ledger.RecordAsync(customer, bucket < 65 ? [.. messaging, .. AdPurposes] : messaging, granted: true, capture);
+        if (boxes is >= 12 and < 18)
+        {
+            await suppressions.AddAsync(customer, Channel.Sms, SuppressionReason.Unsubscribed);
+        }
+        else if (boxes is >= 18 and < 24)
+        {
+            await suppressions.AddAsync(customer, Channel.WeChat, SuppressionReason.Unsubscribed);
+        }
         return true;
     }
+
+    private static int Bucket(string key) =>
+        (int)(System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key))) % 100);
 
     public static async Task<IngestReport> RunAsync(QuickStartContext run)
     {
         var collector = run.Get<IEventCollector>();
         var ledger = run.Get<ConsentLedger>();
+        var suppressions = run.Get<ISuppressionList>();
         int signUps = 0, consentForms = 0;
         var journeys = run.Get<JourneyEngine>();
         var byReason = new SortedDictionary<string, int>(StringComparer.Ordinal);
         int sent = 0, accepted = 0, duplicates = 0, dropped = 0, rejected = 0, bots = 0, journeyWork = 0;
         var watch = Stopwatch.StartNew();
         var lastDueRun = DateTimeOffset.MinValue;
+        var journeyTime = TimeSpan.Zero;
         foreach (var batch in Slices(run.Shop.Events()))
         {
             // Malformed events from the future are part of the shop; they must not drag the clock along.
@@ -83,7 +103,11 @@ internal static class IngestionStep
             var result = await collector.TrackBatchAsync(batch);
             if (run.Clock.GetUtcNow() - lastDueRun >= DueInterval)
             {
+                var due = Stopwatch.GetTimestamp();
                 journeyWork += await journeys.RunDueAsync();
+                journeyTime += Stopwatch.GetElapsedTime(due);
+                // The messages the journeys just sent (and earlier ones now due) go out, as a host's delivery worker would send them.
+                await MessagingStep.DeliverDueAsync(run);
                 lastDueRun = run.Clock.GetUtcNow();
             }
             sent += batch.Length;
@@ -96,7 +120,7 @@ internal static class IngestionStep
                 if (batch[i].Type == EventType.SignUp && result.Results[i] is { Status: TrackStatus.Accepted, CustomerId: { } customer })
                 {
                     signUps++;
-                    consentForms += await RecordSignUpConsentAsync(ledger, batch[i], customer) ? 1 : 0;
+                    consentForms += await RecordSignUpConsentAsync(ledger, suppressions, batch[i], customer) ? 1 : 0;
                 }
             }
             foreach (var r in result.Results)
@@ -127,7 +151,7 @@ internal static class IngestionStep
             run.Line($"  - {reason,-38} {count,6:N0}");
         }
         run.Line($"sign-ups               {signUps,10:N0}   consent forms recorded: {consentForms:N0} (messages; ads and sharing for about three in four of them)");
-        run.Line($"clock now              {run.Clock.GetUtcNow().ToOffset(run.ShopEnd.Offset):yyyy-MM-dd HH:mm zzz}   (journey enrollments started or advanced: {journeyWork:N0})");
+        run.Line($"clock now              {run.Clock.GetUtcNow().ToOffset(run.ShopEnd.Offset):yyyy-MM-dd HH:mm zzz}   (journey enrollments started or advanced: {journeyWork:N0}; due journey work {journeyTime.TotalSeconds:0.0} s, message delivery {run.DeliveryTime.TotalSeconds:0.0} s)");
         run.Line();
         return new IngestReport(sent, accepted, duplicates, dropped, rejected, bots, byReason, journeyWork, signUps, consentForms, watch.Elapsed);
     }

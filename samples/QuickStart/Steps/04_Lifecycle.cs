@@ -1,10 +1,10 @@
-using System.Collections.Concurrent;
 using Marketing.Sdk;
 using Marketing.Sdk.Lifecycle;
 using Marketing.Sdk.Lifecycle.Churn;
 using Marketing.Sdk.Lifecycle.Journeys;
 using Marketing.Sdk.Lifecycle.Models;
 using Marketing.Sdk.Lifecycle.Stages;
+using Marketing.Sdk.Messaging;
 using Marketing.Sdk.Storage;
 
 namespace QuickStart;
@@ -19,27 +19,7 @@ internal sealed record LifecycleReport(
     IReadOnlyList<(CustomerId Customer, CustomerScore Score)> TopClv,
     IReadOnlyDictionary<ChurnRiskBand, int> ChurnBands,
     IReadOnlyDictionary<(string Journey, JourneyActionStatus Status), int> JourneyActions,
-    int CouponsIssued);
-
-/// <summary>
-/// Performs the journey actions of the sample: "issues" coupons and "sends" messages by recording
-/// them once per idempotency key (a platform package would call its API with that key instead).
-/// </summary>
-internal sealed class SampleActionHandler : IJourneyActionHandler
-{
-    private readonly ConcurrentDictionary<string, JourneyActionRequest> _performed = new(StringComparer.Ordinal);
-
-    public IReadOnlyCollection<JourneyActionRequest> Performed => [.. _performed.Values];
-
-    public bool CanHandle(JourneyAction action) => action.Kind is JourneyActionKinds.IssueCoupon or JourneyActionKinds.SendMessage;
-
-    public ValueTask ExecuteAsync(JourneyActionRequest request, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        _performed.TryAdd(request.IdempotencyKey, request);
-        return ValueTask.CompletedTask;
-    }
-}
+    IReadOnlyList<JourneyActionRecord> CartCoupons);
 
 /// <summary>
 /// Step 4: the customer lifecycle. Stages (tracked in real time during the replay), BG/NBD purchase
@@ -53,16 +33,24 @@ internal static class LifecycleStep
     {
         ArgumentNullException.ThrowIfNull(o);
         o.Journeys.RunScheduler = false; // the sample calls JourneyEngine.RunDueAsync itself, on its own clock
-        // A silent wallet coupon one hour after a cart is abandoned; buying first ends the journey.
+        // Each send_message step names a channel and a template; the messaging package's handler sends it (step 10).
+        // Messaging decides every contact rule itself (consent per channel, unsubscribes, caps, quiet hours — deferring
+        // rather than dropping), so the engine's own message gates and caps are turned off instead of applied twice.
+        o.Journeys.RequireMessageConsent = false;
+        o.Journeys.QuietHoursStart = null;
+        o.Journeys.CustomerCap = null;
+        o.Journeys.DefaultChannelCap = null;
+        // A WeCom coupon one hour after a cart is abandoned; buying first ends the journey.
         o.Journeys.Add("cart_abandoned", j => j
             .OnEvent(EventType.AddToCart).ExitOn(EventType.Purchase).Reentry(true, TimeSpan.FromDays(7))
-            .Wait(TimeSpan.FromHours(1)).IssueCoupon("CART10"));
-        // A recall text after 7 days without a login (a message: consent-checked, capped, quiet hours).
+            .Wait(TimeSpan.FromHours(1)).SendMessage(Channel.WeCom, "cart_coupon", new Dictionary<string, string> { ["code"] = "CART10" }));
+        // A recall text by Alibaba Cloud SMS after 7 days without a login, at most once in 30 days.
         o.Journeys.Add("recall_7d", j => j
-            .OnInactivity(TimeSpan.FromDays(7), EventType.Login).SendMessage(Channel.Sms, "we_miss_you"));
-        // A review request by email three days after a purchase.
+            .OnInactivity(TimeSpan.FromDays(7), EventType.Login).Reentry(true, TimeSpan.FromDays(30)).SendMessage(Channel.Sms, "we_miss_you", new Dictionary<string, string> { ["coupon"] = "BACK15" }));
+        // A review request by the Official Account three days after a purchase, when the parcel has arrived.
         o.Journeys.Add("review_request", j => j
-            .OnEvent(EventType.Purchase).Wait(TimeSpan.FromDays(3)).SendMessage(Channel.Email, "review_request"));
+            .OnEvent(EventType.Purchase).Wait(TimeSpan.FromDays(3))
+            .SendMessage(Channel.WeChat, "review_request", new Dictionary<string, string> { ["thing1"] = "Your order arrived", ["thing2"] = "Tell us how it went" }));
     }
 
     private static async IAsyncEnumerable<CustomerStage> CurrentOnly(IAsyncEnumerable<CustomerStage> stages, HashSet<CustomerId> profiles, Action skipped)
@@ -172,8 +160,13 @@ internal static class LifecycleStep
         var engine = run.Get<JourneyEngine>();
         var log = new Dictionary<(string, JourneyActionStatus), int>();
         var reasons = new Dictionary<(string, JourneyActionStatus), string?>();
+        var cartCoupons = new List<JourneyActionRecord>();
         await foreach (var record in engine.ReadActionLogAsync())
         {
+            if (record is { JourneyId: "cart_abandoned", Status: JourneyActionStatus.Executed })
+            {
+                cartCoupons.Add(record);
+            }
             var key = (record.JourneyId, record.Status);
             log[key] = log.GetValueOrDefault(key) + 1;
             reasons.TryAdd(key, record.Reason);
@@ -182,7 +175,9 @@ internal static class LifecycleStep
         var journeyTable = new Table("journey", "action", "status", "count", "reason").Left(1, 2, 4);
         foreach (var journey in engine.Journeys)
         {
-            var kind = journey.Steps.OfType<ActionStep>().FirstOrDefault()?.Action.Kind ?? "-";
+            var kind = journey.Steps.OfType<ActionStep>().FirstOrDefault()?.Action is { } a
+                ? a.Kind + (a.Channel is { } c ? $" ({c.Value}, {a.Parameters.GetValueOrDefault("template")})" : "")
+                : "-";
             var any = false;
             foreach (var ((id, status), count) in log.Where(l => l.Key.Item1 == journey.Id).OrderBy(l => l.Key.Item2))
             {
@@ -196,12 +191,11 @@ internal static class LifecycleStep
         }
         journeyTable.WriteTo(run.Out);
         run.Line($"(the replay lets the engine run due work every {IngestionStep.DueInterval.TotalHours:0} h of shop time, so a coupon goes out 1 to {1 + IngestionStep.DueInterval.TotalHours:0} h after the cart)");
-        var coupons = run.Actions.Performed.Count(r => r.Action.Kind == JourneyActionKinds.IssueCoupon);
-        run.Line($"coupons issued by the sample's handler: {coupons:N0}; messages sent: {run.Actions.Performed.Count - coupons:N0} (no profile has recorded marketing consent yet, so the consent gate vetoes every message)");
+        run.Line("(executed: handed to the SDK's messaging, which checks consent, unsubscribes, caps and quiet hours per channel and delivers through the outbox; step 10 shows the outcome)");
         run.Line();
 
         var actions = log.ToDictionary(l => (l.Key.Item1, l.Key.Item2), l => l.Value);
         return new LifecycleReport(stages, bg, gg, summaries.Count, predicted, actual,
-            top.Select(t => (t.CustomerId, t.Score)).ToList(), bands, actions, coupons);
+            top.Select(t => (t.CustomerId, t.Score)).ToList(), bands, actions, cartCoupons);
     }
 }
