@@ -238,6 +238,21 @@ public sealed class ChannelTests
     }
 
     [Fact]
+    public async Task A_refused_recipient_does_not_stop_the_next_message_on_the_same_connection()
+    {
+        await using var h = await Harness.StartAsync();
+        h.Smtp.RejectRecipient("gone@example.com", 550, "5.1.1 <gone@example.com>: User unknown");
+
+        var results = await h.Channel.SendAsync([Harness.Message("m0030", "gone@example.com"), Harness.Message("m0031", "here@example.com"), Harness.Message("m0032", "gone@example.com")]);
+
+        Assert.Equal(["smtp_550_5.1.1", null, "smtp_550_5.1.1"], results.Select(r => r.PlatformCode));
+        Assert.Equal(RecipientOutcome.Accepted, results[1].Outcome);
+        var received = Assert.Single(h.Smtp.Messages);
+        Assert.Equal(["here@example.com"], received.Recipients);
+        Assert.Equal(1, h.Smtp.Sessions);
+    }
+
+    [Fact]
     public async Task Messages_that_cannot_be_built_are_refused_for_good_before_anything_is_sent()
     {
         await using var h = await Harness.StartAsync();
