@@ -183,6 +183,39 @@ public sealed class EndToEndTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Consent_caps_and_quiet_hours_of_messaging_hold_for_email()
+    {
+        // no consent: nothing is stored, nothing is sent
+        await _app.Services.GetRequiredService<IProfileStore>().SaveAsync(new CustomerProfile
+        {
+            Id = new CustomerId("c_carol"),
+            Identities = [Identity.Email("carol@example.com")],
+            Consents = new Dictionary<ConsentPurpose, ConsentState> { [ConsentPurpose.Email] = new(false, _time.GetUtcNow()) },
+        });
+        var noConsent = await Sender.SendAsync(Coupon(new CustomerId("c_carol"), "coupon-carol"));
+        Assert.Equal((MessageSendStatus.Suppressed, MessageSkipReason.NoConsent), (noConsent.Status, noConsent.Reason));
+
+        // the channel cap (2 marketing messages a day) holds
+        Assert.Equal(MessageSendStatus.Sent, (await Sender.SendAsync(Coupon(BobId, "cap-1"))).Status);
+        Assert.Equal(MessageSendStatus.Sent, (await Sender.SendAsync(Coupon(BobId, "cap-2"))).Status);
+        var capped = await Sender.SendAsync(Coupon(BobId, "cap-3"));
+        Assert.Equal((MessageSendStatus.Suppressed, MessageSkipReason.FrequencyCap), (capped.Status, capped.Reason));
+        await Worker.DeliverOnceAsync(Channel.Email);
+        Assert.Equal(2, _smtp.Messages.Count);
+
+        // 14:00 UTC is 22:00 in Shanghai: a marketing message waits for the end of the customer's quiet hours
+        _time.Advance(TimeSpan.FromHours(12));
+        var held = await Sender.SendAsync(Coupon(AliceId, "late-night") with { AllowDeferral = true });
+        Assert.Equal(MessageSendStatus.Deferred, held.Status);
+        await Worker.DeliverOnceAsync(Channel.Email);
+        Assert.Equal(2, _smtp.Messages.Count);
+        _time.SetUtcNow(held.DeferredUntil!.Value);
+        await Worker.DeliverOnceAsync(Channel.Email);
+        Assert.Equal(3, _smtp.Messages.Count);
+        Assert.Equal(held.MessageId + "@mail.shop.example", _smtp.Messages[2].Message.MessageId);
+    }
+
+    [Fact]
     public async Task Erasing_a_customer_removes_the_email_ledger_entries()
     {
         await Sender.SendAsync(Coupon(AliceId, "coupon-erase"));
