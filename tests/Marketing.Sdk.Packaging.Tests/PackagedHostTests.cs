@@ -94,6 +94,7 @@ public sealed class PackagedHostTests
                     <PackageReference Include="Marketing.Sdk.Segmentation" Version="{version}" />
                     <PackageReference Include="Marketing.Sdk.Compliance" Version="{version}" />
                     <PackageReference Include="Marketing.Sdk.Platforms.Meta" Version="{version}" />
+                    <PackageReference Include="Marketing.Sdk.Email" Version="{version}" />
                   </ItemGroup>
                 </Project>
                 """);

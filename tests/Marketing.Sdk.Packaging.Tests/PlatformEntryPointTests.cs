@@ -1,3 +1,4 @@
+using Marketing.Sdk.Email;
 using Marketing.Sdk.Platforms.AliyunSms;
 using Marketing.Sdk.Platforms.Delivery;
 using Marketing.Sdk.Platforms.Google;
@@ -64,6 +65,11 @@ public sealed class PlatformEntryPointTests
             b => b.AddTencentCloudSms(), (b, s) => b.AddTencentCloudSms(s), b => b.AddTencentCloudSms(o => { o.SecretId = "i"; o.SecretKey = "k"; o.SmsSdkAppId = "1400000000"; o.SignName = "Shop"; }),
             new() { ["SecretId"] = "i", ["SecretKey"] = "k", ["SmsSdkAppId"] = "42", ["SignName"] = "Shop" },
             sp => sp.GetRequiredService<IOptions<TencentCloudSmsOptions>>().Value.SmsSdkAppId, TencentCloudSmsOptions.HttpClientName, DeliversConversions: false),
+        ["AddEmail"] = new(
+            b => b.AddEmail(), (b, s) => b.AddEmail(s),
+            b => b.AddEmail(o => { o.Host = "smtp.shop.example"; o.FromAddress = "news@shop.example"; o.UnsubscribeBaseUri = new Uri("https://shop.example/u"); o.UnsubscribeSecret = new string('s', 32); }),
+            new() { ["Host"] = "smtp.shop.example", ["Port"] = "42", ["FromAddress"] = "news@shop.example", ["UnsubscribeBaseUri"] = "https://shop.example/u", ["UnsubscribeSecret"] = new string('s', 32) },
+            sp => sp.GetRequiredService<IOptions<EmailOptions>>().Value.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), null, DeliversConversions: false),
     };
 
     public static TheoryData<string> EntryPoints() => [.. Entries.Keys];
