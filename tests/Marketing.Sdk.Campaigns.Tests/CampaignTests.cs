@@ -267,4 +267,39 @@ public sealed class CampaignTests
         await Assert.ThrowsAsync<MarketingValidationException>(async () => await host.Runner.StartAsync(Host.Campaign(maxPerHour: 7)));
         await Assert.ThrowsAsync<CampaignNotFoundException>(async () => await host.Runner.RunOnceAsync("nope"));
     }
+
+    [Fact]
+    public async Task A_recipient_the_sender_refuses_is_counted_as_not_sent_and_never_retried()
+    {
+        var audience = Host.Audience(5);
+        await using var host = new Host(audience);
+        await host.AddProfilesAsync(audience.Skip(1)); // the first has no profile: no address, no consent
+        await host.Runner.StartAsync(Host.Campaign(holdout: 0));
+        var progress = await host.Runner.RunOnceAsync("summer");
+        await host.DeliverAllAsync();
+
+        Assert.Equal(CampaignState.Completed, progress.State);
+        Assert.Equal(5, progress.HandedOver);
+        var report = await host.Runner.GetReportAsync("summer");
+        Assert.Equal(1, report.Groups.Sum(g => g.NotSent));
+        Assert.Equal(4, report.Groups.Sum(g => g.Sent));
+        Assert.Equal(RecipientStatus.Refused, (await RecordsAsync(host, "summer"))["c00000"].Status);
+        Assert.Equal(4, host.Channel.Sent.Count);
+    }
+
+    [Fact]
+    public async Task The_background_service_runs_every_active_campaign_and_one_failure_does_not_stop_the_others()
+    {
+        var audience = Host.Audience(10);
+        await using var host = new Host(audience);
+        await host.AddProfilesAsync(audience);
+        await host.Runner.StartAsync(Host.Campaign("broken", holdout: 0) with { LayerVariants = new Dictionary<string, IReadOnlyList<CampaignVariant>> { ["active"] = [new CampaignVariant { Key = "x", TemplateId = "no_such_template" }] } });
+        await host.Runner.StartAsync(Host.Campaign("works", holdout: 0));
+        var service = host.Provider.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<CampaignService>().Single();
+
+        await service.RunActiveAsync(CancellationToken.None);
+
+        Assert.Equal(["broken"], await host.Runner.ListActiveAsync());
+        Assert.Equal(10, (await host.Runner.GetReportAsync("works")).Groups.Sum(g => g.Members));
+    }
 }
