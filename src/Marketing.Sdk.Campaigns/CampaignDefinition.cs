@@ -99,7 +99,7 @@ public interface ICampaignRunner
     /// </summary>
     /// <param name="definition">The campaign.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    /// <exception cref="MarketingValidationException">The definition is invalid, or another campaign with the id differs.</exception>
+    /// <exception cref="MarketingValidationException">The definition is invalid (including a variant naming a template the channel does not have), or another campaign with the id differs.</exception>
     ValueTask<CampaignProgress> StartAsync(CampaignDefinition definition, CancellationToken cancellationToken = default);
 
     /// <summary>

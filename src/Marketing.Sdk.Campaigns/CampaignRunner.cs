@@ -54,14 +54,16 @@ internal sealed partial class CampaignRunner : ICampaignRunner
     private readonly IEventStore _events;
     private readonly IMessageSender _sender;
     private readonly ICampaignAudience _audience;
+    private readonly IMessageTemplateRegistry? _templates;
     private readonly CampaignOptions _options;
     private readonly TimeProvider _time;
     private readonly CampaignMetrics _metrics;
     private readonly ILogger _logger;
     private readonly string _owner = HostId.Current + ":" + Guid.NewGuid().ToString("N");
 
-    public CampaignRunner(IStateStore store, ILeaseStore leases, IEventStore events, IMessageSender sender, ICampaignAudience audience, IOptions<CampaignOptions> options, TimeProvider timeProvider, CampaignMetrics metrics, ILogger<CampaignRunner>? logger = null)
+    public CampaignRunner(IStateStore store, ILeaseStore leases, IEventStore events, IMessageSender sender, ICampaignAudience audience, IOptions<CampaignOptions> options, TimeProvider timeProvider, CampaignMetrics metrics, ILogger<CampaignRunner>? logger = null, IMessageTemplateRegistry? templates = null)
     {
+        _templates = templates;
         _store = store;
         _leases = leases;
         _events = events;
@@ -77,6 +79,10 @@ internal sealed partial class CampaignRunner : ICampaignRunner
     {
         ArgumentNullException.ThrowIfNull(definition);
         CampaignValidation.ThrowIfInvalid(definition);
+        if (_templates is not null && definition.LayerVariants.Values.SelectMany(v => v).Concat(definition.DefaultVariants).Any(v => _templates.Find(definition.Channel, v.TemplateId) is null))
+        {
+            throw new MarketingValidationException("variants.templateId", ValidationReason.Inconsistent, "A variant names a template the channel does not have.");
+        }
         var json = JsonSerializer.Serialize(new CampaignDocument(definition, CampaignState.Pending, 0, 0, _time.GetUtcNow()), CampaignJsonContext.Default.CampaignDocument);
         try
         {

@@ -46,7 +46,8 @@ public static class CampaignsMarketingBuilderExtensions
             sp.GetRequiredService<IOptions<CampaignOptions>>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<CampaignMetrics>(),
-            sp.GetService<ILogger<CampaignRunner>>()));
+            sp.GetService<ILogger<CampaignRunner>>(),
+            sp.GetService<IMessageTemplateRegistry>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, CampaignService>(sp => new CampaignService(
             sp.GetRequiredService<ICampaignRunner>(), sp.GetRequiredService<IOptions<CampaignOptions>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<CampaignService>>())));
         return builder;

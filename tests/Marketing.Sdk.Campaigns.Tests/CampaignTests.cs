@@ -293,7 +293,11 @@ public sealed class CampaignTests
         var audience = Host.Audience(10);
         await using var host = new Host(audience);
         await host.AddProfilesAsync(audience);
-        await host.Runner.StartAsync(Host.Campaign("broken", holdout: 0) with { LayerVariants = new Dictionary<string, IReadOnlyList<CampaignVariant>> { ["active"] = [new CampaignVariant { Key = "x", TemplateId = "no_such_template" }] } });
+        var broken = Host.Campaign("broken", holdout: 0) with { LayerVariants = new Dictionary<string, IReadOnlyList<CampaignVariant>> { ["active"] = [new CampaignVariant { Key = "x", TemplateId = "no_such_template" }] } };
+        var refused = await Assert.ThrowsAsync<MarketingValidationException>(async () => await host.Runner.StartAsync(broken));
+        Assert.Equal("variants.templateId", refused.Field);
+        // Stored anyway (as if the template had been registered on another host only): every run of it fails.
+        await host.State.SaveAsync(CampaignRunner.CampaignScope, "broken", JsonSerializer.Serialize(new CampaignDocument(broken, CampaignState.Pending, 0, 0, Host.Start), CampaignJsonContext.Default.CampaignDocument), 0);
         await host.Runner.StartAsync(Host.Campaign("works", holdout: 0));
         var service = host.Provider.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<CampaignService>().Single();
 
