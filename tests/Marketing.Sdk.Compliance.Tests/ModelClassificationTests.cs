@@ -51,16 +51,17 @@ public sealed partial class ModelClassificationTests
             .SelectMany(t => t.GetProperties(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly))
             .Where(p => p.GetIndexParameters().Length == 0 && p.Name != "EqualityContract");
 
-    public static TheoryData<string> ModelAssemblies() => new() { "Marketing.Sdk.Abstractions", "Marketing.Sdk.Platforms", "Marketing.Sdk.Email" };
+    public static TheoryData<string> ModelAssemblies() => new() { "Marketing.Sdk.Abstractions", "Marketing.Sdk.Platforms", "Marketing.Sdk.Email", "Marketing.Sdk.Campaigns" };
 
     // The channel packages have a small public model; the scan must still see it.
-    private static int MinimumCandidates(string assemblyName) => assemblyName == "Marketing.Sdk.Email" ? 1 : 20;
+    private static int MinimumCandidates(string assemblyName) => assemblyName is "Marketing.Sdk.Email" or "Marketing.Sdk.Campaigns" ? 1 : 20;
 
     private static Assembly Load(string name) => name switch
     {
         "Marketing.Sdk.Abstractions" => typeof(MarketingEvent).Assembly,
         "Marketing.Sdk.Platforms" => typeof(ConversionRequest).Assembly,
         "Marketing.Sdk.Email" => typeof(Email.EmailChannel).Assembly,
+        "Marketing.Sdk.Campaigns" => typeof(Campaigns.CampaignDefinition).Assembly,
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 
