@@ -59,6 +59,8 @@ public sealed class TencentAdsEmulator : PlatformEmulator
     private readonly List<int> _requestActionBytes = [];
     private TaskCompletionSource? _refreshHold;
     private readonly TaskCompletionSource _refreshArrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<(int Count, TaskCompletionSource Waiter)> _expiredWaiters = [];
+    private int _expiredRefusals;
     private int _duplicates, _refreshes, _deadRefreshUses, _deadAccessUses, _rejectedRequests, _reportPages;
     private long _sequence;
 
@@ -106,6 +108,25 @@ public sealed class TencentAdsEmulator : PlatformEmulator
 
     /// <summary>The byte size of the <c>actions</c> array of each accepted <c>user_actions/add</c> request.</summary>
     public IReadOnlyList<int> RequestActionBytes { get { lock (_gate) { return [.. _requestActionBytes]; } } }
+
+    /// <summary>Calls refused because their access token had expired (code 11000).</summary>
+    public int ExpiredTokenRefusals { get { lock (_gate) { return _expiredRefusals; } } }
+
+    /// <summary>Completes once <paramref name="count"/> calls have been refused for an expired access token.</summary>
+    /// <param name="count">The number of refusals to wait for.</param>
+    public Task WhenExpiredTokenRefusals(int count)
+    {
+        lock (_gate)
+        {
+            if (_expiredRefusals >= count)
+            {
+                return Task.CompletedTask;
+            }
+            var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _expiredWaiters.Add((count, waiter));
+            return waiter.Task;
+        }
+    }
 
     /// <summary>Completes when the first <c>oauth/token</c> request arrives.</summary>
     public Task RefreshArrived => _refreshArrived.Task;
@@ -320,6 +341,12 @@ public sealed class TencentAdsEmulator : PlatformEmulator
             else if (expires <= _options.TimeProvider.GetUtcNow())
             {
                 (code, message) = (11000, "access_token expired");
+                _expiredRefusals++;
+                foreach (var w in _expiredWaiters.Where(w => w.Count <= _expiredRefusals).ToList())
+                {
+                    w.Waiter.TrySetResult();
+                    _expiredWaiters.Remove(w);
+                }
             }
         }
         if (code is null)
