@@ -11,10 +11,13 @@ public sealed partial class TencentAdsPlatformClient
     /// <summary>The smallest ad group daily budget Tencent accepts, in fen (50 yuan; 0 = unlimited is not offered here).</summary>
     public const long MinDailyBudgetFen = 5_000;
 
+    /// <summary>The largest ad group daily budget Tencent accepts, in fen (4 000 000 yuan).</summary>
+    public const long MaxDailyBudgetFen = 400_000_000;
+
     /// <summary>
     /// Pauses (<c>AD_STATUS_SUSPEND</c>) and resumes (<c>AD_STATUS_NORMAL</c>) ad groups through
     /// <c>/adgroups/update_configured_status</c>, and sets their daily budgets through <c>/adgroups/update_daily_budget</c>
-    /// (<c>daily_budget</c> in fen, converted exactly from a CNY amount; at least <see cref="MinDailyBudgetFen"/>). Tencent
+    /// (<c>daily_budget</c> in fen, converted exactly from a CNY amount; between <see cref="MinDailyBudgetFen"/> and <see cref="MaxDailyBudgetFen"/>). Tencent
     /// Ads v3.0 controls delivery at ad group level: a campaign-level change is reported as not applied. Each change gets
     /// its own result from the answer's per-ad-group <c>list[{adgroup_id, code, message}]</c>.
     /// </summary>
@@ -47,9 +50,9 @@ public sealed partial class TencentAdsPlatformClient
                     results[i] = new CampaignChangeResult(change, false, "a Tencent Ads daily budget is a CNY amount", PreSendRejectionCode);
                     continue;
                 }
-                if (!TencentAdsMoney.TryToFen(budget.Amount, out var f) || f < MinDailyBudgetFen)
+                if (!TencentAdsMoney.TryToFen(budget.Amount, out var f) || f is < MinDailyBudgetFen or > MaxDailyBudgetFen)
                 {
-                    results[i] = new CampaignChangeResult(change, false, "the daily budget must be whole fen and at least 50 CNY", PreSendRejectionCode);
+                    results[i] = new CampaignChangeResult(change, false, "the daily budget must be whole fen between 50 and 4 000 000 CNY", PreSendRejectionCode);
                     continue;
                 }
                 fen = f;
