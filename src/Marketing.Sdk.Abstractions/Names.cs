@@ -215,12 +215,14 @@ public readonly record struct Channel : INameValue<Channel>
     public static Channel Meta { get; } = new("meta");
     /// <summary>TikTok.</summary>
     public static Channel TikTok { get; } = new("tiktok");
+    /// <summary>Tencent Ads (腾讯广告: WeChat Moments, QQ, Tencent Video…).</summary>
+    public static Channel TencentAds { get; } = new("tencent_ads");
 
     /// <summary>Every well-known channel.</summary>
     public static IReadOnlyList<Channel> WellKnown { get; } =
     [
         Direct, Search, Social, Video, Email, Sms, PrivateDomain, Offline, Referral, Display,
-        Douyin, Xiaohongshu, WeChat, WeCom, Weibo, Bilibili, Kuaishou, Baidu, Google, Meta, TikTok,
+        Douyin, Xiaohongshu, WeChat, WeCom, Weibo, Bilibili, Kuaishou, Baidu, Google, Meta, TikTok, TencentAds,
     ];
 
     /// <summary>Converts a name.</summary>

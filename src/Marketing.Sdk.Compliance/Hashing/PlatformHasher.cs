@@ -41,6 +41,8 @@ public enum HashingPlatform
     Google = 2,
     /// <summary>TikTok Events API.</summary>
     TikTok = 3,
+    /// <summary>Tencent Ads (腾讯广告) Marketing API <c>user_actions/add</c> and customer files (see <see cref="TencentAdsHashing"/>).</summary>
+    TencentAds = 4,
 }
 
 /// <summary>
@@ -68,6 +70,13 @@ public sealed record HashingProfile
     /// <summary>TikTok Events API: email, phone (E.164 with '+'), external id and names hashed; city, state, zip and country sent normalised but unhashed.</summary>
     public static HashingProfile TikTok { get; } = new("tiktok", HashingPlatform.TikTok, true,
         new HashSet<MatchField> { MatchField.City, MatchField.State, MatchField.Zip, MatchField.Country });
+
+    /// <summary>
+    /// Tencent Ads: only the phone is matched on, as <c>hash_phone</c> = MD5 of the national number without country code
+    /// (see <see cref="TencentAdsHashing"/>); the platform has no email, name or address keys. Platform clients prepare
+    /// fields with <see cref="TencentAdsHashing"/>, not with <see cref="PlatformHasher"/> (whose SHA-256 rules do not apply).
+    /// </summary>
+    public static HashingProfile TencentAds { get; } = new("tencent_ads", HashingPlatform.TencentAds, false, new HashSet<MatchField>());
 
     /// <summary>The profile's name.</summary>
     public string Name { get; }

@@ -155,6 +155,18 @@ public sealed record ClickIdentifiers
     /// <summary>TikTok browser cookie (<c>_ttp</c>).</summary>
     [PersonalData]
     public string? Ttp { get; init; }
+    /// <summary>Tencent Ads click id (<c>gdt_vid</c> / <c>qz_gdt</c> / <c>click_id</c> of the landing URL), sent as <c>trace.click_id</c>.</summary>
+    [PersonalData]
+    public string? TencentClickId { get; init; }
+    /// <summary>The customer's WeChat openid under <see cref="WeChatAppId"/> (Tencent Ads <c>user_id.wechat_openid</c>).</summary>
+    [PersonalData]
+    public string? WeChatOpenId { get; init; }
+    /// <summary>The customer's WeChat unionid (Tencent Ads <c>user_id.wechat_unionid</c>).</summary>
+    [PersonalData]
+    public string? WeChatUnionId { get; init; }
+    /// <summary>The WeChat app id (Official Account or mini program) the openid belongs to (Tencent Ads <c>user_id.wechat_app_id</c>); classified with the openid it qualifies.</summary>
+    [PersonalData]
+    public string? WeChatAppId { get; init; }
     /// <summary>The customer's IP address (personal data; sent only where the platform takes it).</summary>
     [PersonalData]
     public string? ClientIpAddress { get; init; }
@@ -164,7 +176,7 @@ public sealed record ClickIdentifiers
 
     /// <summary>Lists which identifiers are present, never their values.</summary>
     public override string ToString() =>
-        $"ClickIdentifiers {{ {string.Join(", ", new (string Name, string? Value)[] { ("gclid", Gclid), ("gbraid", Gbraid), ("wbraid", Wbraid), ("fbc", Fbc), ("fbp", Fbp), ("ttclid", Ttclid), ("ttp", Ttp), ("ip", ClientIpAddress), ("user_agent", UserAgent) }.Where(p => p.Value is not null).Select(p => p.Name))} }}";
+        $"ClickIdentifiers {{ {string.Join(", ", new (string Name, string? Value)[] { ("gclid", Gclid), ("gbraid", Gbraid), ("wbraid", Wbraid), ("fbc", Fbc), ("fbp", Fbp), ("ttclid", Ttclid), ("ttp", Ttp), ("tencent_click_id", TencentClickId), ("wechat_openid", WeChatOpenId), ("wechat_unionid", WeChatUnionId), ("ip", ClientIpAddress), ("user_agent", UserAgent) }.Where(p => p.Value is not null).Select(p => p.Name))} }}";
 }
 
 /// <summary>
