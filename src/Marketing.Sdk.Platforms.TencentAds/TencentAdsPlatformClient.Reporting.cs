@@ -79,46 +79,25 @@ public sealed partial class TencentAdsPlatformClient
 
     private static AdReportRow ToRow(Dictionary<string, JsonElement> item, bool campaignLevel)
     {
-        var day = Text(item, "date") ?? throw new FormatException("a report row has no date");
+        var day = ReportMetricReader.Text(item, "date") ?? throw new FormatException("a report row has no date");
         if (!DateOnly.TryParseExact(day, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
         {
             throw new FormatException("a report row has an unreadable date");
         }
-        var cost = Number(item, "cost") ?? 0m;
-        var orders = Number(item, "order_amount");
+        var cost = ReportMetricReader.Number(item, "cost", nonNegative: true) ?? 0m;
+        var orders = ReportMetricReader.Number(item, "order_amount", nonNegative: true);
         return new AdReportRow
         {
             Platform = Channel.TencentAds,
             Date = date,
-            CampaignId = Text(item, "campaign_id") ?? "",
-            CampaignName = Text(item, "campaign_name"),
-            AdSetId = campaignLevel ? null : Text(item, "adgroup_id"),
+            CampaignId = ReportMetricReader.Text(item, "campaign_id") ?? "",
+            CampaignName = ReportMetricReader.Text(item, "campaign_name"),
+            AdSetId = campaignLevel ? null : ReportMetricReader.Text(item, "adgroup_id"),
             Spend = new Marketing.Sdk.Money(TencentAdsMoney.ToYuan(cost), "CNY"),
-            Impressions = checked((long)(Number(item, "view_count") ?? 0m)),
-            Clicks = checked((long)(Number(item, "valid_click_count") ?? 0m)),
-            Conversions = (double)(Number(item, "conversions_count") ?? 0m),
+            Impressions = checked((long)(ReportMetricReader.Number(item, "view_count", nonNegative: true) ?? 0m)),
+            Clicks = checked((long)(ReportMetricReader.Number(item, "valid_click_count", nonNegative: true) ?? 0m)),
+            Conversions = (double)(ReportMetricReader.Number(item, "conversions_count", nonNegative: true) ?? 0m),
             ConversionValue = orders is null ? null : new Marketing.Sdk.Money(TencentAdsMoney.ToYuan(orders.Value), "CNY"),
         };
-    }
-
-    private static string? Text(Dictionary<string, JsonElement> values, string name) =>
-        values.TryGetValue(name, out var e) ? e.ValueKind switch
-        {
-            JsonValueKind.String => e.GetString(),
-            JsonValueKind.Number => e.GetRawText(),
-            _ => null,
-        } : null;
-
-    /// <summary>A metric as a number (a number or a numeric string); anything else makes the page malformed, never a silent zero.</summary>
-    private static decimal? Number(Dictionary<string, JsonElement> values, string name)
-    {
-        var text = Text(values, name);
-        if (text is null || text.Length == 0 || text == "-")
-        {
-            return null;
-        }
-        return decimal.TryParse(text, NumberStyles.Number | NumberStyles.AllowExponent, CultureInfo.InvariantCulture, out var n) && n >= 0
-            ? n
-            : throw new FormatException($"the metric {name} is not a non-negative number in range");
     }
 }

@@ -90,46 +90,24 @@ public sealed partial class TikTokPlatformClient
     {
         var dimensions = item.Dimensions ?? [];
         var metrics = item.Metrics ?? [];
-        var day = Text(dimensions, "stat_time_day") ?? throw new PlatformApiException(PlatformId, PlatformErrorClass.Transient, null, "a report row has no stat_time_day");
+        var day = ReportMetricReader.Text(dimensions, "stat_time_day") ?? throw new PlatformApiException(PlatformId, PlatformErrorClass.Transient, null, "a report row has no stat_time_day");
         if (day.Length < 10 || !DateOnly.TryParseExact(day.AsSpan(0, 10), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
         {
             throw new PlatformApiException(PlatformId, PlatformErrorClass.Transient, null, "a report row has an unreadable stat_time_day");
         }
-        var value = Number(metrics, "total_complete_payment_rate");
+        var value = ReportMetricReader.Number(metrics, "total_complete_payment_rate");
         return new AdReportRow
         {
             Platform = Channel.TikTok,
             Date = date,
-            CampaignId = (campaignLevel ? Text(dimensions, "campaign_id") : Text(metrics, "campaign_id") ?? Text(dimensions, "campaign_id")) ?? "",
-            CampaignName = Text(metrics, "campaign_name"),
-            AdSetId = campaignLevel ? null : Text(dimensions, "adgroup_id"),
-            Spend = new Money(Number(metrics, "spend") ?? 0m, currency),
-            Impressions = checked((long)(Number(metrics, "impressions") ?? 0m)),
-            Clicks = checked((long)(Number(metrics, "clicks") ?? 0m)),
-            Conversions = (double)(Number(metrics, "conversion") ?? 0m),
+            CampaignId = (campaignLevel ? ReportMetricReader.Text(dimensions, "campaign_id") : ReportMetricReader.Text(metrics, "campaign_id") ?? ReportMetricReader.Text(dimensions, "campaign_id")) ?? "",
+            CampaignName = ReportMetricReader.Text(metrics, "campaign_name"),
+            AdSetId = campaignLevel ? null : ReportMetricReader.Text(dimensions, "adgroup_id"),
+            Spend = new Money(ReportMetricReader.Number(metrics, "spend") ?? 0m, currency),
+            Impressions = checked((long)(ReportMetricReader.Number(metrics, "impressions") ?? 0m)),
+            Clicks = checked((long)(ReportMetricReader.Number(metrics, "clicks") ?? 0m)),
+            Conversions = (double)(ReportMetricReader.Number(metrics, "conversion") ?? 0m),
             ConversionValue = value is null ? null : new Money(value.Value, currency),
         };
-    }
-
-    private static string? Text(Dictionary<string, JsonElement> values, string name) =>
-        values.TryGetValue(name, out var e) ? e.ValueKind switch
-        {
-            JsonValueKind.String => e.GetString(),
-            JsonValueKind.Number => e.GetRawText(),
-            _ => null,
-        } : null;
-
-    /// <summary>A metric as a number: TikTok sends metrics as strings (e.g. <c>"12.34"</c>) and <c>"-"</c> when not available.</summary>
-    private static decimal? Number(Dictionary<string, JsonElement> values, string name)
-    {
-        var text = Text(values, name);
-        if (text is null || text.Length == 0 || text == "-")
-        {
-            return null;
-        }
-        // A value that is not a number, or out of range, makes the page a malformed answer (never a silent zero).
-        return decimal.TryParse(text, NumberStyles.Number | NumberStyles.AllowExponent, CultureInfo.InvariantCulture, out var n)
-            ? n
-            : throw new FormatException($"the metric {name} is not a number in range");
     }
 }
