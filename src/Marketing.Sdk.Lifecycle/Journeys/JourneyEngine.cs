@@ -276,7 +276,16 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
                 {
                     continue; // The journey is no longer configured: leave the enrollment (and its entry) as it is.
                 }
-                await AdvanceAsync(_state, journey, current!, current, version, now, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await AdvanceAsync(_state, journey, current!, current, version, now, cancellationToken).ConfigureAwait(false);
+                }
+                catch (ConcurrencyConflictException)
+                {
+                    // Another host's run (one cut short by a takeover) advanced it meanwhile; its actions are in the
+                    // ledger once and its new due time has its own entry.
+                    continue;
+                }
                 advanced?.Add((e.CustomerId, e.JourneyId));
                 worked++;
             }
