@@ -13,6 +13,7 @@ internal sealed class BatchCountingStore(IStateStore inner) : IStateStore
     public ConcurrentDictionary<string, int> GetManys { get; } = new();
     public ConcurrentDictionary<string, int> Saves { get; } = new();
     public ConcurrentDictionary<string, int> SaveManys { get; } = new();
+    public ConcurrentDictionary<string, int> Deletes { get; } = new();
 
     /// <summary>Runs before a batch write (the write's number, from 1); may write to the store like another instance, or throw.</summary>
     public Func<int, IStateStore, ValueTask>? BeforeSaveMany { get; set; }
@@ -25,6 +26,7 @@ internal sealed class BatchCountingStore(IStateStore inner) : IStateStore
         GetManys.Clear();
         Saves.Clear();
         SaveManys.Clear();
+        Deletes.Clear();
     }
 
     public int Count(ConcurrentDictionary<string, int> calls, string scope) => calls.GetValueOrDefault(scope);
@@ -63,7 +65,11 @@ internal sealed class BatchCountingStore(IStateStore inner) : IStateStore
         return await inner.SaveManyAsync(writes, cancellationToken);
     }
 
-    public ValueTask<bool> DeleteAsync(string scope, string key, CancellationToken cancellationToken = default) => inner.DeleteAsync(scope, key, cancellationToken);
+    public ValueTask<bool> DeleteAsync(string scope, string key, CancellationToken cancellationToken = default)
+    {
+        Deletes.AddOrUpdate(scope, 1, (_, n) => n + 1);
+        return inner.DeleteAsync(scope, key, cancellationToken);
+    }
 
     public IAsyncEnumerable<StateEntry> StreamAsync(string scope, string? keyPrefix = null, CancellationToken cancellationToken = default) => inner.StreamAsync(scope, keyPrefix, cancellationToken);
 }
@@ -176,10 +182,18 @@ public class BatchedStateTests
         Assert.Equal(1, store.Count(store.SaveManys, JourneyEngine.EnrollmentScope));
         Assert.Equal(0, store.Count(store.Saves, JourneyEngine.DueScope));
 
+        // Three of them buy: their enrollments exit and their due-index entries are deleted with the batch
+        // write, without reading them first.
+        store.Reset();
+        await h.TrackAllAsync([.. new[] { 1, 2, 3 }.Select(c => h.Event(EventType.Purchase, Customer(c)))]);
+        Assert.Equal(0, store.Count(store.Deletes, JourneyEngine.DueScope));
+        Assert.Equal(0, store.Count(store.Gets, JourneyEngine.DueScope));
+        Assert.Equal(1, store.Count(store.SaveManys, JourneyEngine.DueScope));
+
         // The held due-index entries were written with the enrollments: the scheduler finds every wait.
-        Assert.Equal(30, await h.AdvanceAndRunAsync(TimeSpan.FromHours(1)));
-        Assert.Equal(30, h.Handler.Effects.Count);
-        Assert.Equal(30, (await h.LogAsync()).Count);
+        Assert.Equal(27, await h.AdvanceAndRunAsync(TimeSpan.FromHours(1)));
+        Assert.Equal(27, h.Handler.Effects.Count);
+        Assert.Equal(27, (await h.LogAsync()).Count);
     }
 
     private static void Welcome(LifecycleOptions o) =>
@@ -242,5 +256,41 @@ public class BatchedStateTests
         Assert.Equal(0, store.Count(store.Saves, "s"));
         Assert.False(buffer.HasPending);
         Assert.Equal(3, await buffer.SaveAsync("s", "a", "a4", 2));
+    }
+
+    [Fact]
+    public async Task The_write_buffer_deletes_without_reading_and_with_the_batch_write()
+    {
+        var store = new BatchCountingStore(new InMemoryStateStore());
+        await store.Inner.SaveAsync("d", "old", "o", 0);
+        await store.Inner.SaveAsync("d", "again", "a1", 0);
+        await store.Inner.SaveAsync("s", "kept", "k", 0);
+        var buffer = new StateWriteBuffer(store);
+
+        buffer.Delete("d", "old");
+        buffer.Delete("d", "never");
+        buffer.Delete("d", "again");
+        Assert.Equal(0, store.Count(store.Gets, "d"));
+        Assert.Null(await buffer.GetAsync("d", "again"));
+        Assert.Equal(2, await buffer.SaveAsync("d", "again", "a2", 0)); // deleted then written again: a replacement of the stored version
+        Assert.Equal(1, await buffer.SaveAsync("s", "new", "n", 0));
+        Assert.Equal(new StateEntry("old", "o", 1), await store.Inner.GetAsync("d", "old"));
+
+        await buffer.FlushAsync(CancellationToken.None);
+
+        Assert.Null(await store.Inner.GetAsync("d", "old"));
+        Assert.Null(await store.Inner.GetAsync("d", "never"));
+        Assert.Equal(new StateEntry("again", "a2", 2), await store.Inner.GetAsync("d", "again"));
+        Assert.Equal(new StateEntry("new", "n", 1), await store.Inner.GetAsync("s", "new"));
+        Assert.Equal(1, store.Count(store.SaveManys, "d"));
+        Assert.Equal(0, store.Count(store.Deletes, "d"));
+        Assert.False(buffer.HasPending);
+
+        // A write that lost a race undoes the batch's deletions too.
+        buffer.Delete("s", "kept");
+        await buffer.SaveAsync("s", "new", "n2", 1);
+        await store.Inner.SaveAsync("s", "new", "theirs", 1);
+        await Assert.ThrowsAsync<ConcurrencyConflictException>(async () => await buffer.FlushAsync(CancellationToken.None));
+        Assert.Equal(new StateEntry("kept", "k", 1), await store.Inner.GetAsync("s", "kept"));
     }
 }

@@ -215,6 +215,38 @@ public abstract partial class StateStoreConformance : StoreConformanceBase
     }
 
     [SkippableFact]
+    public async Task A_batch_deletes_documents_with_its_writes_and_a_conflict_undoes_the_deletions_too()
+    {
+        var state = Store.State;
+        await state.SaveManyAsync(Enumerable.Range(0, 300).Select(i => new StateWrite(i % 2 == 0 ? "journey.due" : "journey.watch", $"k{i:D3}", "v", 0)).ToList());
+        await state.SaveAsync("journey.enrollment", "c1|j", "e1", 0);
+
+        // A conflicting write anywhere in the batch: the deletions are not applied either.
+        var stale = Enumerable.Range(0, 300).Select(i => StateWrite.Deletion(i % 2 == 0 ? "journey.due" : "journey.watch", $"k{i:D3}")).Append(new StateWrite("journey.enrollment", "c1|j", "e2", 7)).ToList();
+        var conflict = await Assert.ThrowsAsync<ConcurrencyConflictException>(async () => await state.SaveManyAsync(stale));
+        Assert.Equal(300, conflict.Index);
+        Assert.Equal(150, (await state.StreamAsync("journey.due").ToListAsync()).Count);
+        Assert.Equal(150, (await state.StreamAsync("journey.watch").ToListAsync()).Count);
+
+        // Deletions (of stored and of missing documents) with an insert and a replacement, in one batch.
+        var writes = Enumerable.Range(0, 300).Where(i => i % 3 != 0).Select(i => StateWrite.Deletion(i % 2 == 0 ? "journey.due" : "journey.watch", $"k{i:D3}"))
+            .Append(StateWrite.Deletion("journey.due", "never-stored"))
+            .Append(new StateWrite("journey.enrollment", "c1|j", "e2", 1))
+            .Append(new StateWrite("journey.due", "fresh", "f", 0))
+            .ToList();
+        var versions = await state.SaveManyAsync(writes);
+
+        Assert.Equal([.. Enumerable.Repeat(0L, 201), 2L, 1L], versions);
+        Assert.Equal(new StateEntry("c1|j", "e2", 2), await state.GetAsync("journey.enrollment", "c1|j"));
+        var due = await state.StreamAsync("journey.due").ToListAsync();
+        var watch = await state.StreamAsync("journey.watch").ToListAsync();
+        Assert.Equal(["fresh", .. Enumerable.Range(0, 300).Where(i => i % 6 == 0).Select(i => $"k{i:D3}")], due.Select(e => e.Key));
+        Assert.Equal(Enumerable.Range(0, 300).Where(i => i % 6 == 3).Select(i => $"k{i:D3}"), watch.Select(e => e.Key));
+        Assert.Null(await state.GetAsync("journey.due", "k002"));
+        Assert.Null(await state.GetAsync("journey.due", "never-stored"));
+    }
+
+    [SkippableFact]
     public async Task A_batch_naming_one_key_twice_is_rejected_and_writes_nothing()
     {
         var state = Store.State;

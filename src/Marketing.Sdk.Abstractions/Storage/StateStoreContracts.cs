@@ -6,12 +6,21 @@ namespace Marketing.Sdk.Storage;
 /// <param name="Version">Optimistic-concurrency version; incremented by each write, starting at 1.</param>
 public sealed record StateEntry(string Key, string Value, long Version);
 
-/// <summary>One write of <see cref="IStateStore.SaveManyAsync"/>.</summary>
+/// <summary>One write of <see cref="IStateStore.SaveManyAsync"/>: an insert, a replacement or (<see cref="Deletion"/>) a deletion.</summary>
 /// <param name="Scope">The scope.</param>
 /// <param name="Key">The key.</param>
-/// <param name="Value">The document.</param>
-/// <param name="ExpectedVersion">The version the write is based on (0 for a new document).</param>
-public readonly record struct StateWrite(string Scope, string Key, string Value, long ExpectedVersion);
+/// <param name="Value">The document (empty for a deletion).</param>
+/// <param name="ExpectedVersion">The version the write is based on (0 for a new document; 0 for a deletion, which is unconditional).</param>
+public readonly record struct StateWrite(string Scope, string Key, string Value, long ExpectedVersion)
+{
+    /// <summary>Whether this write deletes the document (as <see cref="IStateStore.DeleteAsync"/>: whatever its version, and nothing when there is none).</summary>
+    public bool IsDeletion { get; init; }
+
+    /// <summary>A deletion of the document at <paramref name="scope"/> and <paramref name="key"/>, written with the batch's other writes.</summary>
+    /// <param name="scope">The scope.</param>
+    /// <param name="key">The key.</param>
+    public static StateWrite Deletion(string scope, string key) => new(scope, key, string.Empty, 0) { IsDeletion = true };
+}
 
 /// <summary>
 /// Stores small, versioned state documents of the domain packages (lifecycle stage per customer,
@@ -62,13 +71,15 @@ public interface IStateStore
     }
 
     /// <summary>
-    /// Inserts or replaces several documents (each as <see cref="SaveAsync"/>) and returns their new
-    /// versions in the order of <paramref name="writes"/>. The built-in stores write the batch
+    /// Inserts, replaces or deletes several documents (each as <see cref="SaveAsync"/>, or as
+    /// <see cref="DeleteAsync"/> for a <see cref="StateWrite.Deletion"/>) and returns their new versions
+    /// in the order of <paramref name="writes"/> (0 for a deletion). The built-in stores write the batch
     /// atomically: when any write's <see cref="StateWrite.ExpectedVersion"/> differs from the stored
     /// version, nothing is written and a <see cref="ConcurrencyConflictException"/> names the first
     /// conflicting write (<see cref="ConcurrencyConflictException.Key"/>, <see cref="ConcurrencyConflictException.Index"/>).
-    /// The default (for stores that do not override it) calls <see cref="SaveAsync"/> per write in order
-    /// and is not atomic: the writes before a conflict stay written. A (scope, key) may appear once per batch.
+    /// The default (for stores that do not override it) calls <see cref="SaveAsync"/> or <see cref="DeleteAsync"/>
+    /// per write in order and is not atomic: the writes before a conflict stay written. A (scope, key) may
+    /// appear once per batch.
     /// </summary>
     /// <param name="writes">The writes.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
@@ -81,6 +92,11 @@ public interface IStateStore
         for (var i = 0; i < writes.Count; i++)
         {
             var w = writes[i];
+            if (w.IsDeletion)
+            {
+                await DeleteAsync(w.Scope, w.Key, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
             try
             {
                 versions[i] = await SaveAsync(w.Scope, w.Key, w.Value, w.ExpectedVersion, cancellationToken).ConfigureAwait(false);

@@ -46,8 +46,8 @@ internal sealed class JourneyStateStore(IStateStore store)
     }
 
     /// <summary>Drops a due-index entry found stale.</summary>
-    internal async ValueTask DeleteDueAsync(string indexKey, CancellationToken cancellationToken) =>
-        await _store.DeleteAsync(JourneyEngine.DueScope, indexKey, cancellationToken).ConfigureAwait(false);
+    internal ValueTask DeleteDueAsync(string indexKey, CancellationToken cancellationToken) =>
+        DeleteAsync(JourneyEngine.DueScope, indexKey, cancellationToken);
 
     internal async ValueTask<(JourneyEnrollment? Enrollment, long Version)> LoadAsync(CustomerId customer, string journeyId, CancellationToken cancellationToken)
     {
@@ -71,19 +71,30 @@ internal sealed class JourneyStateStore(IStateStore store)
         var saved = await _store.SaveAsync(JourneyEngine.EnrollmentScope, Key(enrollment.CustomerId, enrollment.JourneyId), JsonSerializer.Serialize(enrollment, LifecycleJsonContext.Default.JourneyEnrollment), version, cancellationToken).ConfigureAwait(false);
         if (oldDue is { } o && o != newDue)
         {
-            await _store.DeleteAsync(JourneyEngine.DueScope, DueKey(new DueEntry(DueKind.Enrollment, stored!.CustomerId, stored.JourneyId, o)), cancellationToken).ConfigureAwait(false);
+            await DeleteAsync(JourneyEngine.DueScope, DueKey(new DueEntry(DueKind.Enrollment, stored!.CustomerId, stored.JourneyId, o)), cancellationToken).ConfigureAwait(false);
         }
         return saved;
+    }
+
+    /// <summary>Deletes a document: with the batch when this view is over a <see cref="StateWriteBuffer"/> (no read first), else at once.</summary>
+    private async ValueTask DeleteAsync(string scope, string key, CancellationToken cancellationToken)
+    {
+        if (_store is StateWriteBuffer buffer)
+        {
+            buffer.Delete(scope, key);
+            return;
+        }
+        await _store.DeleteAsync(scope, key, cancellationToken).ConfigureAwait(false);
     }
 
     internal static DateTimeOffset? DueOf(JourneyEnrollment? e) => e is { Status: EnrollmentStatus.Active, DueAt: { } due } ? due : null;
 
     internal async ValueTask DeleteEnrollmentAsync(JourneyEnrollment enrollment, CancellationToken cancellationToken)
     {
-        await _store.DeleteAsync(JourneyEngine.EnrollmentScope, Key(enrollment.CustomerId, enrollment.JourneyId), cancellationToken).ConfigureAwait(false);
+        await DeleteAsync(JourneyEngine.EnrollmentScope, Key(enrollment.CustomerId, enrollment.JourneyId), cancellationToken).ConfigureAwait(false);
         if (DueOf(enrollment) is { } due)
         {
-            await _store.DeleteAsync(JourneyEngine.DueScope, DueKey(new DueEntry(DueKind.Enrollment, enrollment.CustomerId, enrollment.JourneyId, due)), cancellationToken).ConfigureAwait(false);
+            await DeleteAsync(JourneyEngine.DueScope, DueKey(new DueEntry(DueKind.Enrollment, enrollment.CustomerId, enrollment.JourneyId, due)), cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -96,16 +107,16 @@ internal sealed class JourneyStateStore(IStateStore store)
         await _store.SaveAsync(JourneyEngine.WatchScope, Key(watch.CustomerId, watch.JourneyId), JsonSerializer.Serialize(watch, LifecycleJsonContext.Default.InactivityWatch), version, cancellationToken).ConfigureAwait(false);
         if (stored is not null && stored.DueAt != watch.DueAt)
         {
-            await _store.DeleteAsync(JourneyEngine.DueScope, DueKey(new DueEntry(DueKind.Watch, stored.CustomerId, stored.JourneyId, stored.DueAt)), cancellationToken).ConfigureAwait(false);
+            await DeleteAsync(JourneyEngine.DueScope, DueKey(new DueEntry(DueKind.Watch, stored.CustomerId, stored.JourneyId, stored.DueAt)), cancellationToken).ConfigureAwait(false);
         }
     }
 
     internal async ValueTask DeleteWatchAsync(StateEntry entry, CancellationToken cancellationToken)
     {
-        await _store.DeleteAsync(JourneyEngine.WatchScope, entry.Key, cancellationToken).ConfigureAwait(false);
+        await DeleteAsync(JourneyEngine.WatchScope, entry.Key, cancellationToken).ConfigureAwait(false);
         if (JsonSerializer.Deserialize(entry.Value, LifecycleJsonContext.Default.InactivityWatch) is { } watch)
         {
-            await _store.DeleteAsync(JourneyEngine.DueScope, DueKey(new DueEntry(DueKind.Watch, watch.CustomerId, watch.JourneyId, watch.DueAt)), cancellationToken).ConfigureAwait(false);
+            await DeleteAsync(JourneyEngine.DueScope, DueKey(new DueEntry(DueKind.Watch, watch.CustomerId, watch.JourneyId, watch.DueAt)), cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -108,9 +108,16 @@ internal sealed class StateWriteBuffer(IStateStore inner) : IStateStore
     {
         var slot = await KnownSlotAsync(scope, key, cancellationToken).ConfigureAwait(false);
         var existed = slot.View(key) is not null;
-        slot.Pending = slot.Stored is null ? Pending.None : Pending.Delete;
-        slot.Value = null;
+        Delete(scope, key);
         return existed;
+    }
+
+    /// <summary>Deletes the document with the batch, without reading it first (a document not stored is not deleted twice).</summary>
+    public void Delete(string scope, string key)
+    {
+        var slot = SlotOf(scope, key);
+        slot.Pending = slot.Known && slot.Stored is null ? Pending.None : Pending.Delete;
+        slot.Value = null;
     }
 
     /// <summary>Streams the store's documents (writes still held in the buffer are not included).</summary>
@@ -118,8 +125,9 @@ internal sealed class StateWriteBuffer(IStateStore inner) : IStateStore
         inner.StreamAsync(scope, keyPrefix, cancellationToken);
 
     /// <summary>
-    /// Writes what the batch changed: inserts and replacements in one atomic <see cref="IStateStore.SaveManyAsync"/>,
-    /// then the deletes. On a <see cref="ConcurrencyConflictException"/> nothing of the held writes was written.
+    /// Writes what the batch changed (inserts, replacements and deletions) in one atomic
+    /// <see cref="IStateStore.SaveManyAsync"/>. On a <see cref="ConcurrencyConflictException"/> nothing of the
+    /// held writes was written.
     /// </summary>
     public async ValueTask FlushAsync(CancellationToken cancellationToken)
     {
@@ -137,25 +145,24 @@ internal sealed class StateWriteBuffer(IStateStore inner) : IStateStore
                 writes.Add(new StateWrite(scope, key, slot.Value!, slot.BaseVersion));
                 written.Add(slot);
             }
-        }
-        if (writes.Count > 0)
-        {
-            var versions = await inner.SaveManyAsync(writes, cancellationToken).ConfigureAwait(false);
-            for (var i = 0; i < writes.Count; i++)
+            else if (slot.Pending == Pending.Delete)
             {
-                written[i].Stored = new StateEntry(writes[i].Key, writes[i].Value, versions[i]);
-                written[i].Pending = Pending.None;
-                written[i].Value = null;
+                writes.Add(StateWrite.Deletion(scope, key));
+                written.Add(slot);
             }
         }
-        foreach (var ((scope, key), slot) in _slots)
+        if (writes.Count == 0)
         {
-            if (slot.Pending == Pending.Delete)
-            {
-                await inner.DeleteAsync(scope, key, cancellationToken).ConfigureAwait(false);
-                slot.Stored = null;
-                slot.Pending = Pending.None;
-            }
+            return;
+        }
+        var versions = await inner.SaveManyAsync(writes, cancellationToken).ConfigureAwait(false);
+        for (var i = 0; i < writes.Count; i++)
+        {
+            var slot = written[i];
+            slot.Known = true;
+            slot.Stored = writes[i].IsDeletion ? null : new StateEntry(writes[i].Key, writes[i].Value, versions[i]);
+            slot.Pending = Pending.None;
+            slot.Value = null;
         }
     }
 

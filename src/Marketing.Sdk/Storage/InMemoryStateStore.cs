@@ -64,6 +64,10 @@ public sealed class InMemoryStateStore : IStateStore
             for (var i = 0; i < writes.Count; i++)
             {
                 var w = writes[i];
+                if (w.IsDeletion)
+                {
+                    continue;
+                }
                 var current = _entries.GetValueOrDefault((w.Scope, w.Key))?.Version ?? 0;
                 if (current != w.ExpectedVersion)
                 {
@@ -73,7 +77,14 @@ public sealed class InMemoryStateStore : IStateStore
             }
             for (var i = 0; i < writes.Count; i++)
             {
-                _entries[(writes[i].Scope, writes[i].Key)] = new StateEntry(writes[i].Key, writes[i].Value, versions[i]);
+                if (writes[i].IsDeletion)
+                {
+                    _entries.Remove((writes[i].Scope, writes[i].Key));
+                }
+                else
+                {
+                    _entries[(writes[i].Scope, writes[i].Key)] = new StateEntry(writes[i].Key, writes[i].Value, versions[i]);
+                }
             }
         }
         return ValueTask.FromResult<IReadOnlyList<long>>(versions);

@@ -120,11 +120,17 @@ internal sealed class RelationalStateStore(RelationalDatabase db) : IStateStore
         StateWrites.EnsureDistinct(writes);
         var inserts = new List<int>();
         var updates = new List<int>();
+        var deletions = new List<int>();
         for (var i = 0; i < writes.Count; i++)
         {
             var w = writes[i];
             StoreLimits.EnsureKey(w.Scope, "scope", i);
             StoreLimits.EnsureKey(w.Key, "key", i);
+            if (w.IsDeletion)
+            {
+                deletions.Add(i);
+                continue;
+            }
             StoreChecks.ColumnText(w.Value, "value");
             (w.ExpectedVersion == 0 ? inserts : updates).Add(i);
         }
@@ -136,10 +142,11 @@ internal sealed class RelationalStateStore(RelationalDatabase db) : IStateStore
         };
         inserts.Sort(byKey);
         updates.Sort(byKey);
+        deletions.Sort(byKey);
         var versions = new long[writes.Count];
         for (var i = 0; i < writes.Count; i++)
         {
-            versions[i] = writes[i].ExpectedVersion + 1;
+            versions[i] = writes[i].IsDeletion ? 0 : writes[i].ExpectedVersion + 1;
         }
         if (writes.Count == 0)
         {
@@ -193,6 +200,19 @@ internal sealed class RelationalStateStore(RelationalDatabase db) : IStateStore
                 }
                 if (!conflict)
                 {
+                    foreach (var (offset, size) in Chunks(deletions.Count))
+                    {
+                        var rows = string.Join(" OR ", Enumerable.Range(0, size).Select(j => string.Create(CultureInfo.InvariantCulture, $"(scope = @s{j} AND key = @k{j})")));
+                        await using var cmd = scopeTx.Command($"DELETE FROM {_t} WHERE {rows}");
+                        for (var j = 0; j < size; j++)
+                        {
+                            var w = writes[deletions[offset + j]];
+                            var n = j.ToString(CultureInfo.InvariantCulture);
+                            cmd.P("@s" + n, w.Scope).P("@k" + n, w.Key);
+                        }
+                        await cmd.PrepareAsync(cancellationToken).ConfigureAwait(false);
+                        await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    }
                     await scopeTx.CommitAsync(cancellationToken).ConfigureAwait(false);
                     return versions;
                 }
@@ -217,7 +237,7 @@ internal sealed class RelationalStateStore(RelationalDatabase db) : IStateStore
         for (var i = 0; i < writes.Count; i++)
         {
             var w = writes[i];
-            if ((byScope[w.Scope].GetValueOrDefault(w.Key)?.Version ?? 0) != w.ExpectedVersion)
+            if (!w.IsDeletion && (byScope[w.Scope].GetValueOrDefault(w.Key)?.Version ?? 0) != w.ExpectedVersion)
             {
                 return new ConcurrencyConflictException(w.Scope, w.Key, i, w.ExpectedVersion);
             }
