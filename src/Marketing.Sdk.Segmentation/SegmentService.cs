@@ -435,17 +435,51 @@ internal sealed class SegmentService : ISegmentService, IDisposable
             keys.Add(SegmentDocuments.MembershipKey(id));
         }
         var documents = keys.Count == 0 ? null : await _state.GetManyAsync(SegmentDocuments.MembershipScope, keys, cancellationToken).ConfigureAwait(false);
+        // Then (never before the documents: the data must not be older than what their writers saw) every
+        // profile and the events every segment needs, one read each for the batch.
+        var data = keys.Count == 0 ? null : await ReadBatchDataAsync(ids, catalog, cancellationToken).ConfigureAwait(false);
         var k = 0;
         foreach (var id in ids)
         {
-            var prefetched = new Prefetched(documents?.GetValueOrDefault(keys[k++]));
+            var prefetched = new Prefetched(documents?.GetValueOrDefault(keys[k++]), data);
             var changes = await EvaluateCustomerCoreAsync(id, null, catalog, cancellationToken, prefetched).ConfigureAwait(false);
             await PublishAsync(changes, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <summary>A membership document read ahead for a batch (<see langword="null"/> entry: none stored).</summary>
-    private sealed record Prefetched(StateEntry? Entry);
+    /// <summary>The profiles of a batch's customers and the events the catalog's segments need, read for the catalog version that asked.</summary>
+    private async ValueTask<BatchData> ReadBatchDataAsync(IReadOnlyCollection<CustomerId> ids, SegmentCatalog catalog, CancellationToken cancellationToken)
+    {
+        var profiles = await _profiles.GetManyAsync(ids, cancellationToken).ConfigureAwait(false);
+        var union = UnionQuery(catalog.Ordered, null, _time.GetUtcNow());
+        var present = ids.Where(profiles.ContainsKey).ToList();
+        var events = union is null || present.Count == 0
+            ? EmptyEvents
+            : await _events.ReadManyAsync(present, union, cancellationToken).ConfigureAwait(false);
+        return new BatchData(catalog, profiles, events);
+    }
+
+    private static readonly IReadOnlyDictionary<CustomerId, IReadOnlyList<MarketingEvent>> EmptyEvents = new Dictionary<CustomerId, IReadOnlyList<MarketingEvent>>();
+
+    /// <summary>The profiles and events of a batch's customers, read for <see cref="Catalog"/>.</summary>
+    private sealed record BatchData(SegmentCatalog Catalog, IReadOnlyDictionary<CustomerId, CustomerProfile> Profiles, IReadOnlyDictionary<CustomerId, IReadOnlyList<MarketingEvent>> Events);
+
+    /// <summary>A membership document read ahead for a batch (<see langword="null"/> entry: none stored), and the batch's data when it was read.</summary>
+    private sealed record Prefetched(StateEntry? Entry, BatchData? Data);
+
+    /// <summary>One query for the events every segment of <paramref name="segments"/> needs (types and the earliest window start), or none.</summary>
+    private static EventQuery? UnionQuery(CompiledSegment[] segments, CustomerId? customerId, DateTimeOffset now)
+    {
+        var queries = segments.Select(s => s.EventQueryFor(customerId, now)).OfType<EventQuery>().ToList();
+        return queries.Count == 0
+            ? null
+            : new EventQuery
+            {
+                CustomerId = customerId,
+                Types = [.. queries.SelectMany(q => q.Types!).Distinct()],
+                From = queries.Any(q => q.From is null) ? null : queries.Min(q => q.From),
+            };
+    }
 
     /// <summary>
     /// Decides a customer's membership of every segment (or of <paramref name="onlySegment"/>) against the
@@ -475,7 +509,9 @@ internal sealed class SegmentService : ISegmentService, IDisposable
                 return [];
             }
             var now = _time.GetUtcNow();
-            var results = await EvaluateAsync(customerId, segments, now, cancellationToken).ConfigureAwait(false);
+            // The batch's data serves the first attempt when it was read for these very segments; a retry reads afresh.
+            var data = attempt == 1 && onlySegment is null && prefetched?.Data is { } d && ReferenceEquals(d.Catalog, catalog) ? d : null;
+            var results = await EvaluateAsync(customerId, segments, now, cancellationToken, data).ConfigureAwait(false);
             var next = catalog.Clean(stored);
             var changes = new List<SegmentMembershipChange>();
             for (var i = 0; i < segments.Length; i++)
@@ -512,30 +548,33 @@ internal sealed class SegmentService : ISegmentService, IDisposable
         }
     }
 
-    /// <summary>Evaluates <paramref name="segments"/> for one customer; all false when the profile does not exist.</summary>
-    private async ValueTask<bool[]> EvaluateAsync(CustomerId customerId, CompiledSegment[] segments, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Evaluates <paramref name="segments"/> for one customer; all false when the profile does not exist. With
+    /// <paramref name="data"/> (read for the same segments a moment before <paramref name="now"/>: its event
+    /// windows start no later, so it holds at least the events needed) nothing is read.
+    /// </summary>
+    private async ValueTask<bool[]> EvaluateAsync(CustomerId customerId, CompiledSegment[] segments, DateTimeOffset now, CancellationToken cancellationToken, BatchData? data = null)
     {
         var results = new bool[segments.Length];
         if (segments.Length == 0)
         {
             return results;
         }
-        var profile = await _profiles.GetAsync(customerId, cancellationToken).ConfigureAwait(false);
+        var profile = data is not null
+            ? data.Profiles.GetValueOrDefault(customerId)
+            : await _profiles.GetAsync(customerId, cancellationToken).ConfigureAwait(false);
         if (profile is null)
         {
             return results;
         }
-        var queries = segments.Select(s => s.EventQueryFor(customerId, now)).OfType<EventQuery>().ToList();
-        List<MarketingEvent> events = [];
-        if (queries.Count > 0)
+        IReadOnlyList<MarketingEvent> events;
+        if (data is not null)
         {
-            var union = new EventQuery
-            {
-                CustomerId = customerId,
-                Types = [.. queries.SelectMany(q => q.Types!).Distinct()],
-                From = queries.Any(q => q.From is null) ? null : queries.Min(q => q.From),
-            };
-            events = await ReadEventsAsync(union, cancellationToken).ConfigureAwait(false);
+            events = data.Events.GetValueOrDefault(customerId) ?? [];
+        }
+        else
+        {
+            events = UnionQuery(segments, customerId, now) is { } union ? await ReadEventsAsync(union, cancellationToken).ConfigureAwait(false) : [];
         }
         for (var i = 0; i < segments.Length; i++)
         {

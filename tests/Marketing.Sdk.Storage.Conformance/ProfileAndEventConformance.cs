@@ -18,6 +18,26 @@ public abstract class ProfileStoreConformance : StoreConformanceBase
     }
 
     [SkippableFact]
+    public async Task Profiles_of_many_ids_read_back_like_one_by_one()
+    {
+        var ids = Enumerable.Range(0, 520).Select(i => Customer($"gm{i:D3}")).ToList();
+        foreach (var id in ids.Where((_, i) => i % 4 != 0))
+        {
+            await Store.Profiles.SaveAsync(Profile(id, Start));
+        }
+
+        var found = await Store.Profiles.GetManyAsync([.. ids, ids[1], Customer("missing")]);
+
+        Assert.Equal(390, found.Count);
+        foreach (var id in ids)
+        {
+            var one = await Store.Profiles.GetAsync(id);
+            Assert.Equal(one is null ? null : Json(one), found.TryGetValue(id, out var p) ? Json(p) : null);
+        }
+        Assert.Empty(await Store.Profiles.GetManyAsync([]));
+    }
+
+    [SkippableFact]
     public async Task Stale_version_is_a_concurrency_conflict()
     {
         var profile = Profile(Customer("p2"), Start);
@@ -226,6 +246,44 @@ public abstract class EventStoreConformance : StoreConformanceBase
         Assert.Single(await Store.Events.ReadAsync(query with { Limit = 1 }).ToListAsync());
         Assert.Empty(await Store.Events.ReadAsync(query with { Limit = 0 }).ToListAsync());
         Assert.Equal(15, await Store.Events.CountAsync(new EventQuery { CustomerId = b }));
+    }
+
+    [SkippableFact]
+    public async Task Reads_for_many_customers_equal_one_read_per_customer()
+    {
+        // 600 customers (more than one IN list), 0–4 events each of two types over a day, shuffled.
+        var random = new Random(7);
+        var customers = Enumerable.Range(0, 600).Select(i => Customer($"m{i:D3}")).ToList();
+        var events = new List<MarketingEvent>();
+        foreach (var (c, i) in customers.Select((c, i) => (c, i)))
+        {
+            for (var k = 0; k < i % 5; k++)
+            {
+                events.Add(Event($"m{i:D3}-{k}", c, Start.AddMinutes(random.Next(1440)), k % 2 == 0 ? EventType.Purchase : EventType.PageView));
+            }
+        }
+        await Store.Events.AppendAsync([.. events.OrderBy(_ => random.Next())]);
+        var query = new EventQuery { Types = [EventType.Purchase], From = Start.AddHours(6), To = Start.AddHours(20) };
+        var asked = customers.Append(customers[3]).Append(Customer("nobody")).ToList();
+
+        var many = await Store.Events.ReadManyAsync(asked, query);
+
+        foreach (var c in customers.Append(Customer("nobody")))
+        {
+            var one = await Store.Events.ReadAsync(query with { CustomerId = c }).ToListAsync();
+            if (one.Count == 0)
+            {
+                Assert.False(many.ContainsKey(c));
+            }
+            else
+            {
+                Assert.Equal(one.Select(Json), many[c].Select(Json));
+            }
+        }
+        Assert.Contains(many.Values, l => l.Count > 1);
+        Assert.Empty(await Store.Events.ReadManyAsync([], query));
+        await Assert.ThrowsAsync<ArgumentException>(async () => await Store.Events.ReadManyAsync(customers, query with { Limit = 3 }));
+        await Assert.ThrowsAsync<ArgumentException>(async () => await Store.Events.ReadManyAsync(customers, query with { CustomerId = customers[0] }));
     }
 
     [SkippableFact]

@@ -28,6 +28,40 @@ internal sealed class RelationalProfileStore(RelationalDatabase db) : IProfileSt
         }
     }
 
+    /// <summary>Ids per query of <see cref="GetManyAsync"/> (bound as parameters of an IN list).</summary>
+    internal const int ManyChunk = 250;
+
+    public async ValueTask<IReadOnlyDictionary<CustomerId, CustomerProfile>> GetManyAsync(IReadOnlyCollection<CustomerId> ids, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        using var call = db.Call(Store, "get_many");
+        try
+        {
+            var found = new Dictionary<CustomerId, CustomerProfile>(ids.Count);
+            var distinct = ids.Distinct().ToArray();
+            if (distinct.Length == 0)
+            {
+                return found;
+            }
+            await using var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var chunk in distinct.Chunk(ManyChunk))
+            {
+                await using var cmd = conn.Command($"SELECT id, version, data FROM {_t} WHERE id IN ({Db.InList("@i", chunk.Length)})").PList("@i", chunk, c => c.Value);
+                await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    var profile = StoreJson.DeserializeProfile(r.GetString(2), r.GetString(0), r.GetInt64(1));
+                    found[profile.Id] = profile;
+                }
+            }
+            return found;
+        }
+        catch (Exception ex) when (call.Fail(ex))
+        {
+            throw call.Wrap(ex);
+        }
+    }
+
     public ValueTask<CustomerProfile> SaveAsync(CustomerProfile profile, CancellationToken cancellationToken = default) =>
         db.WriteAsync(Store, "save", async scope =>
         {
@@ -256,6 +290,53 @@ internal sealed class RelationalEventStore(RelationalDatabase db) : IEventStore
             {
                 cursors.Enqueue(next, next.Current);
             }
+        }
+    }
+
+    /// <summary>
+    /// One query per <see cref="RelationalProfileStore.ManyChunk"/> customers over <c>ix_events_customer</c>, in
+    /// (customer, occurred_at, id) order, the types and time range as residual filters.
+    /// </summary>
+    public async ValueTask<IReadOnlyDictionary<CustomerId, IReadOnlyList<MarketingEvent>>> ReadManyAsync(IReadOnlyCollection<CustomerId> customerIds, EventQuery query, CancellationToken cancellationToken = default)
+    {
+        EventQueries.EnsureForMany(customerIds, query);
+        using var call = db.Call(Store, "read_many");
+        try
+        {
+            var found = new Dictionary<CustomerId, IReadOnlyList<MarketingEvent>>(customerIds.Count);
+            var distinct = customerIds.Distinct().ToArray();
+            if (distinct.Length == 0)
+            {
+                return found;
+            }
+            await using var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var chunk in distinct.Chunk(RelationalProfileStore.ManyChunk))
+            {
+                await using var cmd = conn.CreateCommand();
+                var where = Where(cmd, query);
+                where.Append(where.Length == 0 ? " WHERE " : " AND ").Append("customer_id IN (").Append(Db.InList("@c", chunk.Length)).Append(')');
+                cmd.PList("@c", chunk, c => c.Value);
+                cmd.CommandText = $"SELECT id, customer_id, occurred_at, data FROM {_t}{where} ORDER BY customer_id, occurred_at, id";
+                await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                List<MarketingEvent>? list = null;
+                string? current = null;
+                while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    var customer = r.GetString(1);
+                    if (customer != current)
+                    {
+                        current = customer;
+                        list = [];
+                        found[new CustomerId(customer)] = list;
+                    }
+                    list!.Add(StoreJson.DeserializeEvent(r.GetString(3), customer));
+                }
+            }
+            return found;
+        }
+        catch (Exception ex) when (call.Fail(ex))
+        {
+            throw call.Wrap(ex);
         }
     }
 
