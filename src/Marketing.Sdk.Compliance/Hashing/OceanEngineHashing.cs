@@ -25,8 +25,20 @@ public static class OceanEngineHashing
     /// <exception cref="MatchNormalizationException">Not a mainland mobile number.</exception>
     public static string NormalizePhone(string phone)
     {
-        var digits = TencentAdsHashing.NormalizePhone(phone);
-        if (digits.Length == 13 && digits.StartsWith("86", StringComparison.Ordinal))
+        ArgumentNullException.ThrowIfNull(phone);
+        // Validates the characters (digits, spaces, '+', '-', '.', brackets) the way Tencent's rule does.
+        TencentAdsHashing.NormalizePhone(phone);
+        var trimmed = phone.AsSpan().Trim();
+        var digits = string.Concat(trimmed.ToString().Where(char.IsAsciiDigit));
+        if (trimmed.StartsWith("+") || digits.StartsWith("00", StringComparison.Ordinal))
+        {
+            // An explicit international number is a mainland one only with the country code 86.
+            var international = digits.StartsWith("00", StringComparison.Ordinal) ? digits[2..] : digits;
+            digits = international.StartsWith("86", StringComparison.Ordinal)
+                ? international[2..]
+                : throw new MatchNormalizationException("phone", "Ocean Engine matches mainland mobile numbers (+86)");
+        }
+        else if (digits.Length == 13 && digits.StartsWith("86", StringComparison.Ordinal))
         {
             digits = digits[2..];
         }

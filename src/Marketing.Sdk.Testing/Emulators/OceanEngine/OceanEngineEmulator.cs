@@ -521,8 +521,8 @@ public sealed class OceanEngineEmulator : PlatformEmulator
         string[]? dimensions, metrics;
         try
         {
-            dimensions = JsonSerializer.Deserialize<string[]>(q["dimensions"].ToString());
-            metrics = JsonSerializer.Deserialize<string[]>(q["metrics"].ToString());
+            dimensions = StringArray(q["dimensions"].ToString());
+            metrics = StringArray(q["metrics"].ToString());
             using var filters = JsonDocument.Parse(q["filters"].ToString());
             using var orderBy = JsonDocument.Parse(q["order_by"].ToString());
             if (filters.RootElement.ValueKind != JsonValueKind.Array || orderBy.RootElement.ValueKind != JsonValueKind.Array)
@@ -598,7 +598,7 @@ public sealed class OceanEngineEmulator : PlatformEmulator
         string[]? fields;
         try
         {
-            fields = JsonSerializer.Deserialize<string[]>(q["fields"].ToString());
+            fields = StringArray(q["fields"].ToString());
             using var filtering = JsonDocument.Parse(q["filtering"].ToString());
             if (String(filtering.RootElement, "marketing_goal") is not ("ALL" or "LIVE_PROM_GOODS" or "VIDEO_PROM_GOODS"))
             {
@@ -1105,6 +1105,14 @@ public sealed class OceanEngineEmulator : PlatformEmulator
         {
             return null;
         }
+    }
+
+    private static string[] StringArray(string json)
+    {
+        using var doc = JsonDocument.Parse(json);
+        return doc.RootElement.ValueKind == JsonValueKind.Array && doc.RootElement.EnumerateArray().All(e => e.ValueKind == JsonValueKind.String)
+            ? [.. doc.RootElement.EnumerateArray().Select(e => e.GetString()!)]
+            : throw new JsonException("not an array of strings");
     }
 
     private static string? Digits(string value) => value.Length > 0 && value.All(char.IsAsciiDigit) ? value : null;
