@@ -68,6 +68,23 @@ public sealed class ErrorTests
     }
 
     [Fact]
+    public async Task The_emulators_base_faults_speak_Ocean_Engine_codes()
+    {
+        await using var h = await OceanHarness.StartAsync();
+        var client = h.Client();
+
+        h.Emulator.Faults = new Testing.Emulators.FaultOptions { ServerErrorRate = 1.0 };
+        var server = await Assert.ThrowsAsync<PlatformApiException>(async () => await client.GetReportAsync(Query).ToListAsync());
+        h.Emulator.Faults = new Testing.Emulators.FaultOptions { ThrottleRate = 1.0 };
+        var throttled = await Assert.ThrowsAsync<PlatformApiException>(async () => await client.GetReportAsync(Query).ToListAsync());
+        h.Emulator.Faults = Testing.Emulators.FaultOptions.None;
+
+        Assert.Equal((PlatformErrorClass.Transient, "50000"), (server.ErrorClass, server.PlatformCode));
+        Assert.Equal((PlatformErrorClass.RateLimited, "40100"), (throttled.ErrorClass, throttled.PlatformCode));
+        Assert.Empty(await client.GetReportAsync(Query).ToListAsync());
+    }
+
+    [Fact]
     public void Codes_are_classified_as_documented_in_the_package()
     {
         Assert.Null(OceanEngineErrorCodes.Classify(0));
