@@ -218,11 +218,14 @@ public readonly record struct Channel : INameValue<Channel>
     /// <summary>Tencent Ads (腾讯广告: WeChat Moments, QQ, Tencent Video…).</summary>
     public static Channel TencentAds { get; } = new("tencent_ads");
 
+    /// <summary>Ocean Engine (巨量引擎: Douyin and Toutiao ads, Qianchuan) as an ad platform.</summary>
+    public static Channel OceanEngine { get; } = new("ocean_engine");
+
     /// <summary>Every well-known channel.</summary>
     public static IReadOnlyList<Channel> WellKnown { get; } =
     [
         Direct, Search, Social, Video, Email, Sms, PrivateDomain, Offline, Referral, Display,
-        Douyin, Xiaohongshu, WeChat, WeCom, Weibo, Bilibili, Kuaishou, Baidu, Google, Meta, TikTok, TencentAds,
+        Douyin, Xiaohongshu, WeChat, WeCom, Weibo, Bilibili, Kuaishou, Baidu, Google, Meta, TikTok, TencentAds, OceanEngine,
     ];
 
     /// <summary>Converts a name.</summary>

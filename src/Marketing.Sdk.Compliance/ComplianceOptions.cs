@@ -16,7 +16,7 @@ public sealed class ComplianceOptions
     public ISet<Channel> ThirdPartyDestinations { get; } = new HashSet<Channel>
     {
         Channel.Meta, Channel.Google, Channel.TikTok, Channel.Douyin, Channel.Xiaohongshu, Channel.WeChat,
-        Channel.WeCom, Channel.Weibo, Channel.Bilibili, Channel.Kuaishou, Channel.Baidu, Channel.TencentAds, new("ocean_engine"),
+        Channel.WeCom, Channel.Weibo, Channel.Bilibili, Channel.Kuaishou, Channel.Baidu, Channel.TencentAds, Channel.OceanEngine,
     };
 
     /// <summary>Destinations that process data abroad: sending data to them also needs <see cref="ConsentPurpose.CrossBorderTransfer"/>. Default: Meta, Google, TikTok.</summary>

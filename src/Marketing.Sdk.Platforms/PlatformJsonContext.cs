@@ -8,4 +8,5 @@ namespace Marketing.Sdk.Platforms;
 [JsonSerializable(typeof(PreparedConversion))]
 [JsonSerializable(typeof(CachedToken))]
 [JsonSerializable(typeof(OAuthTokenResponse))]
+[JsonSerializable(typeof(TokenPair))]
 internal sealed partial class PlatformJsonContext : JsonSerializerContext;

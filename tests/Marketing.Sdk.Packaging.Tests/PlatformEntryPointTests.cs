@@ -3,6 +3,7 @@ using Marketing.Sdk.Platforms.AliyunSms;
 using Marketing.Sdk.Platforms.Delivery;
 using Marketing.Sdk.Platforms.Google;
 using Marketing.Sdk.Platforms.Meta;
+using Marketing.Sdk.Platforms.OceanEngine;
 using Marketing.Sdk.Platforms.TencentAds;
 using Marketing.Sdk.Platforms.TencentCloudSms;
 using Marketing.Sdk.Platforms.TikTok;
@@ -54,6 +55,10 @@ public sealed class PlatformEntryPointTests
             b => b.AddTencentAdsPlatform(), (b, s) => b.AddTencentAdsPlatform(s), b => b.AddTencentAdsPlatform(o => { o.AccessToken = "t"; o.AccountId = "1"; o.UserActionSetId = "2"; }),
             new() { ["AccessToken"] = "t", ["AccountId"] = "42", ["UserActionSetId"] = "7" },
             sp => sp.GetRequiredService<IOptions<TencentAdsPlatformOptions>>().Value.AccountId, TencentAdsPlatformOptions.HttpClientName),
+        ["AddOceanEnginePlatform"] = new(
+            b => b.AddOceanEnginePlatform(), (b, s) => b.AddOceanEnginePlatform(s), b => b.AddOceanEnginePlatform(o => { o.AccessToken = "t"; o.AdvertiserId = "1"; }),
+            new() { ["AccessToken"] = "t", ["AdvertiserId"] = "42" },
+            sp => sp.GetRequiredService<IOptions<OceanEnginePlatformOptions>>().Value.AdvertiserId, OceanEnginePlatformOptions.HttpClientName),
         ["AddWeChatOfficialAccount"] = new(
             b => b.AddWeChatOfficialAccount(), (b, s) => b.AddWeChatOfficialAccount(s), b => b.AddWeChatOfficialAccount(o => { o.AppId = "a"; o.AppSecret = "s"; }),
             new() { ["AppId"] = "42", ["AppSecret"] = "s" },

@@ -55,7 +55,7 @@ public sealed class PreparedConversionReaderTests
             OrderId = Maybe(Text()),
             Items = [.. Enumerable.Range(0, random.Next(0, 4)).Select(_ => new ConversionItem(Text(), random.Next(1, 50), random.Next(3) == 0 ? null : random.Next(0, 100_000) / 100m))],
             Match = Enumerable.Range(0, random.Next(0, 6)).Select(k => ("field_" + k, Text())).ToDictionary(p => p.Item1, p => p.Item2),
-            Clicks = new ClickIdentifiers { Gclid = Maybe(Text()), Fbc = Maybe(Text()), Fbp = Maybe(Text()), Ttclid = Maybe(Text()), ClientIpAddress = Maybe("203.0.113.7"), UserAgent = Maybe(Text()), Gbraid = Maybe(Text()), Wbraid = Maybe(Text()), Ttp = Maybe(Text()) },
+            Clicks = new ClickIdentifiers { Gclid = Maybe(Text()), Fbc = Maybe(Text()), Fbp = Maybe(Text()), Ttclid = Maybe(Text()), ClientIpAddress = Maybe("203.0.113.7"), UserAgent = Maybe(Text()), Gbraid = Maybe(Text()), Wbraid = Maybe(Text()), Ttp = Maybe(Text()), TencentClickId = Maybe(Text()), WeChatOpenId = Maybe(Text()), WeChatUnionId = Maybe(Text()), WeChatAppId = Maybe(Text()), OceanEngineCallback = Maybe(Text()) },
             Source = sources[random.Next(sources.Length)],
             SourceUrl = Maybe("https://shop.example/" + Uri.EscapeDataString(Text())),
         };

@@ -29,8 +29,8 @@ public sealed class MarketingHealthCheckOptions
     /// </summary>
     public string IgnoredDeadLetterPrefix { get; set; } = "consent_withheld:";
 
-    /// <summary>Keys of the platform token providers to check (keyed <c>IAccessTokenProvider</c> services; default <c>meta</c>, <c>google</c>, <c>tiktok</c>, <c>tencent_ads</c>; missing keys are skipped).</summary>
-    public IList<string> TokenProviderKeys { get; } = ["meta", "google", "tiktok", "tencent_ads"];
+    /// <summary>Keys of the platform token providers to check (keyed <c>IAccessTokenProvider</c> services; default <c>meta</c>, <c>google</c>, <c>tiktok</c>, <c>tencent_ads</c>, <c>ocean_engine</c>; missing keys are skipped).</summary>
+    public IList<string> TokenProviderKeys { get; } = ["meta", "google", "tiktok", "tencent_ads", "ocean_engine"];
 
     /// <summary>How long a token provider may take before it counts as unhealthy (default 10 seconds; 1 second to 5 minutes).</summary>
     public TimeSpan TokenTimeout { get; set; } = TimeSpan.FromSeconds(10);

@@ -43,6 +43,8 @@ public enum HashingPlatform
     TikTok = 3,
     /// <summary>Tencent Ads (腾讯广告) Marketing API <c>user_actions/add</c> and customer files (see <see cref="TencentAdsHashing"/>).</summary>
     TencentAds = 4,
+    /// <summary>Ocean Engine (巨量引擎) DMP data sources and the conversion API's phone (see <see cref="OceanEngineHashing"/>).</summary>
+    OceanEngine = 5,
 }
 
 /// <summary>
@@ -77,6 +79,12 @@ public sealed record HashingProfile
     /// fields with <see cref="TencentAdsHashing"/>, not with <see cref="PlatformHasher"/> (whose SHA-256 rules do not apply).
     /// </summary>
     public static HashingProfile TencentAds { get; } = new("tencent_ads", HashingPlatform.TencentAds, false, new HashSet<MatchField>());
+
+    /// <summary>
+    /// Ocean Engine: only the phone is matched on, as SHA-256 of the 11-digit mainland mobile number without country code
+    /// (see <see cref="OceanEngineHashing"/>). Platform clients prepare fields with <see cref="OceanEngineHashing"/>.
+    /// </summary>
+    public static HashingProfile OceanEngine { get; } = new("ocean_engine", HashingPlatform.OceanEngine, false, new HashSet<MatchField>());
 
     /// <summary>The profile's name.</summary>
     public string Name { get; }

@@ -158,6 +158,9 @@ public sealed record ClickIdentifiers
     /// <summary>Tencent Ads click id (<c>gdt_vid</c> / <c>qz_gdt</c> / <c>click_id</c> of the landing URL), sent as <c>trace.click_id</c>.</summary>
     [PersonalData]
     public string? TencentClickId { get; init; }
+    /// <summary>Ocean Engine (巨量引擎) click callback: the landing URL's <c>clickid</c> (or the monitor link's <c>__CALLBACK_PARAM__</c>), sent as <c>context.ad.callback</c>.</summary>
+    [PersonalData]
+    public string? OceanEngineCallback { get; init; }
     /// <summary>The customer's WeChat openid under <see cref="WeChatAppId"/> (Tencent Ads <c>user_id.wechat_openid</c>).</summary>
     [PersonalData]
     public string? WeChatOpenId { get; init; }
@@ -176,7 +179,7 @@ public sealed record ClickIdentifiers
 
     /// <summary>Lists which identifiers are present, never their values.</summary>
     public override string ToString() =>
-        $"ClickIdentifiers {{ {string.Join(", ", new (string Name, string? Value)[] { ("gclid", Gclid), ("gbraid", Gbraid), ("wbraid", Wbraid), ("fbc", Fbc), ("fbp", Fbp), ("ttclid", Ttclid), ("ttp", Ttp), ("tencent_click_id", TencentClickId), ("wechat_openid", WeChatOpenId), ("wechat_unionid", WeChatUnionId), ("ip", ClientIpAddress), ("user_agent", UserAgent) }.Where(p => p.Value is not null).Select(p => p.Name))} }}";
+        $"ClickIdentifiers {{ {string.Join(", ", new (string Name, string? Value)[] { ("gclid", Gclid), ("gbraid", Gbraid), ("wbraid", Wbraid), ("fbc", Fbc), ("fbp", Fbp), ("ttclid", Ttclid), ("ttp", Ttp), ("tencent_click_id", TencentClickId), ("ocean_engine_callback", OceanEngineCallback), ("wechat_openid", WeChatOpenId), ("wechat_unionid", WeChatUnionId), ("ip", ClientIpAddress), ("user_agent", UserAgent) }.Where(p => p.Value is not null).Select(p => p.Name))} }}";
 }
 
 /// <summary>
@@ -367,6 +370,31 @@ public interface IConversionRequestValidator
     /// <param name="index">Its position in the published list.</param>
     /// <exception cref="MarketingValidationException">The platform would refuse it (names the field and the reason, never a value).</exception>
     void Validate(ConversionRequest conversion, int index);
+}
+
+/// <summary>Why a destination does not take a conversion at all (it is not stored for that destination; not a failure).</summary>
+public enum ConversionSkipReason
+{
+    /// <summary>The platform attributes only through a click identifier the conversion does not carry (e.g. Ocean Engine's <c>callback</c>).</summary>
+    NotAttributable = 1,
+}
+
+/// <summary>A conversion a destination did not take, with the typed reason.</summary>
+/// <param name="Index">The conversion's position in the published list.</param>
+/// <param name="Destination">The destination that skipped it.</param>
+/// <param name="Reason">Why.</param>
+public sealed record ConversionSkip(int Index, string Destination, ConversionSkipReason Reason);
+
+/// <summary>
+/// Implemented by a <see cref="IConversionSink"/> whose platform cannot use some conversions at all (Ocean Engine attributes
+/// only by the click's callback): <see cref="Delivery.IConversionPublisher"/> asks it before storing, and a skipped conversion
+/// is reported in <see cref="Delivery.PublishResult.Skipped"/> with its reason instead of being stored, sent or dead-lettered.
+/// </summary>
+public interface IConversionApplicability
+{
+    /// <summary>Why this destination skips the conversion, or <see langword="null"/> when it takes it.</summary>
+    /// <param name="conversion">The conversion.</param>
+    ConversionSkipReason? SkipReason(ConversionRequest conversion);
 }
 
 /// <summary>

@@ -11,7 +11,11 @@ namespace Marketing.Sdk.Platforms.Delivery;
 /// <param name="Enqueued">Outbox messages stored (one per conversion and platform).</param>
 /// <param name="Duplicates">Messages skipped because the same conversion was already published to that platform.</param>
 /// <param name="FieldsDropped">Customer-information fields left out because they could not be normalised (e.g. an email without '@'), by field.</param>
-public sealed record PublishResult(int Enqueued, int Duplicates, IReadOnlyDictionary<MatchField, int> FieldsDropped);
+public sealed record PublishResult(int Enqueued, int Duplicates, IReadOnlyDictionary<MatchField, int> FieldsDropped)
+{
+    /// <summary>Conversions a destination does not take (<see cref="IConversionApplicability"/>), with the typed reason; nothing was stored for them there.</summary>
+    public IReadOnlyList<ConversionSkip> Skipped { get; init; } = [];
+}
 
 /// <summary>
 /// Publishes conversions to every registered platform through the durable outbox: one message per
@@ -77,7 +81,17 @@ public sealed partial class ConversionPublisher : IConversionPublisher
             }
         }
         var dropped = new Dictionary<MatchField, int>();
-        var messages = new OutboxMessage[conversions.Count * sinks.Count];
+        var messages = new OutboxMessage?[conversions.Count * sinks.Count];
+        var skipped = new List<ConversionSkip>();
+        for (var k = 0; k < messages.Length; k++)
+        {
+            if (sinks[k / conversions.Count] is IConversionApplicability applicability
+                && applicability.SkipReason(conversions[k % conversions.Count]) is { } reason)
+            {
+                skipped.Add(new ConversionSkip(k % conversions.Count, sinks[k / conversions.Count].Destination, reason));
+            }
+        }
+        var skip = skipped.Select(s => (s.Index, s.Destination)).ToHashSet();
         // Message k is conversion k % n for sink k / n. Normalising, hashing and serialising dominate a large
         // publish, and each message is independent, so large publishes prepare their messages on every core.
         void PrepareRange(int from, int to, Dictionary<MatchField, int> drops)
@@ -86,6 +100,10 @@ public sealed partial class ConversionPublisher : IConversionPublisher
             {
                 var sink = sinks[k / conversions.Count];
                 var conversion = conversions[k % conversions.Count];
+                if (skip.Count > 0 && skip.Contains((k % conversions.Count, sink.Destination)))
+                {
+                    continue;
+                }
                 messages[k] = new OutboxMessage
                 {
                     Destination = sink.Destination,
@@ -115,9 +133,10 @@ public sealed partial class ConversionPublisher : IConversionPublisher
                 }
             });
         }
-        var result = messages.Length == 0 ? new OutboxEnqueueResult(0, []) : await _outbox.EnqueueAsync(messages, cancellationToken).ConfigureAwait(false);
+        OutboxMessage[] stored = [.. messages.OfType<OutboxMessage>()];
+        var result = stored.Length == 0 ? new OutboxEnqueueResult(0, []) : await _outbox.EnqueueAsync(stored, cancellationToken).ConfigureAwait(false);
         LogPublished(_logger, conversions.Count, sinks.Count, result.Enqueued, result.Duplicates.Count);
-        return new PublishResult(result.Enqueued, result.Duplicates.Count, dropped);
+        return new PublishResult(result.Enqueued, result.Duplicates.Count, dropped) { Skipped = skipped };
     }
 
     /// <summary>Prepares a conversion for one platform: a national-format phone completed with the customer's country, every customer-information field normalised and hashed per the profile; fields that cannot be normalised are dropped and counted.</summary>

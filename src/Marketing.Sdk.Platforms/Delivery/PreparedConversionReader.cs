@@ -297,7 +297,7 @@ internal static class PreparedConversionReader
 
     /// <summary>The property names of <see cref="ClickIdentifiers"/> as the publisher writes them, in the order of <see cref="ReadClicks"/>' values.</summary>
     private static readonly byte[][] ClickNames =
-        [.. new[] { "gclid", "gbraid", "wbraid", "fbc", "fbp", "ttclid", "ttp", "client_ip_address", "user_agent" }.Select(System.Text.Encoding.UTF8.GetBytes)];
+        [.. new[] { "gclid", "gbraid", "wbraid", "fbc", "fbp", "ttclid", "ttp", "client_ip_address", "user_agent", "tencent_click_id", "we_chat_open_id", "we_chat_union_id", "we_chat_app_id", "ocean_engine_callback" }.Select(System.Text.Encoding.UTF8.GetBytes)];
 
     private static ClickIdentifiers? ReadClicks(ref Utf8JsonReader reader)
     {
@@ -322,6 +322,11 @@ internal static class PreparedConversionReader
                     Ttp = values[6],
                     ClientIpAddress = values[7],
                     UserAgent = values[8],
+                    TencentClickId = values[9],
+                    WeChatOpenId = values[10],
+                    WeChatUnionId = values[11],
+                    WeChatAppId = values[12],
+                    OceanEngineCallback = values[13],
                 };
             }
             if (reader.TokenType != JsonTokenType.PropertyName)
