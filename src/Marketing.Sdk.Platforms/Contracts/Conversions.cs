@@ -158,6 +158,9 @@ public sealed record ClickIdentifiers
     /// <summary>Tencent Ads click id (<c>gdt_vid</c> / <c>qz_gdt</c> / <c>click_id</c> of the landing URL), sent as <c>trace.click_id</c>.</summary>
     [PersonalData]
     public string? TencentClickId { get; init; }
+    /// <summary>Ocean Engine click callback (<c>clickid</c> of the landing page or mini program URL, or the value of the <c>__CALLBACK_PARAM__</c> macro), sent as <c>context.ad.callback</c>.</summary>
+    [PersonalData]
+    public string? OceanEngineCallback { get; init; }
     /// <summary>The customer's WeChat openid under <see cref="WeChatAppId"/> (Tencent Ads <c>user_id.wechat_openid</c>).</summary>
     [PersonalData]
     public string? WeChatOpenId { get; init; }
@@ -176,7 +179,7 @@ public sealed record ClickIdentifiers
 
     /// <summary>Lists which identifiers are present, never their values.</summary>
     public override string ToString() =>
-        $"ClickIdentifiers {{ {string.Join(", ", new (string Name, string? Value)[] { ("gclid", Gclid), ("gbraid", Gbraid), ("wbraid", Wbraid), ("fbc", Fbc), ("fbp", Fbp), ("ttclid", Ttclid), ("ttp", Ttp), ("tencent_click_id", TencentClickId), ("wechat_openid", WeChatOpenId), ("wechat_unionid", WeChatUnionId), ("ip", ClientIpAddress), ("user_agent", UserAgent) }.Where(p => p.Value is not null).Select(p => p.Name))} }}";
+        $"ClickIdentifiers {{ {string.Join(", ", new (string Name, string? Value)[] { ("gclid", Gclid), ("gbraid", Gbraid), ("wbraid", Wbraid), ("fbc", Fbc), ("fbp", Fbp), ("ttclid", Ttclid), ("ttp", Ttp), ("tencent_click_id", TencentClickId), ("ocean_engine_callback", OceanEngineCallback), ("wechat_openid", WeChatOpenId), ("wechat_unionid", WeChatUnionId), ("ip", ClientIpAddress), ("user_agent", UserAgent) }.Where(p => p.Value is not null).Select(p => p.Name))} }}";
 }
 
 /// <summary>
