@@ -27,7 +27,7 @@ public sealed record CapturedClick(ClickPlatform Platform, DateTimeOffset At, [p
 public sealed class ClickIdStore
 {
     internal const string Scope = "platforms.clicks";
-    private const int Attempts = 8;
+    private const int Attempts = 32;
     private readonly IStateStore _store;
     private readonly ClickIdOptions _options;
 
