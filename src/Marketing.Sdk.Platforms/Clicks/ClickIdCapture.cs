@@ -65,12 +65,21 @@ internal sealed partial class ClickIdCapture : IMarketingEventListener, IProfile
             await _store.RecordAsync(customer, clicks, cancellationToken).ConfigureAwait(false);
             foreach (var click in clicks)
             {
-                _captured.Add(1, new KeyValuePair<string, object?>("marketing.platform", click.Platform.ToString()));
+                _captured.Add(1, new KeyValuePair<string, object?>("marketing.platform", TagOf(click.Platform)));
                 count++;
             }
         }
         LogCaptured(_logger, count, byCustomer.Count);
     }
+
+    private static string TagOf(ClickPlatform platform) => platform switch
+    {
+        ClickPlatform.Google => "google",
+        ClickPlatform.Meta => "meta",
+        ClickPlatform.TikTok => "tiktok",
+        ClickPlatform.TencentAds => "tencent_ads",
+        _ => "ocean_engine",
+    };
 
     public ValueTask OnMergedAsync(CustomerId survivor, IReadOnlyList<CustomerId> merged, CancellationToken cancellationToken = default) =>
         _store.MergeAsync(survivor, merged, cancellationToken);
