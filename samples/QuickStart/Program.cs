@@ -25,7 +25,7 @@ await Step(AttributionStep.RunAsync);      // 5. paths, attribution models, funn
 await Step(ExperimentationStep.RunAsync);  // 6. subject-line A/B test and a bandit
 await Step(RecommendationsStep.RunAsync);  // 7. top-5 with reasons, similar items, offline SAR vs popularity
 await Step(ComplianceStep.RunAsync);       // 8. consent rates, copy review, access and erasure requests, audit chain
-await Step(PlatformsStep.RunAsync);        // 9. orders to Meta, Google and TikTok (emulators) through the outbox
+await Step(PlatformsStep.RunAsync);        // 9. orders to Meta, Google, TikTok and Tencent Ads (emulators) through the outbox, click ids from landing URLs
 await Step(MessagingStep.RunAsync);        // 10. the journeys' messages by WeCom, the OA and SMS (emulators), per channel
 
 Console.WriteLine($"Done in {times.Sum(t => t.TotalSeconds):0.0} s (steps: {string.Join(", ", times.Select((t, i) => $"{i + 1}: {t.TotalSeconds:0.0} s"))}).");

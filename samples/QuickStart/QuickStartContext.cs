@@ -77,7 +77,7 @@ internal sealed class QuickStartContext : IAsyncDisposable
 
     public string DatabasePath { get; }
 
-    /// <summary>The Meta, Google and TikTok emulators step 9 sends to.</summary>
+    /// <summary>The ad platform emulators step 9 sends to.</summary>
     public SampleEmulators Emulators { get; }
 
     /// <summary>The WeCom, Official Account and Alibaba Cloud SMS emulators the journeys' messages go to.</summary>
@@ -126,29 +126,7 @@ internal sealed class QuickStartContext : IAsyncDisposable
             .AddRecommendations()
             .AddCompliance()
             .AddPlatforms(o => o.RunInBackground = false) // step 9 drains the outbox itself, on the sample clock
-            .AddMetaPlatform(o =>
-            {
-                o.BaseAddress = emulators.Meta.BaseAddress;
-                o.AccessToken = emulators.Meta.AccessToken;
-                o.PixelId = SampleEmulators.MetaPixel;
-            })
-            .AddGooglePlatform(o =>
-            {
-                o.BaseAddress = emulators.Google.BaseAddress;
-                o.TokenEndpoint = emulators.Google.TokenEndpoint;
-                o.ClientId = emulators.Google.ClientId;
-                o.ClientSecret = emulators.Google.ClientSecret;
-                o.RefreshToken = emulators.Google.RefreshToken;
-                o.OperatingAccountId = SampleEmulators.GoogleAccount;
-                o.ConversionActions["purchase"] = SampleEmulators.GooglePurchaseAction;
-            })
-            .AddTikTokPlatform(o =>
-            {
-                o.BaseAddress = emulators.TikTok.BaseAddress;
-                o.AccessToken = emulators.TikTok.AccessToken;
-                o.AdvertiserId = SampleEmulators.TikTokAdvertiser;
-                o.PixelCode = SampleEmulators.TikTokPixel;
-            })
+            .AddSamplePlatforms(emulators) // step 9: Meta, Google, TikTok and Tencent Ads, pointed at the emulators
             .AddExperimentation(ExperimentationStep.Configure).AddExposureSink<ExposureOutbox>()
             .AddSampleMessaging(messagingEmulators)); // the journeys' send_message steps go out through WeCom, the OA and SMS
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });

@@ -105,7 +105,7 @@ public static class EventProperties
     public const string Quantity = "quantity";
     /// <summary>Search text.</summary>
     public const string Query = "query";
-    /// <summary>Page URL or path.</summary>
+    /// <summary>Page URL or path; on a page_view or ad_click, the landing URL with its query (the platform packages capture ad click ids such as <c>gclid</c> from it).</summary>
     public const string Url = "url";
     /// <summary>Referrer URL.</summary>
     public const string Referrer = "referrer";
@@ -113,8 +113,16 @@ public static class EventProperties
     public const string MessageId = "message_id";
     /// <summary>Ad creative id (ad_click, ad_impression).</summary>
     public const string CreativeId = "creative_id";
-    /// <summary>Platform click id (gclid, fbclid, ttclid…).</summary>
+    /// <summary>
+    /// A click id whose platform the sender did not name. The platform packages do not read it: they capture click ids
+    /// by platform from <see cref="Url"/> (the landing URL of a page_view or ad_click) and <see cref="LaunchQuery"/>.
+    /// </summary>
     public const string ClickId = "click_id";
+    /// <summary>
+    /// The query string a mini program, mini game or app was launched with (e.g. WeChat <c>wx.getLaunchOptionsSync().query</c>
+    /// serialised as <c>gdt_vid=…&amp;weixinadinfo=…</c>); the platform packages capture ad click ids from it as from a landing <see cref="Url"/>.
+    /// </summary>
+    public const string LaunchQuery = "launch_query";
     /// <summary>Review rating (1–5).</summary>
     public const string Rating = "rating";
 }

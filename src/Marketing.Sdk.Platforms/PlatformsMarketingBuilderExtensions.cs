@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using Marketing.Sdk;
 using Marketing.Sdk.Platforms;
+using Marketing.Sdk.Platforms.Clicks;
 using Marketing.Sdk.Platforms.Delivery;
 using Marketing.Sdk.Storage;
 using Microsoft.Extensions.Configuration;
@@ -52,6 +53,24 @@ public static class PlatformsMarketingBuilderExtensions
         return Register(builder);
     }
 
+    /// <summary>
+    /// Configures the capture of ad click ids from landing URLs (<see cref="ClickIdOptions"/>: each platform's click
+    /// window, the URL length bound, on/off; validated on start). The capture itself is part of the platform pipeline:
+    /// events with a landing URL (<see cref="EventProperties.Url"/>) or a launch query (<see cref="EventProperties.LaunchQuery"/>)
+    /// have their click ids kept per customer, and <see cref="IConversionPublisher"/> fills them into conversions
+    /// published without them. Calling it again only adds configuration.
+    /// </summary>
+    /// <param name="builder">The Marketing.Sdk builder.</param>
+    /// <param name="configure">Configures the capture.</param>
+    /// <returns>The builder.</returns>
+    public static IMarketingBuilder ConfigureClickIds(this IMarketingBuilder builder, Action<ClickIdOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configure);
+        builder.Services.AddOptions<ClickIdOptions>().Configure(configure);
+        return Register(builder);
+    }
+
     private static IMarketingBuilder Register(IMarketingBuilder builder)
     {
         var services = builder.Services;
@@ -59,8 +78,16 @@ public static class PlatformsMarketingBuilderExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PlatformDeliveryOptions>, PlatformDeliveryOptionsValidator>());
         services.AddHttpClient();
         services.TryAddSingleton(TimeProvider.System);
+        services.AddOptions<ClickIdOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ClickIdOptions>, ClickIdOptionsValidator>());
+        services.TryAddSingleton(sp => new ClickIdStore(sp.GetRequiredService<IStateStore>(), sp.GetRequiredService<IOptions<ClickIdOptions>>()));
+        services.TryAddSingleton(sp => new ClickIdCapture(sp.GetRequiredService<ClickIdStore>(), sp.GetRequiredService<IOptions<ClickIdOptions>>(),
+            sp.GetService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetService<ILogger<ClickIdCapture>>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IMarketingEventListener, ClickIdCapture>(sp => sp.GetRequiredService<ClickIdCapture>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IProfileMergeListener, ClickIdCapture>(sp => sp.GetRequiredService<ClickIdCapture>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPersonalDataEraser, ClickIdDataEraser>(sp => new ClickIdDataEraser(sp.GetRequiredService<ClickIdStore>())));
         services.TryAddSingleton<IConversionPublisher>(sp => new ConversionPublisher(
-            sp.GetServices<IConversionSink>(), sp.GetRequiredService<IOutboxStore>(), sp.GetService<ILogger<ConversionPublisher>>()));
+            sp.GetServices<IConversionSink>(), sp.GetRequiredService<IOutboxStore>(), sp.GetService<ILogger<ConversionPublisher>>(), sp.GetRequiredService<ClickIdStore>()));
         services.TryAddSingleton(sp => new PlatformDeliveryWorker(
             sp.GetServices<IConversionSink>(), sp.GetRequiredService<IOutboxStore>(),
             sp.GetService<IConsentGate>() ?? throw new InvalidOperationException("Platform delivery needs a consent gate: add AddCompliance() to AddMarketingSdk."),

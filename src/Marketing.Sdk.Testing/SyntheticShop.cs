@@ -227,7 +227,8 @@ public sealed class SyntheticShop
             if (campaign is not null && random.NextDouble() < 0.5)
             {
                 events.Add(Make(EventType.AdImpression, anonymous));
-                events.Add(Make(EventType.AdClick, anonymous, new() { [EventProperties.ClickId] = $"clk{random.Next():x8}" }));
+                var click = random.Next();
+                events.Add(Make(EventType.AdClick, anonymous, LandingProps(channel, click, person.Index, s)));
             }
             events.Add(Make(EventType.PageView, anonymous, new() { [EventProperties.Url] = "/" }));
             if (!signedUp && loggedIn)
@@ -289,6 +290,42 @@ public sealed class SyntheticShop
                 events.Add(MakeInvalid(person, random, at, session));
             }
         }
+    }
+
+    /// <summary>
+    /// The properties of an ad click: the generic click id as before, and the landing URL (a WeChat click: the mini
+    /// program's launch query) with the click id of the platform that serves the channel's ads. Derived from the click's
+    /// draw only, so the landing URLs leave every other draw of the shop as it was. The overseas platforms stand in for
+    /// the shop's cross-border campaigns: Xiaohongshu clicks carry Meta's <c>fbclid</c>, Kuaishou and Bilibili clicks
+    /// TikTok's <c>ttclid</c>.
+    /// </summary>
+    private static Dictionary<string, PropertyValue> LandingProps(Channel channel, int click, int person, int session)
+    {
+        var id = string.Create(CultureInfo.InvariantCulture, $"{click:x8}{person:x5}{session:x2}");
+        var props = new Dictionary<string, PropertyValue> { [EventProperties.ClickId] = $"clk{click:x8}" };
+        var landing = "https://shop.example/landing?utm_source=" + channel.Value;
+        if (channel == Channel.Search || channel == Channel.Baidu)
+        {
+            props[EventProperties.Url] = landing + "&gclid=Cj0KCQ" + id;
+        }
+        else if (channel == Channel.Douyin)
+        {
+            props[EventProperties.Url] = landing + "&clickid=EPHk" + id;
+        }
+        else if (channel == Channel.WeChat)
+        {
+            // Tencent Ads in WeChat lands in the shop's mini program with gdt_vid in the launch query.
+            props[EventProperties.LaunchQuery] = "gdt_vid=wx0" + id + "&weixinadinfo=" + (click % 100_000).ToString(CultureInfo.InvariantCulture) + ".wx0" + id + ".0.1";
+        }
+        else if (channel == Channel.Xiaohongshu)
+        {
+            props[EventProperties.Url] = landing + "&fbclid=IwAR" + id;
+        }
+        else if (channel == Channel.Kuaishou || channel == Channel.Bilibili)
+        {
+            props[EventProperties.Url] = landing + "&ttclid=E.C.P." + id;
+        }
+        return props;
     }
 
     private MarketingEvent MakeInvalid(SyntheticPerson person, Random random, DateTimeOffset at, string session)

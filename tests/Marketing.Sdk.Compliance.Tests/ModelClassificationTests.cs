@@ -21,6 +21,7 @@ public sealed partial class ModelClassificationTests
     private static readonly (Type Type, string Property)[] NotPersonal =
     [
         (typeof(AudienceSyncResult), nameof(AudienceSyncResult.SessionId)), // the platform's upload session, not a visitor session
+        (typeof(Platforms.Delivery.PublishResult), nameof(Platforms.Delivery.PublishResult.ClickIdsFilled)), // a count of conversions, not a click id
         (typeof(PlatformClientOptions), nameof(PlatformClientOptions.BaseAddress)), // the platform API's address
         (typeof(Platforms.Messaging.MessageTemplateParameter), nameof(Platforms.Messaging.MessageTemplateParameter.ProfileTrait)), // the name of a profile trait, not its value
         (typeof(Platforms.Sms.SmsMessageChannel), nameof(Platforms.Sms.SmsMessageChannel.AddressKinds)), // which identity kinds address a message, not an address
@@ -86,6 +87,8 @@ public sealed partial class ModelClassificationTests
         Assert.Contains("CustomerMatchData.Country", names);
         Assert.Contains("ClickIdentifiers.Gclid", names);
         Assert.Contains("ClickIdentifiers.ClientIpAddress", names);
+        Assert.Contains("ClickIdentifiers.OceanEngineCallback", names);
+        Assert.Contains("CapturedClick.Ids", names);
         Assert.Contains("PreparedConversion.Match", names);
         Assert.Contains("ConversionRequest.Clicks", names);
         Assert.DoesNotContain("AudienceSyncResult.SessionId", names);
@@ -102,6 +105,8 @@ public sealed partial class ModelClassificationTests
     [InlineData(typeof(CustomerMatchData), nameof(CustomerMatchData.ExternalId), "Pseudonymous")]
     [InlineData(typeof(ClickIdentifiers), nameof(ClickIdentifiers.Gclid), "PersonalData")]
     [InlineData(typeof(ClickIdentifiers), nameof(ClickIdentifiers.ClientIpAddress), "PersonalData")]
+    [InlineData(typeof(Platforms.Clicks.CapturedClick), nameof(Platforms.Clicks.CapturedClick.Ids), "PersonalData")]
+    [InlineData(typeof(Platforms.Clicks.CapturedClick), nameof(Platforms.Clicks.CapturedClick.SessionId), "Pseudonymous")]
     [InlineData(typeof(ConversionRequest), nameof(ConversionRequest.OrderId), "Pseudonymous")]
     [InlineData(typeof(PreparedConversion), nameof(PreparedConversion.CustomerId), "Pseudonymous")]
     [InlineData(typeof(AudienceMember), nameof(AudienceMember.Match), "PersonalData")]

@@ -12,11 +12,12 @@ using Xunit.Abstractions;
 namespace Marketing.Sdk.Platforms.Reliability.Tests;
 
 /// <summary>
-/// 100 000 conversions to Meta, Google and TikTok through the SQLite outbox while the emulators
-/// inject 20 % server errors, 10 % throttling, 5 % timeouts (processed, answered too late) and a
-/// token expiry, and the delivery worker is killed and restarted twice: every consenting
-/// customer's conversion must be accepted by each platform exactly once (after the platform's
-/// deduplication), none lost, none of the 10 % withdrawn customers' sent.
+/// 100 000 conversions to Meta, Google, TikTok and Tencent Ads through the SQLite outbox while the
+/// emulators inject 20 % server errors, 10 % throttling, 5 % timeouts (processed, answered too late)
+/// and a token expiry — for Tencent Ads a refresh that rotates the token pair, killing the old one,
+/// which the restarted worker must pick up from the store — and the delivery worker is killed and
+/// restarted twice: every consenting customer's conversion must be accepted by each platform exactly
+/// once (after the platform's deduplication), none lost, none of the 10 % withdrawn customers' sent.
 /// </summary>
 public sealed class DeliveryReliabilityTests(ITestOutputHelper output) : IAsyncLifetime
 {
@@ -28,6 +29,11 @@ public sealed class DeliveryReliabilityTests(ITestOutputHelper output) : IAsyncL
     private const string Advertiser = "7000000001";
     private const string TikTokPixel = "PIXELRELIABILITY";
     private const string GoogleAction = "555000111";
+    private const string TencentAccount = "20000001";
+    private const string TencentActionSet = "1100000001";
+
+    /// <summary>The platforms each conversion goes to.</summary>
+    private const int Platforms = 4;
 
     /// <summary>
     /// The smallest run that gives every platform several requests in each worker's life (Google takes 2 000
@@ -51,13 +57,14 @@ public sealed class DeliveryReliabilityTests(ITestOutputHelper output) : IAsyncL
     private readonly MetaEmulator _meta = new("meta-reliability-token");
     private readonly GoogleEmulator _google = new() { ThrottleRetryDelay = TimeSpan.FromMilliseconds(200) };
     private readonly TikTokEmulator _tiktok = new(new TikTokEmulatorOptions { AccessTokens = ["tiktok-reliability-token"], AdvertiserIds = [Advertiser] });
+    private readonly TencentAdsEmulator _tencent = new(new TencentAdsEmulatorOptions { AccountIds = [TencentAccount] });
 
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(_directory);
         _meta.ThrottleRegainMinutes = 0;
         _meta.AddPixel(Pixel);
-        await Task.WhenAll(_meta.StartAsync(), _google.StartAsync(), _tiktok.StartAsync());
+        await Task.WhenAll(_meta.StartAsync(), _google.StartAsync(), _tiktok.StartAsync(), _tencent.StartAsync());
     }
 
     public async Task DisposeAsync()
@@ -65,6 +72,7 @@ public sealed class DeliveryReliabilityTests(ITestOutputHelper output) : IAsyncL
         await _meta.DisposeAsync();
         await _google.DisposeAsync();
         await _tiktok.DisposeAsync();
+        await _tencent.DisposeAsync();
         SqliteConnection.ClearAllPools();
         try
         {
@@ -119,6 +127,19 @@ public sealed class DeliveryReliabilityTests(ITestOutputHelper output) : IAsyncL
                 o.AdvertiserId = Advertiser;
                 o.PixelCode = TikTokPixel;
                 o.ThrottleRetryAfter = TimeSpan.FromMilliseconds(200);
+            })
+            .AddTencentAdsPlatform(o =>
+            {
+                Tune(o);
+                o.BaseAddress = _tencent.BaseAddress;
+                // The configured pair is only the first one: after a rotation every worker reads the live pair from the store.
+                o.AccessToken = _tencent.Options.AccessToken;
+                o.RefreshToken = _tencent.Options.RefreshToken;
+                o.ClientId = _tencent.Options.ClientId;
+                o.ClientSecret = _tencent.Options.ClientSecret;
+                o.AccountId = TencentAccount;
+                o.UserActionSetId = TencentActionSet;
+                o.ThrottleRetryAfter = TimeSpan.FromMilliseconds(200);
             }));
         return services.BuildServiceProvider();
     }
@@ -164,13 +185,14 @@ public sealed class DeliveryReliabilityTests(ITestOutputHelper output) : IAsyncL
             foreach (var chunk in Enumerable.Range(0, Conversions).Chunk(5_000))
             {
                 var result = await publisher.PublishAsync([.. chunk.Select(i => Conversion(i, customerIds[i % Customers], now))]);
-                Assert.Equal(chunk.Length * 3, result.Enqueued);
+                Assert.Equal(chunk.Length * Platforms, result.Enqueued);
             }
         }
         var published = watch.Elapsed;
         _meta.Faults = Faults;
         _google.Faults = Faults;
         _tiktok.Faults = Faults;
+        _tencent.Faults = Faults;
 
         // Deliver with the hosted worker; kill it twice mid-run (no graceful stop: its leases stay
         // held until they expire) and start a fresh one over the same database.
@@ -192,13 +214,15 @@ public sealed class DeliveryReliabilityTests(ITestOutputHelper output) : IAsyncL
                 var changed = transitions.Next();
                 // The kills follow the platform furthest ahead, so every platform still has work in the
                 // second life (when the token expiry is injected) and in the third (when it takes effect).
-                var progress = Math.Max(_meta.AcceptedEvents.Count, Math.Max(_google.AcceptedEvents.Count, _tiktok.AcceptedEvents.Count));
+                var progress = new[] { _meta.AcceptedEvents.Count, _google.AcceptedEvents.Count, _tiktok.AcceptedEvents.Count, _tencent.AcceptedActions.Count }.Max();
                 if (life == 1 && !tokenExpired && _google.TokensIssued > googleTokens)
                 {
                     // Once the second worker holds tokens, every platform's token expires: the next call of each client is refused.
                     _meta.ExpireTokenOnce();
                     _google.ExpireTokenOnce();
                     _tiktok.ExpireTokenOnce();
+                    // Tencent Ads: every access token expires (11000); the client refreshes, which rotates the pair.
+                    _tencent.ExpireAccessTokens();
                     tokenExpired = true;
                 }
                 if (progress >= killAt)
@@ -228,6 +252,7 @@ public sealed class DeliveryReliabilityTests(ITestOutputHelper output) : IAsyncL
         var consented = Enumerable.Range(0, Conversions).Where(i => !Withdrawn(i % Customers)).Select(EventId).ToHashSet(StringComparer.Ordinal);
         AssertExactlyOnce("meta", consented, [.. _meta.AcceptedEvents.Select(e => e.EventId!)]);
         AssertExactlyOnce("tiktok", consented, [.. _tiktok.AcceptedEvents.Select(e => e.EventId!)]);
+        AssertExactlyOnce("tencent_ads", consented, [.. _tencent.AcceptedActions.Select(a => a.OuterActionId)]);
         AssertExactlyOnce("google", consented, [.. _google.AcceptedEvents.Select(e => e.TransactionId!.Replace("order-", "evt-", StringComparison.Ordinal))]);
         Assert.All(_google.AcceptedEvents, e => Assert.Equal("CONSENT_GRANTED", e.AdUserDataConsent));
 
@@ -235,7 +260,7 @@ public sealed class DeliveryReliabilityTests(ITestOutputHelper output) : IAsyncL
         {
             var outbox = check.GetRequiredService<IOutboxStore>();
             var counts = await outbox.CountAsync();
-            Assert.Equal(new OutboxCounts(0, 0, expected * 3L, (Conversions - expected) * 3L), counts);
+            Assert.Equal(new OutboxCounts(0, 0, expected * (long)Platforms, (Conversions - expected) * (long)Platforms), counts);
             await foreach (var dead in outbox.ReadAsync(OutboxState.DeadLettered))
             {
                 Assert.StartsWith(PlatformDeliveryWorker.ConsentWithheldPrefix, dead.LastError, StringComparison.Ordinal);
@@ -249,15 +274,22 @@ public sealed class DeliveryReliabilityTests(ITestOutputHelper output) : IAsyncL
         Assert.Equal(1, _meta.InjectedFaults.GetValueOrDefault(FaultKind.TokenExpired));
         Assert.Equal(1, _tiktok.InjectedFaults.GetValueOrDefault(FaultKind.TokenExpired));
         Assert.InRange(_google.InjectedFaults.GetValueOrDefault(FaultKind.TokenExpired), 1, 3 * ConcurrentBatches);
+        // Tencent Ads: the expiry was met and the pair rotated (the old pair dies at once); no call ever carried a dead
+        // refresh token, and the third worker, configured with the first pair, used the rotated one from the store.
+        Assert.True(_tencent.ExpiredTokenRefusals >= 1, "the Tencent Ads expiry was met");
+        Assert.True(_tencent.Refreshes >= 1, "the Tencent Ads token pair was rotated");
+        Assert.Equal(0, _tencent.DeadRefreshTokenUses);
+        Assert.NotEqual(_tencent.Options.AccessToken, _tencent.CurrentAccessToken);
 
-        output.WriteLine($"{Conversions:N0} conversions × 3 platforms; {expected:N0} consented, {Conversions - expected:N0} withheld by consent");
+        output.WriteLine($"{Conversions:N0} conversions × {Platforms} platforms; {expected:N0} consented, {Conversions - expected:N0} withheld by consent");
         output.WriteLine($"published in {published.TotalSeconds:0.0} s; delivered in {(watch.Elapsed - published).TotalSeconds:0.0} s; outbox retries scheduled: {retried.Total:N0}; token refreshes: {refreshed.Total}");
-        foreach (var emulator in new PlatformEmulator[] { _meta, _google, _tiktok })
+        foreach (var emulator in new PlatformEmulator[] { _meta, _google, _tiktok, _tencent })
         {
             output.WriteLine($"{emulator.Platform}: {emulator.RequestCount:N0} HTTP requests; injected {string.Join(", ", emulator.InjectedFaults.OrderBy(f => f.Key).Select(f => $"{f.Key} {f.Value}"))}");
         }
-        output.WriteLine($"HTTP attempts that failed and were retried (in-call or through the outbox): {new PlatformEmulator[] { _meta, _google, _tiktok }.Sum(e => e.InjectedFaults.Values.Sum()):N0}");
-        output.WriteLine($"duplicates suppressed by the platforms: meta {_meta.DuplicatesSuppressed}, google {_google.DuplicateEvents}, tiktok {_tiktok.DuplicateEvents}");
+        output.WriteLine($"HTTP attempts that failed and were retried (in-call or through the outbox): {new PlatformEmulator[] { _meta, _google, _tiktok, _tencent }.Sum(e => e.InjectedFaults.Values.Sum()):N0}");
+        output.WriteLine($"duplicates suppressed by the platforms: meta {_meta.DuplicatesSuppressed}, google {_google.DuplicateEvents}, tiktok {_tiktok.DuplicateEvents}, tencent_ads {_tencent.DuplicateActions}");
+        output.WriteLine($"tencent_ads token pair rotations: {_tencent.Refreshes}; calls refused for an expired token: {_tencent.ExpiredTokenRefusals}; calls with a rotated-away access token: {_tencent.DeadAccessTokenUses}");
     }
 
     private static void AssertExactlyOnce(string platform, HashSet<string> expected, IReadOnlyList<string> accepted)
@@ -278,11 +310,11 @@ public sealed class DeliveryReliabilityTests(ITestOutputHelper output) : IAsyncL
         EventType = EventType.Purchase,
         OccurredAt = now.AddMinutes(-(i % 600)),
         CustomerId = customer,
-        Value = new Money(10m + (i % 90), "USD"),
+        Value = new Money(10m + (i % 90), "CNY"), // Tencent Ads counts in fen of the account's CNY
         OrderId = $"order-{i:D7}",
         Items = [new ConversionItem($"sku-{i % 240:D5}", 1 + (i % 3), 10m)],
         Customer = new CustomerMatchData { Email = $"shopper{i % Customers}@example.com", Phone = $"+1650555{i % Customers:D4}", Country = "US" },
-        Clicks = new ClickIdentifiers { ClientIpAddress = "203.0.113.7", UserAgent = "Mozilla/5.0 (reliability)", Gclid = $"gclid-{i}" },
+        Clicks = new ClickIdentifiers { ClientIpAddress = "203.0.113.7", UserAgent = "Mozilla/5.0 (reliability)", Gclid = $"gclid-{i}", TencentClickId = $"tc-{i}" },
         SourceUrl = new Uri("https://shop.example/checkout/done"),
     };
 

@@ -277,8 +277,8 @@ public sealed class QuickStartSmokeTests(QuickStartRun run) : IClassFixture<Quic
     {
         var p = run.Platforms;
         Assert.True(p.Orders > 0);
-        Assert.Equal(p.Orders * 3, p.Published.Enqueued);
-        Assert.Equal(3, p.Outcomes.Count);
+        Assert.Equal(p.Orders * SamplePlatforms.Rows.Length, p.Published.Enqueued);
+        Assert.Equal(["google.conversions", "meta.conversions", "tencent_ads.conversions", "tiktok.conversions"], p.Outcomes.Select(o => o.Destination));
         foreach (var o in p.Outcomes)
         {
             Assert.Equal(p.Orders, o.Accepted + o.Withheld + o.Rejected.Values.Sum());
@@ -297,6 +297,51 @@ public sealed class QuickStartSmokeTests(QuickStartRun run) : IClassFixture<Quic
         Assert.NotEmpty(withdrawnOrders);
         Assert.DoesNotContain(run.Context.Emulators.Meta.AcceptedEvents, e => withdrawnOrders.Contains(e.EventId!));
         Assert.DoesNotContain(run.Context.Emulators.TikTok.AcceptedEvents, e => withdrawnOrders.Contains(e.EventId!));
+    }
+
+    [Fact]
+    public async Task Conversions_carry_the_click_ids_captured_from_the_buyers_landing_urls()
+    {
+        var p = run.Platforms;
+        var text = run.Output.ToString();
+        Assert.InRange(p.Published.ClickIdsFilled, 1, p.Orders);
+        Assert.Contains($"filled into {p.Published.ClickIdsFilled:N0} of the {p.Orders:N0} orders", text, StringComparison.Ordinal);
+        Assert.All(p.Outcomes, o => Assert.InRange(o.WithClickId, 0, o.Accepted));
+        Assert.True(p.Outcomes.Sum(o => o.WithClickId) > 0, "some accepted conversions carry a click id");
+        var google = p.Outcomes.Single(o => o.Destination == "google.conversions");
+        Assert.True(google.WithClickId > 0, "Google's 90-day window keeps search clicks attributable");
+
+        // Every click id a platform received is one the buyer's own ad click landed with, at or before the order and
+        // within the platform's window: nothing is invented, nothing crosses customers.
+        var events = await run.Context.GetEventsAsync();
+        var orders = events.Where(e => e.Type == EventType.Purchase).ToDictionary(e => e.Id);
+        var landings = events.Where(e => e.Type == EventType.AdClick && e.CustomerId is not null)
+            .Select(e => (e.CustomerId!.Value, e.OccurredAt, Text: e.Property(EventProperties.Url).AsString() ?? e.Property(EventProperties.LaunchQuery).AsString() ?? ""))
+            .ToList();
+        void Check(string eventId, string clickId, TimeSpan window)
+        {
+            var order = orders[eventId];
+            Assert.Contains(landings, l => l.Item1 == order.CustomerId && l.Text.Contains(clickId, StringComparison.Ordinal)
+                && l.OccurredAt <= order.OccurredAt && order.OccurredAt - l.OccurredAt <= window);
+        }
+        var emu = run.Context.Emulators;
+        foreach (var a in emu.TencentAds.AcceptedActions.Where(a => a.ClickId is not null))
+        {
+            Assert.StartsWith("wx0", a.ClickId, StringComparison.Ordinal);
+            Check(a.OuterActionId, a.ClickId!, TimeSpan.FromDays(7));
+        }
+        foreach (var g in emu.Google.AcceptedEvents.Where(g => g.Gclid is not null))
+        {
+            Check(g.TransactionId is { } t ? orders.Values.Single(o => o.Order!.OrderId == t).Id : throw new InvalidOperationException("no transaction id"), g.Gclid!, TimeSpan.FromDays(90));
+        }
+        foreach (var t in emu.TikTok.AcceptedEvents.Where(t => t.Ttclid is not null))
+        {
+            Check(t.EventId!, t.Ttclid!, TimeSpan.FromDays(7));
+        }
+        foreach (var m in emu.Meta.AcceptedEvents.Where(m => m.UserData.ContainsKey("fbc")))
+        {
+            Check(m.EventId!, m.UserData["fbc"].Split('.')[3], TimeSpan.FromDays(7));
+        }
     }
 
     [Fact]

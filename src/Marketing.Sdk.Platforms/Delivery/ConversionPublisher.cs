@@ -15,6 +15,8 @@ public sealed record PublishResult(int Enqueued, int Duplicates, IReadOnlyDictio
 {
     /// <summary>Conversions a destination does not take (<see cref="IConversionApplicability"/>), with the typed reason; nothing was stored for them there.</summary>
     public IReadOnlyList<ConversionSkip> Skipped { get; init; } = [];
+    /// <summary>Conversions that got at least one click id filled in from the click ids captured from the customer's landing URLs (<see cref="Clicks.ClickIdStore"/>).</summary>
+    public int ClickIdsFilled { get; init; }
 }
 
 /// <summary>
@@ -42,13 +44,28 @@ public sealed partial class ConversionPublisher : IConversionPublisher
     private readonly IReadOnlyList<IConversionSink> _sinks;
     private readonly IOutboxStore _outbox;
     private readonly ILogger _logger;
+    private readonly Clicks.ClickIdStore? _clicks;
 
     /// <summary>Creates the publisher.</summary>
     /// <param name="sinks">The registered platform sinks.</param>
     /// <param name="outbox">The outbox.</param>
     /// <param name="logger">The logger.</param>
     public ConversionPublisher(IEnumerable<IConversionSink> sinks, IOutboxStore outbox, ILogger<ConversionPublisher>? logger = null)
+        : this(sinks, outbox, logger, null)
     {
+    }
+
+    /// <summary>Creates the publisher that fills in the click ids captured from the customers' landing URLs.</summary>
+    /// <param name="sinks">The registered platform sinks.</param>
+    /// <param name="outbox">The outbox.</param>
+    /// <param name="logger">The logger.</param>
+    /// <param name="clicks">
+    /// The captured click ids: a conversion published without a platform's click ids gets the customer's stored ones
+    /// within that platform's window (the host's own values win per platform); <see langword="null"/> fills in nothing.
+    /// </param>
+    public ConversionPublisher(IEnumerable<IConversionSink> sinks, IOutboxStore outbox, ILogger<ConversionPublisher>? logger, Clicks.ClickIdStore? clicks)
+    {
+        _clicks = clicks;
         ArgumentNullException.ThrowIfNull(sinks);
         ArgumentNullException.ThrowIfNull(outbox);
         _sinks = [.. sinks];
@@ -78,6 +95,15 @@ public sealed partial class ConversionPublisher : IConversionPublisher
             foreach (var sink in sinks)
             {
                 (sink as IConversionRequestValidator)?.Validate(conversions[i], i);
+            }
+        }
+        var clicksFilled = 0;
+        if (_clicks is { Options.Enabled: true } && sinks.Count > 0 && conversions.Count > 0)
+        {
+            (conversions, clicksFilled) = await _clicks.FillAsync(conversions, cancellationToken).ConfigureAwait(false);
+            if (clicksFilled > 0)
+            {
+                LogClicksFilled(_logger, clicksFilled, conversions.Count);
             }
         }
         var dropped = new Dictionary<MatchField, int>();
@@ -136,7 +162,7 @@ public sealed partial class ConversionPublisher : IConversionPublisher
         OutboxMessage[] stored = [.. messages.OfType<OutboxMessage>()];
         var result = stored.Length == 0 ? new OutboxEnqueueResult(0, []) : await _outbox.EnqueueAsync(stored, cancellationToken).ConfigureAwait(false);
         LogPublished(_logger, conversions.Count, sinks.Count, result.Enqueued, result.Duplicates.Count);
-        return new PublishResult(result.Enqueued, result.Duplicates.Count, dropped) { Skipped = skipped };
+        return new PublishResult(result.Enqueued, result.Duplicates.Count, dropped) { Skipped = skipped, ClickIdsFilled = clicksFilled };
     }
 
     /// <summary>Prepares a conversion for one platform: a national-format phone completed with the customer's country, every customer-information field normalised and hashed per the profile; fields that cannot be normalised are dropped and counted.</summary>
@@ -218,6 +244,9 @@ public sealed partial class ConversionPublisher : IConversionPublisher
             }
         }
     }
+
+    [LoggerMessage(EventId = 5011, Level = LogLevel.Debug, Message = "Filled captured click ids into {Filled} of {Conversions} conversions")]
+    private static partial void LogClicksFilled(ILogger logger, int filled, int conversions);
 
     [LoggerMessage(EventId = 5010, Level = LogLevel.Debug, Message = "Published {Conversions} conversions to {Destinations} destinations: {Enqueued} enqueued, {Duplicates} already published")]
     private static partial void LogPublished(ILogger logger, int conversions, int destinations, int enqueued, int duplicates);
