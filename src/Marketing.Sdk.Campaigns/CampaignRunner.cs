@@ -181,7 +181,7 @@ internal sealed partial class CampaignRunner : ICampaignRunner
             }
             planned.Add((customer, layer, variant, null));
         }
-        var slots = new SlotPlanner(d.WindowStart, d.WindowEnd, d.MaxPerHour);
+        var slots = new SlotPlanner(d.WindowStart, d.WindowEnd, d.MaxPerHour, _options.TimeZone);
         var segmentHour = SendTime.BestHour(segmentHistogram, _options.MinimumObservations);
         var records = new Dictionary<string, RecipientRecord>(StringComparer.Ordinal);
         int recipients = 0, holdouts = 0;
@@ -227,7 +227,7 @@ internal sealed partial class CampaignRunner : ICampaignRunner
         {
             times.Add(e.OccurredAt);
         }
-        return SendTime.Histogram(times);
+        return SendTime.Histogram(times, _options.TimeZone);
     }
 
     /// <summary>Hands the due recipients to the sender, in due order, within the hourly limit of the current clock hour.</summary>
