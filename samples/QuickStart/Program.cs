@@ -27,5 +27,6 @@ await Step(RecommendationsStep.RunAsync);  // 7. top-5 with reasons, similar ite
 await Step(ComplianceStep.RunAsync);       // 8. consent rates, copy review, access and erasure requests, audit chain
 await Step(PlatformsStep.RunAsync);        // 9. orders to Meta, Google, TikTok and Tencent Ads (emulators) through the outbox, click ids from landing URLs
 await Step(MessagingStep.RunAsync);        // 10. the journeys' messages by WeCom, the OA and SMS (emulators), per channel
+await Step(CampaignStep.RunAsync);         // 11. a layered EDM campaign with a holdout, by email over SMTP; lift from the orders after it
 
 Console.WriteLine($"Done in {times.Sum(t => t.TotalSeconds):0.0} s (steps: {string.Join(", ", times.Select((t, i) => $"{i + 1}: {t.TotalSeconds:0.0} s"))}).");

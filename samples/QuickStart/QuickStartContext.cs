@@ -55,8 +55,9 @@ internal sealed class QuickStartContext : IAsyncDisposable
 
     private IReadOnlyList<MarketingEvent>? _events;
 
-    private QuickStartContext(ServiceProvider services, SyntheticShop shop, SyntheticShopOptions shopOptions, SampleClock clock, SampleEmulators emulators, MessagingEmulators messagingEmulators, string databasePath, TextWriter output)
+    private QuickStartContext(ServiceProvider services, SyntheticShop shop, SyntheticShopOptions shopOptions, SampleClock clock, SampleEmulators emulators, MessagingEmulators messagingEmulators, CampaignMail campaignMail, string databasePath, TextWriter output)
     {
+        CampaignMail = campaignMail;
         Emulators = emulators;
         MessagingEmulators = messagingEmulators;
         Services = services;
@@ -82,6 +83,9 @@ internal sealed class QuickStartContext : IAsyncDisposable
 
     /// <summary>The WeCom, Official Account and Alibaba Cloud SMS emulators the journeys' messages go to.</summary>
     public MessagingEmulators MessagingEmulators { get; }
+
+    /// <summary>The SMTP emulator step 11's EDM campaign mails to, and the campaign's progress during the replay.</summary>
+    public CampaignMail CampaignMail { get; }
 
     /// <summary>Delivery passes of the messaging outbox so far (the replay runs one whenever the journeys run).</summary>
     public int DeliveryPasses { get; set; }
@@ -109,6 +113,7 @@ internal sealed class QuickStartContext : IAsyncDisposable
         var clock = new SampleClock(shopOptions.Start);
         var emulators = await SampleEmulators.StartAsync(clock);
         var messagingEmulators = await MessagingEmulators.StartAsync(clock, shop);
+        var campaignMail = await CampaignMail.StartAsync();
 
         var services = new ServiceCollection()
             .AddLogging(l => l.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning)
@@ -128,9 +133,10 @@ internal sealed class QuickStartContext : IAsyncDisposable
             .AddPlatforms(o => o.RunInBackground = false) // step 9 drains the outbox itself, on the sample clock
             .AddSamplePlatforms(emulators) // step 9: Meta, Google, TikTok and Tencent Ads, pointed at the emulators
             .AddExperimentation(ExperimentationStep.Configure).AddExposureSink<ExposureOutbox>()
-            .AddSampleMessaging(messagingEmulators)); // the journeys' send_message steps go out through WeCom, the OA and SMS
+            .AddSampleMessaging(messagingEmulators) // the journeys' send_message steps go out through WeCom, the OA and SMS
+            .AddSampleCampaigns(campaignMail)); // step 11's EDM campaign, by email over SMTP
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
-        return new QuickStartContext(provider, shop, shopOptions, clock, emulators, messagingEmulators, path, output);
+        return new QuickStartContext(provider, shop, shopOptions, clock, emulators, messagingEmulators, campaignMail, path, output);
     }
 
     public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
@@ -161,5 +167,6 @@ internal sealed class QuickStartContext : IAsyncDisposable
         await Services.DisposeAsync();
         await Emulators.DisposeAsync();
         await MessagingEmulators.DisposeAsync();
+        await CampaignMail.DisposeAsync();
     }
 }

@@ -28,6 +28,12 @@ public sealed class CampaignOptions
     /// <summary>The events whose hours make a customer's history (default <c>message_open</c>, <c>message_click</c>, <c>purchase</c>).</summary>
     public IList<EventType> SendTimeEventTypes { get; } = [MessageEventTypes.Open, MessageEventTypes.Click, EventType.Purchase];
 
+    /// <summary>
+    /// The shop's time zone, in which a customer's best hour of the day is read and kept (default UTC). With a zone that
+    /// keeps daylight-saving time a customer who buys at 09:00 is sent to at 09:00 local time on both sides of the change.
+    /// </summary>
+    public TimeZoneInfo TimeZone { get; set; } = TimeZoneInfo.Utc;
+
     /// <summary>The level of the report's intervals (default 0.95).</summary>
     public double ConfidenceLevel { get; set; } = 0.95;
 
@@ -48,6 +54,10 @@ internal sealed class CampaignOptionsValidator : IValidateOptions<CampaignOption
         if (options.LeaseDuration < TimeSpan.FromSeconds(10) || options.LeaseDuration > TimeSpan.FromDays(1))
         {
             errors.Add("LeaseDuration must be between 10 seconds and 1 day.");
+        }
+        if (options.TimeZone is null)
+        {
+            errors.Add("TimeZone is required.");
         }
         if (options.MinimumObservations < 1)
         {

@@ -170,18 +170,21 @@ internal sealed partial class CampaignRunner : ICampaignRunner
             }
             var holdout = d.HoldoutShare > 0 && assigner.Assign(HoldoutKey(d.Id), customer).Variant == HoldoutVariant;
             var variant = holdout ? null : variants.Count == 1 ? variants[0].Key : assigner.Assign(LayerKey(d.Id, layer), customer).Variant;
-            if (d.ChooseSendTime)
+            planned.Add((customer, layer, variant, null));
+        }
+        if (d.ChooseSendTime)
+        {
+            // One read of the send-time events of the lookback, kept for the planned members only.
+            histograms = await HistoriesAsync(planned.Select(p => p.Customer).ToHashSet(StringComparer.Ordinal), d.WindowStart, cancellationToken).ConfigureAwait(false);
+            foreach (var h in histograms.Values)
             {
-                var h = await HistoryAsync(new CustomerId(customer), d.WindowStart, cancellationToken).ConfigureAwait(false);
-                histograms[customer] = h;
                 for (var i = 0; i < 24; i++)
                 {
                     segmentHistogram[i] += h[i];
                 }
             }
-            planned.Add((customer, layer, variant, null));
         }
-        var slots = new SlotPlanner(d.WindowStart, d.WindowEnd, d.MaxPerHour);
+        var slots = new SlotPlanner(d.WindowStart, d.WindowEnd, d.MaxPerHour, _options.TimeZone);
         var segmentHour = SendTime.BestHour(segmentHistogram, _options.MinimumObservations);
         var records = new Dictionary<string, RecipientRecord>(StringComparer.Ordinal);
         int recipients = 0, holdouts = 0;
@@ -194,7 +197,7 @@ internal sealed partial class CampaignRunner : ICampaignRunner
                 continue;
             }
             recipients++;
-            var hour = d.ChooseSendTime ? SendTime.BestHour(histograms[customer], _options.MinimumObservations) ?? segmentHour : null;
+            var hour = d.ChooseSendTime ? (histograms.TryGetValue(customer, out var own) ? SendTime.BestHour(own, _options.MinimumObservations) : null) ?? segmentHour : null;
             var due = slots.Take(hour);
             records[customer] = due is null
                 ? new RecipientRecord(layer, variant, RecipientStatus.Missed, null, Outcome: "window_full")
@@ -219,15 +222,22 @@ internal sealed partial class CampaignRunner : ICampaignRunner
         return (next, v);
     }
 
-    private async ValueTask<int[]> HistoryAsync(CustomerId customer, DateTimeOffset before, CancellationToken cancellationToken)
+    private async ValueTask<Dictionary<string, int[]>> HistoriesAsync(HashSet<string> customers, DateTimeOffset before, CancellationToken cancellationToken)
     {
-        var query = new EventQuery { CustomerId = customer, Types = [.. _options.SendTimeEventTypes], From = before - _options.HistoryLookback, To = before };
-        var times = new List<DateTimeOffset>();
+        var query = new EventQuery { Types = [.. _options.SendTimeEventTypes], From = before - _options.HistoryLookback, To = before };
+        var histograms = new Dictionary<string, int[]>(StringComparer.Ordinal);
         await foreach (var e in _events.ReadAsync(query, cancellationToken).ConfigureAwait(false))
         {
-            times.Add(e.OccurredAt);
+            if (e.CustomerId is { } id && customers.Contains(id.Value) && e.OccurredAt < before)
+            {
+                if (!histograms.TryGetValue(id.Value, out var bins))
+                {
+                    histograms[id.Value] = bins = new int[24];
+                }
+                bins[SendTime.LocalHour(e.OccurredAt, _options.TimeZone)]++;
+            }
         }
-        return SendTime.Histogram(times);
+        return histograms;
     }
 
     /// <summary>Hands the due recipients to the sender, in due order, within the hourly limit of the current clock hour.</summary>

@@ -55,14 +55,23 @@ public static class CampaignsMarketingBuilderExtensions
 
     /// <summary>Adds campaigns with settings bound from configuration (validated on start); see the <c>Action&lt;CampaignOptions&gt;</c> overload.</summary>
     /// <param name="builder">The SDK builder.</param>
-    /// <param name="section">The section holding <see cref="CampaignOptions"/>'s properties.</param>
+    /// <param name="section">
+    /// The section holding <see cref="CampaignOptions"/>'s properties; the time zone is given as <c>TimeZoneId</c>
+    /// (an IANA or Windows zone id, e.g. <c>Asia/Shanghai</c>).
+    /// </param>
     [RequiresUnreferencedCode("Binds the options by reflection; use the Action<CampaignOptions> overload when trimming.")]
     [RequiresDynamicCode("Binds the options by reflection; use the Action<CampaignOptions> overload for native AOT.")]
     public static IMarketingBuilder AddCampaigns(this IMarketingBuilder builder, IConfigurationSection section)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(section);
-        builder.Services.AddOptions<CampaignOptions>().Bind(section);
+        builder.Services.AddOptions<CampaignOptions>().Bind(section).Configure(o =>
+        {
+            if (section["TimeZoneId"] is { Length: > 0 } zone)
+            {
+                o.TimeZone = TimeZoneInfo.FindSystemTimeZoneById(zone);
+            }
+        });
         return builder.AddCampaigns(_ => { });
     }
 }

@@ -1,21 +1,26 @@
 namespace Marketing.Sdk.Campaigns;
 
 /// <summary>
-/// Send-time choice and throttled scheduling. Hours are UTC hours of the day: a customer's habit in UTC is their habit
-/// in their own zone shifted by a constant, so no zone is needed (daylight-saving shifts move it by an hour twice a year).
+/// Send-time choice and throttled scheduling. Hours are hours of the day in the shop's time zone
+/// (<see cref="CampaignOptions.TimeZone"/>): a customer who buys at 09:00 local time does so at 08:00 UTC in winter and
+/// at 07:00 UTC in summer where the zone keeps daylight-saving time, and is sent to at 09:00 local time in either.
 /// </summary>
 internal static class SendTime
 {
-    /// <summary>Counts per UTC hour of the day (24 bins).</summary>
-    public static int[] Histogram(IEnumerable<DateTimeOffset> occurrences)
+    /// <summary>Counts per hour of the day in <paramref name="zone"/> (24 bins; UTC when <see langword="null"/>).</summary>
+    public static int[] Histogram(IEnumerable<DateTimeOffset> occurrences, TimeZoneInfo? zone = null)
     {
         var bins = new int[24];
         foreach (var at in occurrences)
         {
-            bins[at.UtcDateTime.Hour]++;
+            bins[LocalHour(at, zone)]++;
         }
         return bins;
     }
+
+    /// <summary>The hour of the day of an instant in <paramref name="zone"/> (UTC when <see langword="null"/>).</summary>
+    public static int LocalHour(DateTimeOffset at, TimeZoneInfo? zone) =>
+        zone is null ? at.UtcDateTime.Hour : TimeZoneInfo.ConvertTime(at, zone).Hour;
 
     /// <summary>The hour with most observations (the earliest on a tie), or <see langword="null"/> with fewer than <paramref name="minimumObservations"/> in all.</summary>
     public static int? BestHour(int[] histogram, int minimumObservations)
@@ -36,7 +41,9 @@ internal static class SendTime
 
 /// <summary>
 /// The hour slots of a send window, each holding at most the hourly limit: slot i covers the UTC clock hour
-/// that starts i hours after the window's first clock hour (the first slot starts at the window's start).
+/// that starts i hours after the window's first clock hour (the first slot starts at the window's start). A slot's hour
+/// of the day is read in the shop's time zone, so across a daylight-saving change the same local hour is a different
+/// UTC hour (for zones offset by a fraction of an hour, the local hour in which the slot starts).
 /// </summary>
 internal sealed class SlotPlanner
 {
@@ -45,9 +52,11 @@ internal sealed class SlotPlanner
     private readonly int[] _used;
     private readonly int _max;
     private readonly int[][] _byPreference = new int[24][];
+    private readonly TimeZoneInfo? _zone;
 
-    public SlotPlanner(DateTimeOffset windowStart, DateTimeOffset windowEnd, int maxPerHour)
+    public SlotPlanner(DateTimeOffset windowStart, DateTimeOffset windowEnd, int maxPerHour, TimeZoneInfo? zone = null)
     {
+        _zone = zone;
         _start = windowStart.ToUniversalTime();
         _firstHour = new DateTimeOffset(_start.Year, _start.Month, _start.Day, _start.Hour, 0, 0, TimeSpan.Zero);
         var count = (int)Math.Ceiling((windowEnd.ToUniversalTime() - _firstHour).TotalHours);
@@ -85,7 +94,7 @@ internal sealed class SlotPlanner
         return null;
     }
 
-    private int HourOf(int slot) => _firstHour.AddHours(slot).Hour;
+    private int HourOf(int slot) => SendTime.LocalHour(_firstHour.AddHours(slot), _zone);
 
     private static int Distance(int a, int b)
     {

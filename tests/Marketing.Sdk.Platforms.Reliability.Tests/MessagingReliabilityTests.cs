@@ -1,5 +1,12 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using System.Text.Json;
 using System.Text.RegularExpressions;
+using MailKit.Security;
+using Marketing.Sdk.Campaigns;
+using Marketing.Sdk.Email;
 using Marketing.Sdk.Lifecycle.Journeys;
 using Marketing.Sdk.Messaging;
 using Marketing.Sdk.Platforms.AliyunSms;
@@ -10,6 +17,7 @@ using Marketing.Sdk.Platforms.WeChat.OfficialAccount;
 using Marketing.Sdk.Platforms.WeChat.WeCom;
 using Marketing.Sdk.Storage;
 using Marketing.Sdk.Testing.Emulators;
+using Marketing.Sdk.Testing.Emulators.Smtp;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -591,4 +599,302 @@ public sealed partial class MessagingReliabilityTests(ITestOutputHelper output) 
 
     [GeneratedRegex(@"R(\d{4})K\d{2}")]
     private static partial Regex TagPattern();
+}
+
+/// <summary>
+/// Email and a campaign: a layered campaign with a holdout mails its segment through the messaging outbox over real SMTP
+/// on loopback (<see cref="SmtpEmulator"/>, DKIM verified) on a SQLite file store, while the server answers 4xx (retry
+/// later) and 5xx (permanent) on demand and refuses some addresses for good. The first host is killed mid-run (its sender
+/// stores a message, then the host stops before the campaign records it, and is disposed holding the campaign's lease);
+/// a second host on the same file resumes once the lease has lapsed. The verdict is read from the emulator and the store:
+/// every eligible recipient got exactly one message or a permanent refusal, none twice, none in the holdout, none without
+/// consent or suppressed, never more than the hourly limit handed over in an hour, and every accepted message delivered.
+/// </summary>
+public sealed class EmailCampaignReliabilityTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private const int Customers = 150;
+    private const int MaxPerHour = 12;
+    private const int KillAfter = 30;
+    private const string CampaignId = "edm-reliability";
+    private static readonly DateTimeOffset Start = new(2026, 6, 1, 8, 0, 0, TimeSpan.Zero);
+    private static readonly TimeSpan LeaseDuration = TimeSpan.FromMinutes(2);
+    private static readonly string[] Layers = ["loyal", "active", "dormant"];
+
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "reliability-email-" + Guid.NewGuid().ToString("N"));
+    private readonly FakeTimeProvider _time = new(Start);
+    private readonly SmtpEmulator _smtp = new();
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _handedOver = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _asked = new(StringComparer.Ordinal);
+    private string _privateKey = "";
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(_directory);
+        await _smtp.StartAsync();
+        using var rsa = RSA.Create(2048);
+        _privateKey = rsa.ExportRSAPrivateKeyPem();
+        _smtp.PublishDkimKey("shop.example", "rel", Convert.ToBase64String(rsa.ExportSubjectPublicKeyInfo()));
+        for (var c = 0; c < Customers; c++)
+        {
+            if (RefusedForGood(c))
+            {
+                _smtp.RejectRecipient(Address(c), 550, "5.1.1 User unknown");
+            }
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _smtp.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // a leftover temp file is harmless
+        }
+    }
+
+    private static string Address(int c) => $"r{c:D4}@example.com";
+
+    private static CustomerId Id(int c) => new($"e{c:D4}");
+
+    private static int CustomerOf(string id) => int.Parse(id.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Customers by c % 10: 1 never consented to email; 3 unsubscribed from email. Every 25th from 7 has a dead mailbox.</summary>
+    private static bool Consents(int c) => c % 10 != 1;
+
+    private static bool Suppressed(int c) => c % 10 == 3;
+
+    private static bool RefusedForGood(int c) => c % 25 == 7;
+
+    private ServiceProvider Host(bool kill)
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSingleton<TimeProvider>(_time);
+        services.AddSingleton<ICampaignAudience>(new Audience());
+        services.AddMarketingSdk(m => m
+            .UseSqlite($"Data Source={Path.Combine(_directory, "email.db")}")
+            .AddMessaging(o =>
+            {
+                o.Delivery.RunInBackground = false;
+                o.Delivery.WorkerId = "reliability-email";
+                o.Delivery.RetryBaseDelay = TimeSpan.FromMinutes(1);
+                o.Delivery.RetryMaxDelay = TimeSpan.FromMinutes(10);
+                o.Delivery.LeaseDuration = TimeSpan.FromMinutes(5);
+                o.ShopTimeZone = "UTC";
+                foreach (var layer in Layers)
+                {
+                    o.AddTemplate(new MessageTemplate { Id = "edm_" + layer, Channel = Channel.Email, Parameters = [new() { Name = "code" }] });
+                }
+            })
+            .AddEmail(o =>
+            {
+                o.Host = _smtp.Host;
+                o.Port = _smtp.Port;
+                o.Security = SecureSocketOptions.None;
+                o.FromAddress = "news@mail.shop.example";
+                o.DkimDomain = "shop.example";
+                o.DkimSelector = "rel";
+                o.DkimPrivateKeyPem = _privateKey;
+                o.UnsubscribeBaseUri = new Uri("https://shop.example/marketing/callbacks/email-unsubscribe");
+                o.UnsubscribeSecret = "0123456789abcdef0123456789abcdef-reliability";
+                o.TemporaryFailureRetryAfter = TimeSpan.FromMinutes(3);
+                o.Timeout = TimeSpan.FromSeconds(30);
+                foreach (var layer in Layers)
+                {
+                    o.Templates["edm_" + layer] = new EmailTemplateContent { Subject = "For our " + layer + " customers", Text = "Code {{code}}\nUnsubscribe: {{unsubscribe_url}}" };
+                }
+            })
+            .AddCampaigns(o =>
+            {
+                o.RunInBackground = false;
+                o.LeaseDuration = LeaseDuration;
+            }));
+        // Every hand-over the sender stores, by message id, at the (fake) time it was first stored; the first host's
+        // sender stops the host after its KillAfter-th hand-over: the message is stored, the campaign's record is not.
+        var original = services.Last(d => d.ServiceType == typeof(IMessageSender));
+        services.Remove(original);
+        services.AddSingleton<IMessageSender>(sp => new Recording((IMessageSender)original.ImplementationFactory!(sp), this, kill ? KillAfter : int.MaxValue));
+        return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+    }
+
+    private sealed class Recording(IMessageSender inner, EmailCampaignReliabilityTests test, int killAfter) : IMessageSender
+    {
+        private int _calls;
+
+        public async ValueTask<MessageSendResult> SendAsync(MessageRequest request, CancellationToken cancellationToken = default)
+        {
+            var result = await inner.SendAsync(request, cancellationToken);
+            test._asked.TryAdd(request.CustomerId.Value, test._time.GetUtcNow()); // accepted or refused (consent, suppression)
+            if (result.Status is MessageSendStatus.Sent or MessageSendStatus.Deferred)
+            {
+                test._handedOver.TryAdd(result.MessageId, test._time.GetUtcNow());
+            }
+            if (++_calls == killAfter)
+            {
+                throw new OperationCanceledException("host killed");
+            }
+            return result;
+        }
+    }
+
+    private sealed class Audience : ICampaignAudience
+    {
+        public async IAsyncEnumerable<CampaignAudienceMember> GetMembersAsync(string segmentId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+        {
+            for (var c = 0; c < Customers; c++)
+            {
+                yield return new CampaignAudienceMember(Id(c), Layers[c % Layers.Length]);
+            }
+            await Task.CompletedTask;
+        }
+    }
+
+    private static CampaignDefinition Campaign() => new()
+    {
+        Id = CampaignId,
+        SegmentId = "newsletter",
+        Channel = Channel.Email,
+        LayerVariants = Layers.ToDictionary(l => l, l => (IReadOnlyList<CampaignVariant>)[new CampaignVariant { Key = l, TemplateId = "edm_" + l, Parameters = new Dictionary<string, string> { ["code"] = "EDM-" + l } }]),
+        HoldoutShare = 0.2,
+        WindowStart = Start,
+        WindowEnd = Start.AddHours(12), // 08:00-20:00, outside quiet hours; 12 x 12 places for about 120 recipients
+        MaxPerHour = MaxPerHour,
+        ChooseSendTime = false,
+    };
+
+    [Fact]
+    public async Task A_campaign_killed_mid_run_resumes_on_another_host_and_every_eligible_recipient_gets_one_message_through_smtp_faults()
+    {
+        var host = Host(kill: true);
+        await host.GetRequiredService<IStorageMigrator>().MigrateAsync();
+        var profiles = host.GetRequiredService<IProfileStore>();
+        for (var c = 0; c < Customers; c++)
+        {
+            await profiles.SaveAsync(new CustomerProfile
+            {
+                Id = Id(c),
+                Identities = [Identity.Email(Address(c))],
+                Consents = Consents(c) ? new Dictionary<ConsentPurpose, ConsentState> { [ConsentPurpose.Email] = new(true, Start.AddDays(-30)) } : new Dictionary<ConsentPurpose, ConsentState>(),
+            });
+            if (Suppressed(c))
+            {
+                await host.GetRequiredService<ISuppressionList>().AddAsync(Id(c), Channel.Email, SuppressionReason.Unsubscribed);
+            }
+        }
+        await host.GetRequiredService<ICampaignRunner>().StartAsync(Campaign());
+
+        var killed = false;
+        var blockedByLease = false;
+        var state = CampaignState.Pending;
+        var faults = new (int Minute, SmtpEmulatorStage Stage, int Code, string Text)[]
+        {
+            (1, SmtpEmulatorStage.RcptTo, 451, "4.7.1 Greylisted, try again later"),
+            (1, SmtpEmulatorStage.RcptTo, 451, "4.7.1 Greylisted, try again later"),
+            (61, SmtpEmulatorStage.Data, 452, "4.3.1 Insufficient system storage"),
+            (62, SmtpEmulatorStage.MailFrom, 421, "4.4.5 Too many connections"),
+            (125, SmtpEmulatorStage.RcptTo, 550, "5.7.1 Message refused by policy"),
+            (190, SmtpEmulatorStage.RcptTo, 451, "4.7.1 Greylisted, try again later"),
+        };
+        for (var minute = 0; minute <= 14 * 60; minute++)
+        {
+            foreach (var f in faults.Where(f => f.Minute == minute))
+            {
+                _smtp.FailNext(f.Stage, f.Code, f.Text);
+            }
+            try
+            {
+                var progress = await host.GetRequiredService<ICampaignRunner>().RunOnceAsync(CampaignId);
+                state = progress.State;
+                blockedByLease |= killed && !progress.Ran;
+            }
+            catch (OperationCanceledException) when (!killed)
+            {
+                // The first host stops mid-run: it is disposed without releasing the campaign's lease or recording the hand-over.
+                killed = true;
+                await host.DisposeAsync();
+                host = Host(kill: false);
+            }
+            var worker = host.GetRequiredService<MessageDeliveryWorker>();
+            while ((await worker.DeliverOnceAsync(Channel.Email)).Claimed > 0)
+            {
+            }
+            _time.Advance(TimeSpan.FromMinutes(1));
+        }
+
+        // The store: each recipient's group and outcome; the outbox: each message's end.
+        var holdout = new HashSet<int>();
+        await foreach (var e in host.GetRequiredService<IStateStore>().StreamAsync("campaigns.recipients", CampaignId + "|"))
+        {
+            using var json = JsonDocument.Parse(e.Value);
+            if (json.RootElement.GetProperty("status").GetString() == "Holdout")
+            {
+                holdout.Add(CustomerOf(e.Key[(CampaignId.Length + 1)..]));
+            }
+        }
+        var outbox = host.GetRequiredService<IOutboxStore>();
+        var counts = await outbox.CountAsync();
+        var delivered = new Dictionary<string, int>(StringComparer.Ordinal);
+        var dead = new Dictionary<string, string>(StringComparer.Ordinal);
+        var customerOf = new Dictionary<string, int>(StringComparer.Ordinal);
+        var retried = 0;
+        await foreach (var e in outbox.ReadAsync(OutboxState.Delivered))
+        {
+            delivered[e.Message.IdempotencyKey] = e.AttemptCount;
+            customerOf[e.Message.IdempotencyKey] = CustomerOf(e.Message.CustomerId!.Value.Value);
+            retried += e.AttemptCount > 1 ? 1 : 0;
+        }
+        await foreach (var e in outbox.ReadAsync(OutboxState.DeadLettered))
+        {
+            dead[e.Message.IdempotencyKey] = e.LastError ?? "";
+            customerOf[e.Message.IdempotencyKey] = CustomerOf(e.Message.CustomerId!.Value.Value);
+        }
+        var report = await host.GetRequiredService<ICampaignRunner>().GetReportAsync(CampaignId);
+        await host.DisposeAsync();
+
+        // What the SMTP server received.
+        var received = _smtp.Messages;
+        var byCustomer = received.GroupBy(m => int.Parse(m.Recipients.Single()[1..5], System.Globalization.CultureInfo.InvariantCulture)).ToDictionary(g => g.Key, g => g.Count());
+        var receivedIds = received.Select(m => m.Message.MessageId!.Split('@')[0]).ToHashSet(StringComparer.Ordinal);
+        var twice = byCustomer.Values.Sum(n => n - 1);
+        var inHoldout = byCustomer.Keys.Count(holdout.Contains);
+        var unconsented = byCustomer.Keys.Count(c => !Consents(c));
+        var suppressed = byCustomer.Keys.Count(Suppressed);
+        var overHour = _asked.Values.GroupBy(t => t.UtcTicks / TimeSpan.TicksPerHour).Count(g => g.Count() > MaxPerHour);
+        var lost = _handedOver.Keys.Count(id => !delivered.ContainsKey(id) && !dead.ContainsKey(id));
+        var acceptedNotArrived = delivered.Keys.Count(id => !receivedIds.Contains(id));
+        var eligible = Enumerable.Range(0, Customers).Where(c => !holdout.Contains(c) && Consents(c) && !Suppressed(c)).ToList();
+        var permanent = dead.Where(d => d.Value.Contains(":smtp_5", StringComparison.Ordinal)).Select(d => customerOf[d.Key]).ToHashSet();
+        var missing = eligible.Count(c => byCustomer.GetValueOrDefault(c) != 1 && !permanent.Contains(c));
+
+        output.WriteLine($"{Customers} customers, {holdout.Count} in the holdout, {eligible.Count} eligible; {_handedOver.Count} messages handed over, {received.Count} received (DKIM verified {received.Count(m => m.DkimVerified)}), {retried} delivered after a 4xx, {dead.Count} dead-lettered: {string.Join(", ", dead.Values.GroupBy(v => v).Select(g => $"{g.Key} x{g.Count()}"))}");
+        output.WriteLine($"asked per hour: {string.Join(" ", _asked.Values.GroupBy(t => t.Hour).OrderBy(g => g.Key).Select(g => g.Count()))}; accepted per hour: {string.Join(" ", _handedOver.Values.GroupBy(t => t.Hour).OrderBy(g => g.Key).Select(g => g.Count()))}; killed {killed}, lease blocked the second host {blockedByLease}, final state {state}");
+        output.WriteLine($"verdict: twice {twice}, in the holdout {inHoldout}, without consent {unconsented}, suppressed {suppressed}, hours over the limit {overHour}, lost {lost}, accepted but not arrived {acceptedNotArrived}, eligible without one message or a permanent refusal {missing}");
+
+        Assert.True(killed, "the first host was killed mid-run");
+        Assert.True(blockedByLease, "the second host waited for the dead host's lease");
+        Assert.Equal(CampaignState.Completed, state);
+        Assert.Equal(0, twice);
+        Assert.Equal(0, inHoldout);
+        Assert.Equal(0, unconsented);
+        Assert.Equal(0, suppressed);
+        Assert.Equal(0, overHour);
+        Assert.Equal(0, lost);
+        Assert.Equal(0, acceptedNotArrived);
+        Assert.Equal(0, missing);
+        Assert.Equal((0L, 0L), (counts.Pending, counts.Leased));
+        Assert.All(received, m => Assert.True(m.DkimVerified));
+        Assert.All(received, m => Assert.Equal("List-Unsubscribe=One-Click", m.Message.Headers["List-Unsubscribe-Post"]));
+        // The faults happened: permanent refusals are exactly the dead mailboxes and the one refused by policy; 4xx answers were retried.
+        Assert.Equal(eligible.Count(RefusedForGood) + 1, permanent.Count);
+        Assert.All(dead.Values, v => Assert.Matches("^rejected:Permanent:smtp_550_5\\.[17]\\.1$", v));
+        Assert.True(retried >= 3, $"{retried} messages delivered after a 4xx answer");
+        Assert.True(_asked.Values.GroupBy(t => t.UtcTicks / TimeSpan.TicksPerHour).Any(g => g.Count() == MaxPerHour), "the hourly limit was reached");
+        Assert.Equal(eligible.Count - permanent.Count, received.Count);
+        Assert.Equal(received.Count, report.Groups.Sum(g => g.Sent));
+    }
 }

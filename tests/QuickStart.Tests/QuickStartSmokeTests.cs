@@ -37,6 +37,8 @@ public sealed class QuickStartRun : IAsyncLifetime
 
     internal MessagingReport Messaging { get; private set; } = null!;
 
+    internal CampaignStepReport Campaigns { get; private set; } = null!;
+
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(_directory);
@@ -51,6 +53,7 @@ public sealed class QuickStartRun : IAsyncLifetime
         Compliance = await ComplianceStep.RunAsync(_context);
         Platforms = await PlatformsStep.RunAsync(_context);
         Messaging = await MessagingStep.RunAsync(_context);
+        Campaigns = await CampaignStep.RunAsync(_context);
     }
 
     public async Task DisposeAsync()
@@ -77,7 +80,7 @@ public sealed class QuickStartSmokeTests(QuickStartRun run) : IClassFixture<Quic
     public void Output_has_every_step_heading_in_order()
     {
         var text = run.Output.ToString();
-        var positions = new[] { "1. Ingestion", "2. Identity resolution", "3. Segmentation", "4. Lifecycle", "5. Attribution", "6. Experimentation", "7. Recommendations", "8. Compliance", "9. Platforms", "10. Messaging" }
+        var positions = new[] { "1. Ingestion", "2. Identity resolution", "3. Segmentation", "4. Lifecycle", "5. Attribution", "6. Experimentation", "7. Recommendations", "8. Compliance", "9. Platforms", "10. Messaging", "11. Campaigns" }
             .Select(h => text.IndexOf(h, StringComparison.Ordinal)).ToList();
         Assert.All(positions, p => Assert.True(p >= 0));
         Assert.Equal(positions.Order(), positions);
@@ -392,5 +395,25 @@ public sealed class QuickStartSmokeTests(QuickStartRun run) : IClassFixture<Quic
         Assert.All(received, at => Assert.InRange(at.ToOffset(TimeSpan.FromHours(8)).TimeOfDay, TimeSpan.FromHours(8), TimeSpan.FromHours(21) - TimeSpan.FromTicks(1)));
         Assert.All(e.WeCom.Delivered, d => Assert.Contains("CART10", d.Content, StringComparison.Ordinal));
         Assert.All(e.Sms.Messages, s => Assert.Equal("BACK15", s.Parameters["coupon"]));
+    }
+
+    [Fact]
+    public void Edm_campaign_mails_every_layer_but_the_holdout_once_signed_and_throttled()
+    {
+        var c = run.Campaigns;
+        Assert.True(c.Received > 0, "the SMTP emulator received the campaign");
+        Assert.Equal(c.Received, c.DkimVerified);
+        Assert.Equal(c.Received, c.OneClickHeaders);
+        Assert.Equal(c.Received, c.DistinctMessageIds);
+        Assert.Equal(0, c.ReceivedByHoldout);
+        Assert.All(c.HandedOverPerHour, n => Assert.InRange(n, 0, c.MaxPerHour));
+        Assert.Contains(c.Groups, g => g.Variant is null && g.Members > 0);
+        Assert.All(c.Groups.Where(g => g.Variant is null), g => Assert.Equal(0, g.Received));
+        Assert.Equal(c.Received, c.Groups.Sum(g => g.Received));
+        Assert.Equal(c.Lift.Treatment.Units, c.Groups.Where(g => g.Variant is not null).Sum(g => g.Members));
+        Assert.Equal(c.Lift.Holdout.Units, c.Groups.Where(g => g.Variant is null).Sum(g => g.Members));
+        Assert.NotNull(c.Lift.Test);
+        Assert.Equal(2, c.FeedbackSuppressions.GetValueOrDefault("bounced"));
+        Assert.Equal(1, c.FeedbackSuppressions.GetValueOrDefault("complained"));
     }
 }

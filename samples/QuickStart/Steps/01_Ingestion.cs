@@ -110,6 +110,8 @@ internal static class IngestionStep
                 await MessagingStep.DeliverDueAsync(run);
                 lastDueRun = run.Clock.GetUtcNow();
             }
+            // Step 11's EDM campaign: run once an hour from its window's start, as a host's campaign service would.
+            await CampaignStep.DuringReplayAsync(run);
             sent += batch.Length;
             accepted += result.Accepted;
             duplicates += result.Duplicates;
