@@ -19,6 +19,9 @@ namespace Microsoft.AspNetCore.Builder;
 /// <summary>Mounts the marketing dashboard: <c>app.MapMarketingDashboard("/marketing/dashboard")</c>.</summary>
 public static class MarketingDashboardEndpointRouteBuilderExtensions
 {
+    // Chinese text stays readable in the page (only markup characters are escaped).
+    private static readonly HtmlEncoder Html = HtmlEncoder.Create(System.Text.Unicode.UnicodeRanges.All);
+
     private static readonly string[] Pages = ["overview", "delivery", "consent", "segments", "funnel"];
 
     /// <summary>
@@ -152,7 +155,7 @@ public static class MarketingDashboardEndpointRouteBuilderExtensions
         var (strings, json) = DashboardStrings.For(language);
         var canWrite = await CanWriteAsync(context).ConfigureAwait(false);
         var token = canWrite ? context.RequestServices.GetRequiredService<IAntiforgery>().GetAndStoreTokens(context).RequestToken : null;
-        var html = HtmlEncoder.Default;
+        var html = Html;
         var basePath = context.Request.PathBase.Add(new PathString(root)).Value ?? "";
         var b = new StringBuilder(4096);
         b.Append("<!DOCTYPE html>\n<html lang=\"").Append(html.Encode(language)).Append("\"><head><meta charset=\"utf-8\">")

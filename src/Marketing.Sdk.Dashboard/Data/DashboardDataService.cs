@@ -53,8 +53,9 @@ internal sealed partial class DashboardDataService(IServiceProvider services, IO
             {
                 continue;
             }
-            var isPurchase = e.Type == EventType.Purchase;
-            var money = isPurchase ? e.Value ?? e.Order?.Total : null;
+            // Orders as RFM counts them: purchases that were not cancelled or refunded, valued by the event or the order.
+            var isPurchase = e.Type == EventType.Purchase && e.Order is not { Status: OrderStatus.Cancelled or OrderStatus.Refunded };
+            var money = isPurchase ? e.Value ?? e.Order?.Revenue : null;
             if (e.OccurredAt < start)
             {
                 if (e.CustomerId is { } p)
