@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Marketing.Sdk build entry point.
 #   ./build.sh test        build (warnings as errors) and run every test project, with a throwaway
-#                          PostgreSQL server on loopback; prints "N passed, N failed, N skipped".
+#                          PostgreSQL server on loopback and Debian's Chromium for the dashboard's
+#                          browser tests (installed when missing); prints "N passed, N failed, N skipped".
 #   ./build.sh quickstart  run the QuickStart sample (embedded SQLite default).
 #   ./build.sh bench [BenchmarkDotNet args]   run benchmarks in Release (with the same throwaway
 #                          PostgreSQL server unless MARKETING_SDK_TEST_POSTGRES is set).
@@ -50,6 +51,16 @@ stop_postgres() {
   fi
 }
 
+ensure_chromium() {
+  # The dashboard's browser tests drive Debian's Chromium (Playwright's own browser download is not used).
+  if [ -n "${MARKETING_SDK_CHROMIUM:-}" ] && [ -x "$MARKETING_SDK_CHROMIUM" ]; then return; fi
+  if [ -x /usr/bin/chromium ]; then return; fi
+  echo "Installing Chromium (Debian package) for the browser tests..."
+  local SUDO=""; [ "$(id -u)" = "0" ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq -o DPkg::Lock::Timeout=900 chromium >/dev/null
+}
+
 summarize() {
   # Sum the per-project "Passed!/Failed!  - Failed: n, Passed: n, Skipped: n" lines of dotnet test; a
   # test run aborted (a test host that hung past the blame timeout, or crashed) counts as one failure.
@@ -60,6 +71,7 @@ cmd=${1:-test}
 case "$cmd" in
   test)
     start_postgres
+    ensure_chromium
     log=$(mktemp /tmp/marketing-sdk-test.XXXXXX.log)
     set +e
     dotnet test Marketing.Sdk.sln -c Release --logger "console;verbosity=minimal" \

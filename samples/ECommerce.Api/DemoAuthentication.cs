@@ -9,7 +9,7 @@ namespace ECommerce.Api;
 /// The demo's sign-in: the <c>X-Demo-User</c> header names the member (letters, digits, '-' and '_',
 /// at most 64). A stand-in for the shop's real authentication (cookies, OpenID Connect, JWT): what
 /// matters for the SDK is that the member id comes from an authenticated principal, not from the body.
-/// The member <c>admin</c> has the admin role.
+/// The member <c>admin</c> has the admin role, the member <c>marketer</c> the marketer role (the dashboard, read-only).
 /// </summary>
 internal sealed class DemoAuthenticationHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
@@ -29,9 +29,9 @@ internal sealed class DemoAuthenticationHandler(IOptionsMonitor<AuthenticationSc
             return Task.FromResult(AuthenticateResult.Fail("The demo user header is not a valid member id."));
         }
         List<Claim> claims = [new(ClaimTypes.NameIdentifier, member), new(ClaimTypes.Name, member)];
-        if (member == "admin")
+        if (member is "admin" or "marketer")
         {
-            claims.Add(new Claim(ClaimTypes.Role, "admin"));
+            claims.Add(new Claim(ClaimTypes.Role, member));
         }
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName)));

@@ -1,11 +1,13 @@
 // ECommerce.Api: a minimal-API shop backend that embeds Marketing.Sdk the way a real shop does.
 // Run with: dotnet run --project samples/ECommerce.Api   (Development: SQLite file + platform emulators)
 // OpenAPI: GET /openapi/v1.json   Health: GET /health
+// Dashboard: GET /marketing/dashboard with the header "X-Demo-User: admin" (or "marketer", read-only)
 using System.Text.Json.Serialization;
 using ECommerce.Api;
 using ECommerce.Api.Marketing;
 using ECommerce.Api.Shop;
 using Marketing.Sdk.AspNetCore.Tracking;
+using Marketing.Sdk.Dashboard;
 using Marketing.Sdk.Lifecycle.Journeys;
 using Marketing.Sdk.Platforms.Delivery;
 using Microsoft.AspNetCore.Authentication;
@@ -28,7 +30,18 @@ builder.Services.ConfigureHttpJsonOptions(o =>
 });
 builder.Services.AddAuthentication(DemoAuthenticationHandler.SchemeName)
     .AddScheme<AuthenticationSchemeOptions, DemoAuthenticationHandler>(DemoAuthenticationHandler.SchemeName, null);
-builder.Services.AddAuthorization();
+builder.Services.AddAuthorization(o =>
+{
+    // Who may open the dashboard, and who may also use its write actions (retry a dead letter).
+    o.AddPolicy(ShopPolicies.Dashboard, p => p.RequireRole("admin", "marketer"));
+    o.AddPolicy(ShopPolicies.DashboardWrite, p => p.RequireRole("admin"));
+});
+// The dashboard follows the request culture: English by default, Chinese for zh-CN (Accept-Language, ?culture=, or the cookie).
+builder.Services.AddRequestLocalization(o =>
+{
+    string[] cultures = ["en", "zh-CN"];
+    o.SetDefaultCulture(cultures[0]).AddSupportedCultures(cultures).AddSupportedUICultures(cultures);
+});
 
 // Platform emulators in Development (Shop:Emulators:Enabled), so orders reach "Meta", "Google" and "TikTok" locally.
 DemoEmulators? emulators = null;
@@ -121,9 +134,11 @@ builder.Services.AddHostedService<RecommendationTrainingService>();
 builder.Services.AddMarketingProblemDetails(configuration.GetSection("Marketing:ProblemDetails"));
 builder.Services.AddHealthChecks().AddMarketingHealthChecks(configuration.GetSection("Marketing:HealthChecks"));
 builder.Services.AddOpenApi(o => o.AddMarketingSchemas());
+builder.Services.AddMarketingDashboard(configuration.GetSection(MarketingDashboardOptions.SectionName));
 
 var app = builder.Build();
 app.UseMarketingProblemDetails();
+app.UseRequestLocalization();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseRateLimiter();
@@ -131,9 +146,20 @@ app.UseRateLimiter();
 app.MapOpenApi();
 app.MapHealthChecks("/health");
 app.MapMarketingTracking("/marketing");
+app.MapMarketingDashboard("/marketing/dashboard").RequireAuthorization(ShopPolicies.Dashboard);
 app.MapShop();
 
 await app.RunAsync();
+
+/// <summary>The shop's authorization policies.</summary>
+internal static class ShopPolicies
+{
+    /// <summary>May open the marketing dashboard (roles admin and marketer).</summary>
+    public const string Dashboard = "marketing-dashboard";
+
+    /// <summary>May also use the dashboard's write actions (role admin).</summary>
+    public const string DashboardWrite = "marketing-dashboard-write";
+}
 
 /// <summary>The entry point (public for WebApplicationFactory).</summary>
 public partial class Program;

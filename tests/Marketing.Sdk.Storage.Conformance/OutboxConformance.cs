@@ -165,6 +165,26 @@ public abstract class OutboxConformance : StoreConformanceBase
     }
 
     [SkippableFact]
+    public async Task A_requeued_dead_letter_is_claimed_again_with_a_fresh_attempt_count()
+    {
+        await Store.Outbox.EnqueueAsync([Message("d", "q")]);
+        var first = (await Store.Outbox.ClaimAsync("w1", 1, Lease)).Single();
+        Assert.False(await Store.Outbox.RequeueDeadLetterAsync(first.Id, Start));
+        Assert.True(await Store.Outbox.DeadLetterAsync(first.Id, first.LeaseToken, "rejected: invalid"));
+        Assert.False(await Store.Outbox.RequeueDeadLetterAsync(first.Id + 1000, Start));
+        Assert.True(await Store.Outbox.RequeueDeadLetterAsync(first.Id, Start.AddMinutes(1)));
+        Assert.False(await Store.Outbox.RequeueDeadLetterAsync(first.Id, Start.AddMinutes(1)));
+        Assert.Equal(new OutboxCounts(1, 0, 0, 0), await Store.Outbox.CountAsync());
+        Assert.Empty(await Store.Outbox.ClaimAsync("w1", 1, Lease));
+        Time.Advance(TimeSpan.FromMinutes(1));
+        var again = (await Store.Outbox.ClaimAsync("w1", 1, Lease)).Single();
+        Assert.Equal(first.Id, again.Id);
+        Assert.Equal(1, again.AttemptCount);
+        Assert.Equal("rejected: invalid", again.LastError);
+        Assert.True(await Store.Outbox.AckAsync(again.Id, again.LeaseToken));
+    }
+
+    [SkippableFact]
     public async Task Backlog_per_destination_counts_waiting_messages_their_oldest_age_and_recent_dead_letters()
     {
         Assert.Empty(await Store.Outbox.GetBacklogAsync(Start));

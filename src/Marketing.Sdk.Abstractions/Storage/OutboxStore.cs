@@ -168,6 +168,18 @@ public interface IOutboxStore
     /// <param name="cancellationToken">Cancels the call.</param>
     ValueTask<bool> DeadLetterAsync(long id, Guid leaseToken, string reason, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Puts a dead-lettered message back in line (an operator's retry, e.g. from the dashboard): it becomes
+    /// pending again with a fresh attempt count, due at <paramref name="nextAttemptAt"/>, and keeps its last
+    /// error until the next attempt replaces it. Returns <see langword="false"/> when no dead letter has this id.
+    /// Stores written before this operation existed throw <see cref="NotSupportedException"/>.
+    /// </summary>
+    /// <param name="id">The message id.</param>
+    /// <param name="nextAttemptAt">The earliest time of the next attempt.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    ValueTask<bool> RequeueDeadLetterAsync(long id, DateTimeOffset nextAttemptAt, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("This outbox store cannot requeue dead letters.");
+
     /// <summary>Returns every message whose lease has expired to <see cref="OutboxState.Pending"/> (due now); returns how many.</summary>
     /// <param name="cancellationToken">Cancels the call.</param>
     ValueTask<long> ReclaimExpiredAsync(CancellationToken cancellationToken = default);

@@ -136,6 +136,20 @@ public sealed class InMemoryOutboxStore : IOutboxStore
         return Complete(id, leaseToken, e => e with { State = OutboxState.DeadLettered, LastError = reason, CompletedAt = _time.GetUtcNow() });
     }
 
+    /// <inheritdoc />
+    public ValueTask<bool> RequeueDeadLetterAsync(long id, DateTimeOffset nextAttemptAt, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            if (!_entries.TryGetValue(id, out var e) || e.State != OutboxState.DeadLettered)
+            {
+                return ValueTask.FromResult(false);
+            }
+            _entries[id] = e with { State = OutboxState.Pending, AttemptCount = 0, NextAttemptAt = nextAttemptAt.ToUniversalTime(), CompletedAt = null };
+            return ValueTask.FromResult(true);
+        }
+    }
+
     private static void CheckReason(string reason)
     {
         StoreLimits.EnsureText(reason, "reason");

@@ -225,6 +225,24 @@ internal sealed class RelationalOutboxStore(RelationalDatabase db) : IOutboxStor
         return CompleteAsync("dead_letter", $"UPDATE {_t} SET state = 3, completed_at = @now, last_error = @reason, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL WHERE id = @id AND state = 1 AND lease_token = @tok", id, leaseToken, null, reason, cancellationToken);
     }
 
+    public async ValueTask<bool> RequeueDeadLetterAsync(long id, DateTimeOffset nextAttemptAt, CancellationToken cancellationToken = default)
+    {
+        using var call = db.Call(Store, "requeue_dead_letter");
+        try
+        {
+            await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+            await using var cmd = scope.Command($"UPDATE {_t} SET state = 0, attempts = 0, next_attempt_at = @next, completed_at = NULL WHERE id = @id AND state = 3")
+                .P("@id", id).P("@next", nextAttemptAt.UtcTicks);
+            var n = await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return n == 1;
+        }
+        catch (Exception ex) when (call.Fail(ex))
+        {
+            throw call.Wrap(ex);
+        }
+    }
+
     private async ValueTask<bool> CompleteAsync(string operation, string sql, long id, Guid token, long? next, string? reason, CancellationToken cancellationToken)
     {
         using var call = db.Call(Store, operation);
