@@ -318,7 +318,22 @@ internal static class CampaignStep
         var processor = run.Get<EmailFeedbackProcessor>();
         var suppressions = run.Get<ISuppressionList>();
         var fed = new SortedDictionary<string, int>(StringComparer.Ordinal);
-        var sample = received.Where(m => m.Message.MessageId is { } id && customerOfMessage.ContainsKey(id.Split('@')[0])).Take(3).ToList();
+        // Three recipients with distinct addresses and no suppression yet, so each report is counted under its own reason.
+        var sample = new List<SmtpEmulatorMessage>();
+        var addresses = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var m in received)
+        {
+            if (sample.Count == 3)
+            {
+                break;
+            }
+            if (m.Message.MessageId is { } mid && customerOfMessage.TryGetValue(mid.Split('@')[0], out var owner)
+                && addresses.Add(m.Message.To.ToString())
+                && await suppressions.FindBlockingAsync(new CustomerId(owner), Channel.Email, MessagePurpose.Marketing) is null)
+            {
+                sample.Add(m);
+            }
+        }
         for (var i = 0; i < sample.Count; i++)
         {
             var raw = i < 2 ? Dsn(sample[i], run.Clock.GetUtcNow()) : Arf(sample[i], run.Clock.GetUtcNow());
