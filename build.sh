@@ -5,6 +5,8 @@
 #   ./build.sh quickstart  run the QuickStart sample (embedded SQLite default).
 #   ./build.sh bench [BenchmarkDotNet args]   run benchmarks in Release (with the same throwaway
 #                          PostgreSQL server unless MARKETING_SDK_TEST_POSTGRES is set).
+#   ./build.sh docs        build the documentation site (DocFX, warnings as errors) into artifacts/docs/_site.
+#   ./build.sh pack        pack every shipped package (one version, symbols) into artifacts/packages.
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)
@@ -50,6 +52,24 @@ stop_postgres() {
   fi
 }
 
+ensure_chromium() {
+  # The documentation site's browser test drives Debian's Chromium headless (Playwright's own browser
+  # download is not reachable from CI).
+  if [ -x /usr/bin/chromium ]; then return; fi
+  echo "Installing Chromium (Debian package)..."
+  local SUDO=""; [ "$(id -u)" = "0" ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq -o DPkg::Lock::Timeout=900 chromium >/dev/null
+}
+
+build_docs() {
+  # API metadata from the src projects, then the site; any warning (a broken link, a missing snippet
+  # region, an unresolved cross-reference) fails the build.
+  dotnet tool restore >/dev/null
+  dotnet docfx metadata docs/docfx.json --warningsAsErrors
+  dotnet docfx build docs/docfx.json --warningsAsErrors "$@"
+}
+
 summarize() {
   # Sum the per-project "Passed!/Failed!  - Failed: n, Passed: n, Skipped: n" lines of dotnet test; a
   # test run aborted (a test host that hung past the blame timeout, or crashed) counts as one failure.
@@ -59,6 +79,8 @@ summarize() {
 cmd=${1:-test}
 case "$cmd" in
   test)
+    ensure_chromium
+    dotnet tool restore
     start_postgres
     log=$(mktemp /tmp/marketing-sdk-test.XXXXXX.log)
     set +e
@@ -79,6 +101,15 @@ case "$cmd" in
     start_postgres
     dotnet run --project tests/Marketing.Sdk.Benchmarks -c Release -- "${@:2}"
     ;;
+  docs)
+    build_docs "${@:2}"
+    echo "Site: artifacts/docs/_site/index.html"
+    ;;
+  pack)
+    rm -rf artifacts/packages
+    dotnet pack eng/pack.proj -c Release -o artifacts/packages -nologo "${@:2}"
+    ls artifacts/packages
+    ;;
   *)
-    echo "usage: ./build.sh [test|quickstart|bench]" >&2; exit 2 ;;
+    echo "usage: ./build.sh [test|quickstart|bench|docs|pack]" >&2; exit 2 ;;
 esac
