@@ -16,9 +16,9 @@ public static class PlatformsGoogleSnippets
             .AddCompliance()                       // the consent gate: nothing leaves without it
             .AddGooglePlatform(o =>
             {
-                o.ClientId = cfg["Google:ClientId"];          // OAuth 2.0 refresh-token flow
-                o.ClientSecret = cfg["Google:ClientSecret"];
-                o.RefreshToken = cfg["Google:RefreshToken"];
+                o.ClientId = cfg["Google:ClientId"]!;          // OAuth 2.0 refresh-token flow
+                o.ClientSecret = cfg["Google:ClientSecret"]!;
+                o.RefreshToken = cfg["Google:RefreshToken"]!;
                 o.OperatingAccountId = "123-456-7890";        // the Google Ads account
                 o.LoginCustomerId = "111-222-3333";           // the manager account, if any
                 o.ConversionActions["purchase"] = "555000111";

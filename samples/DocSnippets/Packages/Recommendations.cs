@@ -24,7 +24,9 @@ public static class RecommendationsSnippets
         var recommender = provider.GetRequiredService<IRecommender>();
         var list = await recommender.RecommendForCustomerAsync(customerId, new RecommendationRequest { Count = 10 });
         foreach (var item in list.Items)
+        {
             Console.WriteLine($"{item.Rank}. {item.ProductId}: {item.Reasons[0].Text}"); // "Because you bought "Hydrating Serum"."
+        }
         var alsoBought = await recommender.SimilarItemsAsync("serum");
         #endregion
         await Task.CompletedTask;

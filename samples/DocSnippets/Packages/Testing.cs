@@ -14,7 +14,10 @@ public static class TestingSnippets
     {
         #region example1
         var shop = new SyntheticShop(new SyntheticShopOptions { Customers = 1_000, Seed = 7 });
-        foreach (var batch in shop.Events().Chunk(500)) await collector.TrackBatchAsync(batch);
+        foreach (var batch in shop.Events().Chunk(500))
+        {
+            await collector.TrackBatchAsync(batch);
+        }
         #endregion
         await Task.CompletedTask;
     }
