@@ -6,6 +6,8 @@
 #   ./build.sh quickstart  run the QuickStart sample (embedded SQLite default).
 #   ./build.sh bench [BenchmarkDotNet args]   run benchmarks in Release (with the same throwaway
 #                          PostgreSQL server unless MARKETING_SDK_TEST_POSTGRES is set).
+#   ./build.sh docs        build the documentation site (DocFX, warnings as errors) into artifacts/docs/_site.
+#   ./build.sh pack        pack every shipped package (one version, symbols) into artifacts/packages.
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)
@@ -52,13 +54,22 @@ stop_postgres() {
 }
 
 ensure_chromium() {
-  # The dashboard's browser tests drive Debian's Chromium (Playwright's own browser download is not used).
+  # The dashboard's and the documentation site's browser tests drive Debian's Chromium headless
+  # (Playwright's own browser download is not reachable from CI).
   if [ -n "${MARKETING_SDK_CHROMIUM:-}" ] && [ -x "$MARKETING_SDK_CHROMIUM" ]; then return; fi
   if [ -x /usr/bin/chromium ]; then return; fi
   echo "Installing Chromium (Debian package) for the browser tests..."
   local SUDO=""; [ "$(id -u)" = "0" ] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq -o DPkg::Lock::Timeout=900 chromium >/dev/null
+}
+
+build_docs() {
+  # API metadata from the src projects, then the site; any warning (a broken link, a missing snippet
+  # region, an unresolved cross-reference) fails the build.
+  dotnet tool restore >/dev/null
+  dotnet docfx metadata docs/docfx.json --warningsAsErrors
+  dotnet docfx build docs/docfx.json --warningsAsErrors "$@"
 }
 
 summarize() {
@@ -70,8 +81,9 @@ summarize() {
 cmd=${1:-test}
 case "$cmd" in
   test)
-    start_postgres
     ensure_chromium
+    dotnet tool restore
+    start_postgres
     log=$(mktemp /tmp/marketing-sdk-test.XXXXXX.log)
     set +e
     dotnet test Marketing.Sdk.sln -c Release --logger "console;verbosity=minimal" \
@@ -91,6 +103,15 @@ case "$cmd" in
     start_postgres
     dotnet run --project tests/Marketing.Sdk.Benchmarks -c Release -- "${@:2}"
     ;;
+  docs)
+    build_docs "${@:2}"
+    echo "Site: artifacts/docs/_site/index.html"
+    ;;
+  pack)
+    rm -rf artifacts/packages
+    dotnet pack eng/pack.proj -c Release -o artifacts/packages -nologo "${@:2}"
+    ls artifacts/packages
+    ;;
   *)
-    echo "usage: ./build.sh [test|quickstart|bench]" >&2; exit 2 ;;
+    echo "usage: ./build.sh [test|quickstart|bench|docs|pack]" >&2; exit 2 ;;
 esac

@@ -44,6 +44,31 @@ public sealed class PackagedHostTests
             var packages = Directory.GetFiles(feed, "*.nupkg").Where(f => !f.EndsWith(".snupkg", StringComparison.Ordinal)).ToList();
             Assert.Equal(projects.Count, packages.Count);
 
+            // Every package as nuget.org shows it: one version, README, licence, icon, release notes, the
+            // repository it was built from, and its symbols beside it.
+            foreach (var package in packages)
+            {
+                var name = Path.GetFileName(package);
+                using var zip = ZipFile.OpenRead(package);
+                var nuspec = Nuspec(zip);
+                string? Field(string field) => nuspec.Descendants().FirstOrDefault(e => e.Name.LocalName == field)?.Value;
+                string? Attribute(string field, string attribute) => (string?)nuspec.Descendants().FirstOrDefault(e => e.Name.LocalName == field)?.Attribute(attribute);
+                Assert.Equal(version, Field("version"));
+                Assert.Equal("README.md", Field("readme"));
+                Assert.Equal("MIT", Field("license"));
+                Assert.Equal("expression", Attribute("license", "type"));
+                Assert.Equal("icon.png", Field("icon"));
+                Assert.False(string.IsNullOrWhiteSpace(Field("description")), name + " has no description");
+                Assert.Contains("CHANGELOG.md", Field("releaseNotes") ?? "", StringComparison.Ordinal);
+                Assert.Equal("git", Attribute("repository", "type"));
+                Assert.StartsWith("https://", Attribute("repository", "url") ?? "", StringComparison.Ordinal);
+                foreach (var file in new[] { "README.md", "icon.png", "LICENSE" })
+                {
+                    Assert.True(zip.GetEntry(file) is not null, $"{name} lacks {file}");
+                }
+                Assert.True(File.Exists(Path.ChangeExtension(package, ".snupkg")), $"{name} has no symbol package");
+            }
+
             // No package may ask a net10.0 host for Microsoft.Extensions.* above the 10.0.x band.
             foreach (var package in packages)
             {
@@ -115,7 +140,7 @@ public sealed class PackagedHostTests
                     OccurredAt = DateTimeOffset.UtcNow,
                     Identities = [Identity.Cookie("c-1")],
                 });
-                Console.WriteLine("tracked " + result.GetType().Name);
+                Console.WriteLine("tracked " + result.Status);
                 await app.StopAsync();
                 Console.WriteLine("host ran");
                 """);
@@ -126,6 +151,7 @@ public sealed class PackagedHostTests
             Assert.True(build.ExitCode == 0, "build failed:\n" + build.Output);
             var run = await Tool.DotnetAsync(host, Step, "run", "--no-build", "-c", "Release");
             Assert.True(run.ExitCode == 0, "run failed:\n" + run.Output);
+            Assert.Contains("tracked Accepted", run.Output, StringComparison.Ordinal);
             Assert.Contains("host ran", run.Output, StringComparison.Ordinal);
         }
         finally
@@ -141,12 +167,17 @@ public sealed class PackagedHostTests
         }
     }
 
+    private static XDocument Nuspec(ZipArchive zip)
+    {
+        var entry = zip.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal));
+        using var stream = entry.Open();
+        return XDocument.Load(stream);
+    }
+
     private static IEnumerable<(string Id, string Range)> Dependencies(string nupkg)
     {
         using var zip = ZipFile.OpenRead(nupkg);
-        var entry = zip.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal));
-        using var stream = entry.Open();
-        var doc = XDocument.Load(stream);
+        var doc = Nuspec(zip);
         return doc.Descendants().Where(e => e.Name.LocalName == "dependency")
             .Select(e => ((string)e.Attribute("id")!, (string)e.Attribute("version")!)).ToList();
     }
