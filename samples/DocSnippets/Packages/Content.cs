@@ -34,8 +34,14 @@ public static class ContentSnippets
         {
             return review.Approve();
         }
-        foreach (var f in review.ChannelFindings) Console.WriteLine($"{f.Field}: {f.Code} (limit {f.Limit}, was {f.Actual})");
-        foreach (var f in review.AdCopyFindings) Console.WriteLine($"{f.Field}: {f.Finding.Category} '{f.Finding.Term}'");
+        foreach (var f in review.ChannelFindings)
+        {
+            Console.WriteLine($"{f.Field}: {f.Code} (limit {f.Limit}, was {f.Actual})");
+        }
+        foreach (var f in review.AdCopyFindings)
+        {
+            Console.WriteLine($"{f.Field}: {f.Finding.Category} '{f.Finding.Term}'");
+        }
         return null;
         #endregion
     }
