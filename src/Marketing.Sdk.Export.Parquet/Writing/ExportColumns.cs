@@ -141,9 +141,13 @@ internal sealed class NullableColumn<T>(DataField field) : ExportColumn(field) w
 /// <summary>Parquet fields of the exported types.</summary>
 internal static class Fields
 {
-    /// <summary>TIMESTAMP (microseconds, adjusted to UTC): DuckDB <c>TIMESTAMP WITH TIME ZONE</c>, Spark <c>timestamp</c>.</summary>
+    /// <summary>
+    /// TIMESTAMP (milliseconds, adjusted to UTC): DuckDB <c>TIMESTAMP WITH TIME ZONE</c>, Spark <c>timestamp</c>. Milliseconds, not
+    /// microseconds: Parquet.Net 6.1.0 writes the row-group statistics of a microsecond timestamp column in milliseconds, and
+    /// engines that prune row groups by statistics would then skip rows a filter on the column should return.
+    /// </summary>
     public static DateTimeDataField Timestamp(string name, bool nullable) =>
-        new(name, DateTimeFormat.Timestamp, isAdjustedToUTC: true, unit: DateTimeTimeUnit.Micros, isNullable: nullable);
+        new(name, DateTimeFormat.Timestamp, isAdjustedToUTC: true, unit: DateTimeTimeUnit.Millis, isNullable: nullable);
 
     /// <summary>DECIMAL(38, 9) for money amounts.</summary>
     public static DecimalDataField Amount(string name) => new(name, 38, 9, forceByteArrayEncoding: false, isNullable: true);
