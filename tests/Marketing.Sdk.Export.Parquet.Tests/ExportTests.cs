@@ -231,6 +231,25 @@ public sealed class ExportTests
     }
 
     [Fact]
+    public async Task With_a_late_event_window_an_incremental_export_reads_only_recent_occurrences_and_misses_none_within_it()
+    {
+        await using var host = await ExportHarness.CreateAsync("sqlite", o => o.LateEventWindow = TimeSpan.FromDays(7));
+        await ShopData.TrackAsync(host, 0, 6, 5, seed: 13);
+        host.Time.Advance(TimeSpan.FromMinutes(5));
+        await host.Exporter.ExportAsync();
+        // Days later, new events (some occurred up to 4 days and 6 hours before they were received: inside the window).
+        host.Time.Advance(TimeSpan.FromDays(3));
+        var second = await ShopData.TrackAsync(host, 2, 9, 5, seed: 14);
+        host.Time.Advance(TimeSpan.FromMinutes(5));
+        var run2 = await host.Exporter.ExportAsync();
+        var files = run2.Written.Where(f => f.Kind == "events").Select(f => $"'{host.Directory}/{f.Path}'");
+        Assert.Equal(second.Order(StringComparer.Ordinal),
+            host.Query($"SELECT event_id FROM read_parquet([{string.Join(',', files)}]) ORDER BY event_id").Select(r => (string)r[0]!));
+        var stored = (await host.StoredEventsAsync()).Select(e => e.Id).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(stored, host.Query("SELECT event_id FROM {events} ORDER BY event_id").Select(r => (string)r[0]!));
+    }
+
+    [Fact]
     public async Task An_export_that_crashed_is_resumed_without_duplicates_or_losses()
     {
         await using var host = await ExportHarness.CreateAsync("sqlite");
