@@ -120,6 +120,7 @@ public sealed class PackagedHostTests
                     <PackageReference Include="Marketing.Sdk.Compliance" Version="{version}" />
                     <PackageReference Include="Marketing.Sdk.Platforms.Meta" Version="{version}" />
                     <PackageReference Include="Marketing.Sdk.Email" Version="{version}" />
+                    <PackageReference Include="Marketing.Sdk.Export.Parquet" Version="{version}" />
                   </ItemGroup>
                 </Project>
                 """);
