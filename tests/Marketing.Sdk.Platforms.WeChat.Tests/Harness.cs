@@ -65,7 +65,9 @@ internal sealed class WeComHarness : IAsyncDisposable
         var options = Options(configure);
         var http = handler is null ? new HttpClient() : new HttpClient(handler);
         http.BaseAddress = options.BaseAddress;
-        http.Timeout = httpTimeout ?? TimeSpan.FromSeconds(30);
+        // Generous by default: the emulator always answers, and a loaded machine must not turn a slow answer into an
+        // unconfirmed send; tests of timeouts pass their own short one.
+        http.Timeout = httpTimeout ?? TimeSpan.FromMinutes(5);
         http.MaxResponseContentBufferSize = options.MaxResponseBytes;
         _disposables.Add(http);
         WeComClient? client = null;
