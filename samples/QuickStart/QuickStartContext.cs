@@ -131,7 +131,7 @@ internal sealed class QuickStartContext : IAsyncDisposable
             .AddRecommendations()
             .AddCompliance()
             .AddPlatforms(o => o.RunInBackground = false) // step 9 drains the outbox itself, on the sample clock
-            .AddSamplePlatforms(emulators) // step 9: Meta, Google, TikTok and Tencent Ads, pointed at the emulators
+            .AddSamplePlatforms(emulators) // step 9: Meta, Google, TikTok, Tencent Ads and Ocean Engine, pointed at the emulators
             .AddExperimentation(ExperimentationStep.Configure).AddExposureSink<ExposureOutbox>()
             .AddSampleMessaging(messagingEmulators) // the journeys' send_message steps go out through WeCom, the OA and SMS
             .AddSampleCampaigns(campaignMail)); // step 11's EDM campaign, by email over SMTP

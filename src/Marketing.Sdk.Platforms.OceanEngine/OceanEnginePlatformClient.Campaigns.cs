@@ -126,7 +126,7 @@ public sealed partial class OceanEnginePlatformClient
             foreach (var p in chunk)
             {
                 results[p.Index] = errors.TryGetValue(p.Id, out var message)
-                    ? new CampaignChangeResult(p.Change, false, Shorten(message) is { Length: > 0 } text ? text : "refused by Ocean Engine", ItemErrorCode)
+                    ? new CampaignChangeResult(p.Change, false, ShortenMessage(message) is { Length: > 0 } text ? text : "refused by Ocean Engine", ItemErrorCode)
                     : new CampaignChangeResult(p.Change, true);
             }
         }

@@ -112,31 +112,9 @@ public sealed partial class OceanEnginePlatformClient : PlatformApiClient, IConv
     protected override PlatformApiException? Classify(PlatformResponse response)
     {
         ArgumentNullException.ThrowIfNull(response);
-        var status = (int)response.StatusCode;
         var envelope = TryParseEnvelope(response.Body);
-        if (envelope?.Code is { } code)
-        {
-            var errorClass = status >= 500 ? PlatformErrorClass.Transient : OceanEngineErrorCodes.Classify(code);
-            if (errorClass is null)
-            {
-                return status is >= 200 and < 300 ? null
-                    : new PlatformApiException(PlatformId, ClassifyStatus(response.StatusCode), response.StatusCode, "HTTP error", code.ToString(CultureInfo.InvariantCulture), requestId: envelope.RequestId);
-            }
-            var message = Shorten(envelope.Message) ?? "no message";
-            return new PlatformApiException(PlatformId, errorClass.Value, response.StatusCode, message,
-                code.ToString(CultureInfo.InvariantCulture), requestId: envelope.RequestId,
-                retryAfter: errorClass == PlatformErrorClass.RateLimited ? RetryAfter(response) ?? _options.ThrottleRetryAfter : RetryAfter(response));
-        }
-        if (status is >= 200 and < 300)
-        {
-            return new PlatformApiException(PlatformId, PlatformErrorClass.Transient, response.StatusCode, "the answer could not be read", MalformedAnswerCode);
-        }
-        var fallback = ClassifyStatus(response.StatusCode);
-        return new PlatformApiException(PlatformId, fallback, response.StatusCode, $"HTTP {status}",
-            retryAfter: fallback == PlatformErrorClass.RateLimited ? RetryAfter(response) ?? _options.ThrottleRetryAfter : RetryAfter(response));
+        return ClassifyCodeEnvelope(response, envelope?.Code, envelope?.Message, envelope?.RequestId, OceanEngineErrorCodes.Classify, _options.ThrottleRetryAfter);
     }
-
-    private static string? Shorten(string? message) => message is null ? null : message.Length <= 200 ? message : message[..200];
 
     internal static OceanEnvelope? TryParseEnvelope(ReadOnlyMemory<byte> body)
     {
@@ -157,21 +135,7 @@ public sealed partial class OceanEnginePlatformClient : PlatformApiClient, IConv
     private OceanEnvelope Envelope(string operation, PlatformResponse response) =>
         TryParseEnvelope(response.Body) is { Code: not null } envelope ? envelope : throw Malformed(operation, response, "the answer has no Ocean Engine envelope");
 
-    private static T? Data<T>(OceanEnvelope envelope, JsonTypeInfo<T> typeInfo) where T : class
-    {
-        if (envelope.Data is not { ValueKind: JsonValueKind.Object } data)
-        {
-            return null;
-        }
-        try
-        {
-            return data.Deserialize(typeInfo);
-        }
-        catch (Exception ex) when (IsMalformation(ex))
-        {
-            throw new PlatformApiException(PlatformId, PlatformErrorClass.Transient, null, "the answer's data could not be read", MalformedAnswerCode, requestId: envelope.RequestId, innerException: ex);
-        }
-    }
+    private T? Data<T>(OceanEnvelope envelope, JsonTypeInfo<T> typeInfo) where T : class => EnvelopeData(envelope.Data, envelope.RequestId, typeInfo);
 
     /// <summary>POSTs JSON to a Marketing API path (relative to the base address) or an absolute address.</summary>
     private Task<PlatformResponse> PostJsonAsync(string operation, Uri target, byte[] body, bool retriable, bool anonymous, CancellationToken cancellationToken) =>

@@ -94,7 +94,7 @@ public sealed partial class TencentAdsPlatformClient
                 // in a code-0 answer means no error for it).
                 results[index] = !byId.TryGetValue(id, out var item) || item.Code is null or 0
                     ? new CampaignChangeResult(change, true)
-                    : new CampaignChangeResult(change, false, Shorten(item.Message) ?? "refused by Tencent Ads", item.Code.Value.ToString(CultureInfo.InvariantCulture));
+                    : new CampaignChangeResult(change, false, ShortenMessage(item.Message) ?? "refused by Tencent Ads", item.Code.Value.ToString(CultureInfo.InvariantCulture));
             }
         }
         catch (PlatformApiException ex)

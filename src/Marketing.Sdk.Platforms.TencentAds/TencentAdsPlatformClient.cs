@@ -88,34 +88,9 @@ public sealed partial class TencentAdsPlatformClient : PlatformApiClient, IConve
     protected override PlatformApiException? Classify(PlatformResponse response)
     {
         ArgumentNullException.ThrowIfNull(response);
-        var status = (int)response.StatusCode;
         var envelope = TryParseEnvelope(response.Body);
-        if (envelope?.Code is { } code)
-        {
-            var errorClass = status >= 500 ? PlatformErrorClass.Transient : TencentAdsErrorCodes.Classify(code);
-            if (errorClass is null)
-            {
-                return status is >= 200 and < 300 ? null
-                    : new PlatformApiException(PlatformId, ClassifyStatus(response.StatusCode), response.StatusCode, "HTTP error", code.ToString(CultureInfo.InvariantCulture), requestId: envelope.TraceId);
-            }
-            // The message names the refused parameter, never a value of ours; keep it short.
-            var message = Shorten(envelope.Message) ?? "no message";
-            return new PlatformApiException(PlatformId, errorClass.Value, response.StatusCode, message,
-                code.ToString(CultureInfo.InvariantCulture), requestId: envelope.TraceId,
-                retryAfter: errorClass == PlatformErrorClass.RateLimited ? RetryAfter(response) ?? _options.ThrottleRetryAfter : RetryAfter(response));
-        }
-        if (status is >= 200 and < 300)
-        {
-            // A success status with an unreadable body: the request may have been processed; retrying is safe
-            // for conversions (de-duplicated on outer_action_id) and the idempotent updates.
-            return new PlatformApiException(PlatformId, PlatformErrorClass.Transient, response.StatusCode, "the answer could not be read", MalformedAnswerCode);
-        }
-        var fallback = ClassifyStatus(response.StatusCode);
-        return new PlatformApiException(PlatformId, fallback, response.StatusCode, $"HTTP {status}",
-            retryAfter: fallback == PlatformErrorClass.RateLimited ? RetryAfter(response) ?? _options.ThrottleRetryAfter : RetryAfter(response));
+        return ClassifyCodeEnvelope(response, envelope?.Code, envelope?.Message, envelope?.TraceId, c => TencentAdsErrorCodes.Classify(checked((int)c)), _options.ThrottleRetryAfter);
     }
-
-    private static string? Shorten(string? message) => message is null ? null : message.Length <= 200 ? message : message[..200];
 
     internal static TencentEnvelope? TryParseEnvelope(ReadOnlyMemory<byte> body)
     {
@@ -136,21 +111,7 @@ public sealed partial class TencentAdsPlatformClient : PlatformApiClient, IConve
     private TencentEnvelope Envelope(string operation, PlatformResponse response) =>
         TryParseEnvelope(response.Body) is { Code: not null } envelope ? envelope : throw Malformed(operation, response, "the answer has no Tencent Ads envelope");
 
-    private static T? Data<T>(TencentEnvelope envelope, JsonTypeInfo<T> typeInfo) where T : class
-    {
-        if (envelope.Data is not { ValueKind: JsonValueKind.Object } data)
-        {
-            return null;
-        }
-        try
-        {
-            return data.Deserialize(typeInfo);
-        }
-        catch (Exception ex) when (IsMalformation(ex))
-        {
-            throw new PlatformApiException(PlatformId, PlatformErrorClass.Transient, null, "the answer's data could not be read", MalformedAnswerCode, requestId: envelope.TraceId, innerException: ex);
-        }
-    }
+    private T? Data<T>(TencentEnvelope envelope, JsonTypeInfo<T> typeInfo) where T : class => EnvelopeData(envelope.Data, envelope.TraceId, typeInfo);
 
     private string ApiPath(string relative) => $"{_options.ApiVersion}/{relative}";
 

@@ -12,13 +12,22 @@ using Xunit.Abstractions;
 namespace Marketing.Sdk.Platforms.Reliability.Tests;
 
 /// <summary>
-/// 100 000 conversions to Meta, Google, TikTok and Tencent Ads through the SQLite outbox while the
+/// 100 000 conversions to Meta, Google, TikTok, Tencent Ads and Ocean Engine through the SQLite outbox while the
 /// emulators inject 20 % server errors, 10 % throttling, 5 % timeouts (processed, answered too late)
-/// and a token expiry — for Tencent Ads a refresh that rotates the token pair, killing the old one,
+/// and a token expiry — for Tencent Ads and Ocean Engine a refresh that rotates the token pair, killing the old one,
 /// which the restarted worker must pick up from the store — and the delivery worker is killed and
 /// restarted twice: every consenting customer's conversion must be accepted by each platform exactly
 /// once (after the platform's deduplication), none lost, none of the 10 % withdrawn customers' sent.
 /// </summary>
+/// <remarks>
+/// Ocean Engine attributes a conversion only through the callback of a Douyin click, so one conversion in five carries
+/// one (the others are skipped for it at publishing, never stored); it takes one event per call. Its conversion API has
+/// no de-duplication key, so "double-counted after platform de-duplication" is measured on what the platform can tell
+/// apart: records beyond the distinct (callback, event_type, timestamp) tuples. A call the platform recorded but whose
+/// answer never reached the client (timed out, connection lost, worker killed) is sent again — the SDK cannot know it
+/// arrived, and not sending it again would lose every call that did not arrive — so such duplicates are bounded, not
+/// zero: at most one per call whose outcome the client could not learn (docs/platforms/ocean-engine.md).
+/// </remarks>
 public sealed class DeliveryReliabilityTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int Customers = 10_000;
@@ -31,9 +40,14 @@ public sealed class DeliveryReliabilityTests(ITestOutputHelper output) : IAsyncL
     private const string GoogleAction = "555000111";
     private const string TencentAccount = "20000001";
     private const string TencentActionSet = "1100000001";
+    private const string OceanAdvertiser = "1600000000000001";
+    private const string OceanPromotion = "7300000000000001";
 
-    /// <summary>The platforms each conversion goes to.</summary>
+    /// <summary>The platforms every conversion goes to (Ocean Engine, the fifth, takes those with a Douyin callback).</summary>
     private const int Platforms = 4;
+
+    /// <summary>Worker lives: the first two are killed mid-run.</summary>
+    private const int Kills = 2;
 
     /// <summary>
     /// The smallest run that gives every platform several requests in each worker's life (Google takes 2 000
@@ -58,13 +72,20 @@ public sealed class DeliveryReliabilityTests(ITestOutputHelper output) : IAsyncL
     private readonly GoogleEmulator _google = new() { ThrottleRetryDelay = TimeSpan.FromMilliseconds(200) };
     private readonly TikTokEmulator _tiktok = new(new TikTokEmulatorOptions { AccessTokens = ["tiktok-reliability-token"], AdvertiserIds = [Advertiser] });
     private readonly TencentAdsEmulator _tencent = new(new TencentAdsEmulatorOptions { AccountIds = [TencentAccount] });
+    private readonly OceanEngineEmulator _ocean = new(new OceanEngineEmulatorOptions { AdvertiserIds = [OceanAdvertiser] });
+
+    /// <summary>Whether conversion <paramref name="i"/> came from a Douyin click (Ocean Engine can attribute it).</summary>
+    private static bool FromDouyin(int i) => i % 5 == 0;
+
+    private static string OceanCallback(int i) => $"EPHkreliability{i:D7}";
 
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(_directory);
         _meta.ThrottleRegainMinutes = 0;
         _meta.AddPixel(Pixel);
-        await Task.WhenAll(_meta.StartAsync(), _google.StartAsync(), _tiktok.StartAsync(), _tencent.StartAsync());
+        _ocean.AddObject(OceanEngineObjectKind.Promotion, OceanAdvertiser, OceanPromotion);
+        await Task.WhenAll(_meta.StartAsync(), _google.StartAsync(), _tiktok.StartAsync(), _tencent.StartAsync(), _ocean.StartAsync());
     }
 
     public async Task DisposeAsync()
@@ -73,6 +94,7 @@ public sealed class DeliveryReliabilityTests(ITestOutputHelper output) : IAsyncL
         await _google.DisposeAsync();
         await _tiktok.DisposeAsync();
         await _tencent.DisposeAsync();
+        await _ocean.DisposeAsync();
         SqliteConnection.ClearAllPools();
         try
         {
@@ -140,6 +162,21 @@ public sealed class DeliveryReliabilityTests(ITestOutputHelper output) : IAsyncL
                 o.AccountId = TencentAccount;
                 o.UserActionSetId = TencentActionSet;
                 o.ThrottleRetryAfter = TimeSpan.FromMilliseconds(200);
+            })
+            .AddOceanEnginePlatform(o =>
+            {
+                Tune(o);
+                // One event per call: a timed-out call costs its whole attempt timeout, so the loopback gets a shorter one.
+                o.AttemptTimeout = TimeSpan.FromMilliseconds(500);
+                o.BaseAddress = _ocean.BaseAddress;
+                o.ConversionAddress = _ocean.BaseAddress;
+                // As for Tencent Ads, the configured pair is only the first one.
+                o.AccessToken = _ocean.Options.AccessToken;
+                o.RefreshToken = _ocean.Options.RefreshToken;
+                o.AppId = _ocean.Options.AppId;
+                o.Secret = _ocean.Options.Secret;
+                o.AdvertiserId = OceanAdvertiser;
+                o.ThrottleRetryAfter = TimeSpan.FromMilliseconds(200);
             }));
         return services.BuildServiceProvider();
     }
@@ -163,6 +200,8 @@ public sealed class DeliveryReliabilityTests(ITestOutputHelper output) : IAsyncL
         var watch = Stopwatch.StartNew();
         using var retried = new CounterTotal("marketing.platform.delivery.retried");
         using var refreshed = new CounterTotal("marketing.platform.token.refreshes");
+        // Ocean Engine conversion calls whose outcome the client could not learn (no answer: timed out or connection lost).
+        using var unanswered = new CounterTotal("marketing.platform.requests", t => Tag(t, "marketing.platform") == "ocean_engine" && Tag(t, "marketing.operation") == "conversions.send" && Tag(t, "marketing.outcome") == "unreachable");
         var customerIds = new CustomerId[Customers];
         var now = DateTimeOffset.UtcNow;
 
@@ -182,10 +221,15 @@ public sealed class DeliveryReliabilityTests(ITestOutputHelper output) : IAsyncL
                 }
             }
             var publisher = publishHost.GetRequiredService<IConversionPublisher>();
+            // The platform knows the callbacks it put into its landing URLs.
+            _ocean.RegisterIssuedCallbacks(Enumerable.Range(0, Conversions).Where(FromDouyin).Select(OceanCallback));
             foreach (var chunk in Enumerable.Range(0, Conversions).Chunk(5_000))
             {
                 var result = await publisher.PublishAsync([.. chunk.Select(i => Conversion(i, customerIds[i % Customers], now))]);
-                Assert.Equal(chunk.Length * Platforms, result.Enqueued);
+                var douyin = chunk.Count(FromDouyin);
+                Assert.Equal(chunk.Length * Platforms + douyin, result.Enqueued);
+                Assert.Equal(chunk.Length - douyin, result.Skipped.Count);
+                Assert.All(result.Skipped, x => Assert.Equal(("ocean_engine.conversions", ConversionSkipReason.NotAttributable), (x.Destination, x.Reason)));
             }
         }
         var published = watch.Elapsed;
@@ -193,6 +237,7 @@ public sealed class DeliveryReliabilityTests(ITestOutputHelper output) : IAsyncL
         _google.Faults = Faults;
         _tiktok.Faults = Faults;
         _tencent.Faults = Faults;
+        _ocean.Faults = Faults;
 
         // Deliver with the hosted worker; kill it twice mid-run (no graceful stop: its leases stay
         // held until they expire) and start a fresh one over the same database.
@@ -202,7 +247,8 @@ public sealed class DeliveryReliabilityTests(ITestOutputHelper output) : IAsyncL
         // measurement: the loop below wakes on those, never on a timer, and reads the state that decides.
         using var transitions = new DeliveryProgress();
         var tokenExpired = false;
-        for (var life = 0; life < 3; life++)
+        var oceanControls = 0;
+        for (var life = 0; life <= Kills; life++)
         {
             var host = Host($"worker-{life}");
             var service = host.GetServices<IHostedService>().OfType<PlatformDeliveryService>().Single();
@@ -223,20 +269,31 @@ public sealed class DeliveryReliabilityTests(ITestOutputHelper output) : IAsyncL
                     _tiktok.ExpireTokenOnce();
                     // Tencent Ads: every access token expires (11000); the client refreshes, which rotates the pair.
                     _tencent.ExpireAccessTokens();
+                    // Ocean Engine: every access token expires (40102). Its conversion API takes no token, so the shop's
+                    // Marketing API traffic (a budget rule pausing a promotion) meets the expiry and rotates the pair.
+                    _ocean.ExpireAccessTokens();
+                    await PausePromotionAsync(host);
+                    oceanControls++;
                     tokenExpired = true;
+                }
+                if (life == Kills && oceanControls == 1)
+                {
+                    // The third worker, configured with the first (dead) pair, must use the rotated one from the store.
+                    await PausePromotionAsync(host);
+                    oceanControls++;
                 }
                 if (progress >= killAt)
                 {
                     break;
                 }
-                if (life == 2 && (await host.GetRequiredService<IOutboxStore>().CountAsync()) is { Pending: 0, Leased: 0 })
+                if (life == Kills && (await host.GetRequiredService<IOutboxStore>().CountAsync()) is { Pending: 0, Leased: 0 })
                 {
                     break;
                 }
                 // Not a verdict: a hang guard that names the stall (no outbox transition for ten minutes).
                 await changed.WaitAsync(StallLimit);
             }
-            if (life < 2)
+            if (life < Kills)
             {
                 await host.DisposeAsync(); // the crash: in-flight requests are abandoned mid-batch
                 output.WriteLine($"worker {life} killed after {watch.Elapsed.TotalSeconds:0} s");
@@ -254,13 +311,29 @@ public sealed class DeliveryReliabilityTests(ITestOutputHelper output) : IAsyncL
         AssertExactlyOnce("tiktok", consented, [.. _tiktok.AcceptedEvents.Select(e => e.EventId!)]);
         AssertExactlyOnce("tencent_ads", consented, [.. _tencent.AcceptedActions.Select(a => a.OuterActionId)]);
         AssertExactlyOnce("google", consented, [.. _google.AcceptedEvents.Select(e => e.TransactionId!.Replace("order-", "evt-", StringComparison.Ordinal))]);
+        // Ocean Engine: no de-duplication key. Distinct (callback, event_type, timestamp) tuples are the conversions it
+        // counts once; they must be exactly the consented Douyin conversions. Records beyond them are double-counted:
+        // each must be a call whose answer the client never saw (a timeout or lost connection, or a call in flight when a
+        // worker was killed, at most ConcurrentBatches per kill since a batch is one call), re-sent because the SDK cannot
+        // prove it arrived.
+        var oceanRecords = _ocean.AcceptedConversions;
+        var oceanDistinct = oceanRecords.Select(c => (c.Callback, c.EventType, c.Timestamp)).ToHashSet();
+        var douyinTotal = Enumerable.Range(0, Conversions).Count(FromDouyin);
+        var oceanExpected = Enumerable.Range(0, Conversions).Where(i => FromDouyin(i) && !Withdrawn(i % Customers)).Select(OceanCallback).ToHashSet(StringComparer.Ordinal);
+        Assert.Equal(oceanDistinct.Count, oceanRecords.Select(c => c.Callback).Distinct(StringComparer.Ordinal).Count());
+        AssertExactlyOnce("ocean_engine", oceanExpected, [.. oceanDistinct.Select(c => c.Callback)]);
+        var oceanDoubleCounted = oceanRecords.Count - oceanDistinct.Count;
+        Assert.Equal(oceanDoubleCounted, _ocean.DuplicateConversions);
+        var oceanBound = unanswered.Total + Kills * ConcurrentBatches;
+        Assert.True(oceanDoubleCounted <= oceanBound, $"ocean_engine double-counted {oceanDoubleCounted} conversions, more than the {oceanBound} calls whose outcome the client could not learn");
+        Assert.Equal(0, _ocean.RejectedConversions);
         Assert.All(_google.AcceptedEvents, e => Assert.Equal("CONSENT_GRANTED", e.AdUserDataConsent));
 
         await using (var check = Host("checker"))
         {
             var outbox = check.GetRequiredService<IOutboxStore>();
             var counts = await outbox.CountAsync();
-            Assert.Equal(new OutboxCounts(0, 0, expected * (long)Platforms, (Conversions - expected) * (long)Platforms), counts);
+            Assert.Equal(new OutboxCounts(0, 0, expected * (long)Platforms + oceanExpected.Count, (Conversions - expected) * (long)Platforms + (douyinTotal - oceanExpected.Count)), counts);
             await foreach (var dead in outbox.ReadAsync(OutboxState.DeadLettered))
             {
                 Assert.StartsWith(PlatformDeliveryWorker.ConsentWithheldPrefix, dead.LastError, StringComparison.Ordinal);
@@ -280,15 +353,25 @@ public sealed class DeliveryReliabilityTests(ITestOutputHelper output) : IAsyncL
         Assert.True(_tencent.Refreshes >= 1, "the Tencent Ads token pair was rotated");
         Assert.Equal(0, _tencent.DeadRefreshTokenUses);
         Assert.NotEqual(_tencent.Options.AccessToken, _tencent.CurrentAccessToken);
+        // Ocean Engine: the same, met by the Marketing API calls of the second and third workers (the third configured
+        // with the first pair): no dead refresh or access token was ever sent.
+        Assert.Equal(2, oceanControls);
+        Assert.True(_ocean.ExpiredTokenRefusals >= 1, "the Ocean Engine expiry was met");
+        Assert.True(_ocean.Refreshes >= 1, "the Ocean Engine token pair was rotated");
+        Assert.Equal(0, _ocean.DeadRefreshTokenUses);
+        Assert.Equal(0, _ocean.DeadAccessTokenUses);
+        Assert.NotEqual(_ocean.Options.AccessToken, _ocean.CurrentAccessToken);
+        Assert.Equal("DISABLE", _ocean.GetObject(OceanEngineObjectKind.Promotion, OceanPromotion)!.OptStatus);
 
-        output.WriteLine($"{Conversions:N0} conversions × {Platforms} platforms; {expected:N0} consented, {Conversions - expected:N0} withheld by consent");
+        output.WriteLine($"{Conversions:N0} conversions × {Platforms} platforms + {douyinTotal:N0} to ocean_engine; {expected:N0} consented ({oceanExpected.Count:N0} from Douyin), {Conversions - expected:N0} withheld by consent");
         output.WriteLine($"published in {published.TotalSeconds:0.0} s; delivered in {(watch.Elapsed - published).TotalSeconds:0.0} s; outbox retries scheduled: {retried.Total:N0}; token refreshes: {refreshed.Total}");
-        foreach (var emulator in new PlatformEmulator[] { _meta, _google, _tiktok, _tencent })
+        foreach (var emulator in new PlatformEmulator[] { _meta, _google, _tiktok, _tencent, _ocean })
         {
             output.WriteLine($"{emulator.Platform}: {emulator.RequestCount:N0} HTTP requests; injected {string.Join(", ", emulator.InjectedFaults.OrderBy(f => f.Key).Select(f => $"{f.Key} {f.Value}"))}");
         }
-        output.WriteLine($"HTTP attempts that failed and were retried (in-call or through the outbox): {new PlatformEmulator[] { _meta, _google, _tiktok, _tencent }.Sum(e => e.InjectedFaults.Values.Sum()):N0}");
-        output.WriteLine($"duplicates suppressed by the platforms: meta {_meta.DuplicatesSuppressed}, google {_google.DuplicateEvents}, tiktok {_tiktok.DuplicateEvents}, tencent_ads {_tencent.DuplicateActions}");
+        output.WriteLine($"HTTP attempts that failed and were retried (in-call or through the outbox): {new PlatformEmulator[] { _meta, _google, _tiktok, _tencent, _ocean }.Sum(e => e.InjectedFaults.Values.Sum()):N0}");
+        output.WriteLine($"duplicates suppressed by the platforms: meta {_meta.DuplicatesSuppressed}, google {_google.DuplicateEvents}, tiktok {_tiktok.DuplicateEvents}, tencent_ads {_tencent.DuplicateActions}; ocean_engine has no de-duplication key: {oceanDoubleCounted} double-counted, bound {oceanBound} ({unanswered.Total} unanswered calls + {Kills} kills × {ConcurrentBatches})");
+        output.WriteLine($"ocean_engine token pair rotations: {_ocean.Refreshes}; calls refused for an expired token: {_ocean.ExpiredTokenRefusals}; calls with a rotated-away access token: {_ocean.DeadAccessTokenUses}");
         output.WriteLine($"tencent_ads token pair rotations: {_tencent.Refreshes}; calls refused for an expired token: {_tencent.ExpiredTokenRefusals}; calls with a rotated-away access token: {_tencent.DeadAccessTokenUses}");
     }
 
@@ -304,6 +387,41 @@ public sealed class DeliveryReliabilityTests(ITestOutputHelper output) : IAsyncL
 
     private static string EventId(int i) => $"evt-{i:D7}";
 
+    /// <summary>
+    /// A budget rule's pause of an Ocean Engine promotion — Marketing API traffic, which carries the access token (the
+    /// conversion API does not). Under the fault mix the call may fail after the client's own retries; the caller repeats
+    /// it, as a budget rule does on its next run.
+    /// </summary>
+    private static async Task PausePromotionAsync(IServiceProvider host)
+    {
+        var control = host.GetRequiredKeyedService<ICampaignControl>("ocean_engine");
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var result = Assert.Single(await control.ApplyAsync([CampaignChange.Pause(OceanAdvertiser, OceanPromotion, CampaignObjectLevel.AdSet)]));
+                Assert.True(result.Applied, result.Reason);
+                return;
+            }
+            catch (PlatformApiException ex) when (ex.IsRetryable && attempt < 50)
+            {
+                // the injected fault outlasted the client's retries; the rule runs again
+            }
+        }
+    }
+
+    private static string? Tag(ReadOnlySpan<KeyValuePair<string, object?>> tags, string name)
+    {
+        foreach (var tag in tags)
+        {
+            if (tag.Key == name)
+            {
+                return tag.Value as string;
+            }
+        }
+        return null;
+    }
+
     private static ConversionRequest Conversion(int i, CustomerId customer, DateTimeOffset now) => new()
     {
         EventId = EventId(i),
@@ -314,7 +432,7 @@ public sealed class DeliveryReliabilityTests(ITestOutputHelper output) : IAsyncL
         OrderId = $"order-{i:D7}",
         Items = [new ConversionItem($"sku-{i % 240:D5}", 1 + (i % 3), 10m)],
         Customer = new CustomerMatchData { Email = $"shopper{i % Customers}@example.com", Phone = $"+1650555{i % Customers:D4}", Country = "US" },
-        Clicks = new ClickIdentifiers { ClientIpAddress = "203.0.113.7", UserAgent = "Mozilla/5.0 (reliability)", Gclid = $"gclid-{i}", TencentClickId = $"tc-{i}" },
+        Clicks = new ClickIdentifiers { ClientIpAddress = "203.0.113.7", UserAgent = "Mozilla/5.0 (reliability)", Gclid = $"gclid-{i}", TencentClickId = $"tc-{i}", OceanEngineCallback = FromDouyin(i) ? OceanCallback(i) : null },
         SourceUrl = new Uri("https://shop.example/checkout/done"),
     };
 
@@ -353,13 +471,15 @@ public sealed class DeliveryReliabilityTests(ITestOutputHelper output) : IAsyncL
         public void Dispose() => _listener.Dispose();
     }
 
-    /// <summary>Sums a counter of the platform meter while alive.</summary>
+    private delegate bool TagFilter(ReadOnlySpan<KeyValuePair<string, object?>> tags);
+
+    /// <summary>Sums a counter of the platform meter (the measurements whose tags pass the filter) while alive.</summary>
     private sealed class CounterTotal : IDisposable
     {
         private readonly MeterListener _listener = new();
         private long _total;
 
-        public CounterTotal(string instrument)
+        public CounterTotal(string instrument, TagFilter? filter = null)
         {
             _listener.InstrumentPublished = (i, l) =>
             {
@@ -368,7 +488,13 @@ public sealed class DeliveryReliabilityTests(ITestOutputHelper output) : IAsyncL
                     l.EnableMeasurementEvents(i);
                 }
             };
-            _listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref _total, value));
+            _listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+            {
+                if (filter is null || filter(tags))
+                {
+                    Interlocked.Add(ref _total, value);
+                }
+            });
             _listener.Start();
         }
 

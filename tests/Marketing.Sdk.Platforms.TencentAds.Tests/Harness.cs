@@ -10,31 +10,6 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Marketing.Sdk.Platforms.TencentAds.Tests;
 
-internal sealed class TestMarketingBuilder(IServiceCollection services) : IMarketingBuilder
-{
-    public IServiceCollection Services { get; } = services;
-}
-
-internal sealed class AllowAll : IConsentGate
-{
-    public ValueTask<ConsentDecision> CheckAsync(CustomerId customerId, ConsentPurpose purpose, Channel? destination = null, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult(new ConsentDecision(customerId, purpose, destination, true, ConsentDecisionReason.Granted, purpose, "test"));
-
-    public ValueTask<ConsentFilterResult> FilterAsync(IEnumerable<CustomerId> customerIds, ConsentPurpose purpose, Channel? destination = null, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult(new ConsentFilterResult([.. customerIds.Distinct()], []));
-}
-
-internal sealed class HostileHandler(Func<HttpRequestMessage, int, (HttpStatusCode Status, string Body)> answer) : HttpMessageHandler
-{
-    public int Calls;
-
-    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-    {
-        var (status, body) = answer(request, Interlocked.Increment(ref Calls));
-        return Task.FromResult(new HttpResponseMessage(status) { Content = new StringContent(body, Encoding.UTF8, "application/json") });
-    }
-}
-
 /// <summary>A started Tencent Ads emulator and clients pointed at it over real loopback HTTP.</summary>
 internal sealed class TencentHarness : IAsyncDisposable
 {

@@ -279,27 +279,54 @@ public sealed class QuickStartSmokeTests(QuickStartRun run) : IClassFixture<Quic
     public async Task Orders_reach_each_platform_once_and_consent_withholds_the_rest()
     {
         var p = run.Platforms;
+        var emu = run.Context.Emulators;
         Assert.True(p.Orders > 0);
-        Assert.Equal(p.Orders * SamplePlatforms.Rows.Length, p.Published.Enqueued);
-        Assert.Equal(["google.conversions", "meta.conversions", "tencent_ads.conversions", "tiktok.conversions"], p.Outcomes.Select(o => o.Destination));
+        // Ocean Engine's skips (no Douyin callback) are never stored; every other order goes to every platform's outbox.
+        Assert.All(p.Published.Skipped, s => Assert.Equal(("ocean_engine.conversions", Marketing.Sdk.Platforms.ConversionSkipReason.NotAttributable), (s.Destination, s.Reason)));
+        Assert.Equal(p.Orders * SamplePlatforms.Rows.Length - p.Published.Skipped.Count, p.Published.Enqueued);
+        Assert.Equal(["google.conversions", "meta.conversions", "ocean_engine.conversions", "tencent_ads.conversions", "tiktok.conversions"], p.Outcomes.Select(o => o.Destination));
+        var rows = run.Output.ToString().Split('\n').Select(l => System.Text.RegularExpressions.Regex.Split(l.Trim(), @"\s{2,}")).ToList();
         foreach (var o in p.Outcomes)
         {
-            Assert.Equal(p.Orders, o.Accepted + o.Withheld + o.Rejected.Values.Sum());
+            Assert.Equal(p.Orders, o.Accepted + o.Withheld + o.NotAttributable + o.Rejected.Values.Sum());
             Assert.True(o.Withheld > 0, $"{o.Destination}: customers without ad consent are withheld");
+            // The printed row is the state: accepted, with click id, withheld, not attributable, rejected.
+            var row = Assert.Single(rows, r => r[0] == o.Destination);
+            Assert.Equal([$"{o.Accepted:N0}", $"{o.WithClickId:N0}", $"{o.Withheld:N0}", $"{o.NotAttributable:N0}", $"{o.Rejected.Values.Sum():N0}"], row[1..6]);
         }
+        // What each emulator holds is what the table printed as accepted, each conversion once.
+        Assert.Equal(Accepted("meta.conversions"), emu.Meta.AcceptedEvents.Select(e => e.EventId).Distinct().Count());
+        Assert.Equal(Accepted("meta.conversions"), emu.Meta.AcceptedEvents.Count);
+        Assert.Equal(Accepted("google.conversions"), emu.Google.AcceptedEvents.Select(e => e.TransactionId).Distinct().Count());
+        Assert.Equal(Accepted("tiktok.conversions"), emu.TikTok.AcceptedEvents.Select(e => e.EventId).Distinct().Count());
+        Assert.Equal(Accepted("tencent_ads.conversions"), emu.TencentAds.AcceptedActions.Select(a => a.OuterActionId).Distinct().Count());
+        Assert.Equal(Accepted("ocean_engine.conversions"), emu.OceanEngine.AcceptedConversions.Select(c => (c.Callback, c.EventType, c.Timestamp)).Distinct().Count());
+        Assert.Equal(0, emu.OceanEngine.DuplicateConversions);
+        Assert.Equal(0, emu.OceanEngine.RejectedConversions);
+        Assert.Equal(0, emu.TencentAds.DuplicateActions);
         var google = p.Outcomes.Single(o => o.Destination == "google.conversions");
+        var ocean = p.Outcomes.Single(o => o.Destination == "ocean_engine.conversions");
         Assert.True(google.Accepted > 0);
-        // Every platform sees the same consenting customers; only the age rules differ.
-        Assert.All(p.Outcomes, o => Assert.Equal(google.Withheld, o.Withheld));
-        Assert.Equal(run.Context.Emulators.Meta.AcceptedEvents.Count, run.Context.Emulators.Meta.AcceptedEvents.Select(e => e.EventId).Distinct().Count());
+        Assert.True(ocean.NotAttributable > 0, "orders without a Douyin click are not attributable on Ocean Engine");
+        Assert.Equal(p.Orders - ocean.NotAttributable, p.Published.Enqueued - (p.Orders * (SamplePlatforms.Rows.Length - 1)));
+        // Every platform that takes every order sees the same consenting customers; only the age rules differ. Ocean Engine
+        // sees only the orders it can attribute, so it withholds at most as many.
+        Assert.All(p.Outcomes.Where(o => o != ocean), o => Assert.Equal(google.Withheld, o.Withheld));
+        Assert.InRange(ocean.Withheld, 1, google.Withheld);
         // Buyers who turned off personalised ads after ordering reach no platform.
         Assert.NotEmpty(p.TurnedOffAds);
         var withdrawnOrders = (await run.Context.GetEventsAsync())
             .Where(e => e.Type == EventType.Purchase && e.CustomerId is { } c && p.TurnedOffAds.Contains(c) && e.OccurredAt >= run.Context.ShopEnd - PlatformsStep.UploadWindow)
-            .Select(e => e.Id).ToHashSet();
+            .ToList();
         Assert.NotEmpty(withdrawnOrders);
-        Assert.DoesNotContain(run.Context.Emulators.Meta.AcceptedEvents, e => withdrawnOrders.Contains(e.EventId!));
-        Assert.DoesNotContain(run.Context.Emulators.TikTok.AcceptedEvents, e => withdrawnOrders.Contains(e.EventId!));
+        var withdrawnIds = withdrawnOrders.Select(e => e.Id).ToHashSet();
+        Assert.DoesNotContain(emu.Meta.AcceptedEvents, e => withdrawnIds.Contains(e.EventId!));
+        Assert.DoesNotContain(emu.TikTok.AcceptedEvents, e => withdrawnIds.Contains(e.EventId!));
+        Assert.DoesNotContain(emu.TencentAds.AcceptedActions, a => withdrawnIds.Contains(a.OuterActionId));
+        var withdrawnTimes = withdrawnOrders.Select(e => e.OccurredAt.ToUnixTimeMilliseconds()).ToHashSet();
+        Assert.DoesNotContain(emu.OceanEngine.AcceptedConversions, c => withdrawnTimes.Contains(c.Timestamp.ToUnixTimeMilliseconds()));
+
+        int Accepted(string destination) => p.Outcomes.Single(o => o.Destination == destination).Accepted;
     }
 
     [Fact]
@@ -344,6 +371,54 @@ public sealed class QuickStartSmokeTests(QuickStartRun run) : IClassFixture<Quic
         foreach (var m in emu.Meta.AcceptedEvents.Where(m => m.UserData.ContainsKey("fbc")))
         {
             Check(m.EventId!, m.UserData["fbc"].Split('.')[3], TimeSpan.FromDays(7));
+        }
+        // Ocean Engine names no order: its conversion is the buyer's order at the same millisecond, and its callback the
+        // buyer's own Douyin click, within 7 days before it.
+        Assert.True(p.CallbacksRegistered > 0, "the shop's Douyin landing URLs carry callbacks");
+        foreach (var c in emu.OceanEngine.AcceptedConversions)
+        {
+            Assert.Equal("active_pay", c.EventType);
+            Assert.StartsWith("EPHk", c.Callback, StringComparison.Ordinal);
+            var order = Assert.Single(orders.Values, o => o.OccurredAt.ToUnixTimeMilliseconds() == c.Timestamp.ToUnixTimeMilliseconds()
+                && landings.Any(l => l.Item1 == o.CustomerId && l.Text.Contains("clickid=" + c.Callback, StringComparison.Ordinal)));
+            Check(order.Id, c.Callback, TimeSpan.FromDays(7));
+        }
+    }
+
+    [Fact]
+    public void A_Tencent_and_an_Ocean_Engine_landing_url_are_shown_with_the_conversion_carrying_their_click_id()
+    {
+        var p = run.Platforms;
+        var text = run.Output.ToString();
+        var emu = run.Context.Emulators;
+        // Whether a Douyin or WeChat buyer's order falls into the upload window depends on the shop, not on the run:
+        // a platform that accepted a conversion with a click id has its trace printed.
+        var expected = new List<string>();
+        if (emu.TencentAds.AcceptedActions.Any(a => a.ClickId is not null))
+        {
+            expected.Add("tencent_ads.conversions");
+        }
+        if (emu.OceanEngine.AcceptedConversions.Count > 0)
+        {
+            expected.Add("ocean_engine.conversions");
+        }
+        Assert.Equal(expected, p.Traces.Select(t => t.Destination));
+        Assert.NotEmpty(p.Traces);
+        foreach (var t in p.Traces)
+        {
+            Assert.Contains(t.ClickId, t.Landing, StringComparison.Ordinal);
+            Assert.Contains($"{t.Destination}: landing {t.Landing}", text, StringComparison.Ordinal);
+            Assert.Contains($"→ order {t.OrderEventId} → conversion accepted with", text, StringComparison.Ordinal);
+            Assert.Contains($"= {t.ClickId}", text, StringComparison.Ordinal);
+        }
+        if (p.Traces.SingleOrDefault(t => t.Destination == "tencent_ads.conversions") is { } tencent)
+        {
+            Assert.Contains(emu.TencentAds.AcceptedActions, a => a.OuterActionId == tencent.OrderEventId && a.ClickId == tencent.ClickId);
+        }
+        if (p.Traces.SingleOrDefault(t => t.Destination == "ocean_engine.conversions") is { } ocean)
+        {
+            Assert.Contains(emu.OceanEngine.AcceptedConversions, c => c.Callback == ocean.ClickId);
+            Assert.Contains("clickid=" + ocean.ClickId, ocean.Landing, StringComparison.Ordinal);
         }
     }
 

@@ -20,7 +20,8 @@ namespace Marketing.Sdk.Testing.Emulators;
 /// refresh token answers 40103 and is counted (<see cref="DeadRefreshTokenUses"/>), as are calls with a killed access token
 /// (<see cref="DeadAccessTokenUses"/>);</item>
 /// <item><c>POST /api/v2/conversion</c> (no token): one event with a known <c>event_type</c>, a <c>context.ad.callback</c> the
-/// emulator issued (<see cref="IssueCallback"/>; unknown callbacks answer 40001), a millisecond <c>timestamp</c>, an
+/// emulator issued (<see cref="IssueCallback"/>, or registered with <see cref="RegisterIssuedCallbacks"/>; unknown callbacks
+/// answer 40001), a millisecond <c>timestamp</c>, an
 /// <c>event_weight</c> of whole fen and an integer <c>properties.pay_amount</c>; every accepted call is recorded
 /// (<see cref="AcceptedConversions"/>); the same callback, type and timestamp again is counted in
 /// <see cref="DuplicateConversions"/> (the API has no de-duplication key, so it is recorded twice);</item>
@@ -46,10 +47,7 @@ public sealed class OceanEngineEmulator : PlatformEmulator
 
     private readonly OceanEngineEmulatorOptions _options;
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, DateTimeOffset> _access = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _deadAccess = new(StringComparer.Ordinal);
-    private string _refresh;
-    private readonly HashSet<string> _deadRefresh = new(StringComparer.Ordinal);
+    private readonly RotatingTokenPairState _tokens;
     private readonly HashSet<string> _callbacks = new(StringComparer.Ordinal);
     private readonly List<OceanEngineReceivedConversion> _conversions = [];
     private readonly HashSet<(string, string, long)> _conversionKeys = [];
@@ -59,10 +57,7 @@ public sealed class OceanEngineEmulator : PlatformEmulator
     private readonly Dictionary<(OceanEngineObjectKind, string), OceanEngineEmulatedObject> _objects = [];
     private readonly Dictionary<string, HashSet<string>> _files = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DataSource> _dataSources = new(StringComparer.Ordinal);
-    private readonly List<(int Count, TaskCompletionSource Waiter)> _expiredWaiters = [];
-    private TaskCompletionSource? _refreshHold;
-    private readonly TaskCompletionSource _refreshArrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _duplicates, _refreshes, _deadRefreshUses, _deadAccessUses, _reportPages, _expiredRefusals, _rejectedConversions, _badSignatures;
+    private int _duplicates, _reportPages, _rejectedConversions, _badSignatures;
     private long _sequence;
 
     private sealed class DataSource(string id, string advertiser, string audience)
@@ -80,30 +75,29 @@ public sealed class OceanEngineEmulator : PlatformEmulator
     public OceanEngineEmulator(OceanEngineEmulatorOptions? options = null) : base("ocean_engine")
     {
         _options = options ?? new OceanEngineEmulatorOptions();
-        _access[_options.AccessToken] = _options.TimeProvider.GetUtcNow() + _options.AccessTokenLifetime;
-        _refresh = _options.RefreshToken;
+        _tokens = new RotatingTokenPairState("ocean", _options.AccessToken, _options.RefreshToken, _options.AccessTokenLifetime, _options.TimeProvider);
     }
 
     /// <summary>The options (first pair, app id and secret).</summary>
     public OceanEngineEmulatorOptions Options => _options;
 
     /// <summary>The current (newest) access token.</summary>
-    public string CurrentAccessToken { get { lock (_gate) { return _access.OrderByDescending(a => a.Value).First().Key; } } }
+    public string CurrentAccessToken => _tokens.CurrentAccessToken;
 
     /// <summary>The current refresh token.</summary>
-    public string CurrentRefreshToken { get { lock (_gate) { return _refresh; } } }
+    public string CurrentRefreshToken => _tokens.CurrentRefreshToken;
 
     /// <summary>Refreshes (rotations) carried out.</summary>
-    public int Refreshes => Volatile.Read(ref _refreshes);
+    public int Refreshes => _tokens.Refreshes;
 
     /// <summary>Refreshes attempted with a refresh token that a rotation had already killed.</summary>
-    public int DeadRefreshTokenUses => Volatile.Read(ref _deadRefreshUses);
+    public int DeadRefreshTokenUses => _tokens.DeadRefreshTokenUses;
 
     /// <summary>API calls made with an access token that a rotation had already killed.</summary>
-    public int DeadAccessTokenUses => Volatile.Read(ref _deadAccessUses);
+    public int DeadAccessTokenUses => _tokens.DeadAccessTokenUses;
 
     /// <summary>Calls refused because their access token had expired (code 40102).</summary>
-    public int ExpiredTokenRefusals { get { lock (_gate) { return _expiredRefusals; } } }
+    public int ExpiredTokenRefusals => _tokens.ExpiredTokenRefusals;
 
     /// <summary>Accepted conversions that repeated an earlier one's callback, event type and timestamp.</summary>
     public int DuplicateConversions => Volatile.Read(ref _duplicates);
@@ -122,22 +116,10 @@ public sealed class OceanEngineEmulator : PlatformEmulator
 
     /// <summary>Completes once <paramref name="count"/> calls have been refused for an expired access token.</summary>
     /// <param name="count">The number of refusals to wait for.</param>
-    public Task WhenExpiredTokenRefusals(int count)
-    {
-        lock (_gate)
-        {
-            if (_expiredRefusals >= count)
-            {
-                return Task.CompletedTask;
-            }
-            var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _expiredWaiters.Add((count, waiter));
-            return waiter.Task;
-        }
-    }
+    public Task WhenExpiredTokenRefusals(int count) => _tokens.WhenExpiredTokenRefusals(count);
 
     /// <summary>Completes when the first refresh request arrives.</summary>
-    public Task RefreshArrived => _refreshArrived.Task;
+    public Task RefreshArrived => _tokens.RefreshArrived;
 
     /// <summary>Issues a new click callback (what the landing URL's <c>clickid</c> would carry) that conversions may name.</summary>
     public string IssueCallback()
@@ -150,28 +132,36 @@ public sealed class OceanEngineEmulator : PlatformEmulator
         return callback;
     }
 
-    /// <summary>Holds every refresh request until the returned callback is called (to stage a refresh race).</summary>
-    public Action HoldRefreshes()
+    /// <summary>
+    /// Registers callbacks issued elsewhere as if this emulator had issued them, so conversions naming them are accepted:
+    /// the real platform knows every callback it put into a landing URL, and a test whose landing URLs come from another
+    /// source (e.g. <see cref="SyntheticShop"/>'s Douyin clicks, <c>clickid=…</c>) tells the emulator about them here.
+    /// Blank values are ignored; registering a callback twice is harmless.
+    /// </summary>
+    /// <param name="callbacks">The callbacks (the <c>clickid</c> or <c>callback</c> values of the landing URLs).</param>
+    /// <returns>How many callbacks were new.</returns>
+    public int RegisterIssuedCallbacks(IEnumerable<string> callbacks)
     {
-        var hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        ArgumentNullException.ThrowIfNull(callbacks);
+        var added = 0;
         lock (_gate)
         {
-            _refreshHold = hold;
-        }
-        return () => hold.TrySetResult();
-    }
-
-    /// <summary>Expires every access token issued so far (the next call answers 40102).</summary>
-    public void ExpireAccessTokens()
-    {
-        lock (_gate)
-        {
-            foreach (var key in _access.Keys.ToList())
+            foreach (var callback in callbacks)
             {
-                _access[key] = DateTimeOffset.MinValue;
+                if (!string.IsNullOrWhiteSpace(callback) && _callbacks.Add(callback))
+                {
+                    added++;
+                }
             }
         }
+        return added;
     }
+
+    /// <summary>Holds every refresh request until the returned callback is called (to stage a refresh race).</summary>
+    public Action HoldRefreshes() => _tokens.HoldRefreshes();
+
+    /// <summary>Expires every access token issued so far (the next call answers 40102).</summary>
+    public void ExpireAccessTokens() => _tokens.ExpireAccessTokens();
 
     /// <summary>Answers the next call (not the refresh) with this business code, once per call.</summary>
     /// <param name="code">The code (e.g. 50000, 40100, 40102, 40105, 40103, 40002).</param>
@@ -297,61 +287,25 @@ public sealed class OceanEngineEmulator : PlatformEmulator
 
     private async Task RefreshAsync(HttpContext context)
     {
-        _refreshArrived.TrySetResult();
-        Task? hold;
-        lock (_gate)
-        {
-            hold = _refreshHold?.Task;
-        }
-        if (hold is not null)
-        {
-            await hold.WaitAsync(context.RequestAborted).ConfigureAwait(false);
-        }
+        await _tokens.RefreshTurnAsync(context.RequestAborted).ConfigureAwait(false);
         using var doc = await ReadJsonAsync(context).ConfigureAwait(false);
         if (doc?.RootElement is not { } root || Integer(root, "app_id") != _options.AppId || String(root, "secret") != _options.Secret)
         {
             await WriteAsync(context, 40001, "invalid app_id or secret", null).ConfigureAwait(false);
             return;
         }
-        var presented = String(root, "refresh_token") ?? "";
-        JsonObject? data = null;
-        lock (_gate)
-        {
-            if (presented != _refresh)
-            {
-                if (_deadRefresh.Contains(presented))
-                {
-                    _deadRefreshUses++;
-                }
-            }
-            else
-            {
-                var n = ++_refreshes;
-                var now = _options.TimeProvider.GetUtcNow();
-                foreach (var old in _access.Keys)
-                {
-                    _deadAccess.Add(old);
-                }
-                _access.Clear();
-                _deadRefresh.Add(_refresh);
-                var access = $"ocean-access-{n}";
-                _refresh = $"ocean-refresh-{n}";
-                _access[access] = now + _options.AccessTokenLifetime;
-                data = new JsonObject
-                {
-                    ["access_token"] = access,
-                    ["expires_in"] = (long)_options.AccessTokenLifetime.TotalSeconds,
-                    ["refresh_token"] = _refresh,
-                    ["refresh_token_expires_in"] = (long)_options.RefreshTokenLifetime.TotalSeconds,
-                };
-            }
-        }
-        if (data is null)
+        if (_tokens.Rotate(String(root, "refresh_token") ?? "") is not var (access, refresh))
         {
             await WriteAsync(context, 40103, "refresh token expired or invalid, please authorize again", null).ConfigureAwait(false);
             return;
         }
-        await WriteAsync(context, 0, "OK", data).ConfigureAwait(false);
+        await WriteAsync(context, 0, "OK", new JsonObject
+        {
+            ["access_token"] = access,
+            ["expires_in"] = (long)_options.AccessTokenLifetime.TotalSeconds,
+            ["refresh_token"] = refresh,
+            ["refresh_token_expires_in"] = (long)_options.RefreshTokenLifetime.TotalSeconds,
+        }).ConfigureAwait(false);
     }
 
     // ---- Common checks ---------------------------------------------------------------------------
@@ -377,33 +331,13 @@ public sealed class OceanEngineEmulator : PlatformEmulator
     private async Task Api(HttpContext context, Func<HttpContext, Task> handler)
     {
         var token = context.Request.Headers["Access-Token"].ToString();
-        long? code = null;
-        string? message = null;
-        lock (_gate)
+        var (code, message) = _tokens.Check(token) switch
         {
-            if (string.IsNullOrEmpty(token))
-            {
-                (code, message) = (40104, "access token is empty");
-            }
-            else if (!_access.TryGetValue(token, out var expires))
-            {
-                if (_deadAccess.Contains(token))
-                {
-                    _deadAccessUses++;
-                }
-                (code, message) = (40105, "access token is invalid");
-            }
-            else if (expires <= _options.TimeProvider.GetUtcNow())
-            {
-                (code, message) = (40102, "access token expired");
-                _expiredRefusals++;
-                foreach (var w in _expiredWaiters.Where(w => w.Count <= _expiredRefusals).ToList())
-                {
-                    w.Waiter.TrySetResult();
-                    _expiredWaiters.Remove(w);
-                }
-            }
-        }
+            AccessTokenCheck.Valid => ((long?)null, (string?)null),
+            AccessTokenCheck.Missing => (40104, "access token is empty"),
+            AccessTokenCheck.Expired => (40102, "access token expired"),
+            _ => (40105, "access token is invalid"),
+        };
         if (code is not null)
         {
             await WriteAsync(context, code.Value, message!, null).ConfigureAwait(false);

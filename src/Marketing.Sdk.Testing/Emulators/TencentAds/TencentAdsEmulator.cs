@@ -43,10 +43,7 @@ public sealed class TencentAdsEmulator : PlatformEmulator
 
     private readonly TencentAdsEmulatorOptions _options;
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, DateTimeOffset> _access = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _deadAccess = new(StringComparer.Ordinal);
-    private string _refresh;
-    private readonly HashSet<string> _deadRefresh = new(StringComparer.Ordinal);
+    private readonly RotatingTokenPairState _tokens;
     private readonly ConcurrentDictionary<string, byte> _nonces = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TencentAdsReceivedAction> _actions = new(StringComparer.Ordinal);
     private readonly List<TencentAdsReceivedAction> _actionLog = [];
@@ -57,11 +54,7 @@ public sealed class TencentAdsEmulator : PlatformEmulator
     private readonly Dictionary<string, HashSet<string>> _audiences = new(StringComparer.Ordinal);
     private readonly List<int> _requestActionCounts = [];
     private readonly List<int> _requestActionBytes = [];
-    private TaskCompletionSource? _refreshHold;
-    private readonly TaskCompletionSource _refreshArrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly List<(int Count, TaskCompletionSource Waiter)> _expiredWaiters = [];
-    private int _expiredRefusals;
-    private int _duplicates, _refreshes, _deadRefreshUses, _deadAccessUses, _rejectedRequests, _reportPages;
+    private int _duplicates, _rejectedRequests, _reportPages;
     private long _sequence;
 
     /// <summary>Creates the emulator (call <see cref="PlatformEmulator.StartAsync"/>).</summary>
@@ -69,27 +62,26 @@ public sealed class TencentAdsEmulator : PlatformEmulator
     public TencentAdsEmulator(TencentAdsEmulatorOptions? options = null) : base("tencent_ads")
     {
         _options = options ?? new TencentAdsEmulatorOptions();
-        _access[_options.AccessToken] = _options.TimeProvider.GetUtcNow() + _options.AccessTokenLifetime;
-        _refresh = _options.RefreshToken;
+        _tokens = new RotatingTokenPairState("tencent", _options.AccessToken, _options.RefreshToken, _options.AccessTokenLifetime, _options.TimeProvider);
     }
 
     /// <summary>The options (first pair, app id and secret).</summary>
     public TencentAdsEmulatorOptions Options => _options;
 
     /// <summary>The current (newest) access token.</summary>
-    public string CurrentAccessToken { get { lock (_gate) { return _access.OrderByDescending(a => a.Value).First().Key; } } }
+    public string CurrentAccessToken => _tokens.CurrentAccessToken;
 
     /// <summary>The current refresh token.</summary>
-    public string CurrentRefreshToken { get { lock (_gate) { return _refresh; } } }
+    public string CurrentRefreshToken => _tokens.CurrentRefreshToken;
 
     /// <summary>Refreshes (rotations) carried out.</summary>
-    public int Refreshes => Volatile.Read(ref _refreshes);
+    public int Refreshes => _tokens.Refreshes;
 
     /// <summary>Refreshes attempted with a refresh token that a rotation had already killed.</summary>
-    public int DeadRefreshTokenUses => Volatile.Read(ref _deadRefreshUses);
+    public int DeadRefreshTokenUses => _tokens.DeadRefreshTokenUses;
 
     /// <summary>API calls made with an access token that a rotation had already killed.</summary>
-    public int DeadAccessTokenUses => Volatile.Read(ref _deadAccessUses);
+    public int DeadAccessTokenUses => _tokens.DeadAccessTokenUses;
 
     /// <summary>Actions that arrived again with an <c>outer_action_id</c> already accepted.</summary>
     public int DuplicateActions => Volatile.Read(ref _duplicates);
@@ -110,49 +102,20 @@ public sealed class TencentAdsEmulator : PlatformEmulator
     public IReadOnlyList<int> RequestActionBytes { get { lock (_gate) { return [.. _requestActionBytes]; } } }
 
     /// <summary>Calls refused because their access token had expired (code 11000).</summary>
-    public int ExpiredTokenRefusals { get { lock (_gate) { return _expiredRefusals; } } }
+    public int ExpiredTokenRefusals => _tokens.ExpiredTokenRefusals;
 
     /// <summary>Completes once <paramref name="count"/> calls have been refused for an expired access token.</summary>
     /// <param name="count">The number of refusals to wait for.</param>
-    public Task WhenExpiredTokenRefusals(int count)
-    {
-        lock (_gate)
-        {
-            if (_expiredRefusals >= count)
-            {
-                return Task.CompletedTask;
-            }
-            var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _expiredWaiters.Add((count, waiter));
-            return waiter.Task;
-        }
-    }
+    public Task WhenExpiredTokenRefusals(int count) => _tokens.WhenExpiredTokenRefusals(count);
 
     /// <summary>Completes when the first <c>oauth/token</c> request arrives.</summary>
-    public Task RefreshArrived => _refreshArrived.Task;
+    public Task RefreshArrived => _tokens.RefreshArrived;
 
     /// <summary>Holds every <c>oauth/token</c> request until the returned callback is called (to stage a refresh race).</summary>
-    public Action HoldRefreshes()
-    {
-        var hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (_gate)
-        {
-            _refreshHold = hold;
-        }
-        return () => hold.TrySetResult();
-    }
+    public Action HoldRefreshes() => _tokens.HoldRefreshes();
 
     /// <summary>Expires every access token issued so far (the next call answers 11000).</summary>
-    public void ExpireAccessTokens()
-    {
-        lock (_gate)
-        {
-            foreach (var key in _access.Keys.ToList())
-            {
-                _access[key] = DateTimeOffset.MinValue;
-            }
-        }
-    }
+    public void ExpireAccessTokens() => _tokens.ExpireAccessTokens();
 
     /// <summary>Makes any <c>user_actions/add</c> request containing this <c>outer_action_id</c> fail as a whole with 31002.</summary>
     /// <param name="outerActionId">The id.</param>
@@ -257,16 +220,7 @@ public sealed class TencentAdsEmulator : PlatformEmulator
 
     private async Task TokenAsync(HttpContext context)
     {
-        _refreshArrived.TrySetResult();
-        Task? hold;
-        lock (_gate)
-        {
-            hold = _refreshHold?.Task;
-        }
-        if (hold is not null)
-        {
-            await hold.WaitAsync(context.RequestAborted).ConfigureAwait(false);
-        }
+        await _tokens.RefreshTurnAsync(context.RequestAborted).ConfigureAwait(false);
         var q = context.Request.Query;
         if (q["client_id"] != _options.ClientId || q["client_secret"] != _options.ClientSecret)
         {
@@ -278,46 +232,18 @@ public sealed class TencentAdsEmulator : PlatformEmulator
             await WriteAsync(context, 11001, "grant_type must be refresh_token here", null).ConfigureAwait(false);
             return;
         }
-        var presented = q["refresh_token"].ToString();
-        JsonObject data;
-        lock (_gate)
-        {
-            if (presented != _refresh)
-            {
-                if (_deadRefresh.Contains(presented))
-                {
-                    _deadRefreshUses++;
-                }
-                data = null!;
-            }
-            else
-            {
-                var n = ++_refreshes;
-                var now = _options.TimeProvider.GetUtcNow();
-                foreach (var old in _access.Keys)
-                {
-                    _deadAccess.Add(old);
-                }
-                _access.Clear();
-                _deadRefresh.Add(_refresh);
-                var access = $"tencent-access-{n}";
-                _refresh = $"tencent-refresh-{n}";
-                _access[access] = now + _options.AccessTokenLifetime;
-                data = new JsonObject
-                {
-                    ["access_token"] = access,
-                    ["refresh_token"] = _refresh,
-                    ["access_token_expires_in"] = (long)_options.AccessTokenLifetime.TotalSeconds,
-                    ["refresh_token_expires_in"] = (long)_options.RefreshTokenLifetime.TotalSeconds,
-                };
-            }
-        }
-        if (data is null)
+        if (_tokens.Rotate(q["refresh_token"].ToString()) is not var (access, refresh))
         {
             await WriteAsync(context, 11012, "refresh_token expired or invalid, please authorize again", null).ConfigureAwait(false);
             return;
         }
-        await WriteAsync(context, 0, "", data).ConfigureAwait(false);
+        await WriteAsync(context, 0, "", new JsonObject
+        {
+            ["access_token"] = access,
+            ["refresh_token"] = refresh,
+            ["access_token_expires_in"] = (long)_options.AccessTokenLifetime.TotalSeconds,
+            ["refresh_token_expires_in"] = (long)_options.RefreshTokenLifetime.TotalSeconds,
+        }).ConfigureAwait(false);
     }
 
     // ---- Common checks ---------------------------------------------------------------------------
@@ -326,29 +252,12 @@ public sealed class TencentAdsEmulator : PlatformEmulator
     {
         var q = context.Request.Query;
         var token = q["access_token"].ToString();
-        int? code = null;
-        string? message = null;
-        lock (_gate)
+        var (code, message) = _tokens.Check(token) switch
         {
-            if (string.IsNullOrEmpty(token) || !_access.TryGetValue(token, out var expires))
-            {
-                if (_deadAccess.Contains(token))
-                {
-                    _deadAccessUses++;
-                }
-                (code, message) = (11002, "access_token invalid");
-            }
-            else if (expires <= _options.TimeProvider.GetUtcNow())
-            {
-                (code, message) = (11000, "access_token expired");
-                _expiredRefusals++;
-                foreach (var w in _expiredWaiters.Where(w => w.Count <= _expiredRefusals).ToList())
-                {
-                    w.Waiter.TrySetResult();
-                    _expiredWaiters.Remove(w);
-                }
-            }
-        }
+            AccessTokenCheck.Valid => ((int?)null, (string?)null),
+            AccessTokenCheck.Expired => (11000, "access_token expired"),
+            _ => (11002, "access_token invalid"),
+        };
         if (code is null)
         {
             var now = _options.TimeProvider.GetUtcNow().ToUnixTimeSeconds();
