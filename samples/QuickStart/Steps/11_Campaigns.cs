@@ -318,30 +318,38 @@ internal static class CampaignStep
         var processor = run.Get<EmailFeedbackProcessor>();
         var suppressions = run.Get<ISuppressionList>();
         var fed = new SortedDictionary<string, int>(StringComparer.Ordinal);
-        // Three recipients with distinct addresses and no suppression yet, so each report is counted under its own reason.
-        var sample = new List<SmtpEmulatorMessage>();
-        var addresses = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        // Three distinct customers, each the current owner of the address the message went to and not suppressed yet, so
+        // each report lands on the customer it is about and is counted under its own reason.
+        var identities = run.Get<IIdentityGraphStore>();
+        var sample = new List<(SmtpEmulatorMessage Message, CustomerId Customer, SuppressionReason Expected)>();
+        var owners = new HashSet<string>(StringComparer.Ordinal);
         foreach (var m in received)
         {
             if (sample.Count == 3)
             {
                 break;
             }
-            if (m.Message.MessageId is { } mid && customerOfMessage.TryGetValue(mid.Split('@')[0], out var owner)
-                && addresses.Add(m.Message.To.ToString())
-                && await suppressions.FindBlockingAsync(new CustomerId(owner), Channel.Email, MessagePurpose.Marketing) is null)
+            if (m.Message.MessageId is not { } mid || !customerOfMessage.TryGetValue(mid.Split('@')[0], out var owner)
+                || m.Message.To.Mailboxes.FirstOrDefault()?.Address is not { } address || !owners.Add(owner))
             {
-                sample.Add(m);
+                continue;
+            }
+            var email = Identity.Email(address);
+            var customer = new CustomerId(owner);
+            if ((await identities.FindAsync([email])).GetValueOrDefault(email) == customer
+                && (await suppressions.GetAsync(customer)).Count == 0)
+            {
+                sample.Add((m, customer, sample.Count < 2 ? SuppressionReason.Bounced : SuppressionReason.Complained));
             }
         }
-        for (var i = 0; i < sample.Count; i++)
+        foreach (var (message, customer, expected) in sample)
         {
-            var raw = i < 2 ? Dsn(sample[i], run.Clock.GetUtcNow()) : Arf(sample[i], run.Clock.GetUtcNow());
+            var raw = expected == SuppressionReason.Bounced ? Dsn(message, run.Clock.GetUtcNow()) : Arf(message, run.Clock.GetUtcNow());
             var result = await processor.ProcessAsync(new MemoryStream(Encoding.ASCII.GetBytes(raw)));
-            var customer = new CustomerId(customerOfMessage[sample[i].Message.MessageId!.Split('@')[0]]);
-            if (result.Matched > 0 && await suppressions.FindBlockingAsync(customer, Channel.Email, MessagePurpose.Marketing) is { } entry)
+            if (result.Matched > 0 && (await suppressions.GetAsync(customer)).Any(e => e.Reason == expected))
             {
-                fed[entry.Reason.ToString().ToLowerInvariant()] = fed.GetValueOrDefault(entry.Reason.ToString().ToLowerInvariant()) + 1;
+                var reason = expected.ToString().ToLowerInvariant();
+                fed[reason] = fed.GetValueOrDefault(reason) + 1;
             }
         }
         var failed = 0;
