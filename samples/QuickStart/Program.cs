@@ -28,5 +28,6 @@ await Step(ComplianceStep.RunAsync);       // 8. consent rates, copy review, acc
 await Step(PlatformsStep.RunAsync);        // 9. orders to Meta, Google, TikTok and Tencent Ads (emulators) through the outbox, click ids from landing URLs
 await Step(MessagingStep.RunAsync);        // 10. the journeys' messages by WeCom, the OA and SMS (emulators), per channel
 await Step(CampaignStep.RunAsync);         // 11. a layered EDM campaign with a holdout, by email over SMTP; lift from the orders after it
+await Step(ContentStep.RunAsync);          // 12. SMS copy from a model stand-in, reviewed, bandit-tested, winner promoted to the template
 
 Console.WriteLine($"Done in {times.Sum(t => t.TotalSeconds):0.0} s (steps: {string.Join(", ", times.Select((t, i) => $"{i + 1}: {t.TotalSeconds:0.0} s"))}).");

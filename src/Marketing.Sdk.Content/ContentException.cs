@@ -6,6 +6,11 @@ public class ContentException : MarketingException
     /// <summary>Creates the exception.</summary>
     /// <param name="message">A message without personal data.</param>
     public ContentException(string message) : base(message) { }
+
+    /// <summary>Creates the exception with its cause.</summary>
+    /// <param name="message">A message without personal data.</param>
+    /// <param name="innerException">The cause.</param>
+    public ContentException(string message, Exception? innerException) : base(message, innerException) { }
 }
 
 /// <summary>Thrown when a template is refused at registration (unknown placeholder, bad syntax, over a limit) or its output would exceed the render limit.</summary>

@@ -1,3 +1,4 @@
+using Marketing.Sdk.Content.Generation;
 using Marketing.Sdk.Content.Templates;
 using Microsoft.Extensions.Options;
 
@@ -14,6 +15,12 @@ public sealed class ContentOptions
 
     /// <summary>The longest rendered output (default 65 536 characters).</summary>
     public int MaxOutputLength { get; set; } = ContentTemplateLimits.Default.MaxOutputLength;
+
+    /// <summary>Generation through an <c>IChatClient</c>: rewrite loop, timeouts, retries, prices.</summary>
+    public ContentGenerationOptions Generation { get; set; } = new();
+
+    /// <summary>How many versions of a template the template store keeps (default 20, at least 1).</summary>
+    public int TemplateHistory { get; set; } = 20;
 
     internal ContentTemplateLimits Limits => new() { MaxTemplateLength = MaxTemplateLength, MaxNestingDepth = MaxNestingDepth, MaxOutputLength = MaxOutputLength };
 }
@@ -37,6 +44,20 @@ internal sealed class ContentOptionsValidator : IValidateOptions<ContentOptions>
         if (options.MaxOutputLength is < 1 or > 16_777_216)
         {
             failures.Add("MaxOutputLength must be between 1 and 16777216.");
+        }
+
+        if (options.TemplateHistory is < 1 or > 1_000)
+        {
+            failures.Add("TemplateHistory must be between 1 and 1000.");
+        }
+
+        if (options.Generation is null)
+        {
+            failures.Add("Generation is required.");
+        }
+        else
+        {
+            failures.AddRange(options.Generation.Errors());
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -30,6 +30,7 @@ public sealed partial class ModelClassificationTests
         (typeof(Email.EmailOptions), nameof(Email.EmailOptions.FromAddress)), // the shop's sender address, configuration
         (typeof(Email.EmailOptions), nameof(Email.EmailOptions.UnsubscribeMailto)), // the shop's unsubscribe mailbox, configuration
         (typeof(Email.EmailTemplateContent), nameof(Email.EmailTemplateContent.Subject)), // a template's subject line with placeholders, not a data subject
+        (typeof(Content.Channels.EmailProfile), nameof(Content.Channels.EmailProfile.MaxSubject)), // a length limit of subject lines
     ];
 
     private static bool MarksPersonalData(PropertyInfo p)
@@ -52,10 +53,16 @@ public sealed partial class ModelClassificationTests
             .SelectMany(t => t.GetProperties(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly))
             .Where(p => p.GetIndexParameters().Length == 0 && p.Name != "EqualityContract");
 
-    public static TheoryData<string> ModelAssemblies() => new() { "Marketing.Sdk.Abstractions", "Marketing.Sdk.Platforms", "Marketing.Sdk.Email", "Marketing.Sdk.Campaigns" };
+    public static TheoryData<string> ModelAssemblies() => new() { "Marketing.Sdk.Abstractions", "Marketing.Sdk.Platforms", "Marketing.Sdk.Email", "Marketing.Sdk.Campaigns", "Marketing.Sdk.Content" };
 
     // The channel packages have a small public model; the scan must still see it.
-    private static int MinimumCandidates(string assemblyName) => assemblyName is "Marketing.Sdk.Email" or "Marketing.Sdk.Campaigns" ? 1 : 20;
+    // Content holds copy and briefs, never a person's data (the brief's texts pass a redacting filter before any prompt).
+    private static int MinimumCandidates(string assemblyName) => assemblyName switch
+    {
+        "Marketing.Sdk.Content" => 0,
+        "Marketing.Sdk.Email" or "Marketing.Sdk.Campaigns" => 1,
+        _ => 20,
+    };
 
     private static Assembly Load(string name) => name switch
     {
@@ -63,6 +70,7 @@ public sealed partial class ModelClassificationTests
         "Marketing.Sdk.Platforms" => typeof(ConversionRequest).Assembly,
         "Marketing.Sdk.Email" => typeof(Email.EmailChannel).Assembly,
         "Marketing.Sdk.Campaigns" => typeof(Campaigns.CampaignDefinition).Assembly,
+        "Marketing.Sdk.Content" => typeof(Content.Generation.ContentBrief).Assembly,
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 

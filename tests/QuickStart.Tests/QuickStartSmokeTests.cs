@@ -39,6 +39,8 @@ public sealed class QuickStartRun : IAsyncLifetime
 
     internal CampaignStepReport Campaigns { get; private set; } = null!;
 
+    internal ContentStepReport Content { get; private set; } = null!;
+
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(_directory);
@@ -54,6 +56,7 @@ public sealed class QuickStartRun : IAsyncLifetime
         Platforms = await PlatformsStep.RunAsync(_context);
         Messaging = await MessagingStep.RunAsync(_context);
         Campaigns = await CampaignStep.RunAsync(_context);
+        Content = await ContentStep.RunAsync(_context);
     }
 
     public async Task DisposeAsync()
@@ -80,7 +83,7 @@ public sealed class QuickStartSmokeTests(QuickStartRun run) : IClassFixture<Quic
     public void Output_has_every_step_heading_in_order()
     {
         var text = run.Output.ToString();
-        var positions = new[] { "1. Ingestion", "2. Identity resolution", "3. Segmentation", "4. Lifecycle", "5. Attribution", "6. Experimentation", "7. Recommendations", "8. Compliance", "9. Platforms", "10. Messaging", "11. Campaigns" }
+        var positions = new[] { "1. Ingestion", "2. Identity resolution", "3. Segmentation", "4. Lifecycle", "5. Attribution", "6. Experimentation", "7. Recommendations", "8. Compliance", "9. Platforms", "10. Messaging", "11. Campaigns", "12. Content" }
             .Select(h => text.IndexOf(h, StringComparison.Ordinal)).ToList();
         Assert.All(positions, p => Assert.True(p >= 0));
         Assert.Equal(positions.Order(), positions);
@@ -490,5 +493,33 @@ public sealed class QuickStartSmokeTests(QuickStartRun run) : IClassFixture<Quic
         Assert.NotNull(c.Lift.Test);
         Assert.Equal(2, c.FeedbackSuppressions.GetValueOrDefault("bounced"));
         Assert.Equal(1, c.FeedbackSuppressions.GetValueOrDefault("complained"));
+    }
+
+    [Fact]
+    public async Task Content_step_rejects_the_absolute_claim_and_promotes_the_bandits_winner()
+    {
+        // Independent of the shop's customers: the copy comes from the stand-in model and the recipients are simulated with fixed seeds.
+        var c = run.Content;
+        Assert.Equal(["v1", "v2", "v4"], c.Generated.Approved.Select(a => a.Variant.Id));
+        var rejected = Assert.Single(c.Generated.Rejected);
+        Assert.Equal("v3", rejected.Variant.Id);
+        Assert.Contains(rejected.AdCopyFindings, f => f.Finding.Term == "第一");
+        Assert.Equal(1, c.Generated.Variants.Single(v => v.Id == "v3").Rewrites); // sent back once, given up at the bound
+        Assert.Equal(2, c.Generated.Usage.Requests);
+
+        Assert.Equal("winner", c.Outcome.Decision);
+        var best = ContentStep.TrueClickRates.MaxBy(r => r.Value).Key;
+        Assert.Equal(best, c.Outcome.Winner!.Variant.Id);
+        Assert.Equal(c.Sends, c.Outcome.Arms.Sum(a => a.Plays));
+
+        Assert.Equal(best, c.Promoted.Copy.Id);
+        var active = await new Marketing.Sdk.Content.Templates.ContentTemplateStore(run.Context.Get<Marketing.Sdk.Storage.IStateStore>()).GetActiveAsync(ContentStep.TemplateId);
+        Assert.Equal(c.Promoted.Version, active!.Version);
+        Assert.Contains(ContentStep.Coupon, c.Rendered, StringComparison.Ordinal);
+        Assert.DoesNotContain("{{", c.Rendered, StringComparison.Ordinal);
+
+        var text = run.Output.ToString();
+        Assert.Contains("rejected: ", text, StringComparison.Ordinal);
+        Assert.Contains($"promoted to template '{ContentStep.TemplateId}'", text, StringComparison.Ordinal);
     }
 }

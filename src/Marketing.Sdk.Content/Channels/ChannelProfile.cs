@@ -12,6 +12,13 @@ public abstract class ChannelProfile
     /// <summary>The text fields the channel uses.</summary>
     public abstract IReadOnlyList<string> FieldNames { get; }
 
+    /// <summary>The list fields the channel uses (e.g. <c>hashtags</c>, <c>scenes</c>); empty by default.</summary>
+    public virtual IReadOnlyList<string> ListFieldNames { get; } = [];
+
+    /// <summary>The channel's rules in words, for a writer or a model (the generation prompt lists them); never copy.</summary>
+    public virtual IReadOnlyList<string> DescribeRules() =>
+        [.. FieldNames.Select(f => $"{f}: required text"), .. ListFieldNames.Select(f => $"{f}: a list of texts")];
+
     /// <summary>Checks a variant against the channel's rules.</summary>
     /// <param name="variant">The variant.</param>
     /// <returns>Every rule broken; empty when the variant fits.</returns>
@@ -122,6 +129,24 @@ public sealed class SmsProfile : ChannelProfile
     /// <inheritdoc />
     public override IReadOnlyList<string> FieldNames { get; } = ["body"];
 
+    /// <inheritdoc />
+    public override IReadOnlyList<string> DescribeRules()
+    {
+        var perPart = MaxSegments == 1 ? 70 : 67 * MaxSegments; // UCS-2 and China's carriers alike; GSM-7 text has more room
+        var room = perPart - (SignName.Length > 0 ? SignName.Length + 2 : 0) - (UnsubscribeAppendedBySender && Marketing ? UnsubscribeText.Length : 0);
+        List<string> rules =
+        [
+            $"body: required, at most {room} characters (the signature is added by the provider and counted)",
+            "body: never write a signature in 【】 brackets",
+        ];
+        if (Marketing && !UnsubscribeAppendedBySender)
+        {
+            rules.Add($"body: must end with the unsubscribe wording \"{UnsubscribeText}\"");
+        }
+
+        return rules;
+    }
+
     /// <summary>The billed parts of a body as it goes out (signature and, when the sender appends it, the unsubscribe wording included).</summary>
     /// <param name="body">The copy.</param>
     public int Segments(string body)
@@ -198,6 +223,10 @@ public sealed class EmailProfile : ChannelProfile
     public override IReadOnlyList<string> FieldNames { get; } = ["subject", "preheader"];
 
     /// <inheritdoc />
+    public override IReadOnlyList<string> DescribeRules() =>
+        [$"subject: required, one line, at most {MaxSubject} characters", $"preheader: at most {MaxPreheader} characters"];
+
+    /// <inheritdoc />
     protected override void Check(ContentVariant variant, List<ChannelFinding> findings)
     {
         Length(variant, "subject", MaxSubject, true, findings);
@@ -223,6 +252,10 @@ public sealed class PushProfile : ChannelProfile
 
     /// <inheritdoc />
     public override IReadOnlyList<string> FieldNames { get; } = ["title", "body"];
+
+    /// <inheritdoc />
+    public override IReadOnlyList<string> DescribeRules() =>
+        [$"title: required, at most {MaxTitle} characters", $"body: required, at most {MaxBody} characters"];
 
     /// <inheritdoc />
     protected override void Check(ContentVariant variant, List<ChannelFinding> findings)
@@ -257,6 +290,9 @@ public sealed class WeChatTemplateProfile : ChannelProfile
     public override IReadOnlyList<string> FieldNames { get; }
 
     /// <inheritdoc />
+    public override IReadOnlyList<string> DescribeRules() => [.. FieldNames.Select(f => $"{f}: required, at most {MaxFieldLength} characters")];
+
+    /// <inheritdoc />
     protected override void Check(ContentVariant variant, List<ChannelFinding> findings)
     {
         foreach (var field in FieldNames)
@@ -283,6 +319,13 @@ public sealed class XiaohongshuProfile : ChannelProfile
 
     /// <inheritdoc />
     public override IReadOnlyList<string> FieldNames { get; } = ["title", "body"];
+
+    /// <inheritdoc />
+    public override IReadOnlyList<string> ListFieldNames { get; } = ["hashtags"];
+
+    /// <inheritdoc />
+    public override IReadOnlyList<string> DescribeRules() =>
+        [$"title: required, at most {MaxTitle} characters", $"body: required, at most {MaxBody} characters", $"hashtags: 1 to {MaxHashtags} items"];
 
     /// <inheritdoc />
     protected override void Check(ContentVariant variant, List<ChannelFinding> findings)
@@ -315,6 +358,13 @@ public sealed class DouyinScriptProfile : ChannelProfile
     public override IReadOnlyList<string> FieldNames { get; } = ["hook", "call_to_action"];
 
     /// <inheritdoc />
+    public override IReadOnlyList<string> ListFieldNames { get; } = ["scenes"];
+
+    /// <inheritdoc />
+    public override IReadOnlyList<string> DescribeRules() =>
+        [$"hook: required, spoken within the first {HookSeconds} seconds: at most {HookSeconds * CharactersPerSecond} characters", $"scenes: 1 to {MaxScenes} items", "call_to_action: required, at most 30 characters"];
+
+    /// <inheritdoc />
     protected override void Check(ContentVariant variant, List<ChannelFinding> findings)
     {
         Length(variant, "hook", HookSeconds * CharactersPerSecond, true, findings);
@@ -334,6 +384,10 @@ public sealed class WeiboProfile : ChannelProfile
 
     /// <inheritdoc />
     public override IReadOnlyList<string> FieldNames { get; } = ["body"];
+
+    /// <inheritdoc />
+    public override IReadOnlyList<string> DescribeRules() =>
+        [$"body: required, at most {MaxBody} characters", "topics are written #topic# with both # signs"];
 
     /// <inheritdoc />
     protected override void Check(ContentVariant variant, List<ChannelFinding> findings)

@@ -36,6 +36,9 @@ public sealed record ChannelFinding(string Field, string Code, int Limit, int Ac
     /// <summary>The code of too many or too few list items.</summary>
     public const string Count = "count";
 
+    /// <summary>The code of a <c>{{placeholder}}</c> the brief does not declare, or copy that is not a valid template.</summary>
+    public const string Placeholder = "placeholder";
+
     /// <summary>The code of a convention not followed (wording, format).</summary>
     public const string Convention = "convention";
 }
