@@ -29,6 +29,7 @@ internal sealed class SegmentSqlCompiler
     private readonly string _events;
     private readonly DateTimeOffset _now;
     private readonly List<object?> _parameters = [];
+    private readonly List<string> _joins = [];
     private string? _ambiguousPattern;
     private string? _nonAsciiPattern;
     private string? _strictPattern;
@@ -58,9 +59,10 @@ internal sealed class SegmentSqlCompiler
             return null;
         }
         var profiles = store.TableName(SqlStoreTable.Profiles);
+        var joins = string.Concat(c._joins.Select(j => " " + j));
         var sql = c.Pg
-            ? $"SELECT id, m FROM (SELECT p.id AS id, {expr} AS m FROM (SELECT id, data::json AS j FROM {profiles}) p) q WHERE m IS NOT FALSE"
-            : $"SELECT id, m FROM (SELECT p.id AS id, {expr} AS m FROM {profiles} p) WHERE m IS NOT 0";
+            ? $"SELECT id, m FROM (SELECT p.id AS id, {expr} AS m FROM (SELECT id, data::json AS j FROM {profiles}) p{joins}) q WHERE m IS NOT FALSE"
+            : $"SELECT id, m FROM (SELECT p.id AS id, {expr} AS m FROM {profiles} p{joins}) WHERE m IS NOT 0";
         return new SegmentSqlQuery(sql, c._parameters);
     }
 
@@ -340,7 +342,10 @@ internal sealed class SegmentSqlCompiler
 
     private string? Aggregate(EventType type, SegmentCondition? filter, TimeWindow? window, AggregateFunction? function, string? field, ComparisonOperator op, decimal threshold)
     {
-        var where = new StringBuilder($"e.customer_id = p.id AND e.type = {P(type.Value)}");
+        // One derived table per aggregate, grouped by customer and joined to the profiles: the database reads the
+        // type's events in the window once (type/time index), computes each event's filter and value once, and the
+        // condition is a column of the join (no row: the aggregate over no events).
+        var where = new StringBuilder($"e.type = {P(type.Value)}");
         if (window is not null)
         {
             if (window.Last is not null)
@@ -357,43 +362,50 @@ internal sealed class SegmentSqlCompiler
         {
             return null;
         }
-        var cmp = Comparison(op);
-        if (function is null or AggregateFunction.Count)
-        {
-            if (NumberLiteral(threshold) is not { } t)
-            {
-                return null;
-            }
-            var count = f is null ? "COUNT(*)" : $"COALESCE(SUM(CASE WHEN {f} THEN 1 ELSE 0 END), 0)";
-            var scaledCount = Pg ? count : $"{count} * {Scale}";
-            var unknown = f is null ? null : $"COALESCE(SUM(CASE WHEN ({f}) IS NULL THEN 1 ELSE 0 END), 0) > 0";
-            var decided = $"{scaledCount} {cmp} {P(t)}";
-            return unknown is null
-                ? $"((SELECT {decided} FROM {_events} e WHERE {where}))"
-                : $"((SELECT CASE WHEN {unknown} THEN NULL ELSE {decided} END FROM {_events} e WHERE {where}))";
-        }
-        if (field is null || EventRef(field) is not { } v || NumberLiteral(threshold) is not { } thr)
+        if (NumberLiteral(threshold) is not { } thr)
         {
             return null;
         }
-        var state = NumberState(v);
-        var passes = f is null ? "TRUE" : $"({f})";
-        var numbered = $"({passes} AND {state} = 'n')";
-        var n = $"CASE WHEN {numbered} THEN {NumberOf(v)} END";
-        var valueCount = $"COUNT(CASE WHEN {numbered} THEN 1 END)";
-        var unknownRows = f is null
-            ? $"COALESCE(SUM(CASE WHEN {state} = 'u' THEN 1 ELSE 0 END), 0) > 0"
-            : $"COALESCE(SUM(CASE WHEN ({f}) IS NULL OR (({f}) AND {state} = 'u') THEN 1 ELSE 0 END), 0) > 0";
+        var cmp = Comparison(op);
         var t0 = P(thr);
-        var result = function switch
+        var alias = "a" + _joins.Count.ToString(CultureInfo.InvariantCulture);
+        var inner = new StringBuilder($"SELECT e.customer_id AS c, {(f ?? "TRUE")} AS f");
+        string result, empty;
+        if (function is null or AggregateFunction.Count)
         {
-            AggregateFunction.Sum => $"COALESCE(SUM({n}), 0) {cmp} {t0}",
-            AggregateFunction.Min => $"(CASE WHEN {valueCount} = 0 THEN FALSE ELSE MIN({n}) {cmp} {t0} END)",
-            AggregateFunction.Max => $"(CASE WHEN {valueCount} = 0 THEN FALSE ELSE MAX({n}) {cmp} {t0} END)",
-            // avg op t  ⇔  sum op t · count (count > 0): exact, no division.
-            _ => $"(CASE WHEN {valueCount} = 0 THEN FALSE ELSE SUM({n}) {cmp} {t0} * {valueCount} END)",
-        };
-        return $"((SELECT CASE WHEN {unknownRows} THEN NULL ELSE {result} END FROM {_events} e WHERE {where}))";
+            var count = f is null ? "COUNT(*)" : "COALESCE(SUM(CASE WHEN x.f THEN 1 ELSE 0 END), 0)";
+            var decided = $"{(Pg ? count : $"{count} * {Scale}")} {cmp} {t0}";
+            result = f is null ? decided : $"CASE WHEN COALESCE(SUM(CASE WHEN x.f IS NULL THEN 1 ELSE 0 END), 0) > 0 THEN NULL ELSE {decided} END";
+            empty = $"(0 {cmp} {t0})";
+        }
+        else
+        {
+            if (field is null || EventRef(field) is not { } v)
+            {
+                return null;
+            }
+            inner.Append($", {v.Kind} AS k, {v.Text} AS t, {v.Raw} AS w");
+            var x = new ValueRef("x.k", "x.t", "x.w");
+            var state = NumberState(x);
+            var numbered = $"(x.f AND {state} = 'n')";
+            var n = $"CASE WHEN {numbered} THEN {NumberOf(x)} END";
+            var valueCount = $"COUNT(CASE WHEN {numbered} THEN 1 END)";
+            var unknownRows = $"COALESCE(SUM(CASE WHEN x.f IS NULL OR (x.f AND {state} = 'u') THEN 1 ELSE 0 END), 0) > 0";
+            var decided = function switch
+            {
+                AggregateFunction.Sum => $"COALESCE(SUM({n}), 0) {cmp} {t0}",
+                AggregateFunction.Min => $"(CASE WHEN {valueCount} = 0 THEN FALSE ELSE MIN({n}) {cmp} {t0} END)",
+                AggregateFunction.Max => $"(CASE WHEN {valueCount} = 0 THEN FALSE ELSE MAX({n}) {cmp} {t0} END)",
+                // avg op t  ⇔  sum op t · count (count > 0): exact, no division.
+                _ => $"(CASE WHEN {valueCount} = 0 THEN FALSE ELSE SUM({n}) {cmp} {t0} * {valueCount} END)",
+            };
+            result = $"CASE WHEN {unknownRows} THEN NULL ELSE {decided} END";
+            empty = function == AggregateFunction.Sum ? $"(0 {cmp} {t0})" : "FALSE";
+        }
+        inner.Append($" FROM {_events} e WHERE {where}");
+        _joins.Add($"LEFT JOIN (SELECT x.c AS c, {result} AS r FROM ({inner}) x GROUP BY x.c) {alias} ON {alias}.c = p.id");
+        // No row: no event of the type in the window. A row: the aggregate, possibly NULL (unknown).
+        return $"(CASE WHEN {alias}.c IS NULL THEN {empty} ELSE {alias}.r END)";
     }
 
     private string? Filter(SegmentCondition c)
