@@ -23,6 +23,22 @@ public sealed class SegmentationOptions
     public bool ColumnarBatchEvaluation { get; set; } = true;
 
     /// <summary>
+    /// Whether <see cref="ISegmentService.EvaluateAsync"/> reads straight from a store that implements
+    /// <see cref="IRelationalQueryStore"/> (the SQLite and PostgreSQL providers) instead of streaming profile and
+    /// event objects: the rule is evaluated in the database when it compiles to SQL (see <see cref="PushDownRules"/>),
+    /// otherwise the snapshot's columns are read with SQL (counts aggregated by the database). Default
+    /// <see langword="true"/>; stores without the capability always take the object path. Both give the same membership.
+    /// </summary>
+    public bool UseStoreQueries { get; set; } = true;
+
+    /// <summary>
+    /// With <see cref="UseStoreQueries"/>, whether a rule is compiled to SQL and evaluated by the database (default
+    /// <see langword="true"/>); customers the database cannot decide exactly are evaluated again from their profile
+    /// and events. <see langword="false"/> builds the columnar snapshot from the store and evaluates it in the host.
+    /// </summary>
+    public bool PushDownRules { get; set; } = true;
+
+    /// <summary>
     /// How often the built-in hosted refresh evaluates every segment with a rolling window
     /// (<c>within 7d</c>), so that customers whose window rolled past exit without a new event.
     /// <see langword="null"/> (default) turns it off. It runs on one host at a time under a lease
@@ -188,6 +204,7 @@ internal sealed class SegmentService : ISegmentService, IDisposable
     private readonly Counter<long> _profilesEvaluated;
     private readonly Counter<long> _changes;
     private readonly Counter<long> _conflicts;
+    private readonly Counter<long> _pushedDown;
     private readonly Counter<long> _republished;
     private readonly SemaphoreSlim _reload = new(1, 1);
     private volatile SegmentCatalog _catalog = SegmentCatalog.Empty;
@@ -214,6 +231,7 @@ internal sealed class SegmentService : ISegmentService, IDisposable
         _profilesEvaluated = _meter.CreateCounter<long>("marketing.segmentation.profiles_evaluated", "{profile}", "Profile evaluations of a segment.");
         _changes = _meter.CreateCounter<long>("marketing.segmentation.membership_changes", "{change}", "Segment enter and exit changes published.");
         _republished = _meter.CreateCounter<long>("marketing.segmentation.changes_republished", "{change}", "Recorded membership changes delivered again by the republish sweep (their host stopped, or a listener failed, before every listener had them).");
+        _pushedDown = _meter.CreateCounter<long>("marketing.segmentation.pushed_down", "{evaluation}", "Segment evaluations run as SQL in the store.");
         _conflicts = _meter.CreateCounter<long>("marketing.segmentation.membership_conflicts", "{conflict}", "Membership writes that lost a compare-and-swap to another writer and were decided again.");
     }
 
@@ -606,9 +624,11 @@ internal sealed class SegmentService : ISegmentService, IDisposable
         }
 
         var now = _time.GetUtcNow();
-        var (members, evaluated) = _options.ColumnarBatchEvaluation
-            ? await EvaluateColumnarAsync(compiled, now, cancellationToken).ConfigureAwait(false)
-            : await EvaluateByProfileAsync(compiled, now, cancellationToken).ConfigureAwait(false);
+        var (members, evaluated) = _options.UseStoreQueries && _profiles is IRelationalQueryStore store
+            ? await EvaluateInStoreAsync(compiled, store, now, cancellationToken).ConfigureAwait(false)
+            : _options.ColumnarBatchEvaluation
+                ? await EvaluateColumnarAsync(compiled, now, cancellationToken).ConfigureAwait(false)
+                : await EvaluateByProfileAsync(compiled, now, cancellationToken).ConfigureAwait(false);
         _profilesEvaluated.Add(evaluated);
 
         var candidates = new SortedSet<CustomerId>(members);
@@ -699,6 +719,43 @@ internal sealed class SegmentService : ISegmentService, IDisposable
             results.Add(await EvaluateAsync(segment.SegmentId, cancellationToken).ConfigureAwait(false));
         }
         return results;
+    }
+
+    /// <summary>
+    /// Evaluates in the database when the rule compiles to SQL (customers it cannot decide exactly are evaluated from
+    /// their profile and events), otherwise from a snapshot whose columns the store streams.
+    /// </summary>
+    private async ValueTask<(HashSet<CustomerId> Members, long Evaluated)> EvaluateInStoreAsync(CompiledSegment compiled, IRelationalQueryStore store, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (_options.PushDownRules
+            && await StoreSnapshots.PushDownAsync(compiled, store, now, cancellationToken).ConfigureAwait(false) is var (members, undecided))
+        {
+            _pushedDown.Add(1);
+            if (undecided.Count > 0)
+            {
+                var profiles = await _profiles.GetManyAsync(undecided, cancellationToken).ConfigureAwait(false);
+                foreach (var (id, profile) in profiles)
+                {
+                    var events = new List<MarketingEvent>();
+                    if (compiled.EventQueryFor(id, now) is { } query)
+                    {
+                        await foreach (var e in _events.ReadAsync(query, cancellationToken).ConfigureAwait(false))
+                        {
+                            events.Add(e);
+                        }
+                    }
+                    if (compiled.Evaluate(profile, events, now))
+                    {
+                        members.Add(id);
+                    }
+                }
+            }
+            return (members, await _profiles.CountAsync(cancellationToken).ConfigureAwait(false));
+        }
+        var columns = await StoreSnapshots.BuildAsync([compiled], store, now, cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        var bitmap = SegmentBatchEvaluator.Create(compiled).Evaluate(columns, now);
+        return ([.. bitmap.Members()], columns.Count);
     }
 
     /// <summary>Reads the needed events and the profiles into a columnar snapshot and evaluates it in one pass per condition.</summary>

@@ -199,8 +199,10 @@ public sealed class ProfileColumns
         Dictionary<string, ValueColumn> traits,
         Dictionary<string, ulong[]> tags,
         Dictionary<EventType, EventColumns> events,
-        long eventCount)
+        long eventCount,
+        Dictionary<CountKey, int[]>? counts = null)
     {
+        Counts = counts ?? [];
         _ids = ids;
         _index = index;
         Traits = traits;
@@ -249,8 +251,14 @@ public sealed class ProfileColumns
 
     internal Dictionary<EventType, EventColumns> Events { get; }
 
+    /// <summary>Event counts aggregated by the store (per row), by event type and window in UTC ticks [From, To).</summary>
+    internal Dictionary<CountKey, int[]> Counts { get; }
+
     internal CustomerId IdAt(int row) => _ids[row];
 }
+
+/// <summary>An unfiltered event count over [<paramref name="From"/>, <paramref name="To"/>) in UTC ticks.</summary>
+internal readonly record struct CountKey(EventType Type, long From, long To);
 
 /// <summary>
 /// Builds a <see cref="ProfileColumns"/> snapshot incrementally (for streaming from stores):
@@ -327,6 +335,69 @@ public sealed class ProfileColumnsBuilder
         return true;
     }
 
+    internal ColumnRequirements Needs => _needs;
+
+    /// <summary>The event fields kept for <paramref name="type"/>, in the order <see cref="AddEventRow"/> takes them (null when the type is not kept).</summary>
+    internal string[]? EventFields(EventType type) => _events.TryGetValue(type, out var p) ? p.Fields : null;
+
+    /// <summary>Stops keeping the events of <paramref name="type"/> (their conditions are answered by counts).</summary>
+    internal void DropEvents(EventType type) => _events.Remove(type);
+
+    /// <summary>Adds a row from streamed columns: <paramref name="traits"/> holds the needed traits that are set, <paramref name="tags"/> the profile's needed tags.</summary>
+    internal bool TryAddRow(CustomerId id, IReadOnlyDictionary<string, PropertyValue> traits, IReadOnlySet<string> tags)
+    {
+        ThrowIfBuilt();
+        var row = _ids.Count;
+        if (!_index.TryAdd(id, row))
+        {
+            return false;
+        }
+        _ids.Add(id);
+        foreach (var (name, column) in _traits)
+        {
+            column.Add(traits.TryGetValue(name, out var v) ? v : PropertyValue.Null);
+        }
+        foreach (var (tag, rows) in _tagRows)
+        {
+            if (tags.Contains(tag))
+            {
+                rows.Add(row);
+            }
+        }
+        return true;
+    }
+
+    /// <summary>Adds an event from streamed columns (field values in <see cref="EventFields"/> order); ignored when the type is not kept.</summary>
+    internal void AddEventRow(EventType type, CustomerId customer, long utcTicks, ReadOnlySpan<PropertyValue> fields)
+    {
+        ThrowIfBuilt();
+        if (_events.TryGetValue(type, out var pending))
+        {
+            pending.Add(customer, utcTicks, fields);
+        }
+    }
+
+    /// <summary>Sets a store-aggregated count of a customer added already (others are ignored).</summary>
+    internal void SetCount(CountKey key, CustomerId customer, long count)
+    {
+        ThrowIfBuilt();
+        if (!_index.TryGetValue(customer, out var row))
+        {
+            return;
+        }
+        if (!_counts.TryGetValue(key, out var list))
+        {
+            list = [];
+            _counts[key] = list;
+        }
+        list.Add((row, (int)Math.Min(count, int.MaxValue)));
+    }
+
+    /// <summary>Declares a count column (all zero unless set).</summary>
+    internal void DeclareCount(CountKey key) => _counts.TryAdd(key, []);
+
+    private readonly Dictionary<CountKey, List<(int Row, int Count)>> _counts = [];
+
     /// <summary>Adds an event; events without a customer or of types the segments do not read are ignored.</summary>
     /// <param name="marketingEvent">The event.</param>
     public void AddEvent(MarketingEvent marketingEvent)
@@ -367,7 +438,17 @@ public sealed class ProfileColumnsBuilder
             eventCount += columns.Ticks.Length;
             events[type] = columns;
         }
-        return new ProfileColumns([.. _ids], _index, traits, tags, events, eventCount);
+        var counts = new Dictionary<CountKey, int[]>();
+        foreach (var (key, list) in _counts)
+        {
+            var column = new int[n];
+            foreach (var (row, count) in list)
+            {
+                column[row] = count;
+            }
+            counts[key] = column;
+        }
+        return new ProfileColumns([.. _ids], _index, traits, tags, events, eventCount, counts);
     }
 
     private void ThrowIfBuilt()
@@ -384,6 +465,18 @@ public sealed class ProfileColumnsBuilder
         private readonly List<CustomerId> _customers = [];
         private readonly List<long> _ticks = [];
         private readonly ValueColumnBuilder[] _fields = [.. fields.Select(_ => new ValueColumnBuilder())];
+
+        public string[] Fields => fields;
+
+        public void Add(CustomerId customer, long utcTicks, ReadOnlySpan<PropertyValue> values)
+        {
+            _customers.Add(customer);
+            _ticks.Add(utcTicks);
+            for (var f = 0; f < fields.Length; f++)
+            {
+                _fields[f].Add(values[f]);
+            }
+        }
 
         public void Add(CustomerId customer, MarketingEvent e)
         {

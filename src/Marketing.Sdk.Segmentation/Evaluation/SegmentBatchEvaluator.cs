@@ -262,23 +262,14 @@ public sealed class SegmentBatchEvaluator
 
         public override Bound Bind(ProfileColumns columns, DateTimeOffset now)
         {
+            var (from, to) = Range(window, now);
+            if (filter is null && function is null or AggregateFunction.Count && columns.Counts.TryGetValue(new CountKey(type, from, to), out var counts))
+            {
+                return new CountBound(counts, op, threshold);
+            }
             if (!columns.Events.TryGetValue(type, out var events))
             {
                 throw new ArgumentException($"The snapshot holds no '{type}' events; build it for this segment.", nameof(columns));
-            }
-            long from = long.MinValue, to = long.MaxValue;
-            if (window is not null)
-            {
-                if (window.Last is not null)
-                {
-                    from = window.Start(now).UtcTicks;
-                    to = now.UtcTicks + 1; // inclusive end
-                }
-                else
-                {
-                    from = window.From!.Value.UtcTicks;
-                    to = window.To!.Value.UtcTicks;
-                }
             }
             var boundFilter = filter is null ? null : BindFilter(filter, events);
             decimal?[]? numbers = null;
@@ -291,6 +282,8 @@ public sealed class SegmentBatchEvaluator
             }
             return new AggregateBound(events.Offsets, events.Ticks, from, to, boundFilter, function, fieldCodes, numbers, op, threshold);
         }
+
+        private static (long From, long To) Range(TimeWindow? window, DateTimeOffset now) => ValueSemantics.WindowTicks(window, now);
 
         private ValueColumn Column(EventColumns events, string name) =>
             events.Fields.TryGetValue(name, out var column)
@@ -444,6 +437,29 @@ public sealed class SegmentBatchEvaluator
         {
             candidates.CopyTo(result);
             Bits.And(result, bits.AsSpan(firstWord, result.Length));
+        }
+    }
+
+    private sealed class CountBound(int[] counts, ComparisonOperator op, decimal threshold) : Bound
+    {
+        public override void Eval(int firstWord, ReadOnlySpan<ulong> candidates, Span<ulong> result, Scratch scratch)
+        {
+            for (var w = 0; w < candidates.Length; w++)
+            {
+                var c = candidates[w];
+                ulong r = 0;
+                var start = (firstWord + w) << 6;
+                while (c != 0)
+                {
+                    var j = BitOperations.TrailingZeroCount(c);
+                    if (ValueSemantics.Compare(counts[start + j], op, threshold))
+                    {
+                        r |= 1UL << j;
+                    }
+                    c &= c - 1;
+                }
+                result[w] = r;
+            }
         }
     }
 

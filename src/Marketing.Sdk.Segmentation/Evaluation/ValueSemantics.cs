@@ -127,4 +127,24 @@ internal static class ValueSemantics
         }
         return e.Property(field);
     }
+
+    /// <summary>The window as UTC ticks [from, to) at <paramref name="now"/> (all time when there is none).</summary>
+    public static (long From, long To) WindowTicks(TimeWindow? window, DateTimeOffset now)
+    {
+        long from = long.MinValue, to = long.MaxValue;
+        if (window is not null)
+        {
+            if (window.Last is not null)
+            {
+                from = window.Start(now).UtcTicks;
+                to = now.UtcTicks + 1; // inclusive end
+            }
+            else
+            {
+                from = window.From!.Value.UtcTicks;
+                to = window.To!.Value.UtcTicks;
+            }
+        }
+        return (from, to);
+    }
 }

@@ -5,10 +5,47 @@ using System.Text;
 
 namespace Marketing.Sdk.Storage.Relational;
 
-internal sealed class RelationalProfileStore(RelationalDatabase db) : IProfileStore
+internal sealed class RelationalProfileStore(RelationalDatabase db) : IProfileStore, IRelationalQueryStore
 {
     private const string Store = "profile";
     private readonly string _t = db.Table("profiles");
+
+    public SqlDialect Dialect => db.ProviderName == "postgresql" ? SqlDialect.PostgreSql : SqlDialect.Sqlite;
+
+    public string TableName(SqlStoreTable table) => table switch
+    {
+        SqlStoreTable.Profiles => _t,
+        SqlStoreTable.Events => db.Table("events"),
+        _ => throw new ArgumentOutOfRangeException(nameof(table)),
+    };
+
+    public async ValueTask QueryAsync(string sql, IReadOnlyList<object?> parameters, Func<DbDataReader, CancellationToken, ValueTask> read, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(sql);
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(read);
+        var text = sql.AsSpan().TrimStart();
+        if (!(text.StartsWith("SELECT", StringComparison.OrdinalIgnoreCase) || text.StartsWith("WITH", StringComparison.OrdinalIgnoreCase)) || sql.Contains(';', StringComparison.Ordinal))
+        {
+            throw new ArgumentException("Only a single read-only SELECT is allowed.", nameof(sql));
+        }
+        using var call = db.Call(Store, "query");
+        try
+        {
+            await using var conn = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var cmd = conn.Command(sql);
+            for (var i = 0; i < parameters.Count; i++)
+            {
+                cmd.P("@p" + i.ToString(CultureInfo.InvariantCulture), parameters[i]);
+            }
+            await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await read(r, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (call.Fail(ex))
+        {
+            throw call.Wrap(ex);
+        }
+    }
 
     public async ValueTask<CustomerProfile?> GetAsync(CustomerId id, CancellationToken cancellationToken = default)
     {
