@@ -8,6 +8,8 @@
 #                          PostgreSQL server unless MARKETING_SDK_TEST_POSTGRES is set).
 #   ./build.sh docs        build the documentation site (DocFX, warnings as errors) into artifacts/docs/_site.
 #   ./build.sh pack        pack every shipped package (one version, symbols) into artifacts/packages.
+#   ./build.sh api-baseline  write the public API the build refuses as undeclared (RS0016/RS0017) into each
+#                          package's PublicAPI.Unshipped.txt (eng/api-baseline.sh); review the diff before committing.
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)
@@ -112,6 +114,9 @@ case "$cmd" in
     dotnet pack eng/pack.proj -c Release -o artifacts/packages -nologo "${@:2}"
     ls artifacts/packages
     ;;
+  api-baseline)
+    eng/api-baseline.sh
+    ;;
   *)
-    echo "usage: ./build.sh [test|quickstart|bench|docs|pack]" >&2; exit 2 ;;
+    echo "usage: ./build.sh [test|quickstart|bench|docs|pack|api-baseline]" >&2; exit 2 ;;
 esac
