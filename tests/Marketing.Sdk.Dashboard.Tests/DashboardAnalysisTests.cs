@@ -425,7 +425,7 @@ public sealed class DashboardAnalysisTests
                 o.AddTemplate(new MessageTemplate { Id = "thanks", Channel = InApp });
                 o.AddTemplate(new MessageTemplate { Id = "shipped", Channel = InApp, DefaultPurpose = MessagePurpose.Transactional });
             });
-            m.AddMessageChannel<InboxChannel>();
+            m.Services.AddSingleton<IMessageChannel>(new InboxChannel());
         });
         await Seed.ProfilesAsync(host, 2);
         var sender = host.Get<IMessageSender>();

@@ -370,6 +370,16 @@
     }
   };
 
+  function lifetime(d) {
+    var bandCounts = d.clv.bands.map(function (b) { return b.count; });
+    bars('clv', t('lifecycle.clv'), d.clv.bands.map(function (b) { return fixed(b.from, 0) + '–' + fixed(b.to, 0); }),
+      [{ name: t('lifecycle.customers'), type: 'bar', data: bandCounts }], sum(bandCounts), false);
+    chart('churn', t('lifecycle.churn'), {
+      legend: { bottom: 0 },
+      series: [{ type: 'pie', radius: ['35%', '62%'], data: d.churnBands.map(function (b) { return { name: label('churn', b.name), value: b.count }; }) }]
+    }, sum(d.churnBands.map(function (b) { return b.count; })));
+  }
+
   renderers.lifecycle = function (d) {
     if (!d.available) { note(label('reason', d.clv.reason)); return; }
     kpis([
@@ -382,13 +392,7 @@
     var stageCounts = d.stages.map(function (s) { return s.count; });
     bars('stages', t('lifecycle.stages'), d.stages.map(function (s) { return label('stage', s.name); }),
       [{ name: t('lifecycle.customers'), type: 'bar', data: stageCounts }], sum(stageCounts), false);
-    var bandCounts = d.clv.bands.map(function (b) { return b.count; });
-    bars('clv', t('lifecycle.clv'), d.clv.bands.map(function (b) { return fixed(b.from, 0) + '–' + fixed(b.to, 0); }),
-      [{ name: t('lifecycle.customers'), type: 'bar', data: bandCounts }], sum(bandCounts), false);
-    chart('churn', t('lifecycle.churn'), {
-      legend: { bottom: 0 },
-      series: [{ type: 'pie', radius: ['35%', '62%'], data: d.churnBands.map(function (b) { return { name: label('churn', b.name), value: b.count }; }) }]
-    }, sum(d.churnBands.map(function (b) { return b.count; })));
+    if (d.clv.fitted) { lifetime(d); }
     table('journeys', t('lifecycle.journeys'), [
       { label: 'lifecycle.journey' }, { label: 'lifecycle.trigger' }, { label: 'lifecycle.status' }, { label: 'lifecycle.active', num: true },
       { label: 'lifecycle.completed', num: true }, { label: 'lifecycle.exited', num: true }, { label: '' }
