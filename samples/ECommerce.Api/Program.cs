@@ -81,7 +81,11 @@ builder.Services.AddMarketingSdk(m =>
                 .OnEvent(Marketing.Sdk.EventType.Purchase).Reentry(true, TimeSpan.Zero)
                 .SendMessage(ShopInboxChannel.InApp, ShopExperiments.OrderThanksTemplate));
         })
-        .AddAttribution()
+        // The shop's touches are page and product views tagged with the channel the visitor came from, plus ad clicks.
+        .AddAttribution(o => o.Paths = new Marketing.Sdk.Attribution.PathBuilderOptions
+        {
+            TouchEventTypes = [Marketing.Sdk.EventType.AdClick, Marketing.Sdk.EventType.PageView, Marketing.Sdk.EventType.ProductView, Marketing.Sdk.EventType.MessageClick],
+        })
         .AddRecommendations()
         .AddCompliance();
     m.AddMessaging(o =>

@@ -10,8 +10,10 @@ internal readonly record struct AnomalyBand(int Index, double Median, double Low
 /// <summary>
 /// The overview's anomaly rule, simple and robust to the outliers it looks for: a day is flagged when its value lies
 /// outside <c>median ± k · s</c> of the <c>w</c> days before it, where <c>s = 1.4826 · MAD</c> (the median absolute
-/// deviation scaled to a standard deviation for normal data), floored at 10 % of the median's size so a near-flat
-/// window does not flag ordinary wobble. A window that is exactly flat at zero flags any non-zero day. Days with
+/// deviation scaled to a standard deviation for normal data). When more than half the window equals its median the
+/// MAD is 0, and <c>s</c> falls back to 1.2533 times the mean absolute deviation from the median; either way it is
+/// floored at 10 % of the median's size so a near-flat window does not flag ordinary wobble. A window that is
+/// exactly flat at zero flags any non-zero day. Days with
 /// fewer than <c>w</c> days before them are not judged. Neither the median nor the MAD moves with one wild day, which
 /// is why they are used rather than the mean and standard deviation.
 /// </summary>
@@ -19,6 +21,9 @@ internal static class RobustAnomaly
 {
     /// <summary>The factor turning a MAD into a standard deviation for normally distributed data.</summary>
     public const double MadToSigma = 1.4826;
+
+    /// <summary>The factor turning a mean absolute deviation into a standard deviation for normally distributed data (√(π/2)).</summary>
+    public const double MeanAbsToSigma = 1.2533;
 
     public static List<AnomalyBand> Detect(IReadOnlyList<double> series, int window, double k)
     {
@@ -38,7 +43,14 @@ internal static class RobustAnomaly
             {
                 deviations[j] = Math.Abs(trailing[j] - median);
             }
-            var spread = Math.Max(MadToSigma * Median(deviations), 0.1 * Math.Abs(median));
+            var spread = MadToSigma * Median(deviations);
+            if (spread == 0)
+            {
+                // More than half the window sits on the median (small counts do): the mean absolute deviation,
+                // scaled to a standard deviation for normal data, still measures the wobble of the rest.
+                spread = MeanAbsToSigma * deviations.Average();
+            }
+            spread = Math.Max(spread, 0.1 * Math.Abs(median));
             var low = median - k * spread;
             var high = median + k * spread;
             var value = series[i];
