@@ -180,6 +180,7 @@ public sealed class ShopBrowserFixture : IAsyncLifetime
                         OccurredAt = at,
                         CustomerId = new Marketing.Sdk.CustomerId($"history-customer-{c}"),
                         Value = amount,
+                        Order = new Marketing.Sdk.Order { OrderId = $"history-order-{c}-{k}", PlacedAt = at, Lines = [], Total = amount },
                         Channel = new Marketing.Sdk.Channel(c % 3 == 0 ? "email" : c % 3 == 1 ? "search" : "social"),
                     });
                 }

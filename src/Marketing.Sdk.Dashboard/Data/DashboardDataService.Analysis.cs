@@ -165,15 +165,16 @@ internal sealed partial class DashboardDataService
         var rows = services.GetService<KpiCalculator>() is { } calculator ? calculator.Compute(records, roiModel) : new KpiCalculator().Compute(records, roiModel);
         var channelRows = rows.Where(r => r.CampaignId is null).Select(r => new ChannelRoiRow(r.Channel.Value, r.Spend, r.Impressions, r.Clicks, Math.Round(r.Conversions, 4), Math.Round(r.Revenue, 2),
             r.Ctr, r.Cvr, r.Cpa is { } cpa ? Math.Round(cpa, 2) : null, r.Roas, r.Roi)).ToList();
-        // The current daily budget of each campaign is taken as its average daily spend over the window (what it
-        // actually used); proposals are suggestions for a person, never applied by the dashboard.
-        var lines = records.GroupBy(r => (r.Channel, r.CampaignId))
-            .Select(g => new BudgetLine(g.Key.Channel, g.Key.CampaignId, Math.Round(g.Sum(r => r.Spend.Amount) / days, 2)))
-            .OrderBy(l => l.Channel.Value, StringComparer.Ordinal).ThenBy(l => l.CampaignId, StringComparer.Ordinal).ToList();
+        // Budgets are judged per channel, where the attribution gives credit: the current daily budget of a channel is
+        // taken as its average daily spend over the window (what it actually used). Proposals are suggestions for a
+        // person, never applied by the dashboard.
+        var lines = records.GroupBy(r => r.Channel)
+            .Select(g => new BudgetLine(g.Key, null, Math.Round(g.Sum(r => r.Spend.Amount) / days, 2)))
+            .OrderBy(l => l.Channel.Value, StringComparer.Ordinal).ToList();
         var proposals = new List<ProposalRow>();
         if (services.GetService<BudgetRuleEngine>() is { } engine && lines.Count > 0)
         {
-            var plan = engine.Propose(new BudgetContext { Lines = lines, Kpis = rows });
+            var plan = engine.Propose(new BudgetContext { Lines = lines, Kpis = [.. rows.Where(r => r.CampaignId is null)] });
             proposals.AddRange(plan.Proposals.Select(p => new ProposalRow(p.Rule, p.Channel.Value, p.CampaignId, p.Action.ToString(), p.CurrentBudget, p.ProposedBudget, p.BidMultiplier, p.Explanation)));
         }
         return new AttributionData(now, days, truncated, true, paths.Count, roiModel.TotalConversions, roiModel.TotalValue, channels, credits, roiModel.Model,
