@@ -67,11 +67,39 @@ builder.Services.AddMarketingSdk(m =>
     m.ConfigureIngestion(configuration.GetSection("Marketing:Ingestion"))
         .AddWebTracking(configuration.GetSection(MarketingTrackingOptions.SectionName))
         .AddSegmentation()
-        .AddLifecycle(o => o.Journeys.Add("cart_abandoned", j => j
-            .OnEvent(Marketing.Sdk.EventType.AddToCart).ExitOn(Marketing.Sdk.EventType.Purchase).Reentry(true, TimeSpan.FromDays(7))
-            .Wait(TimeSpan.FromHours(1)).IssueCoupon("CART10")))
+        .AddLifecycle(o =>
+        {
+            // Messages from journeys go through Marketing.Sdk.Messaging, which applies consent per channel, suppressions,
+            // caps and quiet hours itself (and records each decision), so the journey gates leave messages to it.
+            o.Journeys.RequireMessageConsent = false;
+            o.Journeys.QuietHoursStart = null;
+            o.Journeys.Add("cart_abandoned", j => j
+                .OnEvent(Marketing.Sdk.EventType.AddToCart).ExitOn(Marketing.Sdk.EventType.Purchase).Reentry(true, TimeSpan.FromDays(7))
+                .Wait(TimeSpan.FromHours(1)).IssueCoupon("CART10"));
+            // Thanks in the app's inbox right after an order (marketing: needs the member's private-domain consent).
+            o.Journeys.Add("order_thanks", j => j
+                .OnEvent(Marketing.Sdk.EventType.Purchase).Reentry(true, TimeSpan.Zero)
+                .SendMessage(ShopInboxChannel.InApp, ShopExperiments.OrderThanksTemplate));
+        })
+        // The shop's touches are page and product views tagged with the channel the visitor came from, plus ad clicks.
+        .AddAttribution(o => o.Paths = new Marketing.Sdk.Attribution.PathBuilderOptions
+        {
+            TouchEventTypes = [Marketing.Sdk.EventType.AdClick, Marketing.Sdk.EventType.PageView, Marketing.Sdk.EventType.ProductView, Marketing.Sdk.EventType.MessageClick],
+        })
         .AddRecommendations()
         .AddCompliance();
+    m.AddMessaging(o =>
+    {
+        o.ConsentPurposes[ShopInboxChannel.InApp] = Marketing.Sdk.ConsentPurpose.PrivateDomainMessaging;
+        o.AddTemplate(new Marketing.Sdk.Platforms.Messaging.MessageTemplate { Id = ShopExperiments.OrderThanksTemplate, Channel = ShopInboxChannel.InApp });
+    }).AddMessageChannel<ShopInboxChannel>();
+    // One A/B test: the checkout button's colour, exposures recorded as events through the shop's collector.
+    m.AddExperimentation(o => o.Experiments.Add(new Marketing.Sdk.Experimentation.ExperimentDefinition
+    {
+        Key = ShopExperiments.CheckoutButton,
+        Variants = [new() { Key = "blue" }, new() { Key = "green" }],
+        ControlVariant = "blue",
+    })).AddExposureSink<ShopExposureSink>();
     // Conversions go to the platforms configured under Marketing:Meta, Marketing:Google and Marketing:TikTok,
     // or to the emulators in Development.
     var meta = configuration.GetSection("Marketing:Meta");
@@ -135,6 +163,11 @@ builder.Services.AddMarketingProblemDetails(configuration.GetSection("Marketing:
 builder.Services.AddHealthChecks().AddMarketingHealthChecks(configuration.GetSection("Marketing:HealthChecks"));
 builder.Services.AddOpenApi(o => o.AddMarketingSchemas());
 builder.Services.AddMarketingDashboard(configuration.GetSection(MarketingDashboardOptions.SectionName));
+if (emulators is not null)
+{
+    // Spend for the dashboard's ROI and budget proposals: the Meta emulator's ad account, whose traffic the shop tags "social".
+    builder.Services.AddMarketingDashboard(o => o.AdAccounts.Add(new DashboardAdAccount { Platform = "meta", AccountId = DemoEmulators.MetaAdAccount, Channel = "social" }));
+}
 
 var app = builder.Build();
 app.UseMarketingProblemDetails();
@@ -150,6 +183,16 @@ app.MapMarketingDashboard("/marketing/dashboard").RequireAuthorization(ShopPolic
 app.MapShop();
 
 await app.RunAsync();
+
+/// <summary>The shop's experiments and message templates.</summary>
+internal static class ShopExperiments
+{
+    /// <summary>The checkout button's colour on the cart page (variants blue = control, green).</summary>
+    public const string CheckoutButton = "checkout_button";
+
+    /// <summary>The in-app thank-you after an order.</summary>
+    public const string OrderThanksTemplate = "order_thanks";
+}
 
 /// <summary>The shop's authorization policies.</summary>
 internal static class ShopPolicies

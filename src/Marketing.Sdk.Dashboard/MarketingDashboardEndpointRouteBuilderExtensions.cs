@@ -22,16 +22,18 @@ public static class MarketingDashboardEndpointRouteBuilderExtensions
     // Chinese text stays readable in the page (only markup characters are escaped).
     private static readonly HtmlEncoder Html = HtmlEncoder.Create(System.Text.Unicode.UnicodeRanges.All);
 
-    private static readonly string[] Pages = ["overview", "delivery", "consent", "segments", "funnel"];
+    private static readonly string[] Pages = ["overview", "funnel", "attribution", "segments", "lifecycle", "experiments", "messages", "consent", "delivery"];
 
     /// <summary>
-    /// Maps the dashboard under <paramref name="prefix"/>: the pages (<c>{prefix}</c> overview, <c>/delivery</c>,
-    /// <c>/consent</c>, <c>/segments</c>, <c>/funnel</c>), their JSON (<c>{prefix}/api/{page}</c>) and the bundled
+    /// Maps the dashboard under <paramref name="prefix"/>: the pages (<c>{prefix}</c> overview, <c>/funnel</c>,
+    /// <c>/attribution</c>, <c>/segments</c>, <c>/lifecycle</c>, <c>/experiments</c>, <c>/messages</c>, <c>/consent</c>,
+    /// <c>/delivery</c>), their JSON (<c>{prefix}/api/{page}</c>) and the bundled
     /// scripts (<c>{prefix}/assets/…</c>). Nothing is protected by default, like Hangfire's dashboard outside
     /// localhost is not: add the host's policy to the returned builder (<c>.RequireAuthorization("marketing")</c>).
     /// The dashboard is read-only unless <see cref="MarketingDashboardOptions.WritePolicy"/> names a policy; then
-    /// <c>POST {prefix}/api/delivery/dead-letters/{id}/retry</c> is mapped, needing that policy as well and an
-    /// antiforgery token (the page sends it). Needs <c>services.AddMarketingDashboard()</c>.
+    /// <c>POST {prefix}/api/delivery/dead-letters/{id}/retry</c> and <c>…/discard</c> and
+    /// <c>POST {prefix}/api/lifecycle/journeys/{journey}/pause</c> and <c>…/resume</c> are mapped, needing that policy as
+    /// well and an antiforgery token (the page sends it). Needs <c>services.AddMarketingDashboard()</c>.
     /// </summary>
     /// <param name="endpoints">The application.</param>
     /// <param name="prefix">The route prefix, without route parameters (default <c>/marketing/dashboard</c>).</param>
@@ -65,10 +67,17 @@ public static class MarketingDashboardEndpointRouteBuilderExtensions
         group.MapGet("/api/consent", ConsentAsync);
         group.MapGet("/api/segments", SegmentsAsync);
         group.MapGet("/api/funnel", FunnelAsync);
+        group.MapGet("/api/attribution", AttributionAsync);
+        group.MapGet("/api/lifecycle", LifecycleAsync);
+        group.MapGet("/api/experiments", ExperimentsAsync);
+        group.MapGet("/api/messages", MessagesAsync);
         group.MapGet("/assets/{**path}", ServeAssetAsync);
         if (options.WritePolicy is { } policy)
         {
             group.MapPost("/api/delivery/dead-letters/{id:long}/retry", RetryAsync).RequireAuthorization(policy);
+            group.MapPost("/api/delivery/dead-letters/{id:long}/discard", DiscardAsync).RequireAuthorization(policy);
+            group.MapPost("/api/lifecycle/journeys/{journey}/pause", context => ToggleJourneyAsync(context, paused: true)).RequireAuthorization(policy);
+            group.MapPost("/api/lifecycle/journeys/{journey}/resume", context => ToggleJourneyAsync(context, paused: false)).RequireAuthorization(policy);
         }
         Log.Mounted(logger, root, options.WritePolicy is null ? "read-only" : "write actions under policy " + options.WritePolicy);
         return group;
@@ -94,6 +103,22 @@ public static class MarketingDashboardEndpointRouteBuilderExtensions
 
     private static Task<FunnelData> ReadFunnel(DashboardDataService data, bool canWrite, CancellationToken cancellationToken) => data.GetFunnelAsync(cancellationToken);
 
+    private static Task AttributionAsync(HttpContext context) => WriteJsonAsync(context, ReadAttribution, DashboardJsonContext.Default.AttributionData);
+
+    private static Task<AttributionData> ReadAttribution(DashboardDataService data, bool canWrite, CancellationToken cancellationToken) => data.GetAttributionAsync(cancellationToken);
+
+    private static Task LifecycleAsync(HttpContext context) => WriteJsonAsync(context, ReadLifecycle, DashboardJsonContext.Default.LifecycleData);
+
+    private static Task<LifecycleData> ReadLifecycle(DashboardDataService data, bool canWrite, CancellationToken cancellationToken) => data.GetLifecycleAsync(canWrite, cancellationToken);
+
+    private static Task ExperimentsAsync(HttpContext context) => WriteJsonAsync(context, ReadExperiments, DashboardJsonContext.Default.ExperimentsData);
+
+    private static Task<ExperimentsData> ReadExperiments(DashboardDataService data, bool canWrite, CancellationToken cancellationToken) => data.GetExperimentsAsync(cancellationToken);
+
+    private static Task MessagesAsync(HttpContext context) => WriteJsonAsync(context, ReadMessages, DashboardJsonContext.Default.MessagesData);
+
+    private static Task<MessagesData> ReadMessages(DashboardDataService data, bool canWrite, CancellationToken cancellationToken) => data.GetMessagesAsync(cancellationToken);
+
     private static async Task<bool> CanWriteAsync(HttpContext context)
     {
         var options = context.RequestServices.GetRequiredService<IOptions<MarketingDashboardOptions>>().Value;
@@ -113,18 +138,62 @@ public static class MarketingDashboardEndpointRouteBuilderExtensions
         await context.Response.WriteAsJsonAsync(data, type, contentType: null, context.RequestAborted).ConfigureAwait(false);
     }
 
-    private static async Task RetryAsync(HttpContext context)
+    /// <summary>Checks the antiforgery token of a write action; answers 400 and returns false when it is missing or invalid.</summary>
+    private static async Task<bool> AntiforgeryAsync(HttpContext context, ILogger logger)
     {
-        var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Marketing.Sdk.Dashboard");
         NoStore(context.Response);
         try
         {
             await context.RequestServices.GetRequiredService<IAntiforgery>().ValidateRequestAsync(context).ConfigureAwait(false);
+            return true;
         }
         catch (AntiforgeryValidationException)
         {
             Log.WriteRefused(logger, "antiforgery token missing or invalid");
             await Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "The antiforgery token is missing or invalid.").ExecuteAsync(context).ConfigureAwait(false);
+            return false;
+        }
+    }
+
+    private static async Task DiscardAsync(HttpContext context)
+    {
+        var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Marketing.Sdk.Dashboard");
+        if (!await AntiforgeryAsync(context, logger).ConfigureAwait(false))
+        {
+            return;
+        }
+        if (!long.TryParse(context.Request.RouteValues["id"]?.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var id)
+            || !await context.RequestServices.GetRequiredService<DashboardDataService>().DiscardDeadLetterAsync(id, context.RequestAborted).ConfigureAwait(false))
+        {
+            Log.WriteRefused(logger, "no discardable dead letter with this id");
+            await Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "No discardable dead letter has this id.").ExecuteAsync(context).ConfigureAwait(false);
+            return;
+        }
+        await context.Response.WriteAsJsonAsync(new DiscardResult(id, true), DashboardJsonContext.Default.DiscardResult, contentType: null, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    private static async Task ToggleJourneyAsync(HttpContext context, bool paused)
+    {
+        var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Marketing.Sdk.Dashboard");
+        if (!await AntiforgeryAsync(context, logger).ConfigureAwait(false))
+        {
+            return;
+        }
+        var journey = context.Request.RouteValues["journey"]?.ToString() ?? "";
+        if (await context.RequestServices.GetRequiredService<DashboardDataService>().SetJourneyPausedAsync(journey, paused, context.RequestAborted).ConfigureAwait(false) is not { } result)
+        {
+            Log.WriteRefused(logger, "no configured journey with this id");
+            await Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "No configured journey has this id.").ExecuteAsync(context).ConfigureAwait(false);
+            return;
+        }
+        await context.Response.WriteAsJsonAsync(result, DashboardJsonContext.Default.JourneyToggleResult, contentType: null, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    private static async Task RetryAsync(HttpContext context)
+    {
+        var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Marketing.Sdk.Dashboard");
+        if (!await AntiforgeryAsync(context, logger).ConfigureAwait(false))
+        {
             return;
         }
         if (!long.TryParse(context.Request.RouteValues["id"]?.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var id))

@@ -41,6 +41,41 @@ public sealed class MarketingDashboardOptions
     /// (default <c>consent_withheld:</c>, the prefix the delivery worker writes).
     /// </summary>
     public string ConsentWithheldPrefix { get; set; } = "consent_withheld:";
+
+    /// <summary>Days of the attribution, experiment and message pages, and of the spend read from the ad platforms, ending today (UTC) (default 30; 1 to 366).</summary>
+    public int AnalysisDays { get; set; } = 30;
+
+    /// <summary>
+    /// The ad accounts whose spend the dashboard reads through the platforms' reporting contract (<c>IAdReporting</c>,
+    /// registered by the platform packages under their key). Empty (the default): spend is unknown, and the pages say so
+    /// instead of showing CPA, CAC, ROAS, ROI, LTV/CAC and budget proposals.
+    /// </summary>
+    public IList<DashboardAdAccount> AdAccounts { get; } = new List<DashboardAdAccount>();
+
+    /// <summary>The attribution model whose credit the channel ROI and the budget proposals use: a model name or its prefix (default <c>linear</c>; e.g. <c>markov</c>, <c>shapley</c>, <c>last_touch</c>).</summary>
+    public string RoiModel { get; set; } = "linear";
+
+    /// <summary>Days before a day that its anomaly check compares it with (default 7; 3 to 60). See <see cref="AnomalyThreshold"/>.</summary>
+    public int AnomalyWindowDays { get; set; } = 7;
+
+    /// <summary>
+    /// How far from the trailing median a KPI's day must lie to be flagged, in robust standard deviations
+    /// (1.4826 × the median absolute deviation of the trailing window; default 3; 1 to 10).
+    /// </summary>
+    public double AnomalyThreshold { get; set; } = 3;
+}
+
+/// <summary>An ad account whose spend the dashboard reads (<see cref="MarketingDashboardOptions.AdAccounts"/>).</summary>
+public sealed class DashboardAdAccount
+{
+    /// <summary>The key the platform package registered its reporting under (<c>meta</c>, <c>google</c>, <c>tiktok</c>, <c>tencent_ads</c>, <c>ocean_engine</c>).</summary>
+    public string Platform { get; set; } = "";
+
+    /// <summary>The ad account id as the platform's reporting expects it (Meta without <c>act_</c>, Google customer id, TikTok advertiser id).</summary>
+    public string AccountId { get; set; } = "";
+
+    /// <summary>The channel the account's traffic carries on the shop's events (<c>MarketingEvent.Channel</c>, e.g. <c>social</c>), so spend meets the attributed revenue; the platform key when empty.</summary>
+    public string? Channel { get; set; }
 }
 
 internal sealed class MarketingDashboardOptionsValidator : IValidateOptions<MarketingDashboardOptions>
@@ -79,6 +114,30 @@ internal sealed class MarketingDashboardOptionsValidator : IValidateOptions<Mark
         if (string.IsNullOrEmpty(options.ConsentWithheldPrefix))
         {
             failures.Add("ConsentWithheldPrefix must not be empty.");
+        }
+        if (options.AnalysisDays is < 1 or > 366)
+        {
+            failures.Add("AnalysisDays must be between 1 and 366.");
+        }
+        if (string.IsNullOrWhiteSpace(options.RoiModel))
+        {
+            failures.Add("RoiModel must name an attribution model.");
+        }
+        if (options.AnomalyWindowDays is < 3 or > 60)
+        {
+            failures.Add("AnomalyWindowDays must be between 3 and 60.");
+        }
+        if (!(options.AnomalyThreshold >= 1 && options.AnomalyThreshold <= 10))
+        {
+            failures.Add("AnomalyThreshold must be between 1 and 10.");
+        }
+        foreach (var account in options.AdAccounts)
+        {
+            if (account is null || string.IsNullOrWhiteSpace(account.Platform) || string.IsNullOrWhiteSpace(account.AccountId))
+            {
+                failures.Add("Every AdAccounts entry needs a Platform and an AccountId.");
+                break;
+            }
         }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }

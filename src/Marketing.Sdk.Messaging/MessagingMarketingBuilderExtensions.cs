@@ -52,6 +52,7 @@ public static class MessagingMarketingBuilderExtensions
             sp.GetService<IConsentGate>(),
             sp.GetService<ILogger<MessageSender>>()));
         services.TryAddSingleton<IMessageSender>(sp => sp.GetRequiredService<MessageSender>());
+        services.TryAddSingleton(sp => new MessageReport(sp.GetRequiredService<IStateStore>()));
         services.TryAddSingleton(sp => new MessageEventRecorder(sp, sp.GetRequiredService<TimeProvider>(), sp.GetService<ILogger<MessageEventRecorder>>()));
         services.TryAddSingleton<IMessageStatusReporter>(sp => new MessageStatusReporter(
             sp.GetRequiredService<IStateStore>(), sp.GetRequiredService<ISuppressionList>(), sp.GetRequiredService<MessageEventRecorder>(), sp.GetService<ILogger<MessageStatusReporter>>()));

@@ -12,7 +12,7 @@ namespace Marketing.Sdk.Dashboard.Tests;
 /// </summary>
 public sealed class DashboardBrowserTests(ShopBrowserFixture fixture) : IClassFixture<ShopBrowserFixture>
 {
-    private static readonly string[] Pages = ["overview", "delivery", "consent", "segments", "funnel"];
+    private static readonly string[] Pages = ["overview", "funnel", "attribution", "segments", "lifecycle", "experiments", "messages", "consent", "delivery"];
 
     private void RequireBrowser()
     {
@@ -185,6 +185,69 @@ public sealed class DashboardBrowserTests(ShopBrowserFixture fixture) : IClassFi
         Assert.Equal((granted - 1).ToString(System.Globalization.CultureInfo.InvariantCulture), await row.Nth(1).InnerTextAsync());
         Assert.True(await page.EvaluateAsync<bool>("() => window.__sameDocument === true"), "the page was reloaded");
         await ShopBrowserFixture.SetConsentAsync(member, "ad_targeting", granted: true);
+        Assert.Empty(problems);
+    }
+
+    [SkippableFact]
+    public async Task A_journey_is_paused_and_resumed_from_the_lifecycle_page_and_a_marketer_cannot()
+    {
+        RequireBrowser();
+        var engine = fixture.Shop.Services.GetRequiredService<Marketing.Sdk.Lifecycle.Journeys.JourneyEngine>();
+        await using (var marketer = await ContextAsync("marketer"))
+        {
+            var page = await marketer.NewPageAsync();
+            await page.GotoAsync(PagePath("lifecycle"));
+            await WaitForLoadAsync(page);
+            Assert.True(await page.Locator("table[data-table=journeys] tbody tr").CountAsync() > 0);
+            Assert.Equal(0, await page.Locator("button[data-pause], button[data-resume]").CountAsync());
+        }
+        using (var client = fixture.Client("marketer"))
+        {
+            using var refused = await client.PostAsync("/marketing/dashboard/api/lifecycle/journeys/cart_abandoned/pause", null);
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        }
+        Assert.False(await engine.IsPausedAsync("cart_abandoned"));
+
+        await using var context = await ContextAsync("admin");
+        var admin = await context.NewPageAsync();
+        var problems = Watch(admin);
+        await admin.GotoAsync(PagePath("lifecycle"));
+        await WaitForLoadAsync(admin);
+        await admin.EvaluateAsync("() => { window.__sameDocument = true; }");
+        await admin.Locator("button[data-pause='cart_abandoned']").ClickAsync();
+        await admin.WaitForFunctionAsync("() => document.querySelector('tr[data-journey=cart_abandoned]')?.dataset.paused === 'true'", null, new PageWaitForFunctionOptions { Timeout = 30_000 });
+        Assert.True(await engine.IsPausedAsync("cart_abandoned"));
+        await admin.Locator("button[data-resume='cart_abandoned']").ClickAsync();
+        await admin.WaitForFunctionAsync("() => document.querySelector('tr[data-journey=cart_abandoned]')?.dataset.paused === 'false'", null, new PageWaitForFunctionOptions { Timeout = 30_000 });
+        Assert.False(await engine.IsPausedAsync("cart_abandoned"));
+        Assert.True(await admin.EvaluateAsync<bool>("() => window.__sameDocument === true"), "the page was reloaded");
+        Assert.Empty(problems);
+    }
+
+    [SkippableFact]
+    public async Task A_dead_letter_is_discarded_from_the_delivery_page_and_a_marketer_cannot()
+    {
+        RequireBrowser();
+        var outbox = fixture.Shop.Services.GetRequiredService<IOutboxStore>();
+        await using var context = await ContextAsync("admin");
+        var page = await context.NewPageAsync();
+        var problems = Watch(page);
+        await page.GotoAsync(PagePath("delivery"));
+        await WaitForLoadAsync(page);
+        // A Google conversion refused for good (these members gave no identifiers): nothing to retry, so it is discarded.
+        var button = page.Locator("table[data-table=deadLetters] tbody tr:has(td:text-is('google.conversions')) button[data-discard]").First;
+        var id = long.Parse((await button.GetAttributeAsync("data-discard"))!, System.Globalization.CultureInfo.InvariantCulture);
+        using (var client = fixture.Client("marketer"))
+        {
+            using var refused = await client.PostAsync($"/marketing/dashboard/api/delivery/dead-letters/{id}/discard", null);
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        }
+        Assert.Equal(OutboxState.DeadLettered, (await outbox.GetAsync(id))!.State);
+
+        await button.ClickAsync();
+        await page.WaitForFunctionAsync("() => document.body.dataset.lastWrite === 'ok'", null, new PageWaitForFunctionOptions { Timeout = 30_000 });
+        Assert.Null(await outbox.GetAsync(id));
+        await page.WaitForFunctionAsync($"() => !document.querySelector('button[data-discard=\"{id}\"]')", null, new PageWaitForFunctionOptions { Timeout = 30_000 });
         Assert.Empty(problems);
     }
 

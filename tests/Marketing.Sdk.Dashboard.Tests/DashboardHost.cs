@@ -36,14 +36,24 @@ internal sealed partial class DashboardHost : IAsyncDisposable
 
     public IServiceProvider Services => App.Services;
 
-    public static async Task<DashboardHost> StartAsync(string? writePolicy = "write", Action<MarketingDashboardOptions>? configure = null)
+    /// <summary>The e-mail address and phone number the seeded profiles carry; no page may show them.</summary>
+    public const string SeededEmail = "alice.personal@example.com";
+
+    public const string SeededPhone = "+8613800138000";
+
+    public static async Task<DashboardHost> StartAsync(string? writePolicy = "write", Action<MarketingDashboardOptions>? configure = null, Action<IMarketingBuilder>? marketing = null, Action<IServiceCollection>? services = null)
     {
         var time = new FakeTimeProvider(Now);
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseTestServer();
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton<TimeProvider>(time);
-        builder.Services.AddMarketingSdk(m => m.AddSegmentation());
+        builder.Services.AddMarketingSdk(m =>
+        {
+            m.AddSegmentation();
+            marketing?.Invoke(m);
+        });
+        services?.Invoke(builder.Services);
         builder.Services.AddAuthentication(RoleHeaderHandler.SchemeName).AddScheme<AuthenticationSchemeOptions, RoleHeaderHandler>(RoleHeaderHandler.SchemeName, null);
         builder.Services.AddAuthorization(o =>
         {
@@ -86,6 +96,9 @@ internal sealed partial class DashboardHost : IAsyncDisposable
         var text = await response.Content.ReadAsStringAsync();
         // No page answers with a customer id: the seeded ids all start with "cust-".
         Assert.DoesNotContain("cust-", text, StringComparison.Ordinal);
+        Assert.DoesNotContain(SeededEmail, text, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain(SeededPhone, text, StringComparison.Ordinal);
+        Assert.DoesNotContain("13800138000", text, StringComparison.Ordinal);
         return JsonDocument.Parse(text).RootElement.Clone();
     }
 
@@ -135,7 +148,13 @@ internal static class Seed
         var profiles = host.Get<IProfileStore>();
         for (var i = 1; i <= count; i++)
         {
-            await profiles.SaveAsync(new CustomerProfile { Id = Customer(i), FirstSeen = DashboardHost.Now.AddDays(-60), LastSeen = DashboardHost.Now });
+            await profiles.SaveAsync(new CustomerProfile
+            {
+                Id = Customer(i),
+                FirstSeen = DashboardHost.Now.AddDays(-60),
+                LastSeen = DashboardHost.Now,
+                Identities = [Identity.Member($"member-{i}"), Identity.Email(DashboardHost.SeededEmail), Identity.Phone(DashboardHost.SeededPhone)],
+            });
         }
     }
 

@@ -32,7 +32,7 @@ public sealed class ShopBrowserFixture : IAsyncLifetime
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
     ];
 
-    public static readonly string[] ConsentPurposes = ["ad_measurement", "ad_targeting", "personalization", "third_party_sharing", "cross_border_transfer"];
+    public static readonly string[] ConsentPurposes = ["ad_measurement", "ad_targeting", "personalization", "third_party_sharing", "cross_border_transfer", "private_domain_messaging"];
 
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "dashboard-browser-" + Guid.NewGuid().ToString("N"));
     private IPlaywright? _playwright;
@@ -146,10 +146,47 @@ public sealed class ShopBrowserFixture : IAsyncLifetime
         var segments = Shop.Services.GetRequiredService<ISegmentService>();
         await segments.EvaluateAsync("buyers");
         await segments.EvaluateAsync("browsers");
+        await SeedOrderHistoryAsync();
         var outbox = Shop.Services.GetRequiredService<IOutboxStore>();
         var dead = await outbox.ReadAsync(OutboxState.DeadLettered).ToListAsync();
         Assert.True(dead.Count(d => d.LastError!.StartsWith("gave up", StringComparison.Ordinal)) == 2, string.Join(" | ", dead.Select(d => d.Message.Destination + ": " + d.LastError)));
         Assert.Contains(dead, d => d.LastError!.StartsWith("consent_withheld:", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// The shop's order history of the last months, imported straight into the event store (as a shop moving to the
+    /// SDK imports its past orders; nothing is sent to the platforms for them): 30 former customers with one to six
+    /// orders each, so lifetime value and churn risk have purchase histories to be fitted on.
+    /// </summary>
+    private async Task SeedOrderHistoryAsync()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var events = new List<Marketing.Sdk.MarketingEvent>();
+        for (var c = 1; c <= 30; c++)
+        {
+            var first = now.AddDays(-240 + 5 * c);
+            var gap = 12 + c % 5 * 11;
+            var repeats = c % 4 == 0 ? 0 : c % 6;
+            for (var k = 0; k <= repeats; k++)
+            {
+                var at = first.AddDays(k * gap);
+                if (at < now.AddDays(-1))
+                {
+                    var amount = new Marketing.Sdk.Money(24m + 13 * (c % 7) + k, "EUR");
+                    events.Add(new Marketing.Sdk.MarketingEvent
+                    {
+                        Id = $"history-{c}-{k}",
+                        Type = Marketing.Sdk.EventType.Purchase,
+                        OccurredAt = at,
+                        CustomerId = new Marketing.Sdk.CustomerId($"history-customer-{c}"),
+                        Value = amount,
+                        Order = new Marketing.Sdk.Order { OrderId = $"history-order-{c}-{k}", PlacedAt = at, Lines = [], Total = amount },
+                        Channel = new Marketing.Sdk.Channel(c % 3 == 0 ? "email" : c % 3 == 1 ? "search" : "social"),
+                    });
+                }
+            }
+        }
+        await Shop.Services.GetRequiredService<IEventStore>().AppendAsync(events);
     }
 
     /// <summary>Delivers what is due to every destination until nothing is claimed (state, not time).</summary>
@@ -216,6 +253,10 @@ public sealed class ShopBrowserFixture : IAsyncLifetime
             builder.UseSetting("Marketing:Platforms:MaxAttempts", "1");
             builder.UseSetting("Marketing:Tracking:RateLimit:PermitLimit", "100000");
             builder.UseSetting("Marketing:Dashboard:RefreshInterval", "00:00:01");
+            // Spend from the Meta emulator's ad account (seeded by DemoEmulators), whose traffic the shop tags "social".
+            builder.UseSetting("Marketing:Dashboard:AdAccounts:0:Platform", "meta");
+            builder.UseSetting("Marketing:Dashboard:AdAccounts:0:AccountId", DemoEmulators.MetaAdAccount);
+            builder.UseSetting("Marketing:Dashboard:AdAccounts:0:Channel", "social");
             builder.ConfigureLogging(l => l.ClearProviders());
         }
     }

@@ -165,6 +165,25 @@ public abstract class OutboxConformance : StoreConformanceBase
     }
 
     [SkippableFact]
+    public async Task A_discarded_dead_letter_is_gone_and_other_states_are_never_discarded()
+    {
+        await Store.Outbox.EnqueueAsync([Message("d", "q1"), Message("d", "q2")]);
+        var claimed = await Store.Outbox.ClaimAsync("w1", 2, Lease);
+        Assert.Equal(2, claimed.Count);
+        Assert.False(await Store.Outbox.DiscardDeadLetterAsync(claimed[0].Id));
+        Assert.True(await Store.Outbox.DeadLetterAsync(claimed[0].Id, claimed[0].LeaseToken, "rejected: invalid"));
+        Assert.False(await Store.Outbox.DiscardDeadLetterAsync(claimed[1].Id));
+        Assert.False(await Store.Outbox.DiscardDeadLetterAsync(claimed[0].Id + 1000));
+        Assert.True(await Store.Outbox.DiscardDeadLetterAsync(claimed[0].Id));
+        Assert.False(await Store.Outbox.DiscardDeadLetterAsync(claimed[0].Id));
+        Assert.Null(await Store.Outbox.GetAsync(claimed[0].Id));
+        Assert.Empty(await Store.Outbox.ReadAsync(OutboxState.DeadLettered).ToListAsync());
+        Assert.Equal(new OutboxCounts(0, 1, 0, 0), await Store.Outbox.CountAsync());
+        Assert.False(await Store.Outbox.RequeueDeadLetterAsync(claimed[0].Id, Start));
+        Assert.True(await Store.Outbox.AckAsync(claimed[1].Id, claimed[1].LeaseToken));
+    }
+
+    [SkippableFact]
     public async Task A_requeued_dead_letter_is_claimed_again_with_a_fresh_attempt_count()
     {
         await Store.Outbox.EnqueueAsync([Message("d", "q")]);

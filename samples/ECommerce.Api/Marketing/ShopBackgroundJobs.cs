@@ -97,14 +97,14 @@ internal sealed partial class RecommendationTrainingService(RecommendationTraine
     private static partial void TrainingFailed(ILogger logger, string exceptionType);
 }
 
-/// <summary>Performs the journeys' actions for the demo: coupons and messages are recorded (a real shop calls its coupon and messaging services).</summary>
+/// <summary>Performs the journeys' coupons for the demo: they are recorded (a real shop calls its coupon service). Messages go through Marketing.Sdk.Messaging's own handler.</summary>
 internal sealed partial class ShopJourneyActions(ILogger<ShopJourneyActions> logger) : IJourneyActionHandler
 {
     private readonly ConcurrentDictionary<string, JourneyActionRequest> _performed = new(StringComparer.Ordinal);
 
     public IReadOnlyCollection<JourneyActionRequest> Performed => [.. _performed.Values];
 
-    public bool CanHandle(JourneyAction action) => action.Kind is JourneyActionKinds.IssueCoupon or JourneyActionKinds.SendMessage;
+    public bool CanHandle(JourneyAction action) => action.Kind is JourneyActionKinds.IssueCoupon;
 
     public ValueTask ExecuteAsync(JourneyActionRequest request, CancellationToken cancellationToken = default)
     {

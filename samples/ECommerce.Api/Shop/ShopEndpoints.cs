@@ -1,3 +1,4 @@
+using Marketing.Sdk.Experimentation;
 using System.Security.Claims;
 using ECommerce.Api.Marketing;
 using Marketing.Sdk;
@@ -56,7 +57,7 @@ internal static class ShopEndpoints
             TypedResults.Ok((IReadOnlyList<string>)await segments.GetMembersAsync(segmentId, ct).Select(c => c.Value).ToListAsync(ct)));
     }
 
-    private static async Task<Results<Ok<Cart>, ProblemHttpResult>> AddToCartAsync(AddToCartRequest request, ClaimsPrincipal user, HttpContext http, ShopStore shop, IEventCollector collector, TimeProvider time, CancellationToken ct)
+    private static async Task<Results<Ok<Cart>, ProblemHttpResult>> AddToCartAsync(AddToCartRequest request, ClaimsPrincipal user, HttpContext http, ShopStore shop, IEventCollector collector, TimeProvider time, IExperimentClient experiments, CancellationToken ct)
     {
         if (shop.Find(request.ProductId) is not { } item)
         {
@@ -84,6 +85,13 @@ internal static class ShopEndpoints
                 [EventProperties.Quantity] = request.Quantity,
             },
         }, ct);
+        // The cart page shows the checkout button of the member's variant; the exposure is recorded as an event,
+        // and the dashboard's experiments page compares the variants' purchase rates.
+        var assignment = await experiments.GetAssignmentAsync(ShopExperiments.CheckoutButton, Identity.Member(member), ct);
+        if (assignment.IsInExperiment)
+        {
+            http.Response.Headers["X-Experiment-Variant"] = assignment.Variant;
+        }
         return TypedResults.Ok(cart);
     }
 

@@ -180,6 +180,17 @@ public interface IOutboxStore
     ValueTask<bool> RequeueDeadLetterAsync(long id, DateTimeOffset nextAttemptAt, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException("This outbox store cannot requeue dead letters.");
 
+    /// <summary>
+    /// Removes a dead-lettered message for good (an operator's discard, e.g. from the dashboard): it will never be
+    /// delivered and no longer counts as dead-lettered. Returns <see langword="false"/> when no dead letter has this
+    /// id (pending, leased and delivered messages are never removed by this call). Stores written before this
+    /// operation existed throw <see cref="NotSupportedException"/>.
+    /// </summary>
+    /// <param name="id">The message id.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    ValueTask<bool> DiscardDeadLetterAsync(long id, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("This outbox store cannot discard dead letters.");
+
     /// <summary>Returns every message whose lease has expired to <see cref="OutboxState.Pending"/> (due now); returns how many.</summary>
     /// <param name="cancellationToken">Cancels the call.</param>
     ValueTask<long> ReclaimExpiredAsync(CancellationToken cancellationToken = default);

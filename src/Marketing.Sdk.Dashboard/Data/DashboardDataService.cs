@@ -30,14 +30,16 @@ internal sealed partial class DashboardDataService(IServiceProvider services, IO
         var events = services.GetRequiredService<IEventStore>();
         var profiles = services.GetRequiredService<IProfileStore>();
 
-        var daily = new DayTally[days];
-        for (var i = 0; i < days; i++)
+        // Both periods are tallied per day: the previous one is the trailing window of the anomaly checks.
+        var daily = new DayTally[2 * days];
+        for (var i = 0; i < daily.Length; i++)
         {
             daily[i] = new DayTally();
         }
         var active = new HashSet<CustomerId>();
         var buyers = new HashSet<CustomerId>();
         var previousActive = new HashSet<CustomerId>();
+        var previousBuyers = new HashSet<CustomerId>();
         var currencyCounts = new Dictionary<string, long>(StringComparer.Ordinal);
         var revenueByCurrency = new Dictionary<string, (decimal Current, decimal Previous)>(StringComparer.Ordinal);
         long orders = 0, previousOrders = 0, total = 0, scanned = 0;
@@ -56,28 +58,9 @@ internal sealed partial class DashboardDataService(IServiceProvider services, IO
             // Orders as RFM counts them: purchases that were not cancelled or refunded, valued by the event or the order.
             var isPurchase = e.Type == EventType.Purchase && e.Order is not { Status: OrderStatus.Cancelled or OrderStatus.Refunded };
             var money = isPurchase ? e.Value ?? e.Order?.Revenue : null;
-            if (e.OccurredAt < start)
-            {
-                if (e.CustomerId is { } p)
-                {
-                    previousActive.Add(p);
-                }
-                if (isPurchase)
-                {
-                    previousOrders++;
-                    if (money is { } m)
-                    {
-                        var r = revenueByCurrency.GetValueOrDefault(m.Currency);
-                        revenueByCurrency[m.Currency] = (r.Current, r.Previous + m.Amount);
-                    }
-                }
-                continue;
-            }
-            total++;
-            var day = daily[(int)(e.OccurredAt.UtcDateTime.Date - start.UtcDateTime).TotalDays];
+            var day = daily[Math.Clamp((int)(e.OccurredAt.UtcDateTime.Date - previousStart.UtcDateTime).TotalDays, 0, daily.Length - 1)];
             if (e.CustomerId is { } c)
             {
-                active.Add(c);
                 day.Customers.Add(c);
             }
             if (e.Type == EventType.PageView || e.Type == EventType.ProductView)
@@ -90,8 +73,42 @@ internal sealed partial class DashboardDataService(IServiceProvider services, IO
             }
             else if (isPurchase)
             {
-                orders++;
                 day.Purchases++;
+                if (money is { } m)
+                {
+                    day.Revenue.TryGetValue(m.Currency, out var d);
+                    day.Revenue[m.Currency] = d + m.Amount;
+                }
+            }
+            if (e.OccurredAt < start)
+            {
+                if (e.CustomerId is { } p)
+                {
+                    previousActive.Add(p);
+                }
+                if (isPurchase)
+                {
+                    previousOrders++;
+                    if (e.CustomerId is { } pb)
+                    {
+                        previousBuyers.Add(pb);
+                    }
+                    if (money is { } m)
+                    {
+                        var r = revenueByCurrency.GetValueOrDefault(m.Currency);
+                        revenueByCurrency[m.Currency] = (r.Current, r.Previous + m.Amount);
+                    }
+                }
+                continue;
+            }
+            total++;
+            if (e.CustomerId is { } a)
+            {
+                active.Add(a);
+            }
+            if (isPurchase)
+            {
+                orders++;
                 if (e.CustomerId is { } b)
                 {
                     buyers.Add(b);
@@ -101,8 +118,6 @@ internal sealed partial class DashboardDataService(IServiceProvider services, IO
                     currencyCounts[m.Currency] = currencyCounts.GetValueOrDefault(m.Currency) + 1;
                     var r = revenueByCurrency.GetValueOrDefault(m.Currency);
                     revenueByCurrency[m.Currency] = (r.Current + m.Amount, r.Previous);
-                    day.Revenue.TryGetValue(m.Currency, out var d);
-                    day.Revenue[m.Currency] = d + m.Amount;
                 }
             }
         }
@@ -116,10 +131,27 @@ internal sealed partial class DashboardDataService(IServiceProvider services, IO
         var points = new DailyPoint[days];
         for (var i = 0; i < days; i++)
         {
-            var d = daily[i];
+            var d = daily[days + i];
             points[i] = new DailyPoint(start.AddDays(i).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), d.Views, d.AddToCarts, d.Purchases,
                 currency is null ? 0m : d.Revenue.GetValueOrDefault(currency), d.Customers.Count);
         }
+        var anomalies = new List<KpiAnomalyRow>();
+        void Check(string kpi, Func<DayTally, double> value)
+        {
+            var series = daily.Select(value).ToArray();
+            foreach (var band in RobustAnomaly.Detect(series, _options.AnomalyWindowDays, _options.AnomalyThreshold))
+            {
+                if (band.Index >= days)
+                {
+                    anomalies.Add(new KpiAnomalyRow(kpi, previousStart.AddDays(band.Index).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), series[band.Index],
+                        band.Median, band.Low, band.High, series[band.Index] > band.Median ? "up" : "down"));
+                }
+            }
+        }
+        Check("orders", d => d.Purchases);
+        Check("revenue", d => currency is null ? 0 : (double)d.Revenue.GetValueOrDefault(currency));
+        Check("activeCustomers", d => d.Customers.Count);
+        Check("views", d => d.Views);
         var kpis = new OverviewKpis(
             Customers: await profiles.CountAsync(cancellationToken).ConfigureAwait(false),
             ActiveCustomers: active.Count,
@@ -133,7 +165,9 @@ internal sealed partial class DashboardDataService(IServiceProvider services, IO
             OrdersChange: Change(orders, previousOrders),
             RevenueChange: Change((double)revenue, (double)previousRevenue),
             ActiveCustomersChange: Change(active.Count, previousActive.Count));
-        return new OverviewData(now, days, truncated, kpis, points);
+        var newCustomers = buyers.Count(b => !previousBuyers.Contains(b));
+        var spend = await GetSpendKpisAsync(start, end, orders, newCustomers, revenue, currency, cancellationToken).ConfigureAwait(false);
+        return new OverviewData(now, days, truncated, kpis, points, anomalies, new AnomalyRule(_options.AnomalyWindowDays, _options.AnomalyThreshold), spend);
     }
 
     private static double? Change(double current, double previous) => previous == 0 ? null : (current - previous) / previous;

@@ -17,4 +17,13 @@ internal static partial class Log
     [LoggerMessage(EventId = 5903, Level = LogLevel.Warning, Message = "Dashboard write refused: {Reason}")]
     public static partial void WriteRefused(ILogger logger, string reason);
 
+    [LoggerMessage(EventId = 5904, Level = LogLevel.Information, Message = "Dead letter {OutboxId} for {Destination} discarded from the dashboard")]
+    public static partial void DeadLetterDiscarded(ILogger logger, long outboxId, string destination);
+
+    [LoggerMessage(EventId = 5905, Level = LogLevel.Information, Message = "Journey {JourneyId} {Change} from the dashboard")]
+    public static partial void JourneyToggled(ILogger logger, string journeyId, string change);
+
+    [LoggerMessage(EventId = 5906, Level = LogLevel.Warning, Message = "Spend of {Platform} could not be read ({ExceptionType}); the dashboard shows spend as unknown")]
+    public static partial void SpendUnavailable(ILogger logger, string platform, string exceptionType);
+
 }

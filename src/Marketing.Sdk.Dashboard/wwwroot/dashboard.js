@@ -30,6 +30,39 @@
     try { return new Intl.NumberFormat(lang, { style: 'currency', currency: currency }).format(amount); } catch (e) { return number.format(amount) + ' ' + currency; }
   }
   function rate(v) { return v === null || v === undefined ? '–' : percent.format(v); }
+  function ratio(v) { return v === null || v === undefined ? '–' : new Intl.NumberFormat(lang, { maximumFractionDigits: 2 }).format(v) + '×'; }
+  function fixed(v, digits) { return v === null || v === undefined ? '–' : new Intl.NumberFormat(lang, { maximumFractionDigits: digits }).format(v); }
+
+  // Marks the KPI tiles whose latest flagged day is the last day of the window.
+  function flagKpis(anomalies) {
+    Array.prototype.forEach.call(content.querySelectorAll('.kpi'), function (k) { k.classList.remove('anomaly'); });
+    anomalies.forEach(function (a) {
+      var tile = content.querySelector('.kpi[data-kpi="' + a.kpi + '"]');
+      if (tile) { tile.classList.add('anomaly'); tile.title = t('overview.anomalies') + ': ' + a.date; }
+    });
+  }
+
+  function button(text, attribute, value, onClick) {
+    var b = el('button', 'primary', text);
+    b.type = 'button';
+    b.dataset[attribute] = value;
+    b.addEventListener('click', function () { onClick(b); });
+    return b;
+  }
+
+  // A write action: POST with the antiforgery token, then reload the page's data.
+  function write(path, b, okText, failText) {
+    var token = document.getElementById('dashboard-antiforgery');
+    b.disabled = true;
+    return fetch(api + path, {
+      method: 'POST', credentials: 'same-origin', cache: 'no-store',
+      headers: { 'RequestVerificationToken': token ? token.value : '' }
+    }).then(function (r) {
+      b.textContent = r.ok ? okText : failText;
+      body.dataset.lastWrite = r.ok ? 'ok' : 'failed';
+      return load();
+    });
+  }
 
   function card(name, title, wide, withChart) {
     if (cards[name]) { return cards[name]; }
@@ -78,11 +111,12 @@
     });
   }
 
-  function table(name, title, headers, rows, wide) {
+  function table(name, title, headers, rows, wide, empty) {
     var c = card(name, title, wide, false);
+    c.card.querySelector('h2').textContent = title;
     var old = c.card.querySelector('table, p.note');
     if (old) { old.remove(); }
-    if (rows.length === 0) { c.card.appendChild(el('p', 'note', t('common.noData'))); return; }
+    if (rows.length === 0) { c.card.appendChild(el('p', 'note', empty || t('common.noData'))); return; }
     var tbl = el('table');
     tbl.dataset.table = name;
     var head = el('tr');
@@ -124,7 +158,16 @@
         { key: 'aov', label: 'overview.aov', value: money(k.averageOrderValue, k.currency) },
         { key: 'conversionRate', label: 'overview.conversionRate', value: rate(k.conversionRate) },
         { key: 'events', label: 'overview.events', value: number.format(k.events) }
-      ]);
+      ].concat(d.spend.known ? [
+        { key: 'spend', label: 'overview.spend', value: money(d.spend.spend, d.spend.currency) },
+        { key: 'cpa', label: 'overview.cpa', value: money(d.spend.cpa, d.spend.currency) },
+        { key: 'cac', label: 'overview.cac', value: money(d.spend.cac, d.spend.currency) },
+        { key: 'roas', label: 'overview.roas', value: ratio(d.spend.roas) },
+        { key: 'roi', label: 'overview.roi', value: rate(d.spend.roi) },
+        { key: 'ltvCac', label: 'overview.ltvCac', value: ratio(d.spend.ltvToCac) }
+      ] : []));
+      note(d.spend.known ? null : t('spend.unknown').replace('{0}', label('reason', d.spend.reason)));
+      flagKpis(d.anomalies);
       var days = d.daily.map(function (p) { return p.date; });
       var series = [['overview.views', 'views'], ['overview.addToCarts', 'addToCarts'], ['overview.purchases', 'purchases'], ['overview.active', 'activeCustomers']];
       var points = 0;
@@ -134,7 +177,11 @@
         series: series.map(function (s) {
           var data = d.daily.map(function (p) { return p[s[1]]; });
           points += sum(data);
-          return { name: t(s[0]), type: 'line', smooth: true, data: data };
+          var kpi = s[1] === 'purchases' ? 'orders' : s[1];
+          var marks = d.anomalies.filter(function (a) { return a.kpi === kpi; }).map(function (a) {
+            return { coord: [a.date, a.value], value: '!', itemStyle: { color: '#d9480f' } };
+          });
+          return { name: t(s[0]), type: 'line', smooth: true, data: data, markPoint: marks.length ? { symbolSize: 34, data: marks } : undefined };
         })
       }, points, true);
       var revenue = d.daily.map(function (p) { return p.revenue; });
@@ -143,6 +190,11 @@
         xAxis: { type: 'category', data: days }, yAxis: { type: 'value' },
         series: [{ name: t('overview.revenue'), type: 'bar', data: revenue }]
       }, sum(revenue), true);
+      table('anomalies', t('overview.anomalies') + ' · ' + t('overview.anomalyRule').replace('{0}', d.anomalyRule.windowDays).replace('{1}', d.anomalyRule.threshold), [
+        { label: 'overview.kpi' }, { label: 'overview.date' }, { label: 'overview.value', num: true }, { label: 'overview.expected', num: true }, { label: 'overview.direction' }
+      ], d.anomalies.map(function (a) {
+        return [label('kpi', a.kpi), a.date, number.format(a.value), number.format(Math.max(0, a.low)) + ' – ' + number.format(a.high), label('direction', a.direction)];
+      }), true, t('overview.noAnomalies'));
     },
 
     delivery: function (d) {
@@ -181,11 +233,11 @@
       ], d.deadLetters.map(function (r) {
         var action = '';
         if (d.canRetry) {
-          var b = el('button', 'primary', t('delivery.retry'));
-          b.type = 'button';
-          b.dataset.retry = String(r.id);
-          b.addEventListener('click', function () { retry(r.id, b); });
-          action = b;
+          action = el('span', 'actions');
+          action.appendChild(button(t('delivery.retry'), 'retry', String(r.id), function (b) { retry(r.id, b); }));
+          action.appendChild(button(t('delivery.discard'), 'discard', String(r.id), function (b) {
+            write('/delivery/dead-letters/' + encodeURIComponent(r.id) + '/discard', b, t('delivery.discarded'), t('delivery.discardFailed'));
+          }));
         }
         return [r.id, r.destination, r.attempts, r.reason, r.deadLetteredAt ? new Date(r.deadLetteredAt).toLocaleString(lang) : '', action];
       }), true);
@@ -261,6 +313,156 @@
         { label: 'funnel.overallRate', num: true }, { label: 'funnel.droppedOff', num: true }
       ], d.steps.map(function (s, i) { return [names[i], number.format(s.reached), rate(s.stepRate), rate(s.overallRate), number.format(s.droppedOff)]; }), true);
     }
+  };
+
+  function bars(name, title, categories, series, points, wide, horizontal) {
+    var cat = { type: 'category', data: categories, axisLabel: { interval: 0 } };
+    var val = { type: 'value' };
+    chart(name, title, {
+      tooltip: { trigger: 'axis' }, legend: { top: 0, type: 'scroll' },
+      grid: { left: horizontal ? 130 : 56, right: 16, top: 40, bottom: 28 },
+      xAxis: horizontal ? val : cat, yAxis: horizontal ? cat : val, series: series
+    }, points, wide);
+  }
+
+  renderers.attribution = function (d) {
+    if (!d.available) { note(label('reason', d.spend.reason)); return; }
+    var channels = d.channels;
+    kpis([
+      { key: 'paths', label: 'attribution.paths', value: number.format(d.paths) },
+      { key: 'conversions', label: 'attribution.conversions', value: fixed(d.conversions, 1) },
+      { key: 'value', label: 'attribution.value', value: fixed(d.value, 2) }
+    ].concat(d.spend.known ? [{ key: 'spend', label: 'attribution.spend', value: money(d.spend.total, d.spend.currency) }] : []));
+    note(d.spend.known ? null : t('spend.unknown').replace('{0}', label('reason', d.spend.reason)));
+    var points = 0;
+    bars('models', t('attribution.byModel') + ' · ' + t('common.lastDays').replace('{0}', d.windowDays), d.models.map(function (m) { return m.model; }),
+      channels.map(function (c, i) {
+        var data = d.models.map(function (m) { return m.conversions[i]; });
+        points += sum(data);
+        return { name: c, type: 'bar', data: data };
+      }), points, true, true);
+    var valuePoints = 0;
+    bars('modelValue', t('attribution.valueByModel'), channels, d.models.map(function (m) {
+      valuePoints += sum(m.value);
+      return { name: m.model, type: 'bar', data: m.value };
+    }), valuePoints, true);
+    table('modelTable', t('attribution.byModel'), [{ label: 'attribution.model' }].concat(channels.map(function (c) { return { label: c, num: true }; })),
+      d.models.map(function (m) { return [m.model].concat(m.conversions.map(function (v) { return fixed(v, 2); })); }), true);
+    if (d.spend.known) {
+      var roiPoints = 0;
+      bars('roi', t('attribution.roiChart'), d.channelRoi.map(function (r) { return r.channel; }), [
+        { name: t('attribution.spend'), type: 'bar', data: d.channelRoi.map(function (r) { roiPoints += r.spend ? 1 : 0; return r.spend; }) },
+        { name: t('attribution.revenue'), type: 'bar', data: d.channelRoi.map(function (r) { roiPoints += r.revenue ? 1 : 0; return r.revenue; }) }
+      ], roiPoints, true);
+      table('channelRoi', t('attribution.channelRoi').replace('{0}', d.roiModel || ''), [
+        { label: 'attribution.channel' }, { label: 'attribution.spend', num: true }, { label: 'attribution.conversions', num: true }, { label: 'attribution.revenue', num: true },
+        { label: 'attribution.ctr', num: true }, { label: 'attribution.cvr', num: true }, { label: 'attribution.cpa', num: true }, { label: 'attribution.roas', num: true }, { label: 'attribution.roi', num: true }
+      ], d.channelRoi.map(function (r) {
+        return [r.channel, money(r.spend, d.spend.currency), fixed(r.conversions, 2), money(r.revenue, d.spend.currency), rate(r.ctr), rate(r.cvr), money(r.cpa, d.spend.currency), ratio(r.roas), rate(r.roi)];
+      }), true);
+      table('proposals', t('attribution.proposals'), [
+        { label: 'attribution.rule' }, { label: 'attribution.channel' }, { label: 'attribution.campaign' }, { label: 'attribution.action' },
+        { label: 'attribution.current', num: true }, { label: 'attribution.proposed', num: true }, { label: 'attribution.why' }
+      ], d.proposals.map(function (p) {
+        return [p.rule, p.channel, p.campaign || '', p.action, money(p.currentBudget, d.spend.currency),
+          p.bidMultiplier !== null && p.bidMultiplier !== undefined ? '×' + fixed(p.bidMultiplier, 2) : money(p.proposedBudget, d.spend.currency), p.explanation];
+      }), true, t('attribution.noProposals'));
+    }
+  };
+
+  function lifetime(d) {
+    var bandCounts = d.clv.bands.map(function (b) { return b.count; });
+    bars('clv', t('lifecycle.clv'), d.clv.bands.map(function (b) { return fixed(b.from, 0) + '–' + fixed(b.to, 0); }),
+      [{ name: t('lifecycle.customers'), type: 'bar', data: bandCounts }], sum(bandCounts), false);
+    chart('churn', t('lifecycle.churn'), {
+      legend: { bottom: 0 },
+      series: [{ type: 'pie', radius: ['35%', '62%'], data: d.churnBands.map(function (b) { return { name: label('churn', b.name), value: b.count }; }) }]
+    }, sum(d.churnBands.map(function (b) { return b.count; })));
+  }
+
+  renderers.lifecycle = function (d) {
+    if (!d.available) { note(label('reason', d.clv.reason)); return; }
+    kpis([
+      { key: 'staged', label: 'lifecycle.staged', value: number.format(d.stagedCustomers) },
+      { key: 'clvMean', label: 'lifecycle.clvMean', value: money(d.clv.mean, d.clv.currency) },
+      { key: 'clvMedian', label: 'lifecycle.clvMedian', value: money(d.clv.median, d.clv.currency) },
+      { key: 'clvTotal', label: 'lifecycle.clvTotal', value: money(d.clv.total, d.clv.currency) }
+    ]);
+    note(d.clv.fitted ? null : label('reason', d.clv.reason));
+    var stageCounts = d.stages.map(function (s) { return s.count; });
+    bars('stages', t('lifecycle.stages'), d.stages.map(function (s) { return label('stage', s.name); }),
+      [{ name: t('lifecycle.customers'), type: 'bar', data: stageCounts }], sum(stageCounts), false);
+    if (d.clv.fitted) { lifetime(d); }
+    table('journeys', t('lifecycle.journeys'), [
+      { label: 'lifecycle.journey' }, { label: 'lifecycle.trigger' }, { label: 'lifecycle.status' }, { label: 'lifecycle.active', num: true },
+      { label: 'lifecycle.completed', num: true }, { label: 'lifecycle.exited', num: true }, { label: '' }
+    ], d.journeys.map(function (j) {
+      var action = '';
+      if (d.canWrite) {
+        var verb = j.paused ? 'resume' : 'pause';
+        action = button(t('lifecycle.' + verb), verb, j.id, function (b) {
+          write('/lifecycle/journeys/' + encodeURIComponent(j.id) + '/' + verb, b, j.paused ? t('lifecycle.running') : t('lifecycle.paused'), t('lifecycle.actionFailed'));
+        });
+      }
+      return [j.id, j.trigger, j.paused ? t('lifecycle.paused') : t('lifecycle.running'), number.format(j.active), number.format(j.completed), number.format(j.exited), action];
+    }), true);
+    Array.prototype.forEach.call(content.querySelectorAll('table[data-table="journeys"] tbody tr'), function (tr, i) {
+      tr.dataset.journey = d.journeys[i].id;
+      tr.dataset.paused = String(d.journeys[i].paused);
+    });
+  };
+
+  renderers.experiments = function (d) {
+    if (!d.available) { note(t('common.notConfigured')); return; }
+    if (d.experiments.length === 0) { note(t('experiments.none')); return; }
+    note(null);
+    d.experiments.forEach(function (x) {
+      var rates = x.variants.map(function (v) { return Math.round(v.rate * 10000) / 100; });
+      bars('experiment-' + x.key, t('experiments.chart') + ' · ' + x.key + (x.active ? '' : ' (' + t('experiments.inactive') + ')') + ' · ' + label('decision', x.decision),
+        x.variants.map(function (v) { return v.variant; }), [{ name: t('experiments.rate') + ' %', type: 'bar', data: rates }],
+        sum(x.variants.map(function (v) { return v.units; })), false);
+    });
+    table('experiments', t('experiments.decision'), [
+      { label: 'experiments.experiment' }, { label: 'experiments.decision' }, { label: 'experiments.winner' }, { label: 'experiments.srm', num: true },
+      { label: 'experiments.progress', num: true }, { label: 'experiments.why' }
+    ], d.experiments.map(function (x) {
+      return [x.key, label('decision', x.decision), x.winner || '', fixed(x.sampleRatioPValue, 4), rate(x.progress), x.reason];
+    }), true);
+    var rows = [];
+    d.experiments.forEach(function (x) {
+      x.variants.forEach(function (v) {
+        rows.push([x.key, v.variant + (v.variant === x.control ? ' (' + t('experiments.control') + ')' : ''), number.format(v.units), number.format(v.conversions),
+          rate(v.rate), rate(v.lift), fixed(v.pValue, 4), rate(v.probabilityToBeatControl)]);
+      });
+    });
+    table('variants', t('experiments.variant'), [
+      { label: 'experiments.experiment' }, { label: 'experiments.variant' }, { label: 'experiments.units', num: true }, { label: 'experiments.conversions', num: true },
+      { label: 'experiments.rate', num: true }, { label: 'experiments.lift', num: true }, { label: 'experiments.pValue', num: true }, { label: 'experiments.p2bc', num: true }
+    ], rows, true);
+  };
+
+  renderers.messages = function (d) {
+    if (!d.available) { note(t('common.notConfigured')); return; }
+    kpis([{ key: 'records', label: 'messages.records', value: number.format(d.records) }]);
+    var parts = ['Sent', 'Deferred', 'Suppressed', 'Failed'];
+    var points = 0;
+    bars('channels', t('messages.byChannel') + ' · ' + t('common.lastDays').replace('{0}', d.windowDays), d.channels.map(function (c) { return c.channel; }),
+      parts.map(function (p) {
+        var key = p.charAt(0).toLowerCase() + p.slice(1);
+        var data = d.channels.map(function (c) { return c[key]; });
+        points += sum(data);
+        return { name: label('status', p), type: 'bar', stack: 'all', data: data };
+      }), points, true);
+    var byReason = {};
+    d.reasons.forEach(function (r) { byReason[r.reason] = (byReason[r.reason] || 0) + r.count; });
+    var names = Object.keys(byReason);
+    chart('reasons', t('messages.reasons'), {
+      legend: { bottom: 0 },
+      series: [{ type: 'pie', radius: ['35%', '62%'], data: names.map(function (n) { return { name: label('skip', n), value: byReason[n] }; }) }]
+    }, sum(names.map(function (n) { return byReason[n]; })));
+    table('reasonTable', t('messages.reasons'), [
+      { label: 'messages.channel' }, { label: 'messages.status' }, { label: 'messages.reason' }, { label: 'messages.count', num: true }
+    ], d.reasons.map(function (r) { return [r.channel, label('status', r.status), label('skip', r.reason), number.format(r.count)]; }), false);
   };
 
   function retry(id, button) {

@@ -50,6 +50,7 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
     internal const string ScanScope = "journey.scan";
     internal const string DueScope = "journey.due";
     internal const string MetaScope = "journey.meta";
+    internal const string PauseScope = "journey.paused";
     private const int MaxStepsPerAdvance = 256;
 
     private readonly IStateStore _store;
@@ -235,6 +236,7 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
     {
         var now = _time.GetUtcNow();
         var entries = await _state.ReadDueAsync(now, cancellationToken).ConfigureAwait(false);
+        var paused = await GetPausedAsync(cancellationToken).ConfigureAwait(false);
         var worked = 0;
         foreach (var (indexKey, w) in entries.Where(e => e.Entry.Kind == DueKind.Watch))
         {
@@ -256,12 +258,12 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
         }
         foreach (var journey in Journeys)
         {
-            if (journey.Trigger is AnniversaryTrigger anniversary)
+            if (journey.Trigger is AnniversaryTrigger anniversary && !paused.Contains(journey.Id))
             {
                 worked += await ScanAnniversariesAsync(journey, anniversary, now, cancellationToken).ConfigureAwait(false);
             }
         }
-        foreach (var (indexKey, e) in entries.Where(e => e.Entry.Kind == DueKind.Enrollment))
+        foreach (var (indexKey, e) in entries.Where(e => e.Entry.Kind == DueKind.Enrollment && !paused.Contains(e.Entry.JourneyId)))
         {
             using (await _locks.AcquireAsync(e.CustomerId.Value, cancellationToken).ConfigureAwait(false))
             {
@@ -291,6 +293,87 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
             }
         }
         return worked;
+    }
+
+    /// <summary>
+    /// Pauses a configured journey on every host that shares the store (an operator's stop, e.g. from the dashboard).
+    /// While paused the journey enrolls nobody (its triggers are not remembered for later) and performs no action:
+    /// enrollments still pass their waits and leave on exit events, and those that reach an action wait there until
+    /// <see cref="ResumeAsync"/>. Returns <see langword="false"/> when it was paused already.
+    /// </summary>
+    /// <param name="journeyId">The journey's id.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="LifecycleException">No journey with this id is configured.</exception>
+    public async ValueTask<bool> PauseAsync(string journeyId, CancellationToken cancellationToken = default)
+    {
+        var journey = Find(journeyId ?? throw new ArgumentNullException(nameof(journeyId))) ?? throw new LifecycleException("No journey with this id is configured.");
+        try
+        {
+            await _store.SaveAsync(PauseScope, journey.Id, "{}", 0, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ConcurrencyConflictException)
+        {
+            return false; // Paused already (by this host or another).
+        }
+        LogPaused(_logger, journey.Id);
+        return true;
+    }
+
+    /// <summary>
+    /// Resumes a paused journey: it enrolls again, and enrollments that waited at an action continue at the next
+    /// <see cref="RunDueAsync"/>. Returns <see langword="false"/> when it was not paused.
+    /// </summary>
+    /// <param name="journeyId">The journey's id.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="LifecycleException">No journey with this id is configured.</exception>
+    public async ValueTask<bool> ResumeAsync(string journeyId, CancellationToken cancellationToken = default)
+    {
+        var journey = Find(journeyId ?? throw new ArgumentNullException(nameof(journeyId))) ?? throw new LifecycleException("No journey with this id is configured.");
+        if (!await _store.DeleteAsync(PauseScope, journey.Id, cancellationToken).ConfigureAwait(false))
+        {
+            return false;
+        }
+        LogResumed(_logger, journey.Id);
+        return true;
+    }
+
+    /// <summary>Whether a journey is paused (<see cref="PauseAsync"/>).</summary>
+    /// <param name="journeyId">The journey's id.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    public async ValueTask<bool> IsPausedAsync(string journeyId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(journeyId);
+        return await _store.GetAsync(PauseScope, journeyId, cancellationToken).ConfigureAwait(false) is not null;
+    }
+
+    /// <summary>The ids of the paused journeys.</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    public async ValueTask<IReadOnlySet<string>> GetPausedAsync(CancellationToken cancellationToken = default)
+    {
+        var paused = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (var entry in _store.StreamAsync(PauseScope, null, cancellationToken).ConfigureAwait(false))
+        {
+            paused.Add(entry.Key);
+        }
+        return paused;
+    }
+
+    /// <summary>
+    /// How many enrollments each configured journey has per status (active, completed, exited), for reports;
+    /// reads every enrollment document, so it is meant for dashboards, not for hot paths.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    public async ValueTask<IReadOnlyDictionary<string, IReadOnlyDictionary<EnrollmentStatus, int>>> CountEnrollmentsAsync(CancellationToken cancellationToken = default)
+    {
+        var counts = Journeys.ToDictionary(j => j.Id, _ => new Dictionary<EnrollmentStatus, int>(), StringComparer.Ordinal);
+        await foreach (var entry in _store.StreamAsync(EnrollmentScope, null, cancellationToken).ConfigureAwait(false))
+        {
+            if (JsonSerializer.Deserialize(entry.Value, LifecycleJsonContext.Default.JourneyEnrollment) is { } e && counts.TryGetValue(e.JourneyId, out var c))
+            {
+                c[e.Status] = c.GetValueOrDefault(e.Status) + 1;
+            }
+        }
+        return counts.ToDictionary(kv => kv.Key, kv => (IReadOnlyDictionary<EnrollmentStatus, int>)kv.Value, StringComparer.Ordinal);
     }
 
     /// <summary>Reads a customer's latest enrollment in a journey, or <see langword="null"/>.</summary>
@@ -505,6 +588,10 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
     /// </remarks>
     private async ValueTask<bool> TryEnrollAsync(JourneyStateStore state, JourneyDefinition journey, CustomerId customer, DateTimeOffset at, DateTimeOffset advanceTo, CancellationToken cancellationToken, string? triggerId = null)
     {
+        if (await IsPausedAsync(journey.Id, cancellationToken).ConfigureAwait(false))
+        {
+            return false; // A paused journey enrolls nobody.
+        }
         var (previous, version) = await state.LoadAsync(customer, journey.Id, cancellationToken).ConfigureAwait(false);
         if (previous is not null)
         {
@@ -591,6 +678,13 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
                 }
                 case ActionStep action:
                 {
+                    if (await IsPausedAsync(journey.Id, cancellationToken).ConfigureAwait(false))
+                    {
+                        // Paused: the enrollment waits at this action, due as soon as the journey is resumed.
+                        var held = enrollment.StepStartedAt < now ? enrollment.StepStartedAt : now;
+                        await state.SaveAsync(enrollment with { DueAt = held }, stored, version, cancellationToken).ConfigureAwait(false);
+                        return;
+                    }
                     // Everything the batch decided before this action is stored first: a crash during or after
                     // the action resumes from here, and the ledger then keeps the action from running twice.
                     await state.FlushAsync(cancellationToken).ConfigureAwait(false);
@@ -674,6 +768,12 @@ public sealed partial class JourneyEngine : IMarketingEventListener, ISegmentMem
 
     [LoggerMessage(EventId = 3101, Level = LogLevel.Information, Message = "Customer {CustomerId} entered journey {JourneyId} (entry {Sequence}).")]
     private static partial void LogEnrolled(ILogger logger, string journeyId, CustomerId customerId, int sequence);
+
+    [LoggerMessage(EventId = 3108, Level = LogLevel.Warning, Message = "Journey {JourneyId} paused: it enrolls nobody and performs no action until resumed.")]
+    private static partial void LogPaused(ILogger logger, string journeyId);
+
+    [LoggerMessage(EventId = 3109, Level = LogLevel.Information, Message = "Journey {JourneyId} resumed.")]
+    private static partial void LogResumed(ILogger logger, string journeyId);
 
     [LoggerMessage(EventId = 3102, Level = LogLevel.Information, Message = "Customer {CustomerId} left journey {JourneyId} on an exit event.")]
     private static partial void LogExited(ILogger logger, string journeyId, CustomerId customerId);

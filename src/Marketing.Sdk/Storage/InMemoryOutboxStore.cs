@@ -150,6 +150,20 @@ public sealed class InMemoryOutboxStore : IOutboxStore
         }
     }
 
+    /// <inheritdoc />
+    public ValueTask<bool> DiscardDeadLetterAsync(long id, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            if (!_entries.TryGetValue(id, out var e) || e.State != OutboxState.DeadLettered)
+            {
+                return ValueTask.FromResult(false);
+            }
+            _entries.Remove(id);
+            return ValueTask.FromResult(true);
+        }
+    }
+
     private static void CheckReason(string reason)
     {
         StoreLimits.EnsureText(reason, "reason");

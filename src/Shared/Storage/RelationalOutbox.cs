@@ -243,6 +243,23 @@ internal sealed class RelationalOutboxStore(RelationalDatabase db) : IOutboxStor
         }
     }
 
+    public async ValueTask<bool> DiscardDeadLetterAsync(long id, CancellationToken cancellationToken = default)
+    {
+        using var call = db.Call(Store, "discard_dead_letter");
+        try
+        {
+            await using var scope = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+            await using var cmd = scope.Command($"DELETE FROM {_t} WHERE id = @id AND state = 3").P("@id", id);
+            var n = await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await scope.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return n == 1;
+        }
+        catch (Exception ex) when (call.Fail(ex))
+        {
+            throw call.Wrap(ex);
+        }
+    }
+
     private async ValueTask<bool> CompleteAsync(string operation, string sql, long id, Guid token, long? next, string? reason, CancellationToken cancellationToken)
     {
         using var call = db.Call(Store, operation);
