@@ -2,6 +2,7 @@ using Marketing.Sdk.Compliance.Consent;
 using Marketing.Sdk.Platforms.Delivery;
 using Marketing.Sdk.Storage;
 using Marketing.Sdk.Testing.Emulators;
+using Marketing.Sdk.Tests.Shared;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -9,7 +10,7 @@ namespace Marketing.Sdk.Platforms.Meta.Tests;
 
 public sealed class RegistrationAndDeliveryTests
 {
-    private static ServiceProvider Build(MetaEmulator emulator, Action<MetaPlatformOptions>? configure = null)
+    private static ServiceProvider Build(MetaEmulator emulator, Action<MetaPlatformOptions>? configure = null, bool timeOutOnceReached = false)
     {
         var services = new ServiceCollection();
         services.AddLogging();
@@ -32,6 +33,10 @@ public sealed class RegistrationAndDeliveryTests
                 o.TotalTimeout = TimeSpan.FromSeconds(20);
                 configure?.Invoke(o);
             }));
+        if (timeOutOnceReached)
+        {
+            services.AddHttpClient(MetaPlatformOptions.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => new ReachedPlatformHandler(emulator));
+        }
         return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
     }
 
@@ -179,11 +184,11 @@ public sealed class RegistrationAndDeliveryTests
             o.AttemptTimeout = TimeSpan.FromMilliseconds(200);
             o.TotalTimeout = TimeSpan.FromSeconds(5);
             o.EnableCircuitBreaker = false;
-        });
+        }, timeOutOnceReached: true);
         var client = provider.GetRequiredService<MetaPlatformClient>();
         var batch = new[] { Conversions.Prepared(Conversions.Purchase("slow-1", DateTimeOffset.UtcNow)) };
 
-        // The answer is held until the client gives up; the resend waits for Meta to have processed the first
+        // The answer is held until the client gives up (its timeout reaches the wire once Meta has the request); the resend waits for Meta to have processed the first
         // request (the emulator's signal), so the duplicate is decided by state, not by which side was faster.
         emulator.Faults = new FaultOptions { TimeoutRate = 1, SlowResponse = Timeout.InfiniteTimeSpan };
         var timedOut = await Assert.ThrowsAsync<PlatformApiException>(async () => await client.SendAsync(batch));

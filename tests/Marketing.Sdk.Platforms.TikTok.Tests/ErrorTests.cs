@@ -1,6 +1,7 @@
 using System.Net;
 using Marketing.Sdk.Platforms.Auth;
 using Marketing.Sdk.Testing.Emulators;
+using Marketing.Sdk.Tests.Shared;
 
 namespace Marketing.Sdk.Platforms.TikTok.Tests;
 
@@ -136,9 +137,10 @@ public sealed class ErrorTests
     public async Task A_timed_out_request_was_processed_and_its_retry_is_deduplicated()
     {
         await using var h = await TikTokHarness.StartAsync();
-        // The answer is held until the client gives up: which clock runs out first is never in question.
+        // The answer is held until the client gives up, and the client's timeout reaches the wire only once TikTok has
+        // the request: neither which clock runs out first nor how fast a busy machine sends is in question.
         h.Emulator.Faults = new FaultOptions { TimeoutRate = 1, SlowResponse = Timeout.InfiniteTimeSpan };
-        var client = h.Client(httpTimeout: TimeSpan.FromMilliseconds(300));
+        var client = h.Client(httpTimeout: TimeSpan.FromMilliseconds(300), handler: new ReachedPlatformHandler(h.Emulator));
         var batch = Data.Batch(2);
 
         var ex = await Assert.ThrowsAsync<PlatformApiException>(() => client.SendAsync(batch).AsTask());

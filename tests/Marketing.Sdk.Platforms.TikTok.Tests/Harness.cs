@@ -48,10 +48,10 @@ internal sealed class TikTokHarness : IAsyncDisposable
         return options;
     }
 
-    public TikTokPlatformClient Client(Action<TikTokPlatformOptions>? configure = null, IConsentGate? gate = null, IAccessTokenProvider? tokens = null, TimeSpan? httpTimeout = null)
+    public TikTokPlatformClient Client(Action<TikTokPlatformOptions>? configure = null, IConsentGate? gate = null, IAccessTokenProvider? tokens = null, TimeSpan? httpTimeout = null, HttpMessageHandler? handler = null)
     {
         var options = Options(configure);
-        var http = new HttpClient { BaseAddress = options.BaseAddress, Timeout = httpTimeout ?? TimeSpan.FromSeconds(30) };
+        var http = new HttpClient(handler ?? new SocketsHttpHandler()) { BaseAddress = options.BaseAddress, Timeout = httpTimeout ?? TimeSpan.FromSeconds(30) };
         _clients.Add(http);
         return new TikTokPlatformClient(() => http, tokens ?? new StaticAccessTokenProvider(() => options.AccessToken), options, gate ?? new AllowAll());
     }

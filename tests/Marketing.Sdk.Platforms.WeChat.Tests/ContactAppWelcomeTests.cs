@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Marketing.Sdk.Platforms.Messaging;
 using Marketing.Sdk.Platforms.WeChat.WeCom;
 using Marketing.Sdk.Testing.Emulators;
+using Marketing.Sdk.Tests.Shared;
 
 namespace Marketing.Sdk.Platforms.WeChat.Tests;
 
@@ -112,13 +113,13 @@ public sealed class AppAndWelcomeMessageTests
     {
         await using var harness = await WeComHarness.StartAsync();
         harness.Emulator.AddMember("zhangsan");
-        var (client, _) = harness.Client(httpTimeout: TimeSpan.FromSeconds(2));
+        var (client, _) = harness.Client(httpTimeout: TimeSpan.FromSeconds(2), handler: new ReachedPlatformHandler(harness.Emulator));
         await client.GetFollowUsersAsync();
         var channel = new WeComAppMessageChannel(client, harness.Store);
         harness.Emulator.Faults = new FaultOptions { TimeoutRate = 1, SlowResponse = Timeout.InfiniteTimeSpan };
 
         var lost = await channel.SendAsync([App("zhangsan", "m1")]).AsTask().WaitAsync(TimeSpan.FromMinutes(1));
-        await harness.Emulator.HeldRequestsProcessedAsync(1).WaitAsync(TimeSpan.FromMinutes(1));
+        await harness.Emulator.HeldRequestsProcessedAsync(1);
         harness.Emulator.Faults = FaultOptions.None;
         var retry = await channel.SendAsync([App("zhangsan", "m1")]);
 

@@ -1,6 +1,7 @@
 using Marketing.Sdk.Platforms.Messaging;
 using Marketing.Sdk.Platforms.WeChat.WeCom;
 using Marketing.Sdk.Testing.Emulators;
+using Marketing.Sdk.Tests.Shared;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Marketing.Sdk.Platforms.WeChat.Tests;
@@ -120,13 +121,13 @@ public sealed class MassMessageTests
     {
         await using var harness = await WeComHarness.StartAsync();
         harness.Emulator.AddContact("sales-1", "wm-1");
-        var (client, _) = harness.Client(Messages.UseCouponText, httpTimeout: TimeSpan.FromSeconds(2));
+        var (client, _) = harness.Client(Messages.UseCouponText, httpTimeout: TimeSpan.FromSeconds(2), handler: new ReachedPlatformHandler(harness.Emulator));
         await client.GetFollowUsersAsync();
         var channel = new WeComMassMessageChannel(client, harness.Store);
         harness.Emulator.Faults = new FaultOptions { TimeoutRate = 1, SlowResponse = Timeout.InfiniteTimeSpan };
 
         var first = await channel.SendAsync([Messages.Mass("wm-1", "m1")]).AsTask().WaitAsync(TimeSpan.FromMinutes(1));
-        await harness.Emulator.HeldRequestsProcessedAsync(1).WaitAsync(TimeSpan.FromMinutes(1));
+        await harness.Emulator.HeldRequestsProcessedAsync(1);
         harness.Emulator.Faults = FaultOptions.None;
         var retry = await channel.SendAsync([Messages.Mass("wm-1", "m1")]);
 

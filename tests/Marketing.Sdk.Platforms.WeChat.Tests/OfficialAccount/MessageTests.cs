@@ -1,6 +1,7 @@
 using Marketing.Sdk.Platforms.Messaging;
 using Marketing.Sdk.Platforms.WeChat.OfficialAccount;
 using Marketing.Sdk.Testing.Emulators;
+using Marketing.Sdk.Tests.Shared;
 
 namespace Marketing.Sdk.Platforms.WeChat.Tests.OfficialAccount;
 
@@ -33,14 +34,14 @@ public sealed class MessageTests
     {
         await using var h = await OaHarness.StartAsync();
         h.Emulator.AddFollowers([(OaData.OpenId(1), null)]);
-        var client = h.Client(timeout: TimeSpan.FromSeconds(1));
+        var client = h.Client(timeout: TimeSpan.FromSeconds(1), handler: new ReachedPlatformHandler(h.Emulator));
         await client.GetFollowerPageAsync(); // token first, so the fault hits the send
         var channel = new OfficialAccountTemplateChannel(client, h.Store, h.Time);
         var message = OaData.Message(Template, "msg-1", OaData.OpenId(1));
 
         h.Emulator.Faults = new FaultOptions { TimeoutRate = 1, SlowResponse = Timeout.InfiniteTimeSpan };
         var first = Assert.Single(await channel.SendAsync([message]));
-        await h.Emulator.HeldRequestsProcessedAsync().WaitAsync(TimeSpan.FromMinutes(1));
+        await h.Emulator.HeldRequestsProcessedAsync();
         h.Emulator.Faults = FaultOptions.None;
         var retry = Assert.Single(await channel.SendAsync([message with { Attempt = 2 }]));
 

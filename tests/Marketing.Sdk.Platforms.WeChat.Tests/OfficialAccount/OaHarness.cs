@@ -54,9 +54,9 @@ internal sealed class OaHarness : IAsyncDisposable
         return options;
     }
 
-    public HttpClient Http(OfficialAccountOptions options, TimeSpan? timeout = null)
+    public HttpClient Http(OfficialAccountOptions options, TimeSpan? timeout = null, HttpMessageHandler? handler = null)
     {
-        var http = new HttpClient { BaseAddress = options.BaseAddress, Timeout = timeout ?? TimeSpan.FromSeconds(30), MaxResponseContentBufferSize = options.MaxResponseBytes };
+        var http = new HttpClient(handler ?? new SocketsHttpHandler()) { BaseAddress = options.BaseAddress, Timeout = timeout ?? TimeSpan.FromSeconds(30), MaxResponseContentBufferSize = options.MaxResponseBytes };
         _clients.Add(http);
         return http;
     }
@@ -68,10 +68,10 @@ internal sealed class OaHarness : IAsyncDisposable
         return new OfficialAccountTokenProvider(() => http, options, cache, leases, Time);
     }
 
-    public OfficialAccountClient Client(Action<OfficialAccountOptions>? configure = null, OfficialAccountTokenProvider? tokens = null, TimeSpan? timeout = null)
+    public OfficialAccountClient Client(Action<OfficialAccountOptions>? configure = null, OfficialAccountTokenProvider? tokens = null, TimeSpan? timeout = null, HttpMessageHandler? handler = null)
     {
         var options = Options(configure);
-        var http = Http(options, timeout);
+        var http = Http(options, timeout, handler);
         return new OfficialAccountClient(() => http, tokens ?? Tokens(options), options, Time);
     }
 
