@@ -2,6 +2,7 @@ using System.Net;
 using Marketing.Sdk.Platforms.Auth;
 using Marketing.Sdk.Platforms.Http;
 using Marketing.Sdk.Testing.Emulators;
+using Marketing.Sdk.Tests.Shared;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.DependencyInjection;
@@ -27,7 +28,7 @@ public sealed class PipelineTests : IAsyncLifetime
         await _emulator.DisposeAsync();
     }
 
-    private ServiceProvider Build(Action<TestClientOptions> configure)
+    private ServiceProvider Build(Action<TestClientOptions> configure, bool timeOutOnceReached = false)
     {
         var services = new ServiceCollection();
         services.Configure<TestClientOptions>(o =>
@@ -39,7 +40,12 @@ public sealed class PipelineTests : IAsyncLifetime
             o.EnableCircuitBreaker = false;
             configure(o);
         });
-        services.AddPlatformHttpClient<TestClientOptions>("test", new Uri("https://example.invalid/"));
+        var client = services.AddPlatformHttpClient<TestClientOptions>("test", new Uri("https://example.invalid/"));
+        if (timeOutOnceReached)
+        {
+            // The attempt timeout reaches the wire once the emulator has processed the held request (see the handler).
+            client.ConfigurePrimaryHttpMessageHandler(() => new ReachedPlatformHandler(_emulator));
+        }
         return services.BuildServiceProvider();
     }
 
@@ -106,7 +112,7 @@ public sealed class PipelineTests : IAsyncLifetime
         Assert.Equal(PlatformErrorClass.RateLimited, throttled.ErrorClass);
         Assert.Equal(TimeSpan.FromSeconds(7), throttled.RetryAfter);
 
-        await using var impatient = Build(o => o.AttemptTimeout = TimeSpan.FromMilliseconds(400));
+        await using var impatient = Build(o => o.AttemptTimeout = TimeSpan.FromMilliseconds(400), timeOutOnceReached: true);
         _emulator.Faults = FaultOptions.None;
         // The warm-up (connection, first-call compilation) is not under test: on a busy machine it may itself
         // outlast the short timeout, so it is tried a few times.
