@@ -28,6 +28,8 @@ public sealed class SegmentationOptions
     /// event objects: the rule is evaluated in the database when it compiles to SQL (see <see cref="PushDownRules"/>),
     /// otherwise the snapshot's columns are read with SQL (counts aggregated by the database). Default
     /// <see langword="true"/>; stores without the capability always take the object path. Both give the same membership.
+    /// <see cref="ISegmentService.ComputeRfmAsync"/> reads the purchases' order fields the same way (one customer's rows
+    /// at a time, no event objects), with the same scores.
     /// </summary>
     public bool UseStoreQueries { get; set; } = true;
 
@@ -1006,6 +1008,11 @@ internal sealed class SegmentService : ISegmentService, IDisposable
 
     public async ValueTask<IReadOnlyList<RfmScore>> ComputeRfmAsync(RfmTieHandling ties = RfmTieHandling.SharedScore, CancellationToken cancellationToken = default)
     {
+        if (_options.UseStoreQueries && _profiles is IRelationalQueryStore store)
+        {
+            // The purchases' order fields straight from the database, one customer at a time: no event objects.
+            return RfmAnalysis.Score(await RfmAnalysis.SummariseOrdersAsync(store, cancellationToken).ConfigureAwait(false), _time.GetUtcNow(), ties);
+        }
         var builder = new OrderSummaryBuilder();
         await foreach (var e in _events.ReadAsync(new EventQuery { Types = [EventType.Purchase] }, cancellationToken).ConfigureAwait(false))
         {

@@ -1,3 +1,5 @@
+using Marketing.Sdk.Storage;
+
 namespace Marketing.Sdk.Attribution;
 
 /// <summary>How <see cref="PathBuilder"/> turns events into journeys.</summary>
@@ -81,6 +83,12 @@ public sealed record PathBuilderOptions
 /// </summary>
 public sealed class PathBuilder
 {
+    private static readonly StoredEventField[] StoreFields =
+    [
+        StoredEventField.Channel, StoredEventField.CampaignId, StoredEventField.SessionId,
+        StoredEventField.ValueAmount, StoredEventField.ValueCurrency, StoredEventField.RevenueAmount, StoredEventField.RevenueCurrency,
+    ];
+
     private readonly PathBuilderOptions _options;
     private readonly HashSet<EventType> _touchTypes;
     private readonly HashSet<EventType> _conversionTypes;
@@ -103,7 +111,7 @@ public sealed class PathBuilder
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(events);
-        var byCustomer = new Dictionary<CustomerId, List<MarketingEvent>>();
+        var byCustomer = new Dictionary<CustomerId, List<PathEvent>>();
         await foreach (var e in events.WithCancellation(cancellationToken).ConfigureAwait(false))
         {
             Collect(byCustomer, e);
@@ -113,11 +121,11 @@ public sealed class PathBuilder
 
     /// <summary>Builds paths from events (any order).</summary>
     /// <param name="events">The events.</param>
-    /// <param name="asOf">End of the observation period (see <see cref="BuildAsync"/>).</param>
+    /// <param name="asOf">End of the observation period (see <see cref="BuildAsync(IAsyncEnumerable{MarketingEvent}, DateTimeOffset?, CancellationToken)"/>).</param>
     public PathSet Build(IEnumerable<MarketingEvent> events, DateTimeOffset? asOf = null)
     {
         ArgumentNullException.ThrowIfNull(events);
-        var byCustomer = new Dictionary<CustomerId, List<MarketingEvent>>();
+        var byCustomer = new Dictionary<CustomerId, List<PathEvent>>();
         foreach (var e in events)
         {
             Collect(byCustomer, e);
@@ -125,14 +133,52 @@ public sealed class PathBuilder
         return Build(byCustomer, asOf, CancellationToken.None);
     }
 
-    private void Collect(Dictionary<CustomerId, List<MarketingEvent>> byCustomer, MarketingEvent e)
+    /// <summary>
+    /// Builds paths straight from a relational store (the SQLite and PostgreSQL providers' <see cref="IProfileStore"/>
+    /// implements <see cref="IRelationalQueryStore"/>): one query reads the touch and conversion events with only the fields
+    /// paths need, ordered by customer, and each customer's journeys are cut as their rows arrive, so memory holds the
+    /// path set and one customer's rows, never the event history. The result equals
+    /// <see cref="BuildAsync(IAsyncEnumerable{MarketingEvent}, DateTimeOffset?, CancellationToken)"/> over the same events.
+    /// </summary>
+    /// <param name="store">The store.</param>
+    /// <param name="from">Only events at or after this instant, when set.</param>
+    /// <param name="to">Only events before this instant, when set.</param>
+    /// <param name="asOf">End of the observation period (see <see cref="BuildAsync(IAsyncEnumerable{MarketingEvent}, DateTimeOffset?, CancellationToken)"/>).</param>
+    /// <param name="cancellationToken">Cancels the query.</param>
+    /// <exception cref="StoreProviderException">The database failed.</exception>
+    /// <exception cref="CurrencyMismatchException">Conversion values in more than one currency.</exception>
+    public async Task<PathSet> BuildAsync(IRelationalQueryStore store, DateTimeOffset? from = null, DateTimeOffset? to = null,
+        DateTimeOffset? asOf = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        var run = new Run(this);
+        var events = new List<PathEvent>();
+        await StoredEventRows.ReadByCustomerAsync(store, [.. _touchTypes, .. _conversionTypes], StoreFields, from, to, (_, rows) =>
+        {
+            events.Clear();
+            foreach (var row in rows)
+            {
+                var channel = row.Text(0) is { } c ? new Channel(c) : (Channel?)null;
+                if (_conversionTypes.Contains(row.Type) || channel is not null)
+                {
+                    events.Add(new PathEvent(row.Type, row.OccurredAt, row.Id, channel, row.Text(1), row.Text(2), row.Money(3, 4) ?? row.Money(5, 6)));
+                }
+            }
+            run.AddCustomer(events, asOf);
+            return ValueTask.CompletedTask;
+        }, cancellationToken).ConfigureAwait(false);
+        return run.Builder.Build();
+    }
+
+    private void Collect(Dictionary<CustomerId, List<PathEvent>> byCustomer, MarketingEvent e)
     {
         if (e?.CustomerId is not { } id)
         {
             return;
         }
         var isTouch = _touchTypes.Contains(e.Type) && e.Channel is not null;
-        if (!isTouch && !_conversionTypes.Contains(e.Type))
+        var isConversion = _conversionTypes.Contains(e.Type);
+        if (!isTouch && !isConversion)
         {
             return;
         }
@@ -140,53 +186,84 @@ public sealed class PathBuilder
         {
             byCustomer[id] = list = [];
         }
-        list.Add(e);
+        list.Add(new PathEvent(e.Type, e.OccurredAt, e.Id, e.Channel, e.CampaignId, e.SessionId, isConversion ? e.Value ?? e.Order?.Revenue : null));
     }
 
-    private PathSet Build(Dictionary<CustomerId, List<MarketingEvent>> byCustomer, DateTimeOffset? asOf, CancellationToken cancellationToken)
+    private PathSet Build(Dictionary<CustomerId, List<PathEvent>> byCustomer, DateTimeOffset? asOf, CancellationToken cancellationToken)
     {
-        var builder = new PathSetBuilder();
-        var currency = _options.Currency is null ? null : Currencies.Normalize(_options.Currency, "currency");
-        var touches = new List<MarketingEvent>();
-        var path = new List<Touch>();
+        var run = new Run(this);
+        // Ordinal order of the ids: the order a store query returns customers in, so both paths build the same set.
         foreach (var (_, events) in byCustomer.OrderBy(kv => kv.Key))
         {
             cancellationToken.ThrowIfCancellationRequested();
+            run.AddCustomer(events, asOf);
+        }
+        return run.Builder.Build();
+    }
+
+    /// <summary>What a path needs of an event: a touch (with a channel) or a conversion (with its value, if any).</summary>
+    private readonly record struct PathEvent(EventType Type, DateTimeOffset OccurredAt, string Id, Channel? Channel, string? CampaignId, string? SessionId, Money? Value);
+
+    /// <summary>One build: the path set so far, the conversion currency and reused buffers.</summary>
+    private sealed class Run(PathBuilder owner)
+    {
+        private readonly List<PathEvent> _touches = [];
+        private readonly List<Touch> _path = [];
+        private string? _currency = owner._options.Currency is null ? null : Currencies.Normalize(owner._options.Currency, "currency");
+
+        public PathSetBuilder Builder { get; } = new();
+
+        /// <summary>Cuts one customer's events (any order; sorted here by time, then id) into journeys.</summary>
+        public void AddCustomer(List<PathEvent> events, DateTimeOffset? asOf)
+        {
             events.Sort(static (a, b) =>
             {
                 var c = a.OccurredAt.CompareTo(b.OccurredAt);
                 return c != 0 ? c : string.CompareOrdinal(a.Id, b.Id);
             });
-            touches.Clear();
+            _touches.Clear();
             foreach (var e in events)
             {
-                if (_conversionTypes.Contains(e.Type))
+                if (owner._conversionTypes.Contains(e.Type))
                 {
-                    var value = ValueOf(e, ref currency);
-                    if (Emit(builder, path, touches, e.OccurredAt))
+                    var value = ValueOf(e.Value);
+                    if (owner.Emit(_path, _touches, e.OccurredAt))
                     {
-                        builder.Add(path, 1, value, 0);
+                        Builder.Add(_path, 1, value, 0);
                     }
-                    touches.Clear();
+                    _touches.Clear();
                 }
-                else if (!IsDuplicate(touches, e))
+                else if (!owner.IsDuplicate(_touches, e))
                 {
-                    touches.Add(e);
+                    _touches.Add(e);
                 }
             }
-            if (_options.IncludeNonConverting && touches.Count > 0)
+            if (owner._options.IncludeNonConverting && _touches.Count > 0)
             {
-                var end = asOf ?? touches[^1].OccurredAt;
-                if (Emit(builder, path, touches, end))
+                var end = asOf ?? _touches[^1].OccurredAt;
+                if (owner.Emit(_path, _touches, end))
                 {
-                    builder.Add(path, 0, 0, 1);
+                    Builder.Add(_path, 0, 0, 1);
                 }
             }
         }
-        return builder.Build();
+
+        private double ValueOf(Money? money)
+        {
+            if (money is not { } m)
+            {
+                return 0;
+            }
+            _currency ??= m.Currency;
+            if (!string.Equals(_currency, m.Currency, StringComparison.Ordinal))
+            {
+                throw new CurrencyMismatchException(_currency, m.Currency);
+            }
+            return (double)m.Amount;
+        }
     }
 
-    private bool IsDuplicate(List<MarketingEvent> touches, MarketingEvent e)
+    private bool IsDuplicate(List<PathEvent> touches, PathEvent e)
     {
         if (!_options.DeduplicateSessions || touches.Count == 0)
         {
@@ -211,9 +288,8 @@ public sealed class PathBuilder
                e.OccurredAt - last.OccurredAt <= _options.DeduplicationWindow;
     }
 
-    private bool Emit(PathSetBuilder builder, List<Touch> path, List<MarketingEvent> touches, DateTimeOffset end)
+    private bool Emit(List<Touch> path, List<PathEvent> touches, DateTimeOffset end)
     {
-        _ = builder;
         path.Clear();
         var from = end - _options.LookbackWindow;
         for (var i = 0; i < touches.Count; i++)
@@ -232,20 +308,5 @@ public sealed class PathBuilder
             path.RemoveRange(0, path.Count - _options.MaxTouchesPerPath);
         }
         return path.Count > 0;
-    }
-
-    private static double ValueOf(MarketingEvent e, ref string? currency)
-    {
-        var money = e.Value ?? e.Order?.Revenue;
-        if (money is not { } m)
-        {
-            return 0;
-        }
-        currency ??= m.Currency;
-        if (!string.Equals(currency, m.Currency, StringComparison.Ordinal))
-        {
-            throw new CurrencyMismatchException(currency, m.Currency);
-        }
-        return (double)m.Amount;
     }
 }

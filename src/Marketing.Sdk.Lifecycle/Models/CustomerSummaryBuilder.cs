@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Marketing.Sdk.Storage;
 
 namespace Marketing.Sdk.Lifecycle.Models;
 
@@ -70,7 +71,7 @@ public static class CustomerSummaryBuilder
             {
                 throw new MarketingValidationException("amount", ValidationReason.Negative, "Purchase amounts are 0 or more.", index);
             }
-            var day = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(p.OccurredAt, options.TimeZone).DateTime);
+            var day = DayOf(p.OccurredAt, options);
             if (!days.TryGetValue(p.CustomerId, out var perDay))
             {
                 perDay = [];
@@ -79,49 +80,112 @@ public static class CustomerSummaryBuilder
             perDay[day] = perDay.GetValueOrDefault(day) + p.Amount;
             index++;
         }
-        var unit = options.Period.TotalDays;
         var rows = new List<CustomerSummaryRow>(days.Count);
         foreach (var (customer, perDay) in days.OrderBy(d => d.Key))
         {
-            var first = perDay.Keys.First();
-            if (first > options.CalibrationEnd)
+            if (Summarise(customer, perDay, options) is { } row)
             {
-                continue;
+                rows.Add(row);
             }
-            int frequency = -1, holdout = 0;
-            decimal repeatValue = 0, holdoutValue = 0;
-            var last = first;
-            foreach (var (day, value) in perDay)
-            {
-                if (day <= options.CalibrationEnd)
-                {
-                    frequency++;
-                    last = day;
-                    if (frequency > 0)
-                    {
-                        repeatValue += value;
-                    }
-                }
-                else if (options.HoldoutEnd is { } end && day <= end)
-                {
-                    holdout++;
-                    holdoutValue += value;
-                }
-            }
-            var summary = new CustomerSummary(
-                frequency,
-                (last.DayNumber - first.DayNumber) / unit,
-                (options.CalibrationEnd.DayNumber - first.DayNumber) / unit,
-                frequency > 0 ? (double)(repeatValue / frequency) : 0);
-            if (summary.T <= 0)
-            {
-                // First purchase on the last calibration day: no observation time yet, so no summary.
-                continue;
-            }
-            rows.Add(new CustomerSummaryRow(customer, first, summary, holdout, holdoutValue));
         }
         return rows;
     }
+
+    /// <summary>One customer's summary from their purchase days (none when they bought first after the calibration end, or on its last day).</summary>
+    private static CustomerSummaryRow? Summarise(CustomerId customer, SortedDictionary<DateOnly, decimal> perDay, CustomerSummaryOptions options)
+    {
+        var first = perDay.Keys.First();
+        if (first > options.CalibrationEnd)
+        {
+            return null;
+        }
+        int frequency = -1, holdout = 0;
+        decimal repeatValue = 0, holdoutValue = 0;
+        var last = first;
+        foreach (var (day, value) in perDay)
+        {
+            if (day <= options.CalibrationEnd)
+            {
+                frequency++;
+                last = day;
+                if (frequency > 0)
+                {
+                    repeatValue += value;
+                }
+            }
+            else if (options.HoldoutEnd is { } end && day <= end)
+            {
+                holdout++;
+                holdoutValue += value;
+            }
+        }
+        var unit = options.Period.TotalDays;
+        var summary = new CustomerSummary(
+            frequency,
+            (last.DayNumber - first.DayNumber) / unit,
+            (options.CalibrationEnd.DayNumber - first.DayNumber) / unit,
+            frequency > 0 ? (double)(repeatValue / frequency) : 0);
+        // First purchase on the last calibration day: no observation time yet, so no summary.
+        return summary.T <= 0 ? null : new CustomerSummaryRow(customer, first, summary, holdout, holdoutValue);
+    }
+
+    private static DateOnly DayOf(DateTimeOffset at, CustomerSummaryOptions options) =>
+        DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(at, options.TimeZone).DateTime);
+
+    /// <summary>
+    /// <see cref="BuildAsync(IAsyncEnumerable{MarketingEvent}, CustomerSummaryOptions, CancellationToken)"/> read straight
+    /// from a relational store (the SQLite and PostgreSQL providers' <see cref="IProfileStore"/> implements
+    /// <see cref="IRelationalQueryStore"/>): one query reads the purchase events' order fields, ordered by customer, and
+    /// each customer is summarised as their rows arrive, so memory holds the summaries and one customer's purchase days,
+    /// never the event history. Same result as the event overload over the stored events.
+    /// </summary>
+    /// <param name="store">The store.</param>
+    /// <param name="options">Calibration and holdout ends, time unit and time zone.</param>
+    /// <param name="cancellationToken">Cancels the query.</param>
+    /// <exception cref="StoreProviderException">The database failed.</exception>
+    /// <exception cref="CurrencyMismatchException">Orders in more than one currency.</exception>
+    public static async ValueTask<IReadOnlyList<CustomerSummaryRow>> BuildAsync(IRelationalQueryStore store, CustomerSummaryOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var rows = new List<CustomerSummaryRow>();
+        var perDay = new SortedDictionary<DateOnly, decimal>();
+        string? currency = null;
+        await StoredEventRows.ReadByCustomerAsync(store, [EventType.Purchase], OrderFields, null, null, (customer, events) =>
+        {
+            perDay.Clear();
+            foreach (var e in events)
+            {
+                if (e.Instant(0) is not { } placedAt || e.Money(1, 2) is not { } revenue
+                    || e.Text(3) is { } status && Enum.TryParse<OrderStatus>(status, ignoreCase: true, out var s) && s is OrderStatus.Cancelled or OrderStatus.Refunded)
+                {
+                    continue;
+                }
+                currency ??= revenue.Currency;
+                if (!string.Equals(currency, revenue.Currency, StringComparison.Ordinal))
+                {
+                    throw new CurrencyMismatchException(currency, revenue.Currency);
+                }
+                if (revenue.Amount < 0)
+                {
+                    throw new MarketingValidationException("amount", ValidationReason.Negative, "Purchase amounts are 0 or more.");
+                }
+                var day = DayOf(placedAt, options);
+                perDay[day] = perDay.GetValueOrDefault(day) + revenue.Amount;
+            }
+            if (perDay.Count > 0 && Summarise(customer, perDay, options) is { } row)
+            {
+                rows.Add(row);
+            }
+            return ValueTask.CompletedTask;
+        }, cancellationToken).ConfigureAwait(false);
+        rows.Sort(static (a, b) => a.CustomerId.CompareTo(b.CustomerId));
+        return rows;
+    }
+
+    private static readonly StoredEventField[] OrderFields =
+        [StoredEventField.OrderPlacedAt, StoredEventField.RevenueAmount, StoredEventField.RevenueCurrency, StoredEventField.OrderStatus];
 
     /// <summary>
     /// Builds the summaries from stored events: purchase events with an order that was not cancelled

@@ -1,3 +1,5 @@
+using Marketing.Sdk.Storage;
+
 namespace Marketing.Sdk.Segmentation;
 
 /// <summary>A customer's order history reduced to what RFM needs.</summary>
@@ -133,6 +135,52 @@ public static class RfmAnalysis
         return builder.Build();
     }
 
+    /// <summary>
+    /// <see cref="SummariseOrders"/> read straight from a relational store (the SQLite and PostgreSQL providers'
+    /// <see cref="IProfileStore"/> implements <see cref="IRelationalQueryStore"/>): one query reads the purchase events'
+    /// value and order fields, ordered by customer, and each customer is summarised as their rows arrive, so memory holds
+    /// the summaries and one customer's rows, never the event history. Same result as <see cref="SummariseOrders"/> over
+    /// the stored events in time order (as <see cref="IEventStore"/> reads them; where an order id repeats, its first
+    /// event counts).
+    /// </summary>
+    /// <param name="store">The store.</param>
+    /// <param name="cancellationToken">Cancels the query.</param>
+    /// <exception cref="StoreProviderException">The database failed.</exception>
+    /// <exception cref="CurrencyMismatchException">Orders are in more than one currency.</exception>
+    public static async Task<IReadOnlyList<CustomerOrderSummary>> SummariseOrdersAsync(IRelationalQueryStore store, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        var builder = new OrderSummaryBuilder();
+        var summaries = new List<CustomerOrderSummary>();
+        await StoredEventRows.ReadByCustomerAsync(store, [EventType.Purchase], OrderFields, null, null, (id, rows) =>
+        {
+            // In time order, then by id, as the event store reads them: the first event of a repeated order id counts.
+            rows.Sort(static (a, b) => a.OccurredAt != b.OccurredAt ? a.OccurredAt.CompareTo(b.OccurredAt) : string.CompareOrdinal(a.Id, b.Id));
+            foreach (var row in rows)
+            {
+                builder.Add(id, row.Id, row.OccurredAt, row.Money(0, 1) ?? row.Money(2, 3), row.Text(4), row.Instant(5), OrderStatusOf(row.Text(6)));
+            }
+            if (builder.Take(id) is { } summary)
+            {
+                summaries.Add(summary);
+            }
+            return ValueTask.CompletedTask;
+        }, cancellationToken).ConfigureAwait(false);
+        var currency = builder.Currency;
+        summaries.Sort(static (a, b) => a.CustomerId.CompareTo(b.CustomerId));
+        return [.. summaries.Select(s => s.Currency == currency ? s : s with { Currency = currency })];
+    }
+
+    private static readonly StoredEventField[] OrderFields =
+    [
+        StoredEventField.ValueAmount, StoredEventField.ValueCurrency, StoredEventField.RevenueAmount, StoredEventField.RevenueCurrency,
+        StoredEventField.OrderId, StoredEventField.OrderPlacedAt, StoredEventField.OrderStatus,
+    ];
+
+    /// <summary>An order status as stored (its name), or null when the event has no order.</summary>
+    internal static OrderStatus? OrderStatusOf(string? name) =>
+        name is null ? null : Enum.TryParse<OrderStatus>(name, ignoreCase: true, out var status) ? status : OrderStatus.Placed;
+
     /// <summary>Scores customers; the result is ordered by customer id.</summary>
     /// <param name="customers">One summary per customer (at least one order each).</param>
     /// <param name="asOf">The reference instant recency is measured to.</param>
@@ -215,11 +263,16 @@ internal sealed class OrderSummaryBuilder
         {
             return;
         }
-        if (e.Order is { Status: OrderStatus.Cancelled or OrderStatus.Refunded })
+        Add(id, e.Id, e.OccurredAt, e.Value ?? e.Order?.Revenue, e.Order?.OrderId, e.Order?.PlacedAt, e.Order?.Status);
+    }
+
+    /// <summary>Adds one purchase of <paramref name="id"/> by its parts (the order's, when it has one).</summary>
+    public void Add(CustomerId id, string eventId, DateTimeOffset occurredAt, Money? money, string? orderId, DateTimeOffset? placedAt, OrderStatus? status)
+    {
+        if (status is OrderStatus.Cancelled or OrderStatus.Refunded)
         {
             return;
         }
-        var money = e.Value ?? e.Order?.Revenue;
         if (money is { } m)
         {
             _currency ??= m.Currency;
@@ -233,16 +286,22 @@ internal sealed class OrderSummaryBuilder
             state = new State();
             _customers[id] = state;
         }
-        var orderId = e.Order?.OrderId ?? e.Id;
-        if (!state.Orders.Add(orderId))
+        if (!state.Orders.Add(orderId ?? eventId))
         {
             return;
         }
-        var at = e.Order?.PlacedAt ?? e.OccurredAt;
+        var at = placedAt ?? occurredAt;
         state.First = at < state.First ? at : state.First;
         state.Last = at > state.Last ? at : state.Last;
         state.Monetary += money?.Amount ?? 0m;
     }
+
+    /// <summary>Removes a customer's state and returns their summary (none when they had no counted order).</summary>
+    public CustomerOrderSummary? Take(CustomerId id) =>
+        _customers.Remove(id, out var s) ? new CustomerOrderSummary(id, s.First, s.Last, s.Orders.Count, s.Monetary, _currency ?? "XXX") : null;
+
+    /// <summary>The currency of the first valued order, or <c>XXX</c> before one.</summary>
+    public string Currency => _currency ?? "XXX";
 
     public IReadOnlyList<CustomerOrderSummary> Build() =>
         [.. _customers.OrderBy(kv => kv.Key).Select(kv => new CustomerOrderSummary(kv.Key, kv.Value.First, kv.Value.Last, kv.Value.Orders.Count, kv.Value.Monetary, _currency ?? "XXX"))];
